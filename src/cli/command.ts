@@ -1,0 +1,81 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { UsageError } from "../core/errors.js";
+
+/** What a command gets from the CLI: where it runs and where it writes. */
+export interface CliContext {
+  /** Working directory: the repository root, against which relative config paths resolve. */
+  cwd: string;
+  /** Environment variables (a copy; commands read, never write, the process env). */
+  env: NodeJS.ProcessEnv;
+  /** Standard output: results (JSON, paths, problem lines). */
+  stdout: (text: string) => void;
+  /** Standard error: progress and error lines. */
+  stderr: (text: string) => void;
+  /** Whether standard output is a terminal (progress display, trainer output echo). */
+  isTTY: boolean;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+/** One `tunix-rt` subcommand. */
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** The full `--help` text. */
+  help: string;
+  /**
+   * Whether the command stops cleanly on SIGINT/SIGTERM through `ctx.signal` (sweep, trial).
+   * Other commands are simply ended with exit 130 on a signal.
+   */
+  handlesSignals?: boolean;
+  /** Runs the command and returns its exit code; throws TunixError for user-facing failures. */
+  run(args: string[], ctx: CliContext): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses a command's flags strictly (unknown flags and missing values are usage errors).
+ * `--help` and `--debug` are handled by the caller and accepted everywhere.
+ */
+export function parseFlags<T extends Options>(
+  command: string,
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, debug: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new UsageError(`${command}: ${message?.replace(/\. To specify .*$/, "")}`);
+  }
+}
+
+/** Parses a flag that must be a whole number within bounds, naming the flag when it is not. */
+export function intFlag(
+  name: string,
+  value: string | undefined,
+  { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range =
+      max === Number.MAX_SAFE_INTEGER ? (min === Number.MIN_SAFE_INTEGER ? "" : ` >= ${min}`) : ` in ${min}..${max}`;
+    throw new UsageError(`--${name}: got ${JSON.stringify(value)}; expected a whole number${range}`);
+  }
+  return n;
+}
+
+/** Throws a usage error when a required flag is missing. */
+export function required<T>(name: string, value: T | undefined, command: string): T {
+  if (value === undefined || value === "") throw new UsageError(`${command}: --${name} is required`);
+  return value;
+}

@@ -1,0 +1,96 @@
+import path from "node:path";
+import { ExitCode, InputError } from "../../core/errors.js";
+import { resolveSampler } from "../../core/samplers/index.js";
+import type { PlannedTrial } from "../../core/types.js";
+import { aggregate } from "../../runtime/aggregate.js";
+import { loadConfig } from "../../runtime/config-file.js";
+import { readTextFile } from "../../runtime/files.js";
+import { collectProvenance } from "../../runtime/provenance.js";
+import { type Command, parseFlags, required } from "../command.js";
+import { toolkitVersion } from "../version.js";
+
+const help = `Usage: tunix-rt aggregate --config F --trials DIR [--run-dir D] [--best-config F] [--plan P] [--sweep-id ID]
+
+Reads every trial.json under DIR (any layout: trial folders, downloaded artifacts), builds
+the leaderboard, picks the best trial (completed, highest primary_score for metric_mode max;
+ties go to the earlier trial id; failed trials never win), and writes the evidence folder:
+run_manifest.json, eval_summary.json, best_params.json, kaggle_output_log.txt (the best
+trial's log, redacted), eval_rows.jsonl, trials.jsonl, and leaderboard.md beside them; then
+promotes the best params into the promoted config with a provenance block.
+
+  --config F        the sweep config
+  --trials DIR      folder holding the trial records
+  --run-dir D       evidence folder (default submission_runs/<run_version>; its name must be
+                    the run_version)
+  --best-config F   promoted config (default training/configs/best.yaml)
+  --plan P          the plan JSON (from tunix-rt plan): planned trials without a record
+                    count as failed, and only records of its sweep count
+  --sweep-id ID     only records of this sweep count (default: the plan's, else the sweep
+                    most records belong to)
+
+Prints the evidence folder. Exit: 0 written, 1 no completed trial with a score (nothing
+written but DIR/leaderboard.md), 2 usage/input error, 3 max_failed_trials exceeded
+(evidence written and marked).`;
+
+/** `tunix-rt aggregate`: leaderboard, best trial, evidence, promoted config. */
+export const aggregateCommand: Command = {
+  name: "aggregate",
+  summary: "leaderboard, best trial, evidence folder, promoted best.yaml",
+  help,
+  async run(args, ctx) {
+    const { values } = parseFlags("aggregate", args, {
+      config: { type: "string" },
+      trials: { type: "string" },
+      "run-dir": { type: "string" },
+      "best-config": { type: "string" },
+      plan: { type: "string" },
+      "sweep-id": { type: "string" },
+    });
+    const loaded = await loadConfig(required("config", values.config, "aggregate"), { cwd: ctx.cwd });
+    const trialsDir = required("trials", values.trials, "aggregate");
+    let planned: PlannedTrial[] | undefined;
+    if (values.plan) {
+      const text = await readTextFile(path.resolve(ctx.cwd, values.plan), "plan", values.plan);
+      try {
+        const plan = JSON.parse(text);
+        if (!Array.isArray(plan?.trials)) throw new Error("no trials array");
+        planned = plan.trials as PlannedTrial[];
+      } catch (error) {
+        throw new InputError(`${values.plan}: not a plan from tunix-rt plan: ${(error as Error).message}`);
+      }
+    }
+    const provenance = await collectProvenance(loaded, {
+      cwd: ctx.cwd,
+      env: ctx.env,
+      toolkit: toolkitVersion,
+      sampler: resolveSampler(loaded.config.sampler),
+      seed: loaded.config.seed,
+    });
+    const result = await aggregate({
+      config: loaded.config,
+      trialsDir,
+      runDir: values["run-dir"] ?? path.join("submission_runs", loaded.config.run_version),
+      bestConfigFile: values["best-config"] ?? "training/configs/best.yaml",
+      cwd: ctx.cwd,
+      provenance,
+      planned,
+      sweepId: values["sweep-id"],
+      env: ctx.env,
+    });
+    for (const n of result.notices) ctx.stderr(`tunix-rt aggregate: note: ${n.file}: ${n.message}\n`);
+    const { counts, best } = result;
+    ctx.stderr(
+      `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out; best ${best ? `${best.trial_id} primary_score=${best.primary_score}` : "none"}\n`,
+    );
+    if (!result.runDir) {
+      ctx.stderr(`tunix-rt aggregate: no completed trial with a score; evidence not written (leaderboard: ${path.relative(ctx.cwd, result.leaderboardFile)})\n`);
+      return ExitCode.no;
+    }
+    ctx.stdout(`${path.relative(ctx.cwd, result.runDir) || "."}\n`);
+    if (counts.failure_budget_exceeded) {
+      ctx.stderr(`tunix-rt aggregate: ${counts.failures} trials failed, over max_failed_trials ${counts.max_failed_trials}; evidence written and marked\n`);
+      return ExitCode.failureBudget;
+    }
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,127 @@
+import { randomUUID } from "node:crypto";
+import { validateConfig } from "../../core/config.js";
+import { ExitCode, UsageError, quote } from "../../core/errors.js";
+import { githubMatrixLimit, type Plan, planTrials } from "../../core/plan.js";
+import { type SamplerName, samplerNames } from "../../core/samplers/names.js";
+import { paramsInSpace, searchSpaceOf } from "../../core/space.js";
+import type { TrialRecord } from "../../core/types.js";
+import { loadConfig } from "../../runtime/config-file.js";
+import { readHistory } from "../../runtime/history.js";
+import { type CliContext, type Command, intFlag, parseFlags, required } from "../command.js";
+
+const help = `Usage: tunix-rt plan --config F [--seed N] [--count N] [--sampler S] [--run-version V]
+                     [--history H] [--sweep-id ID]
+
+Proposes the next trials of a sweep and prints the plan as JSON:
+  {sweep_id, run_version, sampler, seed, trials: [...], matrix: {include: [...]}}
+each trial and matrix entry {sweep_id, trial_id, seed, params}. Trial ids are t0000,
+t0001, ... numbered on after the trials in the history. "sampler" is the sampler that
+ran ("auto" resolved). The same config, flags, history and sweep id print the same bytes.
+Never opens the evalset or runs the trainer.
+
+Flags:
+  --config F        sweep config (YAML or JSON; a W&B sweep or an M34 tuning payload works too)
+  --seed N          sweep seed, 0..4294967295 (default: the config's seed)
+  --count N         how many new trials, 1..256 (default: the config's num_samples)
+  --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler)
+  --run-version V   evidence folder name (default: the config's run_version)
+  --history H       trials so far: JSONL, one trial record per line (or a JSON array);
+                    new trials are proposed given them and numbered after them
+  --sweep-id ID     the sweep's UUID (default: a new random one)
+
+One GitHub Actions matrix holds at most ${githubMatrixLimit} jobs: plan larger sweeps in waves
+(--count ${githubMatrixLimit}, then --history with the earlier waves' trial records).
+A grid with fewer new points than --count plans only those (a note says so).
+
+Exit codes: 0 planned, 2 usage or input error (bad flag, invalid config or history,
+more than ${githubMatrixLimit} trials).`;
+
+const uuidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** `tunix-rt plan`: proposes trials and prints the plan (DESIGN.md, CLI `plan`). */
+export const planCommand: Command = {
+  name: "plan",
+  summary: "propose trials: print the plan and its GitHub Actions matrix as JSON",
+  help,
+  async run(args: string[], ctx: CliContext): Promise<number> {
+    const { values } = parseFlags("plan", args, {
+      config: { type: "string" },
+      seed: { type: "string" },
+      count: { type: "string" },
+      sampler: { type: "string" },
+      "run-version": { type: "string" },
+      history: { type: "string" },
+      "sweep-id": { type: "string" },
+    });
+    const file = required("config", values.config, "plan");
+    const seed = intFlag("seed", values.seed, { min: 0, max: 0xffffffff });
+    // Above the matrix limit is an input error of its own (with a way out), not a flag error.
+    const count = intFlag("count", values.count, { min: 1 });
+    const sampler = samplerFlag(values.sampler);
+    const sweepId = values["sweep-id"] ?? randomUUID();
+    if (!uuidPattern.test(sweepId)) {
+      throw new UsageError(`--sweep-id: got ${quote(sweepId)}; expected a UUID such as 123e4567-e89b-12d3-a456-426614174000`);
+    }
+
+    const loaded = await loadConfig(file, { cwd: ctx.cwd });
+    for (const note of loaded.notes) ctx.stderr(`tunix-rt plan: note: ${note}\n`);
+    const runVersion = values["run-version"];
+    if (runVersion !== undefined) {
+      // The same rule as the config's run_version, checked by the same validation.
+      const checked = validateConfig({ ...loaded.config, run_version: runVersion }, "--run-version");
+      const problem = checked.ok ? undefined : checked.problems.find((p) => p.path === "run_version");
+      if (problem) throw new UsageError(`--run-version: ${problem.message}`);
+    }
+    const history = values.history === undefined ? [] : await readHistory(values.history, { cwd: ctx.cwd });
+
+    const plan = planTrials({
+      config: loaded.config,
+      sweepId,
+      seed,
+      count,
+      sampler,
+      runVersion,
+      history,
+      matrixLimit: githubMatrixLimit,
+    });
+    for (const note of planNotes(plan, count ?? loaded.config.num_samples, history, loaded.config.search_space, values.history)) {
+      ctx.stderr(`tunix-rt plan: note: ${note}\n`);
+    }
+    ctx.stdout(`${JSON.stringify(plan, null, 2)}\n`);
+    return ExitCode.ok;
+  },
+};
+
+function samplerFlag(value: string | undefined): SamplerName | undefined {
+  if (value === undefined) return undefined;
+  if (!(samplerNames as readonly string[]).includes(value)) {
+    throw new UsageError(`--sampler: got ${quote(value)}; expected one of ${samplerNames.join(", ")}`);
+  }
+  return value as SamplerName;
+}
+
+/** What a user should know about a plan that is not in it: a short plan, history off the space. */
+function planNotes(
+  plan: Plan,
+  asked: number,
+  history: readonly TrialRecord[],
+  searchSpace: Parameters<typeof searchSpaceOf>[0],
+  historyFile: string | undefined,
+): string[] {
+  const notes: string[] = [];
+  if (plan.trials.length < asked) {
+    notes.push(
+      `sampler ${plan.sampler} proposed ${plan.trials.length} of ${asked} trials: every other point of its space is in the history`,
+    );
+  }
+  if (historyFile !== undefined) {
+    const space = searchSpaceOf(searchSpace);
+    const outside = history.filter((record) => !paramsInSpace(space, record.params));
+    if (outside.length > 0) {
+      notes.push(
+        `${historyFile}: ${outside.length} of ${history.length} trials have params outside the search space (first: ${outside[0]?.trial_id}); they still count as tried and for numbering`,
+      );
+    }
+  }
+  return notes;
+}

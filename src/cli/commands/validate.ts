@@ -1,0 +1,48 @@
+import { ExitCode, formatProblem } from "../../core/errors.js";
+import { loadConfig } from "../../runtime/config-file.js";
+import { type PreflightReport, preflight } from "../../runtime/preflight.js";
+import { type Command, parseFlags } from "../command.js";
+
+const help = `Usage: tunix-rt validate [--config F] [--json]
+
+Checks a sweep before any GPU time is spent: the config is valid, every {placeholder}
+resolves, the trainer program exists and is executable, the evalset is readable and valid.
+Prints the first trial's resolved argv and TUNIX_RT_* environment (secrets masked).
+
+  --config F   sweep config (default training/example/sweep.yaml)
+  --json       print the report as JSON
+
+Exit: 0 ready to run, 2 a problem (each printed as file: path: message).`;
+
+/** Prints a preflight report for people. */
+export function formatPreflight(report: PreflightReport, file: string): string {
+  const lines = [`${file}: config valid`];
+  if (report.program) lines.push(`trainer: ${report.program}`);
+  if (report.evalsetItems !== null) lines.push(`evalset: ${report.evalsetItems} items`);
+  if (report.first) {
+    lines.push(`first trial ${report.first.trial.trial_id}:`, `  argv: ${JSON.stringify(report.first.argv)}`, "  env:");
+    for (const [k, v] of Object.entries(report.first.env)) lines.push(`    ${k}=${v}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** `tunix-rt validate`: the checks before GPU time is spent. */
+export const validateCommand: Command = {
+  name: "validate",
+  summary: "check a config, its trainer and evalset before running",
+  help,
+  async run(args, ctx) {
+    const { values } = parseFlags("validate", args, { config: { type: "string" }, json: { type: "boolean" } });
+    const file = values.config ?? "training/example/sweep.yaml";
+    const loaded = await loadConfig(file, { cwd: ctx.cwd, needs: { trainer: true } });
+    for (const note of loaded.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);
+    const report = await preflight(loaded, { cwd: ctx.cwd, env: ctx.env });
+    if (values.json) ctx.stdout(`${JSON.stringify({ valid: report.problems.length === 0, ...report })}\n`);
+    if (report.problems.length) {
+      for (const p of report.problems) ctx.stderr(`tunix-rt validate: ${formatProblem(p)}\n`);
+      return ExitCode.input;
+    }
+    if (!values.json) ctx.stdout(formatPreflight(report, file));
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,80 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { ExitCode, formatProblem, InputError, type Problem, UsageError } from "../../core/errors.js";
+import type { VerifyProfile } from "../../core/evidence/verify.js";
+import { describeFsError } from "../../runtime/files.js";
+import { type VerifyOutcome, verifyEvidenceFolder, verifySubmissionZip } from "../../runtime/evidence-read.js";
+import { type Command, parseFlags } from "../command.js";
+
+const help = `Usage: tunix-rt verify DIR|ZIP [--profile kaggle] [--json]
+
+Checks an evidence folder (submission_runs/<run_version>/) or a submission zip.
+
+A folder must hold run_manifest.json, eval_summary.json, best_params.json,
+kaggle_output_log.txt, eval_rows.jsonl and trials.jsonl, each valid, with no nulls where a
+sweep puts a value (the M34 templates are not evidence), and they must agree:
+  - primary_score recomputed from eval_rows.jsonl equals eval_summary.json's primary_score
+    and metrics.answer_correctness, and best_params.json's primary_score (within 1e-9);
+  - the best completed trial of trials.jsonl (by best_params.json sweep_config.metric_mode,
+    default max; a tie goes to the earlier trial id) is the trial_id of best_params.json and
+    run_manifest.json, with the same params and primary_score;
+  - run_version in run_manifest.json and eval_summary.json is the folder's name;
+  - tuning_job_id is the same in run_manifest.json and best_params.json.
+A zip must also list every member in its MANIFEST.json with the right size and SHA-256;
+its evidence folder is checked as above.
+
+Flags:
+  --profile kaggle   also require model_id google/gemma-3-1b-it or google/gemma-2-2b
+  --json             print {"valid": bool, "problems": [{file, line, path, message}]}
+                     (line is null when a problem has none)
+
+Output: one line per problem on stdout, file[:line]: json.path: message, where file is
+the folder as given plus the file's name (a repository path when run from the root), or
+<zip>/<entry> for a zip. The verdict goes to stderr, so stdout stays machine-readable.
+
+Exit: 0 valid, 1 invalid, 2 usage error or a folder/zip that cannot be read.
+`;
+
+/** `tunix-rt verify DIR|ZIP`: validates an evidence folder or a submission zip. */
+export const verifyCommand: Command = {
+  name: "verify",
+  summary: "check an evidence folder or a submission zip",
+  help,
+  async run(args, ctx) {
+    const { values, positionals } = parseFlags("verify", args, { profile: { type: "string" }, json: { type: "boolean" } }, true);
+    if (positionals.length !== 1) {
+      throw new UsageError(`verify: expected one evidence folder or zip, got ${positionals.length === 0 ? "none" : positionals.length}`);
+    }
+    const target = positionals[0] as string;
+    const profile = parseProfile(values.profile);
+    const absolute = path.resolve(ctx.cwd, target);
+    let isFolder: boolean;
+    try {
+      isFolder = (await stat(absolute)).isDirectory();
+    } catch (error) {
+      throw new InputError(`${target}: cannot read: ${describeFsError(error)}`);
+    }
+    let outcome: VerifyOutcome;
+    if (isFolder) outcome = await verifyEvidenceFolder(absolute, { profile, shownAs: target });
+    else if (/\.zip$/i.test(target)) outcome = await verifySubmissionZip(absolute, { profile, shownAs: target });
+    else throw new InputError(`${target}: is a file but not a .zip; expected an evidence folder or a submission zip`);
+    const { problems } = outcome;
+    const valid = problems.length === 0;
+    if (values.json) {
+      const shown = problems.map((p: Problem) => ({ file: p.file, line: p.line ?? null, path: p.path, message: p.message }));
+      ctx.stdout(`${JSON.stringify({ valid, problems: shown }, null, 2)}\n`);
+    } else {
+      for (const problem of problems) ctx.stdout(`${formatProblem(problem)}\n`);
+    }
+    const what = `${target}${profile === "kaggle" ? " (kaggle profile)" : ""}`;
+    ctx.stderr(valid ? `verify: ${what}: valid\n` : `verify: ${what}: invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}\n`);
+    return valid ? ExitCode.ok : ExitCode.no;
+  },
+};
+
+/** The --profile flag: `kaggle`, or absent for the default rules. */
+export function parseProfile(value: string | undefined): VerifyProfile {
+  if (value === undefined || value === "default") return "default";
+  if (value === "kaggle") return "kaggle";
+  throw new UsageError(`--profile: got ${JSON.stringify(value)}; expected kaggle`);
+}

@@ -1,0 +1,79 @@
+import { ExitCode, TunixError, UsageError, messageOf } from "../core/errors.js";
+import type { CliContext, Command } from "./command.js";
+import { commands } from "./commands/index.js";
+import { toolkitVersion } from "./version.js";
+
+const usage = (list: readonly Command[]) => `tunix-rt ${toolkitVersion}: hyperparameter sweeps for LLM fine-tuning, with evidence anyone can check
+
+Usage: tunix-rt <command> [flags]
+
+Commands:
+${list.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+
+Every command takes --help, and --debug (stack traces on errors).
+Exit codes: 0 success, 1 the answer is "no", 2 usage or input error,
+3 failure budget exceeded, 4 run_version locked, 130 interrupted.
+`;
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  const controller = new AbortController();
+  const ctx: CliContext = {
+    cwd: process.cwd(),
+    env: { ...process.env },
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    isTTY: Boolean(process.stdout.isTTY),
+    signal: controller.signal,
+    ...overrides,
+  };
+  const debug = argv.includes("--debug");
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    ctx.stdout(usage(commands));
+    return name === undefined ? ExitCode.input : ExitCode.ok;
+  }
+  if (name === "--version" || name === "-V") {
+    ctx.stdout(`${toolkitVersion}\n`);
+    return ExitCode.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    ctx.stderr(`tunix-rt: unknown command ${JSON.stringify(name)}; expected one of ${commands.map((c) => c.name).join(", ")} (see tunix-rt --help)\n`);
+    return ExitCode.input;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    ctx.stdout(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
+    return ExitCode.ok;
+  }
+  const onSignal = () => {
+    if (!command.handlesSignals) process.exit(ExitCode.interrupted);
+    controller.abort();
+  };
+  const hookSignals = overrides.signal === undefined;
+  if (hookSignals) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+  try {
+    return await command.run(rest, ctx);
+  } catch (error) {
+    if (debug && error instanceof Error && error.stack) ctx.stderr(`${error.stack}\n`);
+    if (error instanceof TunixError) {
+      const hint = error instanceof UsageError ? ` (see tunix-rt ${name} --help)` : "";
+      ctx.stderr(`tunix-rt ${name}: ${oneLine(error.message)}${hint}\n`);
+      return error.exitCode;
+    }
+    ctx.stderr(`tunix-rt ${name}: internal error: ${oneLine(messageOf(error))}${debug ? "" : " (run with --debug for details)"}\n`);
+    return ExitCode.input;
+  } finally {
+    if (hookSignals) {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ");
+}

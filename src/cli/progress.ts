@@ -1,0 +1,75 @@
+import type { PlannedTrial } from "../core/types.js";
+import type { SweepProgress } from "../runtime/sweep.js";
+import type { TrialJson } from "../runtime/trial.js";
+
+const score = (s: number | null) => (s === null ? "null" : s.toFixed(4));
+const clock = (ms: number) => {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+};
+
+/**
+ * Progress of a sweep: on a terminal one status line redrawn in place (done / running /
+ * failed, best so far, elapsed) with a line per finished trial above it; otherwise plain
+ * lines only, one per event, for CI logs.
+ */
+export function createProgress({
+  write,
+  tty,
+  mode,
+  now = () => Date.now(),
+}: {
+  write: (text: string) => void;
+  tty: boolean;
+  mode: "max" | "min";
+  now?: () => number;
+}): SweepProgress & { stop(): void } {
+  const start = now();
+  let total = 0;
+  let done = 0;
+  let failed = 0;
+  let running = 0;
+  let best: TrialJson | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const status = () =>
+    `[${done}/${total} done, ${running} running, ${failed} failed] best ${best ? `${score(best.primary_score)} (${best.trial_id})` : "–"}  ${clock(now() - start)}`;
+  const redraw = () => write(`\r\x1b[2K${status()}`);
+  const line = (text: string) => (tty ? write(`\r\x1b[2K${text}\n${status()}`) : write(`${text}\n`));
+  return {
+    started(info) {
+      total = info.total;
+      done = info.total - info.toRun;
+      const resumed = info.resumed ? `, ${info.resumed} already completed (resumed)` : "";
+      line(`sweep ${info.sweepId}: ${info.total} trials, ${info.toRun} to run, ${info.parallel} at a time${resumed}`);
+      if (tty) timer = setInterval(redraw, 1000).unref();
+    },
+    trialStarted(trial: PlannedTrial, worker: number) {
+      running++;
+      const params = Object.entries(trial.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ");
+      if (tty) redraw();
+      else write(`${trial.trial_id} started (worker ${worker}) ${params}\n`);
+    },
+    trialFinished(record: TrialJson) {
+      running--;
+      done++;
+      if (record.status !== "completed") failed++;
+      if (
+        record.status === "completed" &&
+        record.primary_score !== null &&
+        (!best ||
+          best.primary_score === null ||
+          (mode === "max" ? record.primary_score > best.primary_score : record.primary_score < best.primary_score))
+      ) {
+        best = record;
+      }
+      const why = record.status === "completed" ? "" : `: ${record.error}`;
+      line(`${record.trial_id} ${record.status} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`);
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      if (tty) write(`\r\x1b[2K${status()}\n`);
+    },
+  };
+}

@@ -1,0 +1,243 @@
+import { stringify } from "yaml";
+import type { SweepConfig } from "./config.js";
+import { bestTrial, compareTrialIds } from "./evidence/best-trial.js";
+import type { Params, TrialRecord, TrialStatus } from "./types.js";
+
+/** A trial record as aggregate reads it from `trial.json` (the fields it relies on). */
+export interface AggregatedTrial extends TrialRecord {
+  sweep_id?: string;
+  duration_s?: number | null;
+  error?: string | null;
+  command?: string[];
+  finished_at?: string | null;
+  started_at?: string | null;
+  runner?: string;
+  seed?: number;
+}
+
+/** One row of the leaderboard. */
+export interface LeaderboardRow {
+  /** 1-based among trials with a score; null for trials without one. */
+  rank: number | null;
+  trial_id: string;
+  params: Params;
+  primary_score: number | null;
+  status: TrialStatus;
+  duration_s: number | null;
+  budget?: number;
+  error: string | null;
+}
+
+/**
+ * The leaderboard: completed trials with a score, best first (ties: earlier trial id), then
+ * the rest by trial id. Only scored, completed trials get a rank.
+ */
+export function buildLeaderboard(trials: readonly AggregatedTrial[], mode: "max" | "min"): LeaderboardRow[] {
+  const scored = trials.filter((t) => t.status === "completed" && t.primary_score !== null);
+  const rest = trials.filter((t) => !(t.status === "completed" && t.primary_score !== null));
+  scored.sort((a, b) => {
+    const d = (b.primary_score as number) - (a.primary_score as number);
+    return (mode === "max" ? d : -d) || compareTrialIds(a.trial_id, b.trial_id);
+  });
+  rest.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
+  const row = (t: AggregatedTrial, rank: number | null): LeaderboardRow => ({
+    rank,
+    trial_id: t.trial_id,
+    params: t.params,
+    primary_score: t.primary_score,
+    status: t.status,
+    duration_s: typeof t.duration_s === "number" ? t.duration_s : null,
+    ...(t.budget === undefined ? {} : { budget: t.budget }),
+    error: typeof t.error === "string" ? t.error : null,
+  });
+  return [...scored.map((t, i) => row(t, i + 1)), ...rest.map((t) => row(t, null))];
+}
+
+/** Counts of trials by outcome, and whether the failure budget was exceeded. */
+export interface TrialCounts {
+  total: number;
+  completed: number;
+  failed: number;
+  timeout: number;
+  pruned: number;
+  running: number;
+  /** failed + timeout: what `max_failed_trials` limits. */
+  failures: number;
+  max_failed_trials: number | null;
+  failure_budget_exceeded: boolean;
+}
+
+/** Counts trials and checks them against `max_failed_trials` (null: no limit). */
+export function countTrials(trials: readonly AggregatedTrial[], maxFailed: number | null): TrialCounts {
+  const by = (s: TrialStatus) => trials.filter((t) => t.status === s).length;
+  const failed = by("failed");
+  const timeout = by("timeout");
+  const failures = failed + timeout;
+  return {
+    total: trials.length,
+    completed: by("completed"),
+    failed,
+    timeout,
+    pruned: by("pruned"),
+    running: by("running"),
+    failures,
+    max_failed_trials: maxFailed,
+    failure_budget_exceeded: maxFailed !== null && failures > maxFailed,
+  };
+}
+
+/** The best trial of a sweep (completed, scored; ties to the earlier id), if any. */
+export function pickBest(trials: readonly AggregatedTrial[], mode: "max" | "min"): AggregatedTrial | undefined {
+  return bestTrial(trials, mode);
+}
+
+/** Where the evidence came from: everything the manifest records besides the trials. */
+export interface Provenance {
+  runVersion: string;
+  /** The sweep config as given, relative to the repository root. */
+  configPath: string;
+  configSha256: string;
+  /** The promoted config, relative to the repository root. */
+  bestConfigPath: string;
+  commit: string | null;
+  /** ISO 8601 time the evidence was written. */
+  timestamp: string;
+  toolkit: string;
+  runner: string;
+  /** The workflow run's URL on GitHub, or null. */
+  workflowRunUrl: string | null;
+  /** Name of the best trial's run (an artifact name on GitHub, the trial folder locally). */
+  bestRunId: string | null;
+  sampler: string | null;
+  seed: number;
+}
+
+/** A string for reading, not running: argv joined with POSIX shell quoting where needed. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (a !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+/** The three JSON evidence documents of DESIGN.md, for the best trial. */
+export function evidenceDocuments(
+  config: SweepConfig,
+  best: AggregatedTrial,
+  counts: TrialCounts,
+  p: Provenance,
+): { run_manifest: Record<string, unknown>; eval_summary: Record<string, unknown>; best_params: Record<string, unknown> } {
+  const sweepId = typeof best.sweep_id === "string" ? best.sweep_id : null;
+  const run_manifest = {
+    run_version: p.runVersion,
+    model_id: config.base_model_id,
+    dataset: config.dataset_key,
+    config_path: p.bestConfigPath,
+    command: shellQuote(best.command ?? config.trainer?.command ?? []),
+    commit_sha: p.commit ?? "unknown",
+    timestamp: p.timestamp,
+    tuning_job_id: sweepId,
+    trial_id: best.trial_id,
+    sweep_config_path: p.configPath,
+    sweep_config_sha256: p.configSha256,
+    toolkit: p.toolkit,
+    sampler: p.sampler,
+    seed: p.seed,
+    runner: best.runner ?? p.runner,
+    aggregated_by: p.runner,
+    workflow_run_url: p.workflowRunUrl,
+    trials: counts,
+  };
+  const eval_summary = {
+    run_version: p.runVersion,
+    eval_set: config.evalset ?? "eval_rows.jsonl (graded by the trainer)",
+    metrics: {
+      answer_correctness: best.primary_score,
+      rows: typeof best.rows === "number" ? best.rows : null,
+      counted: typeof best.counted === "number" ? best.counted : null,
+    },
+    primary_score: best.primary_score,
+    evaluated_at: typeof best.finished_at === "string" ? best.finished_at : p.timestamp,
+    trial_id: best.trial_id,
+  };
+  const best_params = {
+    source: "tunix-rt sweep",
+    tuning_job_id: sweepId,
+    trial_id: best.trial_id,
+    best_run_id: p.bestRunId,
+    params: best.params,
+    primary_score: best.primary_score,
+    ...(best.budget === undefined ? {} : { budget: best.budget }),
+    sweep_config: config,
+  };
+  return { run_manifest, eval_summary, best_params };
+}
+
+/** A trial record as `trials.jsonl` keeps it: the history fields first, then the rest. */
+export function trialLine(t: AggregatedTrial): Record<string, unknown> {
+  const { trial_id, params, status, primary_score, budget, ...rest } = t;
+  return { trial_id, params, status, primary_score, ...(budget === undefined ? {} : { budget }), ...rest };
+}
+
+/** `training/configs/best.yaml`: the promoted params with a provenance block. */
+export function bestConfigYaml(config: SweepConfig, best: AggregatedTrial, p: Provenance): string {
+  const doc = {
+    run_version: p.runVersion,
+    base_model_id: config.base_model_id,
+    dataset_key: config.dataset_key,
+    params: best.params,
+    ...(best.budget === undefined ? {} : { budget: best.budget }),
+    provenance: {
+      tool: p.toolkit,
+      sweep_config: p.configPath,
+      sweep_id: best.sweep_id ?? null,
+      trial_id: best.trial_id,
+      primary_score: best.primary_score,
+      metric: `${config.metric_name} (${config.metric_mode})`,
+      commit: p.commit,
+      date: p.timestamp,
+      workflow_run_url: p.workflowRunUrl,
+    },
+  };
+  return `# Promoted by tunix-rt: the best trial of a sweep. Regenerated by \`tunix-rt aggregate\`;\n# edit the sweep config instead.\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+const formatScore = (s: number | null) => (s === null ? "–" : s.toFixed(4));
+const escapeCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+
+/** The leaderboard as Markdown (evidence's `leaderboard.md`, job summaries, PR bodies). */
+export function leaderboardMarkdown(
+  rows: readonly LeaderboardRow[],
+  { title, counts, bestId, limit = 50 }: { title: string; counts: TrialCounts; bestId: string | null; limit?: number },
+): string {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
+  const withBudget = rows.some((r) => r.budget !== undefined);
+  const head = ["rank", "trial", ...names, ...(withBudget ? ["budget"] : []), "primary_score", "status", "duration"];
+  const lines = [
+    `## ${title}`,
+    "",
+    `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out` +
+      (counts.pruned ? `, ${counts.pruned} pruned` : "") +
+      `. Best: ${bestId ?? "none (no completed trial with a score)"}.`,
+  ];
+  if (counts.failure_budget_exceeded) {
+    lines.push("", `**Failure budget exceeded**: ${counts.failures} failed trials, max_failed_trials is ${counts.max_failed_trials}.`);
+  }
+  lines.push("", `| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
+  for (const r of rows.slice(0, limit)) {
+    const cells = [
+      r.rank === null ? "–" : String(r.rank),
+      r.trial_id === bestId ? `**${r.trial_id}**` : r.trial_id,
+      ...names.map((n) => escapeCell(r.params[n] === undefined ? "" : String(r.params[n]))),
+      ...(withBudget ? [r.budget === undefined ? "" : String(r.budget)] : []),
+      formatScore(r.primary_score),
+      r.status,
+      r.duration_s === null ? "–" : `${r.duration_s.toFixed(1)}s`,
+    ];
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  if (rows.length > limit) lines.push("", `(${rows.length - limit} more trials in trials.jsonl)`);
+  const failures = rows.filter((r) => r.status === "failed" || r.status === "timeout");
+  if (failures.length) {
+    lines.push("", "### Failed trials", "");
+    for (const r of failures.slice(0, limit)) lines.push(`- ${r.trial_id} (${r.status}): ${escapeCell(r.error ?? "no reason recorded")}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

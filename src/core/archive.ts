@@ -1,0 +1,350 @@
+/**
+ * The submission zip, planned as plain data (DESIGN.md, "Names": the zip is
+ * `submission/tunix_rt_<run_version>_<YYYY-MM-DD>_<short sha>.zip`): which members, under
+ * which names, in which order, with a generated README_SUBMISSION.md and a MANIFEST.json of
+ * every other member's size and SHA-256. Writing the bytes is the runtime's job; checking a
+ * zip against its manifest is here too, since it is the same contract read backwards.
+ */
+import { createHash } from "node:crypto";
+import { InputError, type Problem, quote } from "./errors.js";
+import { jsonPathLines, lineOfPath, parseJsonText } from "./evidence/json-text.js";
+import { evidenceFileNames, type EvidenceFileName, schemaProblems, type SubmissionManifest, SubmissionManifestSchema } from "./evidence/schemas.js";
+import { type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
+
+/** The manifest member's name; it lists every other member. */
+export const manifestName = "MANIFEST.json";
+/** The generated README member's name. */
+export const readmeName = "README_SUBMISSION.md";
+/** The format tag MANIFEST.json carries. */
+export const submissionFormat = "tunix-rt-submission/1";
+
+/** One member to put in the zip, already read. */
+export interface ArchiveInput {
+  /** Entry name: relative POSIX path, no `..`, no leading `/`. */
+  name: string;
+  data: Uint8Array;
+  /** What it is, for the README (`the promoted config`); optional. */
+  role?: string;
+}
+
+/** What the README says of the run; every field optional, as `--no-verify` may package odd evidence. */
+export interface SubmissionFacts {
+  modelId?: string;
+  primaryScore?: number | null;
+  trialId?: string | null;
+  tuningJobId?: string | null;
+  params?: Record<string, unknown>;
+  evalSet?: string;
+  /** Rows of eval_rows.jsonl, when known. */
+  rows?: number;
+  /** What was looked for and not packaged, one line each (`evalset training/x.jsonl: not in the repository`). */
+  leftOut?: string[];
+}
+
+/** Everything the plan depends on. Same input, same plan, byte for byte. */
+export interface ArchivePlanInput {
+  runVersion: string;
+  /** The date in the zip's name and manifest, YYYY-MM-DD (UTC). */
+  date: string;
+  /** Short commit sha, or `nogit`. */
+  shortSha: string;
+  /** Full commit sha, or null outside a git repository. */
+  commit: string | null;
+  /** `tunix-rt 0.1.0`: recorded in MANIFEST.json. */
+  tool: string;
+  /** Where the evidence sits in the zip (`submission_runs/<run_version>`). */
+  runDir: string;
+  files: readonly ArchiveInput[];
+  facts?: SubmissionFacts;
+}
+
+/** One member as it goes into the zip. */
+export interface PlannedMember {
+  name: string;
+  data: Uint8Array;
+  size: number;
+  sha256: string;
+}
+
+/** The planned zip: its file name and its members in the order they are written. */
+export interface ArchivePlan {
+  /** `tunix_rt_<run_version>_<date>_<short sha>.zip` (no folder). */
+  zipName: string;
+  /** Sorted by name (code-unit order), README and MANIFEST included. */
+  members: PlannedMember[];
+  manifest: SubmissionManifest;
+}
+
+const safeRunVersion = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Why `name` cannot be a zip entry name, or undefined when it can. */
+export function entryNameProblem(name: string): string | undefined {
+  if (name === "") return "is empty";
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "is absolute; entry names must be relative";
+  if (name.includes("\\")) return "contains a backslash; entry names use '/'";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects.
+  if (/[\u0000-\u001f\u007f]/.test(name)) return "contains a control character";
+  const parts = name.split("/");
+  if (parts.includes("..")) return "contains '..'; entries must stay inside the zip";
+  if (parts.some((p) => p === "" || p === ".")) return "has an empty or '.' segment";
+  return undefined;
+}
+
+/** The zip's file name: `tunix_rt_<run_version>_<YYYY-MM-DD>_<short sha>.zip`. */
+export function zipFileName(runVersion: string, date: string, shortSha: string): string {
+  return `tunix_rt_${runVersion}_${date}_${shortSha}.zip`;
+}
+
+/** SHA-256 of bytes, lowercase hex. */
+export function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * Plans the submission zip: checks names (relative, no `..`, no duplicates), sorts the
+ * members, writes README_SUBMISSION.md and MANIFEST.json. Throws InputError on a bad name.
+ */
+export function planArchive(input: ArchivePlanInput): ArchivePlan {
+  if (!safeRunVersion.test(input.runVersion) || input.runVersion.includes("..")) {
+    throw new InputError(`run_version ${quote(input.runVersion)}: expected letters, digits, '.', '_' or '-' (no '..'), as it is part of the zip's name`);
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(input.date)) throw new InputError(`date ${quote(input.date)}: expected YYYY-MM-DD`);
+  if (!/^[0-9A-Za-z]+$/.test(input.shortSha)) throw new InputError(`short sha ${quote(input.shortSha)}: expected hex digits or "nogit"`);
+  const seen = new Set<string>([manifestName, readmeName]);
+  for (const file of input.files) {
+    const problem = entryNameProblem(file.name);
+    if (problem) throw new InputError(`zip entry ${quote(file.name)} ${problem}`);
+    if (seen.has(file.name)) throw new InputError(`zip entry ${quote(file.name)} appears twice (or clashes with a generated member)`);
+    seen.add(file.name);
+  }
+  const toMember = (name: string, data: Uint8Array): PlannedMember => ({ name, data, size: data.length, sha256: sha256Hex(data) });
+  const readme = toMember(readmeName, Buffer.from(renderReadme(input), "utf8"));
+  const listed = [...input.files.map((f) => toMember(f.name, f.data)), readme].sort(byName);
+  const manifest: SubmissionManifest = {
+    format: submissionFormat,
+    run_version: input.runVersion,
+    run_dir: input.runDir,
+    date: input.date,
+    commit: input.commit,
+    tool: input.tool,
+    files: listed.map(({ name, size, sha256 }) => ({ path: name, size, sha256 })),
+  };
+  const manifestMember = toMember(manifestName, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, "utf8"));
+  return {
+    zipName: zipFileName(input.runVersion, input.date, input.shortSha),
+    members: [...listed, manifestMember].sort(byName),
+    manifest,
+  };
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function renderReadme(input: ArchivePlanInput): string {
+  const facts = input.facts ?? {};
+  const unknown = "(unknown)";
+  const params = facts.params
+    ? Object.entries(facts.params)
+        .map(([k, v]) => `\`${k}\` = ${JSON.stringify(v)}`)
+        .join(", ") || "(none)"
+    : unknown;
+  const score =
+    typeof facts.primaryScore === "number"
+      ? `${facts.primaryScore}${facts.rows === undefined ? "" : ` (mean answer_correctness over ${facts.rows} rows of eval_rows.jsonl)`}`
+      : unknown;
+  const zipName = zipFileName(input.runVersion, input.date, input.shortSha);
+  const roleOf = (name: string) => input.files.find((f) => f.name === name)?.role;
+  const contents = [...input.files.map((f) => f.name), readmeName, manifestName].sort();
+  const lines = [
+    `# Submission ${input.runVersion}`,
+    "",
+    `Packaged by ${input.tool} on ${input.date} from commit ${input.commit ?? "(not a git repository)"}.`,
+    "",
+    "| | |",
+    "|---|---|",
+    `| run_version | ${input.runVersion} |`,
+    `| model | ${facts.modelId ?? unknown} |`,
+    `| primary_score | ${score} |`,
+    `| best trial | ${facts.trialId ?? unknown}${facts.tuningJobId ? ` (sweep ${facts.tuningJobId})` : ""} |`,
+    `| best params | ${params} |`,
+    `| evalset | ${facts.evalSet ?? unknown} |`,
+    "",
+    "## Contents",
+    "",
+    ...contents.map((name) => {
+      const role =
+        name === readmeName ? "this file" : name === manifestName ? "size and SHA-256 of every other member" : (roleOf(name) ?? "");
+      return `- \`${name}\`${role ? `: ${role}` : ""}`;
+    }),
+    ...(facts.leftOut?.length ? ["", "Not included:", "", ...facts.leftOut.map((l) => `- ${l}`)] : []),
+    "",
+    "## How to verify",
+    "",
+    "```sh",
+    `npx tunix-rt verify ${zipName}`,
+    "```",
+    "",
+    "This checks every member against MANIFEST.json, then the evidence in",
+    `\`${input.runDir}/\`: each file's schema, primary_score recomputed from eval_rows.jsonl,`,
+    "and the best trial of trials.jsonl named in best_params.json and run_manifest.json.",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** The role of an evidence file in the README. */
+export function evidenceRole(name: string): string | undefined {
+  const roles: Record<EvidenceFileName, string> = {
+    "run_manifest.json": "how the run was produced (model, config, commit, sweep and trial ids)",
+    "eval_summary.json": "the best trial's evaluation and primary_score",
+    "best_params.json": "the best trial, its parameters and the sweep config",
+    "kaggle_output_log.txt": "the best trial's output log",
+    "eval_rows.jsonl": "the best trial's graded rows (primary_score is recomputed from them)",
+    "trials.jsonl": "every trial's record",
+  };
+  return (roles as Record<string, string>)[name];
+}
+
+/** A secret found in a member: where, and what it looks like (never the secret itself). */
+export interface SecretFinding {
+  line: number;
+  kind: string;
+  /** The first characters, enough to find it. */
+  preview: string;
+}
+
+const secretPatterns: readonly { kind: string; pattern: RegExp }[] = [
+  { kind: "private key", pattern: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/ },
+  { kind: "GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b/ },
+  { kind: "AWS access key id", pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
+  { kind: "Hugging Face token", pattern: /\bhf_[A-Za-z0-9]{30,}\b/ },
+  { kind: "Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
+  { kind: "Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/ },
+  { kind: "OpenAI API key", pattern: /\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b/ },
+  { kind: "Kaggle API key", pattern: /"key"\s*:\s*"[0-9a-f]{32}"/ },
+];
+
+/**
+ * Finds what looks like a credential in a member's text (tokens of the services a
+ * fine-tuning run touches: GitHub, Hugging Face, Kaggle, cloud keys), so a log that printed
+ * its environment is not published. The first finding per line.
+ */
+export function findSecrets(text: string): SecretFinding[] {
+  const findings: SecretFinding[] = [];
+  const lines = text.split("\n");
+  lines.forEach((line, index) => {
+    for (const { kind, pattern } of secretPatterns) {
+      const match = pattern.exec(line);
+      if (match) {
+        findings.push({ line: index + 1, kind, preview: `${match[0].slice(0, 8)}...` });
+        break;
+      }
+    }
+  });
+  return findings;
+}
+
+/** A member of a zip being verified. */
+export interface ZipMemberView {
+  name: string;
+  kind: "file" | "directory" | "symlink";
+  data: Uint8Array;
+}
+
+/**
+ * Verifies a submission zip: every member named safely and listed in MANIFEST.json with
+ * its size and SHA-256, nothing listed that is absent, and the evidence folder inside it
+ * (`run_dir`) valid. Problems name files by their entry names.
+ */
+export function verifySubmission(members: readonly ZipMemberView[], { profile = "default" }: { profile?: VerifyProfile } = {}): Problem[] {
+  const problems: Problem[] = [];
+  const files = new Map<string, ZipMemberView>();
+  for (const member of members) {
+    const bad = entryNameProblem(member.kind === "directory" ? member.name.replace(/\/$/, "") : member.name);
+    if (bad) problems.push({ file: member.name, path: "", message: `entry name ${bad}` });
+    else if (member.kind === "symlink") problems.push({ file: member.name, path: "", message: "is a symbolic link; a submission holds plain files" });
+    else if (member.kind === "file" && files.has(member.name)) problems.push({ file: member.name, path: "", message: "appears twice in the zip" });
+    else if (member.kind === "file") files.set(member.name, member);
+  }
+  const decoder = new TextDecoder();
+  const manifestMember = files.get(manifestName);
+  let manifest: SubmissionManifest | undefined;
+  if (!manifestMember) {
+    problems.push({ file: manifestName, path: "", message: "missing; a submission zip lists its members with their SHA-256 there" });
+  } else {
+    const text = decoder.decode(manifestMember.data);
+    const parsed = parseJsonText(text);
+    if (!parsed.ok) {
+      problems.push({ file: manifestName, ...(parsed.line === undefined ? {} : { line: parsed.line }), path: "", message: `not valid JSON: ${parsed.reason}` });
+    } else {
+      const result = SubmissionManifestSchema.safeParse(parsed.value, { reportInput: true });
+      const lines = jsonPathLines(text);
+      const withLine = (p: Problem): Problem => {
+        const line = lineOfPath(lines, p.path);
+        return line === undefined ? p : { ...p, line };
+      };
+      if (!result.success) problems.push(...schemaProblems(result.error, manifestName).map(withLine));
+      else {
+        manifest = result.data;
+        problems.push(...checkListing(manifest, files).map(withLine));
+      }
+    }
+  }
+  // The evidence folder: where the manifest says, else the one folder holding a run_manifest.json.
+  let runDir = manifest?.run_dir;
+  if (runDir === undefined) {
+    const candidates = [...files.keys()].filter((n) => n.endsWith("/run_manifest.json")).map((n) => n.slice(0, -"/run_manifest.json".length));
+    if (candidates.length === 1) runDir = candidates[0];
+  }
+  if (runDir === undefined) {
+    if (manifest === undefined) problems.push({ file: "", path: "", message: "no evidence folder found (no single */run_manifest.json)" });
+    return problems;
+  }
+  const runVersion = runDir.split("/").pop() ?? runDir;
+  if (manifest && manifest.run_version !== runVersion) {
+    problems.push({ file: manifestName, path: "run_version", message: `got ${quote(manifest.run_version)}; expected ${quote(runVersion)}, the name of run_dir` });
+  }
+  const evidence: Partial<Record<EvidenceFileName, string>> = {};
+  for (const name of evidenceFileNames) {
+    const member = files.get(`${runDir}/${name}`);
+    if (member) evidence[name] = decoder.decode(member.data);
+  }
+  for (const problem of verifyEvidence({ runVersion, profile, files: evidence })) {
+    problems.push({ ...problem, file: `${runDir}/${problem.file}` });
+  }
+  return problems;
+}
+
+function checkListing(manifest: SubmissionManifest, files: ReadonlyMap<string, ZipMemberView>): Problem[] {
+  const problems: Problem[] = [];
+  const listed = new Set<string>();
+  manifest.files.forEach((entry, i) => {
+    const at = `files.${i}`;
+    if (listed.has(entry.path)) {
+      problems.push({ file: manifestName, path: `${at}.path`, message: `got ${quote(entry.path)} again; expected each member once` });
+      return;
+    }
+    listed.add(entry.path);
+    if (entry.path === manifestName) {
+      problems.push({ file: manifestName, path: `${at}.path`, message: "lists MANIFEST.json itself; it cannot hold its own hash" });
+      return;
+    }
+    const member = files.get(entry.path);
+    if (!member) {
+      problems.push({ file: manifestName, path: `${at}.path`, message: `got ${quote(entry.path)}; no such member in the zip` });
+      return;
+    }
+    const size = member.data.length;
+    const sha = sha256Hex(member.data);
+    if (size !== entry.size) {
+      problems.push({ file: entry.path, path: "", message: `is ${size} bytes; MANIFEST.json lists ${entry.size} (the member was changed after packaging)` });
+    } else if (sha !== entry.sha256) {
+      problems.push({ file: entry.path, path: "", message: `has SHA-256 ${sha}; MANIFEST.json lists ${entry.sha256} (the member was changed after packaging)` });
+    }
+  });
+  for (const name of files.keys()) {
+    if (name !== manifestName && !listed.has(name)) problems.push({ file: name, path: "", message: "is not listed in MANIFEST.json" });
+  }
+  return problems;
+}

@@ -1,0 +1,250 @@
+import { type Problem, quote } from "./errors.js";
+
+/** The formats a config file may come in. */
+export type ConfigFormat = "tunix-rt" | "wandb" | "m34-job";
+
+/** A config document translated into tunix-rt's own form, with what could not be kept. */
+export interface ImportedConfig {
+  format: ConfigFormat;
+  /** The document in tunix-rt's form, still to be validated. */
+  raw: unknown;
+  /** One line per thing that was translated with a loss or dropped. */
+  notes: string[];
+  problems: Problem[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** How the parsed document represents numbers. */
+export interface ImportOptions {
+  /**
+   * Whole-number literals arrive as bigint and every other number as a number (YAML parsed
+   * with `intAsBigInt`), so `1.0` and `1` differ as they do for W&B, which infers
+   * `int_uniform` only from integer bounds. Without it, whole numbers count as integers.
+   * Either way the translated document holds plain numbers only.
+   */
+  intsAsBigInt?: boolean;
+}
+
+/**
+ * Recognises the format of a parsed config document and translates it:
+ * - a Weights & Biases sweep (top-level `parameters`, and `method` or `metric`);
+ * - an M34 tuning job as the M34 API returns it (`search_space_json`, `id`, `status`, ...);
+ * - anything else is taken as tunix-rt's own format (an M34 job *payload* already is one).
+ */
+export function importConfig(doc: unknown, file: string, options: ImportOptions = {}): ImportedConfig {
+  let imported: ImportedConfig;
+  if (isObject(doc) && !("search_space" in doc) && "parameters" in doc && ("method" in doc || "metric" in doc)) {
+    imported = fromWandb(doc, file, options);
+  } else if (isObject(doc) && "search_space_json" in doc && !("search_space" in doc)) {
+    imported = fromM34Job(doc, file);
+  } else {
+    imported = { format: "tunix-rt", raw: doc, notes: [], problems: [] };
+  }
+  const problems: Problem[] = [];
+  const raw = plainNumbers(imported.raw, file, "", problems);
+  return { ...imported, raw, problems: [...imported.problems, ...problems] };
+}
+
+/** The document with every bigint made a number; one too large to be exact is a problem. */
+function plainNumbers(value: unknown, file: string, path: string, problems: Problem[]): unknown {
+  if (typeof value === "bigint") {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n)) {
+      problems.push({ file, path, message: `got ${value}; whole numbers must lie within -${Number.MAX_SAFE_INTEGER}..${Number.MAX_SAFE_INTEGER}` });
+    }
+    return n;
+  }
+  const at = (key: string | number) => (path ? `${path}.${key}` : String(key));
+  if (Array.isArray(value)) return value.map((item, i) => plainNumbers(item, file, at(i), problems));
+  if (isObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = plainNumbers(item, file, at(key), problems);
+    return out;
+  }
+  return value;
+}
+
+/** A number or a bigint as a number (bigint bounds and exponents from YAML). */
+const numeric = (v: unknown): number | undefined =>
+  typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : undefined;
+
+/** Keys of an M34 job read (`TuningJobRead`) that describe a past job rather than a sweep. */
+const m34JobOnlyKeys = ["id", "status", "mode", "best_run_id", "best_params_json", "created_at", "started_at", "completed_at", "trials"];
+
+function fromM34Job(doc: Record<string, unknown>, file: string): ImportedConfig {
+  const notes: string[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === "search_space_json") raw.search_space = value;
+    else if (m34JobOnlyKeys.includes(key)) {
+      if (value !== null && value !== undefined) notes.push(`${file}: ${key}: dropped (describes the M34 job, not the sweep)`);
+    } else raw[key] = value;
+  }
+  return { format: "m34-job", raw, notes, problems: [] };
+}
+
+const wandbMethods: Record<string, string> = { random: "random", grid: "grid", bayes: "auto" };
+
+/** W&B keys with no tunix-rt meaning; each dropped with a note when present. */
+const wandbDropped: Record<string, string> = {
+  program: "tunix-rt runs trainer.command (add a trainer section)",
+  command: "W&B command macros are not translated; add a trainer section with an argv",
+  early_terminate: "W&B early termination is not translated; successive halving is configured separately",
+  project: "W&B project has no tunix-rt meaning",
+  entity: "W&B entity has no tunix-rt meaning",
+  description: "kept nowhere",
+};
+
+function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOptions): ImportedConfig {
+  const notes: string[] = [];
+  const problems: Problem[] = [];
+  const raw: Record<string, unknown> = {};
+  // W&B infers int_uniform from integer bounds; a YAML `1.0` is a float there.
+  const isInteger = (v: unknown) => typeof v === "bigint" || (!options.intsAsBigInt && Number.isInteger(v));
+  for (const [key, value] of Object.entries(doc)) {
+    switch (key) {
+      case "method": {
+        const sampler = typeof value === "string" ? wandbMethods[value] : undefined;
+        if (!sampler) {
+          problems.push({ file, path: "method", message: `got ${quote(value)}; expected one of ${Object.keys(wandbMethods).join(", ")}` });
+        } else {
+          raw.sampler = sampler;
+          if (value === "bayes") notes.push(`${file}: method: "bayes" runs as sampler "auto" (tunix-rt's best default)`);
+        }
+        break;
+      }
+      case "metric":
+        translateMetric(value, file, raw, problems, notes);
+        break;
+      case "parameters":
+        raw.search_space = translateParameters(value, file, problems, notes, isInteger);
+        break;
+      case "name":
+        raw.name = value;
+        break;
+      case "run_cap":
+        raw.num_samples = value;
+        break;
+      default:
+        if (key in wandbDropped) notes.push(`${file}: ${key}: dropped (${wandbDropped[key]})`);
+        else raw[key] = value; // tunix-rt keys (run_version, trainer, evalset, ...) may sit beside W&B ones.
+    }
+  }
+  return { format: "wandb", raw, notes, problems };
+}
+
+function translateMetric(value: unknown, file: string, raw: Record<string, unknown>, problems: Problem[], notes: string[]) {
+  if (!isObject(value)) {
+    problems.push({ file, path: "metric", message: `got ${quote(value)}; expected {name, goal}` });
+    return;
+  }
+  if (value.name !== undefined) raw.metric_name = value.name;
+  if (value.goal === undefined) {
+    // W&B minimizes when no goal is given; keep its meaning, visibly.
+    raw.metric_mode = "min";
+    notes.push(`${file}: metric.goal: not given; W&B's default "minimize" kept as metric_mode: min`);
+  } else {
+    if (value.goal === "maximize") raw.metric_mode = "max";
+    else if (value.goal === "minimize") raw.metric_mode = "min";
+    else problems.push({ file, path: "metric.goal", message: `got ${quote(value.goal)}; expected maximize or minimize` });
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== "name" && key !== "goal") notes.push(`${file}: metric.${key}: dropped (no tunix-rt meaning)`);
+  }
+}
+
+type IsInteger = (v: unknown) => boolean;
+
+function translateParameters(value: unknown, file: string, problems: Problem[], notes: string[], isInteger: IsInteger): unknown {
+  if (!isObject(value)) {
+    problems.push({ file, path: "parameters", message: `got ${quote(value)}; expected a mapping of parameter names` });
+    return {};
+  }
+  const space: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(value)) {
+    const path = `parameters.${name}`;
+    if (!isObject(spec)) {
+      problems.push({ file, path, message: `got ${quote(spec)}; expected a mapping such as {values: [...]} or {distribution, min, max}` });
+      continue;
+    }
+    const translated = translateParameter(spec, path, file, problems, notes, isInteger);
+    if (translated) space[name] = translated;
+  }
+  return space;
+}
+
+/** The keys a W&B parameter may have (W&B sweep configuration, "parameters"). */
+const wandbParameterKeys = ["values", "value", "distribution", "probabilities", "min", "max", "mu", "sigma", "q", "a", "b", "parameters"];
+
+function translateParameter(
+  spec: Record<string, unknown>,
+  path: string,
+  file: string,
+  problems: Problem[],
+  notes: string[],
+  isInteger: IsInteger,
+): Record<string, unknown> | undefined {
+  if ("parameters" in spec) {
+    problems.push({ file, path: `${path}.parameters`, message: "nested W&B parameters are not supported; flatten them into top-level names" });
+    return undefined;
+  }
+  const unknown = Object.keys(spec).filter((key) => !wandbParameterKeys.includes(key));
+  if (unknown.length > 0) {
+    problems.push({
+      file,
+      path: `${path}.${unknown[0]}`,
+      message: `unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => quote(k)).join(", ")}; expected one of ${wandbParameterKeys.join(", ")}`,
+    });
+    return undefined;
+  }
+  if ("probabilities" in spec) notes.push(`${file}: ${path}.probabilities: dropped (choices are drawn uniformly)`);
+  if ("value" in spec) {
+    notes.push(`${file}: ${path}: a constant becomes a one-value choice`);
+    return { type: "choice", values: [spec.value] };
+  }
+  let distribution = spec.distribution;
+  if (distribution === undefined) {
+    if ("values" in spec) distribution = "categorical";
+    else if (isInteger(spec.min) && isInteger(spec.max)) distribution = "int_uniform";
+    else distribution = "uniform"; // W&B infers uniform for float bounds.
+  }
+  const bounds = { min: spec.min, max: spec.max };
+  switch (distribution) {
+    case "categorical":
+    case "constant":
+      return { type: "choice", values: spec.values ?? (spec.value === undefined ? undefined : [spec.value]) };
+    case "uniform":
+      return { type: "uniform", ...bounds };
+    case "int_uniform":
+      return { type: "randint", ...bounds };
+    case "log_uniform_values":
+      return { type: "loguniform", ...bounds };
+    case "q_uniform":
+      return { type: "quniform", ...bounds, q: spec.q ?? 1 };
+    case "q_log_uniform_values":
+      return { type: "qloguniform", ...bounds, q: spec.q ?? 1 };
+    case "log_uniform":
+    case "q_log_uniform": {
+      // W&B's log_uniform takes natural-log exponents as bounds: e^min..e^max.
+      const min = numeric(spec.min);
+      const max = numeric(spec.max);
+      if (min === undefined || max === undefined) {
+        problems.push({ file, path, message: `got min ${quote(spec.min)}, max ${quote(spec.max)}; ${distribution} needs numeric exponents` });
+        return undefined;
+      }
+      const type = distribution === "log_uniform" ? "loguniform" : "qloguniform";
+      notes.push(`${file}: ${path}: ${distribution} exponents [${min}, ${max}] became ${type} values [e^${min}, e^${max}]`);
+      return type === "loguniform"
+        ? { type, min: Math.exp(min), max: Math.exp(max) }
+        : { type, min: Math.exp(min), max: Math.exp(max), q: spec.q ?? 1 };
+    }
+    default:
+      problems.push({
+        file,
+        path: `${path}.distribution`,
+        message: `got ${quote(distribution)}; expected one of categorical, constant, uniform, int_uniform, log_uniform_values, log_uniform, q_uniform, q_log_uniform_values, q_log_uniform (normal-family distributions cannot be translated)`,
+      });
+      return undefined;
+  }
+}

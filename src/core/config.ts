@@ -1,0 +1,281 @@
+import { z } from "zod";
+import { type Problem, quote } from "./errors.js";
+import { samplerNames } from "./samplers/names.js";
+
+const finite = z.number().refine(Number.isFinite, { message: "expected a finite number" });
+const whole = z.number().int();
+
+/** `uniform {min, max}`: any real number in [min, max]. */
+const UniformParam = z.strictObject({ type: z.literal("uniform"), min: finite, max: finite });
+/** `loguniform {min, max}`: uniform on the log scale; min > 0. */
+const LogUniformParam = z.strictObject({ type: z.literal("loguniform"), min: finite, max: finite });
+/** `randint {min, max}`: a whole number in [min, max], both ends included. */
+const RandIntParam = z.strictObject({ type: z.literal("randint"), min: whole, max: whole });
+/** `choice {values}`: one of the listed values (numbers, strings, booleans). */
+const ChoiceParam = z.strictObject({
+  type: z.literal("choice"),
+  values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1),
+});
+/** `quniform {min, max, q}`: uniform, then rounded to a multiple of q, kept within [min, max]. */
+const QUniformParam = z.strictObject({ type: z.literal("quniform"), min: finite, max: finite, q: finite });
+/** `qloguniform {min, max, q}`: log-uniform, then rounded to a multiple of q, kept within [min, max]. */
+const QLogUniformParam = z.strictObject({ type: z.literal("qloguniform"), min: finite, max: finite, q: finite });
+
+/** One parameter of the search space. */
+export const ParamSchema = z.discriminatedUnion("type", [
+  UniformParam,
+  LogUniformParam,
+  RandIntParam,
+  ChoiceParam,
+  QUniformParam,
+  QLogUniformParam,
+]);
+export type ParamSpec = z.infer<typeof ParamSchema>;
+export const paramTypes = ["uniform", "loguniform", "randint", "choice", "quniform", "qloguniform"] as const;
+
+/** How a trial's trainer runs: an argv (never a shell string), a timeout and extra env. */
+export const TrainerSchema = z.strictObject({
+  /** argv; `{name}` placeholders name a parameter or trial_id, output_dir, seed, budget. */
+  command: z.array(z.string()).min(1),
+  /** Minutes before the trainer and its process group are stopped (fractions allowed). */
+  timeout_minutes: z.number().positive().default(120),
+  /** Extra environment for the trainer; values may use the same placeholders. */
+  env: z.record(z.string(), z.string()).default({}),
+});
+
+/**
+ * The sweep config: the keys and defaults of the M34 tuning payload and `SweepConfig`, plus
+ * what a pipeline needs (DESIGN.md, "Sweep config"). Unknown keys are errors.
+ */
+export const SweepConfigSchema = z.strictObject({
+  name: z.string().min(1).default("Tuning Sweep"),
+  /** Evidence goes to `submission_runs/<run_version>/`; also a branch and file name part. */
+  run_version: z.string().default("m34_v1"),
+  dataset_key: z.string().default("dev-reasoning-v2"),
+  base_model_id: z.string().default("google/gemma-3-1b-it"),
+  metric_name: z.string().default("answer_correctness"),
+  metric_mode: z.enum(["max", "min"]).default("max"),
+  num_samples: z.number().int().min(1).default(5),
+  /** Becomes the matrix's max-parallel. */
+  max_concurrent_trials: z.number().int().min(1).default(1),
+  /** null: no limit (a sweep succeeds when one trial completes). */
+  max_failed_trials: z.number().int().min(0).nullable().default(null),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+  sampler: z.enum(samplerNames).default("auto"),
+  /** Path of the evalset (JSONL), relative to the repository root. */
+  evalset: z.string().min(1).optional(),
+  search_space: z.record(z.string(), ParamSchema),
+  trainer: TrainerSchema.optional(),
+});
+
+/** A validated sweep config, defaults filled in. */
+export type SweepConfig = z.infer<typeof SweepConfigSchema>;
+/** The trainer section of a validated config. */
+export type TrainerConfig = z.infer<typeof TrainerSchema>;
+
+/** Names every trainer argv may use besides the parameters (the trial contract). */
+export const contractPlaceholders = ["trial_id", "output_dir", "seed", "budget"] as const;
+
+/** Result of a validation stage: the value, or every problem found. */
+export type Result<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+
+/** What a command needs of a config beyond the search space. */
+export interface ConfigNeeds {
+  /** Commands that run trials need `trainer`. */
+  trainer?: boolean;
+  /** Commands that grade trials need `evalset`. */
+  evalset?: boolean;
+}
+
+/**
+ * Validates an already-parsed config document in stages: schema, then cross-field rules.
+ * `file` is only used to name the file in problems.
+ */
+export function validateConfig(raw: unknown, file: string, needs: ConfigNeeds = {}): Result<SweepConfig> {
+  const parsed = SweepConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((issue) => issueToProblem(issue, file)) };
+  }
+  const config = parsed.data;
+  const problems = [...checkSearchSpace(config, file), ...checkRunVersion(config, file), ...checkTrainer(config, file)];
+  if (needs.trainer && !config.trainer) {
+    problems.push({ file, path: "trainer", message: "missing; this command runs trials and needs trainer.command" });
+  }
+  if (needs.evalset && !config.evalset) {
+    problems.push({ file, path: "evalset", message: "missing; this command grades trials and needs an evalset path" });
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, value: config };
+}
+
+function checkRunVersion(config: SweepConfig, file: string): Problem[] {
+  const v = config.run_version;
+  // It names a folder, a git branch and part of a zip name: keep it to a safe alphabet.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) || v.includes("..")) {
+    return [
+      {
+        file,
+        path: "run_version",
+        message: `got ${quote(v)}; expected letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit`,
+      },
+    ];
+  }
+  return [];
+}
+
+function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
+  const problems: Problem[] = [];
+  const names = Object.keys(config.search_space);
+  if (names.length === 0) problems.push({ file, path: "search_space", message: "is empty; expected at least one parameter" });
+  for (const [name, spec] of Object.entries(config.search_space)) {
+    const at = (key: string) => `search_space.${name}${key ? `.${key}` : ""}`;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      problems.push({ file, path: at(""), message: `parameter name ${quote(name)} must be letters, digits and '_' (it is a {placeholder})` });
+    }
+    if ((contractPlaceholders as readonly string[]).includes(name)) {
+      problems.push({ file, path: at(""), message: `parameter name ${quote(name)} is reserved by the trial contract` });
+    }
+    if (spec.type === "choice") {
+      const seen = new Set<string>();
+      spec.values.forEach((value, i) => {
+        const key = JSON.stringify(value);
+        if (seen.has(key)) problems.push({ file, path: at(`values.${i}`), message: `got ${quote(value)} twice; expected distinct values` });
+        seen.add(key);
+      });
+      continue;
+    }
+    if (spec.min > spec.max) {
+      problems.push({ file, path: at("max"), message: `got ${spec.max}, below min ${spec.min}; expected max >= min` });
+    }
+    if ((spec.type === "loguniform" || spec.type === "qloguniform") && spec.min <= 0) {
+      problems.push({ file, path: at("min"), message: `got ${spec.min}; ${spec.type} needs min > 0` });
+    }
+    if ((spec.type === "quniform" || spec.type === "qloguniform") && !(spec.q > 0)) {
+      problems.push({ file, path: at("q"), message: `got ${spec.q}; ${spec.type} needs q > 0` });
+    } else if ((spec.type === "quniform" || spec.type === "qloguniform") && spec.min <= spec.max) {
+      // At least one multiple of q must lie in [min, max], or there is nothing to propose.
+      const lowest = Math.ceil(spec.min / spec.q - 1e-9) * spec.q;
+      if (lowest > spec.max * (1 + 1e-12) + 1e-12) {
+        problems.push({ file, path: at("q"), message: `got ${spec.q}; no multiple of q lies in [${spec.min}, ${spec.max}]` });
+      }
+    }
+  }
+  return problems;
+}
+
+/** The `{name}` placeholders of one string; `{{` and `}}` are literal braces. */
+export function placeholdersOf(text: string): string[] {
+  const names: string[] = [];
+  for (const match of text.replace(/\{\{|\}\}/g, "").matchAll(/\{([^{}]*)\}/g)) names.push(match[1] ?? "");
+  return names;
+}
+
+/** Fills `{name}` placeholders from `values`; `{{`/`}}` become literal braces. */
+export function fillPlaceholders(text: string, values: Readonly<Record<string, string>>): string {
+  return text.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (whole, name: string | undefined) => {
+    if (whole === "{{") return "{";
+    if (whole === "}}") return "}";
+    const value = name === undefined ? undefined : values[name];
+    if (value === undefined) throw new Error(`unresolved placeholder ${whole}`);
+    return value;
+  });
+}
+
+function checkTrainer(config: SweepConfig, file: string): Problem[] {
+  if (!config.trainer) return [];
+  const known = new Set<string>([...Object.keys(config.search_space), ...contractPlaceholders]);
+  const expected = `expected a parameter (${Object.keys(config.search_space).join(", ")}) or ${contractPlaceholders.join(", ")}`;
+  const problems: Problem[] = [];
+  const check = (text: string, path: string) => {
+    for (const name of placeholdersOf(text)) {
+      if (!known.has(name)) problems.push({ file, path, message: `unknown placeholder {${name}}; ${expected}` });
+    }
+  };
+  config.trainer.command.forEach((arg, i) => check(arg, `trainer.command.${i}`));
+  for (const [key, value] of Object.entries(config.trainer.env)) check(value, `trainer.env.${key}`);
+  if (config.trainer.command[0] === "") problems.push({ file, path: "trainer.command.0", message: "is empty; expected the program to run" });
+  return problems;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** Turns one zod issue into a problem that quotes the bad value and says what was expected. */
+function issueToProblem(issue: Issue, file: string): Problem {
+  const path = issue.path.map(String).join(".");
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const keys = issue.keys.map((k) => quote(k)).join(", ");
+      const where = path ? `${path}.${issue.keys[0]}` : (issue.keys[0] ?? "");
+      return { file, path: where, message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}; expected one of ${knownKeys(issue.path, input)}` };
+    }
+    case "invalid_union": {
+      const union = issue as Issue & { discriminator?: string; options?: unknown[] };
+      if (union.discriminator) {
+        const got = input && typeof input === "object" ? (input as Record<string, unknown>)[union.discriminator] : input;
+        if (got === undefined && (input === null || typeof input !== "object" || Array.isArray(input))) {
+          return { file, path: path.replace(/\.type$/, ""), message: `got ${quote(input)}; expected an object with type one of ${paramTypes.join(", ")}` };
+        }
+        if (got === undefined) return { file, path, message: `missing; expected one of ${paramTypes.join(", ")}` };
+        return { file, path, message: `got ${shown(got)}; expected one of ${paramTypes.join(", ")}` };
+      }
+      // The only other union: the values of a choice.
+      if (issue.path.includes("values")) return { file, path, message: `got ${shown(input)}; expected a number, string or boolean` };
+      return { file, path, message: `got ${shown(input)}; ${issue.message}` };
+    }
+    case "invalid_type":
+      if (input === undefined) return { file, path, message: `missing; expected ${describeExpected(issue.expected)}` };
+      if (typeof input === "number" && issue.expected === "number") return { file, path, message: `got ${shown(input)}; expected a finite number` };
+      return { file, path, message: `got ${shown(input)}; expected ${describeExpected(issue.expected)}` };
+    case "invalid_value":
+      return { file, path, message: `got ${shown(input)}; expected one of ${issue.values.map((v) => String(v)).join(", ")}` };
+    case "too_small":
+      if (issue.origin === "array") return { file, path, message: `got ${shown(input)}; expected at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}` };
+      if (issue.origin === "string") return { file, path, message: `got ${shown(input)}; expected a non-empty string` };
+      return { file, path, message: `got ${shown(input)}; expected ${issue.inclusive ? ">=" : ">"} ${issue.minimum}` };
+    case "too_big":
+      return { file, path, message: `got ${shown(input)}; expected ${issue.inclusive ? "<=" : "<"} ${issue.maximum}` };
+    default:
+      return { file, path, message: `got ${shown(input)}; ${issue.message}` };
+  }
+}
+
+/** A value for a message: as `quote` writes it, but NaN and infinities by name (JSON has none). */
+function shown(value: unknown): string {
+  return typeof value === "number" && !Number.isFinite(value) ? String(value) : quote(value);
+}
+
+function describeExpected(expected: string): string {
+  switch (expected) {
+    case "int":
+      return "a whole number";
+    case "record":
+    case "object":
+      return "a mapping";
+    case "array":
+      return "a list";
+    default:
+      return `a ${expected}`;
+  }
+}
+
+function knownKeys(path: readonly PropertyKey[], input: unknown): string {
+  if (path.length === 0) return Object.keys(SweepConfigSchema.shape).join(", ");
+  if (path[0] === "trainer" && path.length === 1) return Object.keys(TrainerSchema.shape).join(", ");
+  if (path[0] === "search_space" && path.length === 2) {
+    // The keys of the parameter's own type, so a `q` on a uniform reads as out of place.
+    const type = (input as { type?: unknown } | undefined)?.type;
+    const option = ParamSchema.options.find((o) => o.shape.type.value === type);
+    if (option) return `${Object.keys(option.shape).join(", ")} (for type ${type})`;
+    return "type, min, max, q, values (as the type needs)";
+  }
+  return "the documented keys";
+}
+
+/** The JSON Schema of a sweep config (for editors), generated from the zod schema. */
+export function sweepConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(SweepConfigSchema, { io: "input", unrepresentable: "any" }),
+    $id: "https://github.com/tunix-rt/tunix-rt/schema/sweep-config.schema.json",
+    title: "tunix-rt sweep config",
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Reading JSON text so that problems can point at a line: parse errors with their line,
+ * and the line of every key, so a problem at `params.learning_rate` becomes an annotation
+ * on the line that holds it.
+ */
+
+/** The outcome of parsing a JSON document: the value, or a one-line reason and its line. */
+export type ParsedJson = { ok: true; value: unknown } | { ok: false; line?: number; reason: string };
+
+/** Parses JSON text (a leading byte-order mark is ignored), turning V8's error into a line and a short reason. */
+export function parseJsonText(text: string): ParsedJson {
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, ...describeJsonError(message, body) };
+  }
+}
+
+/**
+ * The line (when the message gives a position) and a short reason of a JSON.parse message:
+ * V8 says `... in JSON at position 10` (Node 20) or `... (line 2 column 3)` (later versions).
+ */
+export function describeJsonError(message: string, text: string): { line?: number; reason: string } {
+  let line: number | undefined;
+  const lineColumn = /\(line (\d+) column \d+\)/.exec(message);
+  const position = /at position (\d+)/.exec(message);
+  if (lineColumn?.[1]) line = Number(lineColumn[1]);
+  else if (position?.[1]) line = lineOfOffset(text, Number(position[1]));
+  const reason = message
+    .replace(/\s*\(line \d+ column \d+\)/, "")
+    .replace(/\s*in JSON at position \d+.*$/, "")
+    .replace(/,\s*".*" is not valid JSON$/, "")
+    .trim();
+  if (line === undefined && /end of JSON input/.test(message)) line = lineOfOffset(text, text.length);
+  return { ...(line === undefined ? {} : { line }), reason: reason || "not valid JSON" };
+}
+
+function lineOfOffset(text: string, offset: number): number {
+  let line = 1;
+  const end = Math.min(offset, text.length);
+  for (let i = 0; i < end; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+type Frame = { kind: "object"; key: string | undefined } | { kind: "array"; index: number; seen: boolean };
+
+/**
+ * The 1-based line of every key and array element of a valid JSON document, by dotted path
+ * (`params.learning_rate`, `files.0.sha256`); the first occurrence wins. The text must be
+ * valid JSON (parse it first): this is a scanner, not a validator.
+ */
+export function jsonPathLines(text: string): Map<string, number> {
+  const lines = new Map<string, number>();
+  const stack: Frame[] = [];
+  let line = 1;
+  let expectKey = false;
+  const pathNow = () => stack.map((f) => (f.kind === "object" ? (f.key ?? "") : String(f.index))).join(".");
+  const record = () => {
+    const path = pathNow();
+    if (!lines.has(path)) lines.set(path, line);
+  };
+  // A value starts: inside an array this is the element whose line we want.
+  const valueStarts = () => {
+    const top = stack[stack.length - 1];
+    if (top?.kind === "array" && !top.seen) {
+      top.seen = true;
+      record();
+    }
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+    } else if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.kind === "object" && expectKey) {
+        top.key = JSON.parse(text.slice(i, end + 1)) as string;
+        expectKey = false;
+        record();
+      } else {
+        valueStarts();
+      }
+      i = end;
+    } else if (c === "{" || c === "[") {
+      valueStarts();
+      stack.push(c === "{" ? { kind: "object", key: undefined } : { kind: "array", index: 0, seen: false });
+      expectKey = c === "{";
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+      expectKey = false;
+    } else if (c === ",") {
+      const top = stack[stack.length - 1];
+      if (top?.kind === "object") expectKey = true;
+      else if (top?.kind === "array") {
+        top.index++;
+        top.seen = false;
+      }
+    } else if (c !== ":" && c !== " " && c !== "\t" && c !== "\r") {
+      valueStarts();
+    }
+  }
+  return lines;
+}
+
+/** The line of `path` or, when it is not in the map (a missing key), of its nearest ancestor; undefined for the root. */
+export function lineOfPath(lines: ReadonlyMap<string, number>, path: string): number | undefined {
+  let at = path;
+  while (at !== "") {
+    const line = lines.get(at);
+    if (line !== undefined) return line;
+    const dot = at.lastIndexOf(".");
+    at = dot < 0 ? "" : at.slice(0, dot);
+  }
+  return undefined;
+}

@@ -1,0 +1,406 @@
+/**
+ * Verifying an evidence folder (DESIGN.md, "Evidence folder"), in stages: each file against
+ * its schema, then what makes it evidence rather than a template (no nulls where a sweep
+ * must have put a value), then the cross-file rules (primary_score recomputed from
+ * eval_rows.jsonl, the best trial of trials.jsonl named everywhere, run_version = folder).
+ *
+ * Pure: the caller reads the files and feeds their text or parsed lines in, one file at a
+ * time (JSONL line by line, so a large file streams); problems name files by their bare
+ * names (`eval_summary.json`) and the caller maps them to the paths it shows.
+ */
+import { quote, type Problem } from "../errors.js";
+import { ScoreAccumulator } from "../score.js";
+import { bestTrial, type MetricMode } from "./best-trial.js";
+import { describeJsonError, jsonPathLines, lineOfPath, parseJsonText } from "./json-text.js";
+import {
+  type BestParams,
+  BestParamsSchema,
+  type EvalSummary,
+  EvalSummarySchema,
+  type EvidenceFileName,
+  type EvidenceJsonFileName,
+  EvalRowLineSchema,
+  evidenceFileNames,
+  type RunManifest,
+  RunManifestSchema,
+  schemaProblems,
+  TrialLineSchema,
+} from "./schemas.js";
+
+/** Extra rules on top of the format: `kaggle` also requires a Gemma model the competition allows. */
+export type VerifyProfile = "default" | "kaggle";
+
+/** The models the `kaggle` profile accepts as run_manifest.json's model_id. */
+export const kaggleModels = ["google/gemma-3-1b-it", "google/gemma-2-2b"] as const;
+
+/** How far two scores may differ and still be the same score (they are recomputed in floating point). */
+export const scoreTolerance = 1e-9;
+
+/** One line of a JSONL file, as a streaming reader yields it. */
+export type JsonlEntry = { line: number; ok: true; value: unknown } | { line: number; ok: false; error: string };
+
+/** What to verify against. */
+export interface VerifyOptions {
+  /** The evidence folder's name: run_manifest.json and eval_summary.json must carry it as run_version. */
+  runVersion: string;
+  /** Extra rules (default: none). */
+  profile?: VerifyProfile;
+}
+
+interface TrialSummary {
+  line: number;
+  trial_id: string;
+  status: "completed" | "failed" | "timeout" | "pruned" | "running";
+  primary_score: number | null;
+  params: Record<string, unknown>;
+}
+
+const whatItMeans: Record<EvidenceFileName, string> = {
+  "run_manifest.json": "how the evidence was produced",
+  "eval_summary.json": "the best trial's evaluation",
+  "best_params.json": "the best trial and its parameters",
+  "kaggle_output_log.txt": "the best trial's output log",
+  "eval_rows.jsonl": "the best trial's graded rows, from which primary_score is recomputed",
+  "trials.jsonl": "every trial's record, from which the best trial is found",
+};
+
+/**
+ * Collects the problems of one evidence folder. For each file call `missing`, `unreadable`,
+ * `jsonFile` or `outputLog`, or `present` then `evalRowsLine`/`trialsLine` per line, in any
+ * order of files; then `finish()` once.
+ */
+export class EvidenceVerifier {
+  readonly #options: Required<VerifyOptions>;
+  readonly #problems: Problem[] = [];
+  /** Files that could not be used (missing, unreadable, invalid): cross-checks skip them. */
+  readonly #unusable = new Set<EvidenceFileName>();
+  readonly #seen = new Set<EvidenceFileName>();
+  readonly #keyLines = new Map<EvidenceFileName, Map<string, number>>();
+  #manifest: RunManifest | undefined;
+  #summary: EvalSummary | undefined;
+  #best: BestParams | undefined;
+  readonly #score = new ScoreAccumulator();
+  readonly #rowIds = new Map<string, number>();
+  #rowLines = 0;
+  readonly #trials: TrialSummary[] = [];
+  readonly #trialIds = new Map<string, number>();
+  #trialLines = 0;
+
+  constructor(options: VerifyOptions) {
+    this.#options = { profile: "default", ...options };
+  }
+
+  /** The file is there (call before streaming a JSONL file, so an empty one is "empty", not "missing"). */
+  present(name: EvidenceFileName): void {
+    this.#seen.add(name);
+  }
+
+  /** The file is not in the folder. */
+  missing(name: EvidenceFileName): void {
+    this.#seen.add(name);
+    this.#unusable.add(name);
+    this.#add({ file: name, path: "", message: `missing; the evidence needs it (${whatItMeans[name]})` });
+  }
+
+  /** The file is there but could not be read (`reason`: permission denied, is a directory, ...). */
+  unreadable(name: EvidenceFileName, reason: string): void {
+    this.#seen.add(name);
+    this.#unusable.add(name);
+    this.#add({ file: name, path: "", message: `cannot read: ${reason}` });
+  }
+
+  /** The text of one of the three JSON files: parsed, checked against its schema and for template nulls. */
+  jsonFile(name: EvidenceJsonFileName, text: string): void {
+    this.#seen.add(name);
+    const parsed = parseJsonText(text);
+    if (!parsed.ok) {
+      this.#unusable.add(name);
+      this.#add({ file: name, ...(parsed.line === undefined ? {} : { line: parsed.line }), path: "", message: `not valid JSON: ${parsed.reason}` });
+      return;
+    }
+    this.#keyLines.set(name, jsonPathLines(text.startsWith("\uFEFF") ? text.slice(1) : text));
+    const schema = name === "run_manifest.json" ? RunManifestSchema : name === "eval_summary.json" ? EvalSummarySchema : BestParamsSchema;
+    const result = schema.safeParse(parsed.value, { reportInput: true });
+    if (!result.success) {
+      this.#unusable.add(name);
+      if (parsed.value === null || typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
+        this.#add({ file: name, path: "", message: `got ${quote(parsed.value)}; expected a JSON object` });
+      } else {
+        for (const problem of schemaProblems(result.error, name)) this.#add(problem);
+      }
+      return;
+    }
+    const before = this.#problems.length;
+    if (name === "run_manifest.json") this.#checkManifest((this.#manifest = result.data as RunManifest));
+    else if (name === "eval_summary.json") this.#checkSummary((this.#summary = result.data as EvalSummary));
+    else this.#checkBestParams((this.#best = result.data as BestParams));
+    const notes = (result.data as { notes?: unknown }).notes;
+    if (this.#problems.length > before && typeof notes === "string" && /\btemplate\b/i.test(notes)) {
+      this.#add({ file: name, path: "notes", message: `this file is a template, not evidence of a sweep (notes: ${quote(notes)})` });
+    }
+  }
+
+  /** The text of `kaggle_output_log.txt`. */
+  outputLog(text: string): void {
+    const name = "kaggle_output_log.txt";
+    this.#seen.add(name);
+    if (text.trim() === "") {
+      this.#add({ file: name, path: "", message: "is empty; expected the best trial's output log" });
+      return;
+    }
+    // The M34 template's markers: a log that still holds them was never replaced by a real one.
+    const lines = text.split("\n");
+    const index = lines.findIndex((l) => /^\s*(PLACEHOLDER:|Status:\s*TEMPLATE\b)/.test(l));
+    if (index >= 0) {
+      this.#add({
+        file: name,
+        line: index + 1,
+        path: "",
+        message: `holds the template line ${quote(lines[index]?.trim())}; expected the best trial's output log`,
+      });
+    }
+  }
+
+  /** One line of `eval_rows.jsonl` (blank lines are not given). */
+  evalRowsLine(entry: JsonlEntry): void {
+    const file = "eval_rows.jsonl";
+    this.#seen.add(file);
+    this.#rowLines++;
+    if (!entry.ok) {
+      this.#add({ file, line: entry.line, path: "", message: `not valid JSON: ${describeJsonError(entry.error, "").reason}` });
+      return;
+    }
+    this.#score.add(entry.value);
+    const result = EvalRowLineSchema.safeParse(entry.value, { reportInput: true });
+    if (!result.success) {
+      for (const problem of schemaProblems(result.error, file, entry.line)) this.#add(problem);
+      return;
+    }
+    const id = result.data.id;
+    if (id !== undefined) {
+      const key = JSON.stringify(id);
+      const first = this.#rowIds.get(key);
+      if (first !== undefined) {
+        this.#add({ file, line: entry.line, path: "id", message: `got ${quote(id)} again (first on line ${first}); expected one row per evalset item` });
+      } else {
+        this.#rowIds.set(key, entry.line);
+      }
+    }
+  }
+
+  /** One line of `trials.jsonl` (blank lines are not given). */
+  trialsLine(entry: JsonlEntry): void {
+    const file = "trials.jsonl";
+    this.#seen.add(file);
+    this.#trialLines++;
+    if (!entry.ok) {
+      this.#add({ file, line: entry.line, path: "", message: `not valid JSON: ${describeJsonError(entry.error, "").reason}` });
+      return;
+    }
+    const result = TrialLineSchema.safeParse(entry.value, { reportInput: true });
+    if (!result.success) {
+      for (const problem of schemaProblems(result.error, file, entry.line)) this.#add(problem);
+      return;
+    }
+    const trial = result.data;
+    const first = this.#trialIds.get(trial.trial_id);
+    if (first !== undefined) {
+      this.#add({ file, line: entry.line, path: "trial_id", message: `got ${quote(trial.trial_id)} again (first on line ${first}); expected each trial once` });
+      return;
+    }
+    this.#trialIds.set(trial.trial_id, entry.line);
+    this.#trials.push({ line: entry.line, trial_id: trial.trial_id, status: trial.status, primary_score: trial.primary_score, params: trial.params });
+  }
+
+  /** Every problem found, the cross-file rules' included: by file in the evidence order, then by line. */
+  finish(): Problem[] {
+    for (const name of evidenceFileNames) if (!this.#seen.has(name)) this.missing(name);
+    this.#endOfJsonl();
+    this.#crossCheck();
+    const order = (p: Problem) => evidenceFileNames.indexOf(p.file as EvidenceFileName);
+    return this.#problems
+      .map((problem, index) => ({ problem, index }))
+      .sort((a, b) => order(a.problem) - order(b.problem) || (a.problem.line ?? 0) - (b.problem.line ?? 0) || a.index - b.index)
+      .map(({ problem }) => problem);
+  }
+
+  #add(problem: Problem): void {
+    // JSON files get the line of the key the problem is about, for annotations.
+    if (problem.line === undefined) {
+      const lines = this.#keyLines.get(problem.file as EvidenceFileName);
+      const line = lines && lineOfPath(lines, problem.path);
+      if (line !== undefined) problem = { ...problem, line };
+    }
+    this.#problems.push(problem);
+  }
+
+  #nullProblem(file: EvidenceFileName, path: string, what: string): void {
+    this.#add({ file, path, message: `is null; evidence must carry ${what}` });
+  }
+
+  #checkManifest(manifest: RunManifest): void {
+    const file = "run_manifest.json";
+    if (manifest.tuning_job_id === null) this.#nullProblem(file, "tuning_job_id", "the id of the sweep that produced it");
+    if (manifest.trial_id === null) this.#nullProblem(file, "trial_id", "the best trial's id");
+    this.#checkRunVersion(file, manifest.run_version);
+    if (this.#options.profile === "kaggle" && !(kaggleModels as readonly string[]).includes(manifest.model_id)) {
+      this.#add({ file, path: "model_id", message: `got ${quote(manifest.model_id)}; the kaggle profile expects one of ${kaggleModels.join(", ")}` });
+    }
+  }
+
+  #checkSummary(summary: EvalSummary): void {
+    const file = "eval_summary.json";
+    if (summary.primary_score === null) this.#nullProblem(file, "primary_score", "the best trial's score");
+    if (summary.metrics.answer_correctness === null) this.#nullProblem(file, "metrics.answer_correctness", "the best trial's answer correctness");
+    this.#checkRunVersion(file, summary.run_version);
+  }
+
+  #checkBestParams(best: BestParams): void {
+    const file = "best_params.json";
+    if (best.tuning_job_id === null) this.#nullProblem(file, "tuning_job_id", "the id of the sweep that produced it");
+    if (best.trial_id === null) this.#nullProblem(file, "trial_id", "the best trial's id");
+    if (best.primary_score === null) this.#nullProblem(file, "primary_score", "the best trial's score");
+    const names = Object.keys(best.params);
+    if (names.length === 0) this.#add({ file, path: "params", message: "is empty; evidence must carry the best trial's parameters" });
+    for (const name of names) {
+      if (best.params[name] === null) this.#nullProblem(file, `params.${name}`, "the best trial's value");
+    }
+  }
+
+  #checkRunVersion(file: EvidenceFileName, runVersion: string): void {
+    if (runVersion !== this.#options.runVersion) {
+      this.#add({ file, path: "run_version", message: `got ${quote(runVersion)}; expected ${quote(this.#options.runVersion)}, the evidence folder's name` });
+    }
+  }
+
+  #endOfJsonl(): void {
+    if (!this.#unusable.has("eval_rows.jsonl") && this.#rowLines === 0) {
+      this.#unusable.add("eval_rows.jsonl");
+      this.#add({ file: "eval_rows.jsonl", path: "", message: "has no rows; expected the best trial's graded rows" });
+    }
+    if (!this.#unusable.has("trials.jsonl") && this.#trialLines === 0) {
+      this.#unusable.add("trials.jsonl");
+      this.#add({ file: "trials.jsonl", path: "", message: "has no trials; expected every trial's record" });
+    }
+  }
+
+  #crossCheck(): void {
+    this.#checkScores();
+    this.#checkBestTrial();
+    const manifest = this.#manifest;
+    const best = this.#best;
+    if (manifest?.tuning_job_id && best?.tuning_job_id && manifest.tuning_job_id !== best.tuning_job_id) {
+      this.#add({ file: "run_manifest.json", path: "tuning_job_id", message: `got ${quote(manifest.tuning_job_id)}; best_params.json has ${quote(best.tuning_job_id)}` });
+    }
+  }
+
+  /** primary_score, recomputed from eval_rows.jsonl, must be the one eval_summary.json and best_params.json state. */
+  #checkScores(): void {
+    if (this.#unusable.has("eval_rows.jsonl")) return;
+    const { primary_score: recomputed, rows, counted } = this.#score.result;
+    if (recomputed === null) {
+      this.#add({
+        file: "eval_rows.jsonl",
+        path: "",
+        message: `none of its ${rows} rows has a metrics.answer_correctness or score in 0..1; primary_score cannot be recomputed`,
+      });
+      return;
+    }
+    const source = `the primary_score recomputed from eval_rows.jsonl (${counted} of ${rows} rows counted)`;
+    const check = (file: EvidenceFileName, path: string, value: number | null | undefined) => {
+      if (typeof value === "number" && !sameScore(value, recomputed)) {
+        this.#add({ file, path, message: `got ${value}; expected ${recomputed}, ${source}` });
+      }
+    };
+    check("eval_summary.json", "primary_score", this.#summary?.primary_score);
+    check("eval_summary.json", "metrics.answer_correctness", this.#summary?.metrics.answer_correctness);
+    check("best_params.json", "primary_score", this.#best?.primary_score);
+  }
+
+  /** The best trial of trials.jsonl is the one best_params.json and run_manifest.json name, with its params and score. */
+  #checkBestTrial(): void {
+    const best = this.#best;
+    const manifest = this.#manifest;
+    const mode: MetricMode = best?.sweep_config.metric_mode ?? "max";
+    if (this.#unusable.has("trials.jsonl")) {
+      // Without the trials, the two files can still be checked against each other.
+      if (best?.trial_id && manifest?.trial_id && best.trial_id !== manifest.trial_id) {
+        this.#add({ file: "run_manifest.json", path: "trial_id", message: `got ${quote(manifest.trial_id)}; best_params.json has ${quote(best.trial_id)}` });
+      }
+      return;
+    }
+    const winner = bestTrial(this.#trials, mode);
+    if (!winner) {
+      this.#add({ file: "trials.jsonl", path: "", message: "has no completed trial with a primary_score; evidence needs a best trial" });
+      return;
+    }
+    const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}, primary_score ${winner.primary_score}, metric_mode ${mode})`;
+    const checkNamed = (file: EvidenceFileName, named: string | null | undefined) => {
+      if (typeof named !== "string" || named === winner.trial_id) return;
+      const known = this.#trialIds.has(named);
+      this.#add({ file, path: "trial_id", message: `got ${quote(named)}${known ? "" : ", which is not in trials.jsonl"}; ${why}` });
+    };
+    checkNamed("best_params.json", best?.trial_id);
+    checkNamed("run_manifest.json", manifest?.trial_id);
+    // best_params.json must agree with the trial it names (whether or not that one is the best).
+    const named = best?.trial_id ? this.#trials.find((t) => t.trial_id === best.trial_id) : undefined;
+    if (!best || !named) return;
+    if (!sameParams(best.params, named.params)) {
+      this.#add({ file: "best_params.json", path: "params", message: `got ${quote(best.params)}; trials.jsonl line ${named.line} (${named.trial_id}) has ${quote(named.params)}` });
+    }
+    if (best.primary_score !== null && named.primary_score !== null && !sameScore(best.primary_score, named.primary_score)) {
+      this.#add({
+        file: "best_params.json",
+        path: "primary_score",
+        message: `got ${best.primary_score}; trials.jsonl line ${named.line} (${named.trial_id}) has ${named.primary_score}`,
+      });
+    }
+  }
+}
+
+/** Whether two scores are equal within `scoreTolerance`. */
+export function sameScore(a: number, b: number): boolean {
+  return Math.abs(a - b) <= scoreTolerance;
+}
+
+/** Same keys, same values (params are flat: numbers, strings, booleans, null). */
+function sameParams(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && Object.is(a[key], b[key]));
+}
+
+/** Everything the pure verification needs of a folder, already read (for callers that hold it in memory). */
+export interface EvidenceContents extends VerifyOptions {
+  /** File name -> text; an absent name is a missing file. */
+  files: Partial<Record<EvidenceFileName, string>>;
+}
+
+/** Verifies an evidence folder held in memory: the JSONL files are split into lines here. */
+export function verifyEvidence(contents: EvidenceContents): Problem[] {
+  const verifier = new EvidenceVerifier(contents);
+  for (const name of evidenceFileNames) {
+    const text = contents.files[name];
+    if (text === undefined) verifier.missing(name);
+    else if (name === "kaggle_output_log.txt") verifier.outputLog(text);
+    else if (name === "eval_rows.jsonl" || name === "trials.jsonl") {
+      verifier.present(name);
+      for (const entry of jsonlEntries(text)) {
+        if (name === "eval_rows.jsonl") verifier.evalRowsLine(entry);
+        else verifier.trialsLine(entry);
+      }
+    } else verifier.jsonFile(name, text);
+  }
+  return verifier.finish();
+}
+
+/** Splits JSONL text into parsed lines, skipping blank ones (as the streaming reader does). */
+export function* jsonlEntries(text: string): Generator<JsonlEntry> {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]?.replace(/\r$/, "") ?? "";
+    if (raw.trim() === "") continue;
+    const parsed = parseJsonText(raw);
+    yield parsed.ok ? { line: i + 1, ok: true, value: parsed.value } : { line: i + 1, ok: false, error: parsed.reason };
+  }
+}

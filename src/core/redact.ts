@@ -1,0 +1,63 @@
+/**
+ * Redaction of secrets from text that becomes evidence, a summary or a zip: the values of
+ * known secrets, and anything shaped like a token (GitHub, Hugging Face, AWS keys, private-key
+ * blocks) whatever its source.
+ */
+
+/** Token shapes, with what each is, for messages. */
+export const secretShapes: ReadonlyArray<{ name: string; pattern: RegExp }> = [
+  { name: "GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
+  { name: "Hugging Face token", pattern: /\bhf_[A-Za-z0-9]{30,64}\b/g },
+  { name: "AWS access key id", pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
+  {
+    name: "AWS secret access key",
+    pattern: /\baws_secret_access_key\s*[=:]\s*["']?[A-Za-z0-9/+=]{40}\b/gi,
+  },
+  {
+    name: "private key block",
+    pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g,
+  },
+];
+
+/** Environment variable names whose values are treated as secrets. */
+const secretName = /(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL|AUTH)/i;
+
+/** Whether an environment variable's name says it holds a secret (HF_TOKEN, AWS_SECRET_ACCESS_KEY, ...). */
+export function looksSecret(name: string): boolean {
+  return secretName.test(name);
+}
+
+/** The values of env vars whose names look secret (at least 6 characters, to avoid noise). */
+export function secretValuesOf(env: Readonly<Record<string, string | undefined>>): string[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value && value.length >= 6 && looksSecret(name)) values.add(value);
+  }
+  return [...values];
+}
+
+/** Replaces every known secret value and every token shape with `***`. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= 4) out = out.split(secret).join("***");
+  }
+  for (const { pattern } of secretShapes) out = out.replace(pattern, "***");
+  return out;
+}
+
+/** The first secret shape in `text`, with its 1-based line, or undefined. */
+export function findSecret(text: string): { name: string; line: number } | undefined {
+  let found: { name: string; index: number } | undefined;
+  for (const { name, pattern } of secretShapes) {
+    pattern.lastIndex = 0;
+    const match = pattern.exec(text);
+    pattern.lastIndex = 0;
+    if (match && (found === undefined || match.index < found.index)) found = { name, index: match.index };
+  }
+  if (!found) return undefined;
+  let line = 1;
+  for (let i = 0; i < found.index; i++) if (text.charCodeAt(i) === 10) line++;
+  return { name: found.name, line };
+}

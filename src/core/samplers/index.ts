@@ -1,0 +1,31 @@
+import { createGridSampler } from "./grid.js";
+import type { SamplerName } from "./names.js";
+import { createRandomSampler } from "./random.js";
+import type { Sampler, SamplerOptions } from "./sampler.js";
+
+export type { MetricMode, Sampler, SamplerOptions } from "./sampler.js";
+export { type SamplerName, samplerNames } from "./names.js";
+
+/** A sampler name other than "auto": one with an implementation. */
+export type ConcreteSamplerName = Exclude<SamplerName, "auto">;
+
+const factories: Record<ConcreteSamplerName, (options: SamplerOptions) => Sampler> = {
+  random: createRandomSampler,
+  grid: createGridSampler,
+};
+
+/** Every concrete sampler, in registration order (the contract tests run against each). */
+export const concreteSamplerNames = Object.keys(factories) as ConcreteSamplerName[];
+
+/**
+ * The concrete sampler a name stands for: "auto" is tunix-rt's best default for the space
+ * (for now random; a model-based sampler will take its place), any other name itself.
+ */
+export function resolveSampler(name: SamplerName): ConcreteSamplerName {
+  return name === "auto" ? "random" : name;
+}
+
+/** Builds the sampler a name stands for ("auto" resolved by `resolveSampler`). */
+export function createSampler(name: SamplerName, options: SamplerOptions): Sampler {
+  return factories[resolveSampler(name)](options);
+}

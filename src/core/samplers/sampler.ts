@@ -1,0 +1,39 @@
+import type { SearchSpace } from "../space.js";
+import type { Params, TrialRecord } from "../types.js";
+
+/** Whether a larger or a smaller primary_score is better. */
+export type MetricMode = "max" | "min";
+
+/** What every sampler is built from. */
+export interface SamplerOptions {
+  /** The space to propose from, in its canonical order. */
+  space: SearchSpace;
+  /** The sweep seed (uint32): the same seed and history give the same proposals. */
+  seed: number;
+  /** Direction of primary_score, for samplers that learn from the history's scores. */
+  metricMode: MetricMode;
+}
+
+/**
+ * A sampler proposes the params of new trials given the trials so far. It is pure: the same
+ * options, count and history give the same proposals, and it owns its randomness (seeded
+ * from `SamplerOptions.seed`, never Math.random).
+ *
+ * `history` holds every earlier trial whatever its status: a failed, timed-out, pruned or
+ * running trial has no score but still counts as a point already tried (deduplication, grid
+ * coverage) and as an index already used. Its params may lie outside the current space (a
+ * space changed between waves): samplers keep them for deduplication and leave them out of
+ * any model (`toUnit` returns undefined for them).
+ */
+export interface Sampler {
+  /** The concrete sampler's name (never "auto"). */
+  readonly name: string;
+  /**
+   * The params of up to `count` new trials, each with every parameter of the space in the
+   * space's order. Fewer than `count` only when the sampler has no new point left (a grid
+   * whose points are all in the history); never more.
+   */
+  propose(count: number, history: readonly TrialRecord[]): Params[];
+  /** The number of distinct points the sampler can ever propose, when finite (grid). */
+  readonly size?: number;
+}

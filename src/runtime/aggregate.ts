@@ -1,0 +1,252 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import {
+  type AggregatedTrial,
+  type LeaderboardRow,
+  type Provenance,
+  type TrialCounts,
+  bestConfigYaml,
+  buildLeaderboard,
+  countTrials,
+  evidenceDocuments,
+  leaderboardMarkdown,
+  pickBest,
+  trialLine,
+} from "../core/aggregate.js";
+import type { SweepConfig } from "../core/config.js";
+import { compareTrialIds } from "../core/evidence/best-trial.js";
+import { InputError } from "../core/errors.js";
+import { redact, secretValuesOf } from "../core/redact.js";
+import type { PlannedTrial } from "../core/types.js";
+import { checkTrialRecord } from "./history.js";
+import { writeFileAtomic, writeJsonAtomic } from "./files.js";
+
+/** A trial folder found under the trials folder: its record and where it lies. */
+export interface FoundTrial {
+  record: AggregatedTrial;
+  dir: string;
+}
+
+/** What aggregate saw that did not make it into the leaderboard as is. */
+export interface AggregateNotice {
+  file: string;
+  message: string;
+}
+
+/** What `aggregate` produced. */
+export interface AggregateResult {
+  sweepId: string | null;
+  trials: AggregatedTrial[];
+  leaderboard: LeaderboardRow[];
+  counts: TrialCounts;
+  best: AggregatedTrial | undefined;
+  /** The evidence folder, when evidence was written (a best trial exists). */
+  runDir: string | null;
+  bestConfigFile: string | null;
+  leaderboardFile: string;
+  leaderboardMd: string;
+  notices: AggregateNotice[];
+}
+
+/** How to aggregate. */
+export interface AggregateOptions {
+  config: SweepConfig;
+  /** Folder holding trial folders (any depth: `<trial>/trial.json`, artifact folders, ...). */
+  trialsDir: string;
+  /** The evidence folder; its name must be the run_version. */
+  runDir: string;
+  /** Where the promoted config goes (`training/configs/best.yaml`). */
+  bestConfigFile: string;
+  /** Repository root, for the relative paths evidence records. */
+  cwd: string;
+  provenance: Omit<Provenance, "bestRunId" | "runVersion" | "bestConfigPath">;
+  /** The planned trials, when known: a planned trial without a record counts as failed. */
+  planned?: readonly PlannedTrial[];
+  /** Only records of this sweep count (default: the sweep most records belong to). */
+  sweepId?: string;
+  /** Names secrets whose values are redacted from the log that becomes evidence. */
+  env?: NodeJS.ProcessEnv;
+  /** How a trial folder is named in best_params.best_run_id (default: its relative path). */
+  runIdOf?: (found: FoundTrial) => string;
+}
+
+/** Finds every `trial.json` under a folder (sorted), not following symlinks. */
+async function findTrialFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (d: string, depth: number) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (error) {
+      if (depth === 0) throw new InputError(`${dir}: cannot read trials folder: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (error as Error).message}`);
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && depth < 6) await walk(p, depth + 1);
+      else if (e.isFile() && e.name === "trial.json") found.push(p);
+    }
+  };
+  await walk(dir, 0);
+  return found.sort();
+}
+
+/** Reads trial records; broken ones become notices, never a crash. */
+export async function readTrialRecords(trialsDir: string, cwd: string): Promise<{ found: FoundTrial[]; notices: AggregateNotice[] }> {
+  const notices: AggregateNotice[] = [];
+  const found: FoundTrial[] = [];
+  for (const file of await findTrialFiles(trialsDir)) {
+    const shown = path.relative(cwd, file) || file;
+    let value: unknown;
+    try {
+      value = JSON.parse(await readFile(file, "utf8"));
+    } catch (error) {
+      notices.push({ file: shown, message: `unreadable or truncated trial record, skipped: ${(error as Error).message}` });
+      continue;
+    }
+    const problems = checkTrialRecord(value, { file: shown });
+    if (problems.length) {
+      notices.push({ file: shown, message: `invalid trial record, skipped: ${problems[0]?.path}: ${problems[0]?.message}` });
+      continue;
+    }
+    found.push({ record: value as AggregatedTrial, dir: path.dirname(file) });
+  }
+  return { found, notices };
+}
+
+const statusRank: Record<string, number> = { completed: 0, pruned: 1, timeout: 2, failed: 3, running: 4 };
+
+/**
+ * Keeps one record per trial id: a completed one over any other, then the one that
+ * finished last (a re-run's attempt over the earlier one).
+ */
+function dedupe(found: FoundTrial[], notices: AggregateNotice[], cwd: string): FoundTrial[] {
+  const byId = new Map<string, FoundTrial>();
+  for (const f of found) {
+    const other = byId.get(f.record.trial_id);
+    if (!other) {
+      byId.set(f.record.trial_id, f);
+      continue;
+    }
+    const rank = (x: FoundTrial) => statusRank[x.record.status] ?? 9;
+    const later = (x: FoundTrial) => String(x.record.finished_at ?? x.record.started_at ?? "");
+    const keep = rank(f) < rank(other) || (rank(f) === rank(other) && later(f) > later(other)) ? f : other;
+    const drop = keep === f ? other : f;
+    byId.set(f.record.trial_id, keep);
+    notices.push({
+      file: path.relative(cwd, path.join(drop.dir, "trial.json")),
+      message: `second record of trial ${f.record.trial_id}; kept ${path.relative(cwd, path.join(keep.dir, "trial.json"))} (${keep.record.status})`,
+    });
+  }
+  return [...byId.values()].sort((a, b) => compareTrialIds(a.record.trial_id, b.record.trial_id));
+}
+
+/** The sweep most records belong to (ties: the lexically first id, so the choice is stable). */
+function majoritySweep(found: readonly FoundTrial[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const f of found) if (typeof f.record.sweep_id === "string") counts.set(f.record.sweep_id, (counts.get(f.record.sweep_id) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+}
+
+/** Keeps at most `max` bytes of a log: its start and its end, with a line between. */
+function clipLog(text: string, max = 48 * 1024): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max / 4);
+  const tail = text.slice(text.length - (max * 3) / 4);
+  return `${head}\n[tunix-rt: ${text.length - head.length - tail.length} characters of the log left out here; the full log is the trial's output.log]\n${tail}`;
+}
+
+/**
+ * Aggregates a sweep: reads every trial record, builds the leaderboard, picks the best, and
+ * (when there is a best) writes the evidence folder, `leaderboard.md` beside it and the
+ * promoted config. With no best trial nothing in the evidence folder is touched and the
+ * leaderboard goes to the trials folder.
+ */
+export async function aggregate(options: AggregateOptions): Promise<AggregateResult> {
+  const { config, cwd } = options;
+  const runDir = path.resolve(cwd, options.runDir);
+  if (path.basename(runDir) !== config.run_version) {
+    throw new InputError(`--run-dir: got ${JSON.stringify(options.runDir)}; the evidence folder's name must be the run_version ${JSON.stringify(config.run_version)}`);
+  }
+  const { found: all, notices } = await readTrialRecords(path.resolve(cwd, options.trialsDir), cwd);
+  const sweepId = options.sweepId ?? options.planned?.[0]?.sweep_id ?? majoritySweep(all);
+  const ofSweep = all.filter((f) => {
+    if (sweepId === undefined || f.record.sweep_id === sweepId) return true;
+    notices.push({ file: path.relative(cwd, path.join(f.dir, "trial.json")), message: `record of another sweep (${String(f.record.sweep_id)}), skipped` });
+    return false;
+  });
+  const kept = dedupe(ofSweep, notices, cwd);
+  const trials: AggregatedTrial[] = kept.map((f) => f.record);
+  for (const planned of options.planned ?? []) {
+    if (trials.some((t) => t.trial_id === planned.trial_id)) continue;
+    trials.push({
+      trial_id: planned.trial_id,
+      params: planned.params,
+      status: "failed",
+      primary_score: null,
+      ...(planned.budget === undefined ? {} : { budget: planned.budget }),
+      sweep_id: planned.sweep_id,
+      seed: planned.seed,
+      error: "no trial record was found (its job never ran, or its artifact is missing)",
+    });
+    notices.push({ file: planned.trial_id, message: "planned trial has no record; counted as failed" });
+  }
+  trials.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
+
+  const mode = config.metric_mode;
+  const leaderboard = buildLeaderboard(trials, mode);
+  const counts = countTrials(trials, config.max_failed_trials);
+  const best = pickBest(trials, mode);
+  const title = `tunix-rt sweep ${config.run_version}${sweepId ? ` (${sweepId})` : ""}`;
+  const leaderboardMd = leaderboardMarkdown(leaderboard, { title, counts, bestId: best?.trial_id ?? null });
+
+  if (!best) {
+    const leaderboardFile = path.join(path.resolve(cwd, options.trialsDir), "leaderboard.md");
+    await writeFileAtomic(leaderboardFile, leaderboardMd);
+    return { sweepId: sweepId ?? null, trials, leaderboard, counts, best, runDir: null, bestConfigFile: null, leaderboardFile, leaderboardMd, notices };
+  }
+
+  const bestFound = kept.find((f) => f.record === best);
+  const rel = (p: string) => path.relative(cwd, p).split(path.sep).join("/");
+  const bestConfigFile = path.resolve(cwd, options.bestConfigFile);
+  const provenance: Provenance = {
+    ...options.provenance,
+    runVersion: config.run_version,
+    bestConfigPath: rel(bestConfigFile),
+    bestRunId: bestFound ? (options.runIdOf?.(bestFound) ?? rel(bestFound.dir)) : null,
+  };
+  const secrets = secretValuesOf(options.env ?? {});
+  const raw = evidenceDocuments(config, best, counts, provenance);
+  const docs = {
+    run_manifest: redactRecord(raw.run_manifest, secrets),
+    eval_summary: raw.eval_summary,
+    best_params: redactRecord(raw.best_params, secrets),
+  };
+
+  // The best trial's graded rows must exist: they are how anyone recomputes primary_score.
+  const rowsSource = bestFound ? path.join(bestFound.dir, "eval_rows.jsonl") : undefined;
+  if (!rowsSource || !(await stat(rowsSource).catch(() => null))) {
+    throw new InputError(`${rowsSource ? rel(rowsSource) : best.trial_id}: the best trial's eval_rows.jsonl is missing; evidence cannot be written without it`);
+  }
+  const log = bestFound ? await readFile(path.join(bestFound.dir, "output.log"), "utf8").catch(() => "") : "";
+  const logText = redact(clipLog(log), secrets).trim() === "" ? "(the best trial's trainer printed nothing)\n" : redact(clipLog(log), secrets);
+
+  // Each file is written atomically.
+  await writeJsonAtomic(path.join(runDir, "run_manifest.json"), docs.run_manifest);
+  await writeJsonAtomic(path.join(runDir, "eval_summary.json"), docs.eval_summary);
+  await writeJsonAtomic(path.join(runDir, "best_params.json"), docs.best_params);
+  await writeFileAtomic(path.join(runDir, "kaggle_output_log.txt"), logText);
+  await writeFileAtomic(path.join(runDir, "eval_rows.jsonl"), await readFile(rowsSource));
+  await writeFileAtomic(path.join(runDir, "trials.jsonl"), trials.map((t) => `${JSON.stringify(redactRecord(trialLine(t), secrets))}\n`).join(""));
+  const leaderboardFile = path.join(runDir, "leaderboard.md");
+  await writeFileAtomic(leaderboardFile, leaderboardMd);
+  await writeFileAtomic(bestConfigFile, bestConfigYaml(config, best, provenance));
+  return { sweepId: sweepId ?? null, trials, leaderboard, counts, best, runDir, bestConfigFile, leaderboardFile, leaderboardMd, notices };
+}
+
+/** Trial records carry argv and error text: every string in them is redacted like the logs. */
+function redactRecord(record: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
+  const walk = (v: unknown): unknown =>
+    typeof v === "string" ? redact(v, secrets) : Array.isArray(v) ? v.map(walk) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+  return walk(record) as Record<string, unknown>;
+}

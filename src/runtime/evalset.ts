@@ -1,0 +1,29 @@
+import { InputError } from "../core/errors.js";
+import { EvalsetParser } from "../core/evalset.js";
+import { type GradeResult, PredictionGrader } from "../core/grade.js";
+import type { EvalItem } from "../core/types.js";
+import { readJsonl } from "./files.js";
+
+/**
+ * Reads and validates an evalset file, streaming it (see EvalsetParser for the rules).
+ * Throws InputError (exit 2) with the first problem and how many more there are, or when
+ * the file cannot be read.
+ */
+export async function readEvalset(file: string): Promise<EvalItem[]> {
+  const parser = new EvalsetParser(file);
+  for await (const entry of readJsonl(file)) parser.add(entry);
+  const result = parser.finish();
+  if (!result.ok) throw InputError.fromProblems(result.problems);
+  return result.items;
+}
+
+/**
+ * Grades a predictions file against evalset items, streaming it (see PredictionGrader).
+ * Faults in the file (malformed lines, duplicated ids) come back in the result, for the
+ * caller to fail the trial with; only a file that cannot be read throws InputError.
+ */
+export async function gradePredictionsFile(items: readonly EvalItem[], file: string): Promise<GradeResult> {
+  const grader = new PredictionGrader(items, file);
+  for await (const entry of readJsonl(file)) grader.add(entry);
+  return grader.finish();
+}

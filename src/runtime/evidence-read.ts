@@ -1,0 +1,114 @@
+/**
+ * Reading an evidence folder (or a submission zip) for verification. Each file is read on
+ * its own, so a missing or broken one still lets the others be checked; the JSONL files
+ * stream line by line. Problems name files as `<folder as given>/<file>`: CI runs
+ * `verify submission_runs/<run_version>` from the repository root, so the names are repo
+ * paths that annotations can point at.
+ */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { verifySubmission } from "../core/archive.js";
+import { InputError, type Problem } from "../core/errors.js";
+import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
+import { EvidenceVerifier, type VerifyProfile } from "../core/evidence/verify.js";
+import { describeFsError, readJsonl } from "./files.js";
+import { readZipFile } from "./zip-read.js";
+
+/** How to verify and how to name files in problems. */
+export interface ReadOptions {
+  profile?: VerifyProfile;
+  /** How the folder or zip is named in problems (default: the path given). */
+  shownAs?: string;
+}
+
+/** What verification found: the problems, and a few facts for the summary line. */
+export interface VerifyOutcome {
+  problems: Problem[];
+  /** The run_version checked (the folder's name). */
+  runVersion: string;
+}
+
+/**
+ * Verifies the evidence folder `dir`. A folder that does not exist or cannot be listed is
+ * an InputError (exit 2); everything wrong inside it is a problem (exit 1).
+ */
+export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {}): Promise<VerifyOutcome> {
+  const shownAs = options.shownAs ?? dir;
+  await requireFolder(dir, shownAs);
+  const runVersion = path.basename(path.resolve(dir));
+  const verifier = new EvidenceVerifier({ runVersion, profile: options.profile ?? "default" });
+  for (const name of evidenceFileNames) await readOne(verifier, path.join(dir, name), name);
+  const problems = verifier.finish().map((p) => ({ ...p, file: path.join(shownAs, p.file) }));
+  return { problems, runVersion };
+}
+
+/** Verifies a submission zip against its MANIFEST.json, and the evidence inside it. */
+export async function verifySubmissionZip(zipFile: string, options: ReadOptions = {}): Promise<VerifyOutcome> {
+  const shownAs = options.shownAs ?? zipFile;
+  const members = await readZipFile(zipFile, shownAs);
+  const problems = verifySubmission(members, { profile: options.profile ?? "default" }).map((p) => ({
+    ...p,
+    // Members are named as paths inside the zip, as Python's zipimport does: `<zip>/<entry>`.
+    file: p.file === "" ? shownAs : `${shownAs}/${p.file}`,
+  }));
+  const manifest = members.find((m) => m.name === "MANIFEST.json");
+  let runVersion = "";
+  try {
+    runVersion = manifest ? String((JSON.parse(manifest.data.toString("utf8")) as { run_version?: unknown }).run_version ?? "") : "";
+  } catch {
+    // A broken manifest is already a problem; the summary just has no run_version.
+  }
+  return { problems, runVersion };
+}
+
+async function requireFolder(dir: string, shownAs: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(dir);
+  } catch (error) {
+    throw new InputError(`${shownAs}: cannot read the evidence folder: ${describeFsError(error)}`);
+  }
+  if (!info.isDirectory()) throw new InputError(`${shownAs}: is not a folder; expected an evidence folder or a submission .zip`);
+}
+
+async function readOne(verifier: EvidenceVerifier, file: string, name: EvidenceFileName): Promise<void> {
+  if (name === "eval_rows.jsonl" || name === "trials.jsonl") {
+    await streamJsonl(verifier, file, name);
+    return;
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") verifier.missing(name);
+    else verifier.unreadable(name, describeFsError(error));
+    return;
+  }
+  if (name === "kaggle_output_log.txt") verifier.outputLog(text);
+  else verifier.jsonFile(name, text);
+}
+
+async function streamJsonl(verifier: EvidenceVerifier, file: string, name: "eval_rows.jsonl" | "trials.jsonl"): Promise<void> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) {
+      verifier.unreadable(name, "is a directory");
+      return;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") verifier.missing(name);
+    else verifier.unreadable(name, describeFsError(error));
+    return;
+  }
+  verifier.present(name);
+  try {
+    for await (const entry of readJsonl(file)) {
+      if (name === "eval_rows.jsonl") verifier.evalRowsLine(entry);
+      else verifier.trialsLine(entry);
+    }
+  } catch (error) {
+    // readJsonl's own errors already name the file; keep only the reason after it.
+    const reason = error instanceof InputError ? error.message.replace(/^.*?: cannot read: /, "") : describeFsError(error);
+    verifier.unreadable(name, reason);
+  }
+}

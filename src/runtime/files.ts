@@ -1,0 +1,101 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { InputError, messageOf } from "../core/errors.js";
+
+/**
+ * Writes a file atomically: a temp file in the same folder, flushed, then renamed over the
+ * target, so a crash never leaves half a file behind. Creates the folder when missing.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "w");
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Writes `value` as pretty JSON (two spaces, trailing newline), atomically. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Reads a text file, turning "not found" and friends into a one-line InputError that names it. */
+export async function readTextFile(file: string, what = "file", shownAs = file): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new InputError(`${shownAs}: cannot read ${what}: ${describeFsError(error)}`);
+  }
+}
+
+/** A short, human reason for a file-system error ("no such file", "permission denied", ...). */
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a directory";
+    case "ENOTDIR":
+      return "a parent is not a directory";
+    case "EROFS":
+      return "read-only file system";
+    case "ENOSPC":
+      return "no space left on device";
+    default:
+      return messageOf(error);
+  }
+}
+
+/** One line of a JSONL file: its 1-based number and either the parsed value or the parse error. */
+export type JsonlLine = { line: number; ok: true; value: unknown } | { line: number; ok: false; error: string };
+
+/**
+ * Streams a JSONL file line by line without loading it whole. Blank lines are skipped;
+ * a line that is not JSON is yielded as `{ok: false}` so the caller decides what it means.
+ */
+export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
+  const stream = createReadStream(file, { encoding: "utf8" });
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once("open", () => resolve());
+    stream.once("error", reject);
+  });
+  try {
+    await opened;
+  } catch (error) {
+    throw new InputError(`${file}: cannot read: ${describeFsError(error)}`);
+  }
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  try {
+    for await (const text of lines) {
+      line++;
+      if (text.trim() === "") continue;
+      try {
+        yield { line, ok: true, value: JSON.parse(text) };
+      } catch (error) {
+        yield { line, ok: false, error: messageOf(error) };
+      }
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+}

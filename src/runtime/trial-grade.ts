@@ -1,0 +1,92 @@
+import { access } from "node:fs/promises";
+import path from "node:path";
+import type { TrialStatus } from "../core/types.js";
+import { ScoreAccumulator } from "../core/score.js";
+import { readEvalset, gradePredictionsFile } from "./evalset.js";
+import { readJsonl, writeFileAtomic } from "./files.js";
+
+/** What grading adds to a trial record. */
+export interface TrialGrade {
+  status: TrialStatus;
+  error: string | null;
+  fields: { primary_score: number | null; rows?: number; counted?: number; missing_predictions?: number; extra_predictions?: number };
+}
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Grades what a trainer left in its folder. Its own `eval_rows.jsonl` wins (a trainer that
+ * grades itself); else `predictions.jsonl` is graded against the evalset and the graded rows
+ * are written as `eval_rows.jsonl`. Faults fail the trial with a reason; an evalset that
+ * cannot be read throws (exit 2), since no trial of the sweep could be graded.
+ */
+export async function gradeTrialOutput({
+  outDir,
+  evalset,
+  evalsetShown,
+}: {
+  outDir: string;
+  evalset?: string;
+  evalsetShown?: string;
+}): Promise<TrialGrade> {
+  const rowsFile = path.join(outDir, "eval_rows.jsonl");
+  const predictionsFile = path.join(outDir, "predictions.jsonl");
+  if (await exists(rowsFile)) return scoreOwnRows(rowsFile);
+  if (!(await exists(predictionsFile))) {
+    return { status: "failed", error: "trainer exited 0 but wrote no predictions.jsonl (nor eval_rows.jsonl) in its output folder", fields: { primary_score: null } };
+  }
+  if (!evalset) {
+    return { status: "failed", error: "predictions.jsonl cannot be graded: the config names no evalset", fields: { primary_score: null } };
+  }
+  const items = await readEvalset(evalset).catch((error) => {
+    throw evalsetShown ? Object.assign(error, { message: String(error.message).replace(evalset, evalsetShown) }) : error;
+  });
+  const graded = await gradePredictionsFile(items, predictionsFile);
+  const score = new ScoreAccumulator();
+  for (const row of graded.rows) score.add(row);
+  const { primary_score, rows, counted } = score.result;
+  await writeFileAtomic(rowsFile, graded.rows.map((row) => JSON.stringify(row)).join("\n") + (graded.rows.length ? "\n" : ""));
+  const fields = { primary_score, rows, counted, missing_predictions: graded.missing.length, extra_predictions: graded.extra.length };
+  if (graded.summary.length > 0) {
+    return { status: "failed", error: graded.summary.join("; "), fields: { ...fields, primary_score: null } };
+  }
+  const notes: string[] = [];
+  if (graded.missing.length) notes.push(`${graded.missing.length} evalset item(s) had no prediction and were graded 0 (first: ${graded.missing[0]})`);
+  if (graded.extra.length) notes.push(`${graded.extra.length} prediction(s) with ids not in the evalset were ignored (first: ${graded.extra[0]})`);
+  return { status: "completed", error: notes.length ? notes.join("; ") : null, fields };
+}
+
+/** Scores a trainer's own `eval_rows.jsonl`, streaming it; malformed lines fail the trial. */
+async function scoreOwnRows(file: string): Promise<TrialGrade> {
+  const score = new ScoreAccumulator();
+  let malformed = 0;
+  let firstBad = 0;
+  for await (const entry of readJsonl(file)) {
+    if (!entry.ok) {
+      malformed++;
+      firstBad ||= entry.line;
+      continue;
+    }
+    score.add(entry.value);
+  }
+  const { primary_score, rows, counted } = score.result;
+  if (malformed > 0) {
+    return {
+      status: "failed",
+      error: `${malformed} malformed line${malformed > 1 ? "s" : ""} in eval_rows.jsonl (first at line ${firstBad})`,
+      fields: { primary_score: null, rows, counted },
+    };
+  }
+  const dropped = rows - counted;
+  const note =
+    counted === 0
+      ? `no row of eval_rows.jsonl has a usable answer_correctness or score in [0, 1] (${rows} rows): primary_score is null`
+      : dropped > 0
+        ? `${dropped} of ${rows} rows in eval_rows.jsonl had no usable value and were not counted`
+        : null;
+  return { status: "completed", error: note, fields: { primary_score, rows, counted } };
+}

@@ -1,0 +1,184 @@
+import { access, constants, mkdir, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { type SweepConfig, fillPlaceholders } from "../core/config.js";
+import { InputError } from "../core/errors.js";
+import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
+import { type Clock, isoTime, systemClock } from "./clock.js";
+import { writeJsonAtomic } from "./files.js";
+import { gradeTrialOutput } from "./trial-grade.js";
+import { runTrialProcess } from "./trial-process.js";
+
+/** Everything `trial.json` holds (DESIGN.md, "History / trial records"). */
+export interface TrialJson extends TrialRecord {
+  sweep_id: string;
+  seed: number;
+  exit_code: number | null;
+  signal: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_s: number | null;
+  /** Why the trial did not complete, or a note on faults that did not fail it; null when clean. */
+  error: string | null;
+  /** The argv as run (placeholders filled). */
+  command: string[];
+  /** Which machine ran it (`RUNNER_NAME` on GitHub, else the host name). */
+  runner: string;
+  /** Graded rows, and how many counted towards primary_score. */
+  rows?: number;
+  counted?: number;
+  /** Evalset ids the trainer gave no prediction for (graded 0). */
+  missing_predictions?: number;
+  /** Predictions whose id is not in the evalset (ignored). */
+  extra_predictions?: number;
+}
+
+/** Files a trial attempt writes; removed before a new attempt in the same folder. */
+const trialOutputs = ["trial.json", "output.log", "predictions.jsonl", "eval_rows.jsonl", "metrics.jsonl"];
+
+/** How to run one trial. */
+export interface RunTrialOptions {
+  config: SweepConfig;
+  trial: PlannedTrial;
+  /** The trial's folder: trial.json, output.log, predictions, eval_rows.jsonl land here. */
+  outDir: string;
+  /** Repository root: the trainer's working directory and the base of relative paths. */
+  cwd: string;
+  /** The environment the trainer inherits (the contract's variables are added). */
+  env: NodeJS.ProcessEnv;
+  /** Extra variables for this trial only (a worker's CUDA_VISIBLE_DEVICES). */
+  extraEnv?: Record<string, string>;
+  /** Stops the trainer (Ctrl-C); the record then says "interrupted". */
+  signal?: AbortSignal;
+  /** Receives the trainer's output as it comes (terminal echo). */
+  echo?: (chunk: Buffer) => void;
+  clock?: Clock;
+  /** Grace between SIGTERM and SIGKILL (ms). */
+  graceMs?: number;
+  /** Path of a checkpoint folder the trainer may resume from (`TUNIX_RT_RESUME_FROM`). */
+  resumeFrom?: string;
+}
+
+/** The argv of a trial: the config's command with every placeholder filled. */
+export function trialArgv(config: SweepConfig, trial: PlannedTrial, outDir: string): string[] {
+  const values = placeholderValues(trial, outDir);
+  return (config.trainer?.command ?? []).map((arg) => fillPlaceholders(arg, values));
+}
+
+/** The values that `{placeholders}` take for one trial. */
+export function placeholderValues(trial: PlannedTrial, outDir: string): Record<string, string> {
+  const values: Record<string, string> = {
+    trial_id: trial.trial_id,
+    output_dir: outDir,
+    seed: String(trial.seed),
+  };
+  if (trial.budget !== undefined) values.budget = String(trial.budget);
+  for (const [name, value] of Object.entries(trial.params)) values[name] = String(value);
+  return values;
+}
+
+/** The environment of the trial contract (DESIGN.md, "Trial contract"), without the inherited one. */
+export function trialEnv(config: SweepConfig, trial: PlannedTrial, outDir: string, cwd: string): Record<string, string> {
+  const values = placeholderValues(trial, outDir);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config.trainer?.env ?? {})) env[key] = fillPlaceholders(value, values);
+  Object.assign(env, {
+    TUNIX_RT_TRIAL_ID: trial.trial_id,
+    TUNIX_RT_SWEEP_ID: trial.sweep_id,
+    TUNIX_RT_PARAMS_FILE: path.join(outDir, "params.json"),
+    TUNIX_RT_OUTPUT_DIR: outDir,
+    TUNIX_RT_SEED: String(trial.seed),
+  });
+  if (config.evalset) env.TUNIX_RT_EVALSET = path.resolve(cwd, config.evalset);
+  if (trial.budget !== undefined) env.TUNIX_RT_BUDGET = String(trial.budget);
+  return env;
+}
+
+/** Ensures the trial folder exists and is writable, or throws exit 2 naming it. */
+async function prepareOutDir(outDir: string): Promise<void> {
+  try {
+    await mkdir(outDir, { recursive: true });
+    await access(outDir, constants.W_OK);
+    if (!(await stat(outDir)).isDirectory()) throw new Error("not a directory");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new InputError(`${outDir}: trial folder is not writable: ${reason}`);
+  }
+}
+
+/**
+ * Runs one trial end to end: the trainer, then grading, then `trial.json` (atomically). A
+ * record is written in every case where the folder is writable; the returned record says
+ * how it went. Throws only for input errors (exit 2).
+ */
+export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
+  const { config, trial, cwd } = options;
+  const clock = options.clock ?? systemClock;
+  const outDir = path.resolve(cwd, options.outDir);
+  if (!config.trainer) throw new InputError("config: trainer: missing; this command runs trials and needs trainer.command");
+  await prepareOutDir(outDir);
+
+  const argv = trialArgv(config, trial, outDir);
+  const started = clock.now();
+  const base: TrialJson = {
+    trial_id: trial.trial_id,
+    params: trial.params,
+    status: "running",
+    primary_score: null,
+    ...(trial.budget === undefined ? {} : { budget: trial.budget }),
+    sweep_id: trial.sweep_id,
+    seed: trial.seed,
+    exit_code: null,
+    signal: null,
+    started_at: isoTime(started),
+    finished_at: null,
+    duration_s: null,
+    error: null,
+    command: argv,
+    runner: options.env.RUNNER_NAME || os.hostname(),
+  };
+  const recordFile = path.join(outDir, "trial.json");
+  // A new attempt starts clean: outputs of an earlier attempt must not be graded as this one's.
+  await Promise.all(trialOutputs.map((name) => rm(path.join(outDir, name), { force: true })));
+  try {
+    await writeJsonAtomic(path.join(outDir, "params.json"), trial.params);
+    await writeJsonAtomic(recordFile, base);
+  } catch (error) {
+    throw new InputError(`${outDir}: trial folder is not writable: ${(error as Error).message}`);
+  }
+
+  const env: NodeJS.ProcessEnv = { ...options.env, ...trialEnv(config, trial, outDir, cwd), ...options.extraEnv };
+  if (options.resumeFrom) env.TUNIX_RT_RESUME_FROM = options.resumeFrom;
+  const ran = await runTrialProcess({
+    argv,
+    cwd,
+    env,
+    logFile: path.join(outDir, "output.log"),
+    timeoutMs: (config.trainer.timeout_minutes ?? 120) * 60_000,
+    graceMs: options.graceMs,
+    signal: options.signal,
+    echo: options.echo,
+  });
+  const finished = clock.now();
+  const record: TrialJson = {
+    ...base,
+    exit_code: ran.exitCode,
+    signal: ran.signal,
+    finished_at: isoTime(finished),
+    duration_s: Math.round(finished - started) / 1000,
+  };
+
+  const fail = (status: TrialStatus, error: string): TrialJson => ({ ...record, status, error });
+  let final: TrialJson;
+  if (ran.spawnError) final = fail("failed", ran.spawnError);
+  else if (ran.interrupted) final = fail("failed", "interrupted (the sweep was stopped); it runs again on resume");
+  else if (ran.timedOut) final = fail("timeout", `timed out after ${config.trainer.timeout_minutes} min; the trainer and its process group were stopped`);
+  else if (ran.signal) final = fail("failed", `trainer was killed by ${ran.signal}`);
+  else if (ran.exitCode !== 0) final = fail("failed", `trainer exited with code ${ran.exitCode} (see output.log)`);
+  else {
+    const graded = await gradeTrialOutput({ outDir, evalset: config.evalset ? path.resolve(cwd, config.evalset) : undefined, evalsetShown: config.evalset });
+    final = { ...record, ...graded.fields, status: graded.status, error: graded.error };
+  }
+  await writeJsonAtomic(recordFile, final);
+  return final;
+}
