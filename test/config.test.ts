@@ -15,7 +15,13 @@ const m34Space = `search_space:
 `;
 
 /** Writes `text` as training/sweep.yaml (or `name`) in a fresh folder and loads it. */
-async function load(text: string, { name = "training/sweep.yaml", needs = {} }: { name?: string; needs?: { trainer?: boolean; evalset?: boolean } } = {}) {
+async function load(
+  text: string,
+  {
+    name = "training/sweep.yaml",
+    needs = {},
+  }: { name?: string; needs?: { trainer?: boolean; evalset?: boolean } } = {},
+) {
   const dir = await tempDir("tunix-rt-config-");
   await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
   await writeFile(path.join(dir, name), text);
@@ -53,17 +59,27 @@ describe("sweep config validation", () => {
     });
     expect(config.trainer).toBeUndefined();
     expect(config.evalset).toBeUndefined();
-    expect(Object.keys(config.search_space)).toEqual(["learning_rate", "per_device_batch_size", "weight_decay", "warmup_steps"]);
+    expect(Object.keys(config.search_space)).toEqual([
+      "learning_rate",
+      "per_device_batch_size",
+      "weight_decay",
+      "warmup_steps",
+    ]);
   });
 
   it("loads the repository's sweep config, trainer and evalset included", async () => {
-    const { config } = await loadConfig("training/sweep.yaml", { cwd: repoRoot, needs: { trainer: true, evalset: true } });
+    const { config } = await loadConfig("training/sweep.yaml", {
+      cwd: repoRoot,
+      needs: { trainer: true, evalset: true },
+    });
     expect(config.trainer?.command).toContain("{learning_rate}");
     expect(config.trainer?.timeout_minutes).toBe(120);
   });
 
   it("names an unknown key, where it is", async () => {
-    expect(await errorOf(`${m34Space}smaple: random\n`)).toMatch(/^training\/sweep\.yaml: smaple: unknown key "smaple"; expected one of name, run_version, /);
+    expect(await errorOf(`${m34Space}smaple: random\n`)).toMatch(
+      /^training\/sweep\.yaml: smaple: unknown key "smaple"; expected one of name, run_version, /,
+    );
     expect(await errorOf(`${m34Space}trainer: {command: [x], timeout: 5}\n`)).toBe(
       'training/sweep.yaml: trainer.timeout: unknown key "timeout"; expected one of command, timeout_minutes, env',
     );
@@ -80,52 +96,104 @@ describe("sweep config validation", () => {
 
   it("names bad values and what was expected", async () => {
     const cases: [string, string][] = [
-      ["search_space:\n  lr: {type: logunif, min: 1, max: 2}\n", 'search_space.lr.type: got "logunif"; expected one of uniform, loguniform, randint, choice, quniform, qloguniform'],
-      ["search_space:\n  lr: {min: 1, max: 2}\n", "search_space.lr.type: missing; expected one of uniform, loguniform, randint, choice, quniform, qloguniform"],
+      [
+        "search_space:\n  lr: {type: logunif, min: 1, max: 2}\n",
+        'search_space.lr.type: got "logunif"; expected one of uniform, loguniform, randint, choice, quniform, qloguniform',
+      ],
+      [
+        "search_space:\n  lr: {min: 1, max: 2}\n",
+        "search_space.lr.type: missing; expected one of uniform, loguniform, randint, choice, quniform, qloguniform",
+      ],
       ["search_space:\n  lr: 5\n", "search_space.lr: got 5; expected a mapping"],
-      ["search_space:\n  lr: {type: uniform, min: 0, max: .inf}\n", "search_space.lr.max: got Infinity; expected a finite number"],
-      ["search_space:\n  lr: {type: uniform, min: 2, max: 1}\n", "search_space.lr.max: got 1, below min 2; expected max >= min"],
-      ["search_space:\n  n: {type: randint, min: 1.5, max: 3}\n", "search_space.n.min: got 1.5; expected a whole number"],
-      ["search_space:\n  c: {type: choice, values: [1, 1]}\n", "search_space.c.values.1: got 1 twice; expected distinct values"],
-      ["search_space:\n  c: {type: choice, values: [null]}\n", "search_space.c.values.0: got null; expected a number, string or boolean"],
-      ["search_space:\n  c: {type: choice, values: []}\n", "search_space.c.values: got []; expected at least 1 item"],
-      ["search_space:\n  d: {type: quniform, min: 0.11, max: 0.19, q: 0.1}\n", "search_space.d.q: got 0.1; no multiple of q lies in [0.11, 0.19]"],
-      ["search_space:\n  d: {type: qloguniform, min: 1, max: 2, q: 0}\n", "search_space.d.q: got 0; qloguniform needs q > 0"],
+      [
+        "search_space:\n  lr: {type: uniform, min: 0, max: .inf}\n",
+        "search_space.lr.max: got Infinity; expected a finite number",
+      ],
+      [
+        "search_space:\n  lr: {type: uniform, min: 2, max: 1}\n",
+        "search_space.lr.max: got 1, below min 2; expected max >= min",
+      ],
+      [
+        "search_space:\n  n: {type: randint, min: 1.5, max: 3}\n",
+        "search_space.n.min: got 1.5; expected a whole number",
+      ],
+      [
+        "search_space:\n  c: {type: choice, values: [1, 1]}\n",
+        "search_space.c.values.1: got 1 twice; expected distinct values",
+      ],
+      [
+        "search_space:\n  c: {type: choice, values: [null]}\n",
+        "search_space.c.values.0: got null; expected a number, string or boolean",
+      ],
+      [
+        "search_space:\n  c: {type: choice, values: []}\n",
+        "search_space.c.values: got []; expected at least 1 item",
+      ],
+      [
+        "search_space:\n  d: {type: quniform, min: 0.11, max: 0.19, q: 0.1}\n",
+        "search_space.d.q: got 0.1; no multiple of q lies in [0.11, 0.19]",
+      ],
+      [
+        "search_space:\n  d: {type: qloguniform, min: 1, max: 2, q: 0}\n",
+        "search_space.d.q: got 0; qloguniform needs q > 0",
+      ],
       ["search_space: {}\n", "search_space: is empty; expected at least one parameter"],
       ["name: x\n", "search_space: missing; expected a mapping"],
       ["- 1\n", "got [1]; expected a mapping"],
-      ["search_space:\n  seed: {type: uniform, min: 0, max: 1}\n", 'search_space.seed: parameter name "seed" is reserved by the trial contract'],
-      [`${m34Space}run_version: ../x\n`, `run_version: got "../x"; expected letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit`],
+      [
+        "search_space:\n  seed: {type: uniform, min: 0, max: 1}\n",
+        'search_space.seed: parameter name "seed" is reserved by the trial contract',
+      ],
+      [
+        `${m34Space}run_version: ../x\n`,
+        `run_version: got "../x"; expected letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit`,
+      ],
       [`${m34Space}metric_mode: up\n`, 'metric_mode: got "up"; expected one of max, min'],
       [`${m34Space}sampler: tpe\n`, 'sampler: got "tpe"; expected one of auto, random, grid'],
       [`${m34Space}seed: 4294967296\n`, "seed: got 4294967296; expected <= 4294967295"],
       [`${m34Space}num_samples: 0\n`, "num_samples: got 0; expected >= 1"],
-      [`${m34Space}trainer: {command: [x], timeout_minutes: 0}\n`, "trainer.timeout_minutes: got 0; expected > 0"],
-      [`${m34Space}seed: 123456789012345678901\n`, "seed: got 123456789012345678901; whole numbers must lie within -9007199254740991..9007199254740991"],
+      [
+        `${m34Space}trainer: {command: [x], timeout_minutes: 0}\n`,
+        "trainer.timeout_minutes: got 0; expected > 0",
+      ],
+      [
+        `${m34Space}seed: 123456789012345678901\n`,
+        "seed: got 123456789012345678901; whole numbers must lie within -9007199254740991..9007199254740991",
+      ],
     ];
     for (const [text, message] of cases) expect(await errorOf(text)).toBe(`training/sweep.yaml: ${message}`);
   });
 
   it("reports YAML errors with a line, and duplicate keys", async () => {
-    expect(await errorOf(`${m34Space}name: [unclosed\n`)).toMatch(/^training\/sweep\.yaml:\d+: not valid YAML: /);
-    expect(await errorOf(`${m34Space}seed: 1\nseed: 2\n`)).toMatch(/^training\/sweep\.yaml:\d+: not valid YAML: .*[Uu]nique|duplicate/);
+    expect(await errorOf(`${m34Space}name: [unclosed\n`)).toMatch(
+      /^training\/sweep\.yaml:\d+: not valid YAML: /,
+    );
+    expect(await errorOf(`${m34Space}seed: 1\nseed: 2\n`)).toMatch(
+      /^training\/sweep\.yaml:\d+: not valid YAML: .*[Uu]nique|duplicate/,
+    );
   });
 
   it("refuses an unknown placeholder in the trainer argv or env", async () => {
     expect(await errorOf(`${m34Space}trainer: {command: [python, train.py, "{learning_rat}"]}\n`)).toBe(
       "training/sweep.yaml: trainer.command.2: unknown placeholder {learning_rat}; expected a parameter (learning_rate, per_device_batch_size, weight_decay, warmup_steps) or trial_id, output_dir, seed, budget",
     );
-    expect(await errorOf(`${m34Space}trainer: {command: [x], env: {A: "{nope}"}}\n`)).toMatch(/trainer\.env\.A: unknown placeholder \{nope\}/);
-    const { config } = await load(`${m34Space}trainer: {command: [x, "{trial_id}", "{{literal}}", "{seed}"], env: {OUT: "{output_dir}"}}\n`);
+    expect(await errorOf(`${m34Space}trainer: {command: [x], env: {A: "{nope}"}}\n`)).toMatch(
+      /trainer\.env\.A: unknown placeholder \{nope\}/,
+    );
+    const { config } = await load(
+      `${m34Space}trainer: {command: [x, "{trial_id}", "{{literal}}", "{seed}"], env: {OUT: "{output_dir}"}}\n`,
+    );
     expect(config.trainer?.command).toEqual(["x", "{trial_id}", "{{literal}}", "{seed}"]);
   });
 
   it("needs trainer and evalset only when the command asks", async () => {
     await expect(load(m34Space)).resolves.toBeTruthy();
-    expect(await errorOf(m34Space, { needs: { trainer: true } })).toBe("training/sweep.yaml: trainer: missing; this command runs trials and needs trainer.command");
-    expect(await errorOf(`${m34Space}trainer: {command: [x]}\n`, { needs: { trainer: true, evalset: true } })).toBe(
-      "training/sweep.yaml: evalset: missing; this command grades trials and needs an evalset path",
+    expect(await errorOf(m34Space, { needs: { trainer: true } })).toBe(
+      "training/sweep.yaml: trainer: missing; this command runs trials and needs trainer.command",
     );
+    expect(
+      await errorOf(`${m34Space}trainer: {command: [x]}\n`, { needs: { trainer: true, evalset: true } }),
+    ).toBe("training/sweep.yaml: evalset: missing; this command grades trials and needs an evalset path");
   });
 
   it("accepts an M34 tuning payload as it is", async () => {
@@ -176,7 +244,12 @@ parameters:
   it("translates each distribution, and notes what it drops", async () => {
     const { config, format, notes } = await load(wandb, { name: "wandb.yaml" });
     expect(format).toBe("wandb");
-    expect(config).toMatchObject({ sampler: "auto", metric_name: "answer_correctness", metric_mode: "max", num_samples: 7 });
+    expect(config).toMatchObject({
+      sampler: "auto",
+      metric_name: "answer_correctness",
+      metric_mode: "max",
+      num_samples: 7,
+    });
     expect(config.search_space).toEqual({
       cat: { type: "choice", values: [1, 2] },
       const: { type: "choice", values: [3] },
@@ -194,30 +267,56 @@ parameters:
       u: { type: "uniform", min: 0, max: 1 },
     });
     const text = notes.join("\n");
-    for (const dropped of ["metric.target", "program", "early_terminate", "parameters.named.probabilities", 'method: "bayes"']) {
+    for (const dropped of [
+      "metric.target",
+      "program",
+      "early_terminate",
+      "parameters.named.probabilities",
+      'method: "bayes"',
+    ]) {
       expect(text).toContain(`wandb.yaml: ${dropped}`);
     }
   });
 
   it("keeps W&B's default goal (minimize) and tunix-rt keys beside W&B ones", async () => {
-    const { config, notes } = await load("method: grid\nmetric: {name: loss}\nrun_version: w1\nparameters:\n  a: {values: [1]}\n", { name: "w.yaml" });
-    expect(config).toMatchObject({ sampler: "grid", metric_mode: "min", metric_name: "loss", run_version: "w1" });
-    expect(notes.join("\n")).toContain('metric.goal: not given; W&B\'s default "minimize" kept as metric_mode: min');
+    const { config, notes } = await load(
+      "method: grid\nmetric: {name: loss}\nrun_version: w1\nparameters:\n  a: {values: [1]}\n",
+      { name: "w.yaml" },
+    );
+    expect(config).toMatchObject({
+      sampler: "grid",
+      metric_mode: "min",
+      metric_name: "loss",
+      run_version: "w1",
+    });
+    expect(notes.join("\n")).toContain(
+      'metric.goal: not given; W&B\'s default "minimize" kept as metric_mode: min',
+    );
   });
 
   it("refuses what it cannot translate", async () => {
-    const bad = (params: string, method = "random") => errorOf(`method: ${method}\nparameters:\n${params}`, { name: "w.yaml" });
-    expect(await bad("  a: {distribution: normal, mu: 0, sigma: 1}\n")).toMatch(/^w\.yaml: parameters\.a\.distribution: got "normal"; expected one of categorical, /);
+    const bad = (params: string, method = "random") =>
+      errorOf(`method: ${method}\nparameters:\n${params}`, { name: "w.yaml" });
+    expect(await bad("  a: {distribution: normal, mu: 0, sigma: 1}\n")).toMatch(
+      /^w\.yaml: parameters\.a\.distribution: got "normal"; expected one of categorical, /,
+    );
     expect(await bad("  a: {parameters: {b: {values: [1]}}}\n")).toBe(
       "w.yaml: parameters.a.parameters: nested W&B parameters are not supported; flatten them into top-level names",
     );
-    expect(await bad("  a: {min: 0, max: 1, maxx: 2}\n")).toMatch(/^w\.yaml: parameters\.a\.maxx: unknown key "maxx"; expected one of values, value, distribution, /);
-    expect(await bad("  a: {values: [1]}\n", "hyperband")).toBe('w.yaml: method: got "hyperband"; expected one of random, grid, bayes');
+    expect(await bad("  a: {min: 0, max: 1, maxx: 2}\n")).toMatch(
+      /^w\.yaml: parameters\.a\.maxx: unknown key "maxx"; expected one of values, value, distribution, /,
+    );
+    expect(await bad("  a: {values: [1]}\n", "hyperband")).toBe(
+      'w.yaml: method: got "hyperband"; expected one of random, grid, bayes',
+    );
   });
 
   it("infers integers from plain numbers when no parser marked them", () => {
     const imported = importConfig({ method: "random", parameters: { a: { min: 0, max: 1 } } }, "w.json");
-    expect(imported.raw).toEqual({ sampler: "random", search_space: { a: { type: "randint", min: 0, max: 1 } } });
+    expect(imported.raw).toEqual({
+      sampler: "random",
+      search_space: { a: { type: "randint", min: 0, max: 1 } },
+    });
   });
 });
 
@@ -262,7 +361,10 @@ describe("M34 tuning job translation", () => {
 
 describe("validateConfig", () => {
   it("returns every problem, each one line naming the file", () => {
-    const result = validateConfig({ search_space: { a: { type: "uniform", min: 2, max: 1 } }, seed: -1, sampler: "x" }, "c.yaml");
+    const result = validateConfig(
+      { search_space: { a: { type: "uniform", min: 2, max: 1 } }, seed: -1, sampler: "x" },
+      "c.yaml",
+    );
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems.map(formatProblem)).toEqual([

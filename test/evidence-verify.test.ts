@@ -2,11 +2,20 @@ import { existsSync } from "node:fs";
 import { chmod, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatProblem } from "../src/core/errors.js";
 import { bestTrial, compareTrialIds } from "../src/core/evidence/best-trial.js";
 import { describeJsonError, jsonPathLines, lineOfPath } from "../src/core/evidence/json-text.js";
 import { verifyEvidence } from "../src/core/evidence/verify.js";
+import { verifyEvidenceFolder } from "../src/runtime/evidence-read.js";
 import { runCli, seedData, tempDir } from "./helpers/cli.js";
-import { defaultTrials, type EvidenceFixture, evidenceTexts, gradedRows, writeEvidenceFolder } from "./helpers/evidence-fixture.js";
+import {
+  defaultTrials,
+  type EvidenceFixture,
+  evidenceTexts,
+  type FolderOptions,
+  gradedRows,
+  writeEvidenceFolder,
+} from "./helpers/evidence-fixture.js";
 
 let work: string;
 let counter = 0;
@@ -19,7 +28,7 @@ afterAll(async () => {
 });
 
 /** A fresh parent folder holding one evidence folder `rt_test_v1`; returns the parent (the CLI's cwd). */
-async function folder(fixture: EvidenceFixture = {}, options: Parameters<typeof writeEvidenceFolder>[2] = {}): Promise<string> {
+async function folder(fixture: EvidenceFixture = {}, options: FolderOptions = {}): Promise<string> {
   const parent = path.join(work, `case${counter++}`);
   await writeEvidenceFolder(parent, fixture, options);
   return parent;
@@ -48,8 +57,15 @@ describe("verify on a consistent evidence folder", () => {
 
   it("accepts eval rows of other shapes (a trainer that grades itself), scored the M34 way", async () => {
     // 1 (answer_correctness), 0.5 (score 50 / 100), "1" (a numeric string), and a row that counts nothing.
-    const rows = [{ metrics: { answer_correctness: 1 } }, { id: 7, score: 50 }, { metrics: { answer_correctness: "1" } }, { note: "no metric" }];
-    const trials = defaultTrials().map((t) => (t.trial_id === "t0001" ? { ...t, primary_score: 2.5 / 3 } : t));
+    const rows = [
+      { metrics: { answer_correctness: 1 } },
+      { id: 7, score: 50 },
+      { metrics: { answer_correctness: "1" } },
+      { note: "no metric" },
+    ];
+    const trials = defaultTrials().map((t) =>
+      t.trial_id === "t0001" ? { ...t, primary_score: 2.5 / 3 } : t,
+    );
     const cwd = await folder({ rows, trials });
     const result = await verify(cwd, "rt_test_v1");
     expect(result.stdout).toBe("");
@@ -70,7 +86,11 @@ describe("verify on a consistent evidence folder", () => {
     ];
     const ok = await folder({ trials });
     expect((await verify(ok, "rt_test_v1")).code).toBe(0);
-    const wrong = await folder({ trials, best: { trial_id: "t0010", params: { lr: 1 } }, manifest: { trial_id: "t0010" } });
+    const wrong = await folder({
+      trials,
+      best: { trial_id: "t0010", params: { lr: 1 } },
+      manifest: { trial_id: "t0010" },
+    });
     const result = await verify(wrong, "rt_test_v1");
     expect(result.lines).toContain(
       `rt_test_v1/best_params.json:4: trial_id: got "t0010"; the best completed trial in trials.jsonl is "t0002" (line 2, primary_score 0.75, metric_mode max)`,
@@ -80,12 +100,19 @@ describe("verify on a consistent evidence folder", () => {
 });
 
 describe("verify reports each kind of breakage as file[:line]: path: message, exit 1", () => {
-  const summary = evidenceTexts()["eval_summary.json"];
-  const cases: { name: string; fixture?: EvidenceFixture; omit?: Parameters<typeof writeEvidenceFolder>[2]["omit"]; replace?: Parameters<typeof writeEvidenceFolder>[2]["replace"]; expected: string[] }[] = [
+  const cases: {
+    name: string;
+    fixture?: EvidenceFixture;
+    omit?: FolderOptions["omit"];
+    replace?: FolderOptions["replace"];
+    expected: string[];
+  }[] = [
     {
       name: "a missing file",
       omit: ["eval_rows.jsonl"],
-      expected: ["rt_test_v1/eval_rows.jsonl: missing; the evidence needs it (the best trial's graded rows, from which primary_score is recomputed)"],
+      expected: [
+        "rt_test_v1/eval_rows.jsonl: missing; the evidence needs it (the best trial's graded rows, from which primary_score is recomputed)",
+      ],
     },
     {
       name: "a JSON file that does not parse (with its line)",
@@ -100,20 +127,27 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
     {
       name: "eval_summary.primary_score that the rows do not give",
       fixture: { summary: { primary_score: 0.7 } },
-      expected: ["rt_test_v1/eval_summary.json:7: primary_score: got 0.7; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)"],
+      expected: [
+        "rt_test_v1/eval_summary.json:7: primary_score: got 0.7; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)",
+      ],
     },
     {
       name: "metrics.answer_correctness that the rows do not give",
       fixture: { summary: { metrics: { answer_correctness: 0.5, final_loss: 1.2 } } },
-      expected: ["rt_test_v1/eval_summary.json:5: metrics.answer_correctness: got 0.5; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)"],
+      expected: [
+        "rt_test_v1/eval_summary.json:5: metrics.answer_correctness: got 0.5; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)",
+      ],
     },
     {
       name: "best_params naming a trial that is not the best",
-      fixture: { best: { trial_id: "t0000", params: { learning_rate: 2e-5, per_device_batch_size: 2 } }, manifest: { trial_id: "t0000" } },
+      fixture: {
+        best: { trial_id: "t0000", params: { learning_rate: 2e-5, per_device_batch_size: 2 } },
+        manifest: { trial_id: "t0000" },
+      },
       expected: [
-        `rt_test_v1/run_manifest.json:11: trial_id: got "t0000"; the best completed trial in trials.jsonl is "t0001" (line 2, primary_score 0.75, metric_mode max)`,
+        `rt_test_v1/run_manifest.json:10: trial_id: got "t0000"; the best completed trial in trials.jsonl is "t0001" (line 2, primary_score 0.75, metric_mode max)`,
         `rt_test_v1/best_params.json:4: trial_id: got "t0000"; the best completed trial in trials.jsonl is "t0001" (line 2, primary_score 0.75, metric_mode max)`,
-        "rt_test_v1/best_params.json:11: primary_score: got 0.75; trials.jsonl line 1 (t0000) has 0.5",
+        "rt_test_v1/best_params.json:10: primary_score: got 0.75; trials.jsonl line 1 (t0000) has 0.5",
       ],
     },
     {
@@ -133,22 +167,30 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
     {
       name: "a run_version that is not the folder's name",
       fixture: { manifest: { run_version: "m34_v1" } },
-      expected: [`rt_test_v1/run_manifest.json:2: run_version: got "m34_v1"; expected "rt_test_v1", the evidence folder's name`],
+      expected: [
+        `rt_test_v1/run_manifest.json:2: run_version: got "m34_v1"; expected "rt_test_v1", the evidence folder's name`,
+      ],
     },
     {
       name: "tuning_job_id that differs between run_manifest and best_params",
       fixture: { manifest: { tuning_job_id: "00000000-0000-4000-8000-000000000000" } },
-      expected: [`rt_test_v1/run_manifest.json:10: tuning_job_id: got "00000000-0000-4000-8000-000000000000"; best_params.json has "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"`],
+      expected: [
+        `rt_test_v1/run_manifest.json:9: tuning_job_id: got "00000000-0000-4000-8000-000000000000"; best_params.json has "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"`,
+      ],
     },
     {
       name: "a tuning_job_id that is not a UUID",
       fixture: { best: { tuning_job_id: "sweep-1" } },
-      expected: [`rt_test_v1/best_params.json:3: tuning_job_id: got "sweep-1"; expected a UUID (8-4-4-4-12 hex digits)`],
+      expected: [
+        `rt_test_v1/best_params.json:3: tuning_job_id: got "sweep-1"; expected a UUID (8-4-4-4-12 hex digits)`,
+      ],
     },
     {
       name: "a timestamp that is not ISO 8601",
       fixture: { manifest: { timestamp: "yesterday" } },
-      expected: [`rt_test_v1/run_manifest.json:9: timestamp: got "yesterday"; expected an ISO 8601 date-time with a zone, like 2025-12-26T12:00:00Z`],
+      expected: [
+        `rt_test_v1/run_manifest.json:8: timestamp: got "yesterday"; expected an ISO 8601 date-time with a zone, like 2025-12-26T12:00:00Z`,
+      ],
     },
     {
       name: "a missing required key",
@@ -171,23 +213,45 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
     },
     {
       name: "a trial id twice",
-      fixture: { trials: [...defaultTrials(), { trial_id: "t0000", params: {}, status: "failed", primary_score: null }] },
-      expected: [`rt_test_v1/trials.jsonl:5: trial_id: got "t0000" again (first on line 1); expected each trial once`],
+      fixture: {
+        trials: [
+          ...defaultTrials(),
+          { trial_id: "t0000", params: {}, status: "failed", primary_score: null },
+        ],
+      },
+      expected: [
+        `rt_test_v1/trials.jsonl:5: trial_id: got "t0000" again (first on line 1); expected each trial once`,
+      ],
     },
     {
       name: "an eval row id twice",
       fixture: { rows: [...gradedRows([1, 1, 0]), { ...(gradedRows([1])[0] as object), id: "q2" }] },
-      expected: [`rt_test_v1/eval_rows.jsonl:4: id: got "q2" again (first on line 2); expected one row per evalset item`],
+      expected: [
+        `rt_test_v1/eval_rows.jsonl:4: id: got "q2" again (first on line 2); expected one row per evalset item`,
+      ],
     },
     {
       name: "eval rows from which no score can be computed",
-      fixture: { rows: [{ id: "a", metrics: { answer_correctness: null } }, { id: "b", score: "n/a" }] },
-      expected: ["rt_test_v1/eval_rows.jsonl: none of its 2 rows has a metrics.answer_correctness or score in 0..1; primary_score cannot be recomputed"],
+      fixture: {
+        rows: [
+          { id: "a", metrics: { answer_correctness: null } },
+          { id: "b", score: "n/a" },
+        ],
+      },
+      expected: [
+        "rt_test_v1/eval_rows.jsonl: none of its 2 rows has a metrics.answer_correctness or score in 0..1; primary_score cannot be recomputed",
+      ],
     },
     {
       name: "no completed trial with a score",
-      fixture: { trials: [{ trial_id: "t0000", params: { lr: 1 }, status: "failed", primary_score: null }], best: { trial_id: "t0000", params: { lr: 1 }, primary_score: 0.75 }, manifest: { trial_id: "t0000" } },
-      expected: ["rt_test_v1/trials.jsonl: has no completed trial with a primary_score; evidence needs a best trial"],
+      fixture: {
+        trials: [{ trial_id: "t0000", params: { lr: 1 }, status: "failed", primary_score: null }],
+        best: { trial_id: "t0000", params: { lr: 1 }, primary_score: 0.75 },
+        manifest: { trial_id: "t0000" },
+      },
+      expected: [
+        "rt_test_v1/trials.jsonl: has no completed trial with a primary_score; evidence needs a best trial",
+      ],
     },
     {
       name: "an empty output log",
@@ -206,24 +270,36 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
     },
   ];
 
+  // Each case reads real files with the same reader the CLI uses (in process, to keep the
+  // suite fast); the CLI's own output and exit code are checked once below.
   for (const c of cases) {
     it(c.name, async () => {
       const cwd = await folder(c.fixture, { omit: c.omit ?? [], replace: c.replace ?? {} });
-      const result = await verify(cwd, "rt_test_v1");
-      for (const line of c.expected) expect(result.lines).toContain(line);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^verify: rt_test_v1: invalid, \d+ problems?\n$/);
+      const { problems } = await verifyEvidenceFolder(path.join(cwd, "rt_test_v1"), {
+        shownAs: "rt_test_v1",
+      });
+      const lines = problems.map(formatProblem);
+      for (const line of c.expected) expect(lines).toContain(line);
     });
   }
 
-  it("keeps checking the other files when one is broken", async () => {
-    const cwd = await folder({ summary: { primary_score: 0.7 } }, { replace: { "best_params.json": "{" } });
+  it("prints the problems on stdout and exits 1 from the CLI", async () => {
+    const cwd = await folder({ summary: { primary_score: 0.7 } });
     const result = await verify(cwd, "rt_test_v1");
     expect(result.lines).toEqual([
       "rt_test_v1/eval_summary.json:7: primary_score: got 0.7; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)",
+    ]);
+    expect(result.stderr).toBe("verify: rt_test_v1: invalid, 1 problem\n");
+    expect(result.code).toBe(1);
+  });
+
+  it("keeps checking the other files when one is broken", async () => {
+    const cwd = await folder({ summary: { primary_score: 0.7 } }, { replace: { "best_params.json": "{" } });
+    const { problems } = await verifyEvidenceFolder(path.join(cwd, "rt_test_v1"), { shownAs: "rt_test_v1" });
+    expect(problems.map(formatProblem)).toEqual([
+      "rt_test_v1/eval_summary.json:7: primary_score: got 0.7; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)",
       "rt_test_v1/best_params.json:1: not valid JSON: Expected property name or '}'",
     ]);
-    expect(summary).toContain('"primary_score": 0.75');
   });
 
   it("names files by the folder as given (a trailing slash or ./ is normalized)", async () => {
@@ -253,7 +329,8 @@ describe("verify --json", () => {
         file: "rt_test_v1/eval_summary.json",
         line: 7,
         path: "primary_score",
-        message: "got 0.7; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)",
+        message:
+          "got 0.7; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)",
       },
       {
         file: "rt_test_v1/trials.jsonl",
@@ -297,43 +374,56 @@ describe("verify usage and unreadable input (exit 2)", () => {
     expect(notZip.code).toBe(2);
     await writeFile(path.join(cwd, "broken.zip"), "not a zip at all");
     const broken = await verify(cwd, "broken.zip");
-    expect(broken.stderr).toMatch(/^tunix-rt verify: broken\.zip: not a readable zip: no end-of-central-directory record/);
+    expect(broken.stderr).toMatch(
+      /^tunix-rt verify: broken\.zip: not a readable zip: no end-of-central-directory record/,
+    );
     expect(broken.code).toBe(2);
   });
 });
 
 describe("verify on the M34 templates", () => {
   const m34 = path.join(seedData, "m34_v1");
-  it.skipIf(!existsSync(m34))("finds them invalid: templates with null values, and no eval_rows.jsonl / trials.jsonl", async () => {
-    // Verification only reads: run it where the (read-only) seed data lies.
-    const result = await verify(path.dirname(m34), "m34_v1");
-    expect(result.code).toBe(1);
-    expect(result.lines).toEqual(
-      expect.arrayContaining([
-        "m34_v1/run_manifest.json:14: tuning_job_id: is null; evidence must carry the id of the sweep that produced it",
-        "m34_v1/run_manifest.json:15: trial_id: is null; evidence must carry the best trial's id",
-        "m34_v1/eval_summary.json:9: primary_score: is null; evidence must carry the best trial's score",
-        "m34_v1/best_params.json:12: primary_score: is null; evidence must carry the best trial's score",
-        "m34_v1/best_params.json:7: params.learning_rate: is null; evidence must carry the best trial's value",
-        `m34_v1/best_params.json:26: notes: this file is a template, not evidence of a sweep (notes: "Template file - update with actual sweep results from run_tune_m34.py")`,
-        `m34_v1/kaggle_output_log.txt:7: holds the template line "Status: TEMPLATE - Not yet executed"; expected the best trial's output log`,
-        "m34_v1/eval_rows.jsonl: missing; the evidence needs it (the best trial's graded rows, from which primary_score is recomputed)",
-        "m34_v1/trials.jsonl: missing; the evidence needs it (every trial's record, from which the best trial is found)",
-      ]),
-    );
-    expect(result.stderr).toBe("verify: m34_v1: invalid, 17 problems\n");
-  });
+  it.skipIf(!existsSync(m34))(
+    "finds them invalid: templates with null values, and no eval_rows.jsonl / trials.jsonl",
+    async () => {
+      // Verification only reads: run it where the (read-only) seed data lies.
+      const result = await verify(path.dirname(m34), "m34_v1");
+      expect(result.code).toBe(1);
+      expect(result.lines).toEqual(
+        expect.arrayContaining([
+          "m34_v1/run_manifest.json:14: tuning_job_id: is null; evidence must carry the id of the sweep that produced it",
+          "m34_v1/run_manifest.json:15: trial_id: is null; evidence must carry the best trial's id",
+          "m34_v1/eval_summary.json:9: primary_score: is null; evidence must carry the best trial's score",
+          "m34_v1/best_params.json:12: primary_score: is null; evidence must carry the best trial's score",
+          "m34_v1/best_params.json:7: params.learning_rate: is null; evidence must carry the best trial's value",
+          `m34_v1/best_params.json:26: notes: this file is a template, not evidence of a sweep (notes: "Template file - update with actual sweep results from run_tune_m34.py")`,
+          `m34_v1/kaggle_output_log.txt:7: holds the template line "Status: TEMPLATE - Not yet executed"; expected the best trial's output log`,
+          "m34_v1/eval_rows.jsonl: missing; the evidence needs it (the best trial's graded rows, from which primary_score is recomputed)",
+          "m34_v1/trials.jsonl: missing; the evidence needs it (every trial's record, from which the best trial is found)",
+        ]),
+      );
+      expect(result.stderr).toBe("verify: m34_v1: invalid, 17 problems\n");
+    },
+  );
 });
 
 describe("the pure pieces", () => {
   it("verifyEvidence agrees with the folder reader on an in-memory folder", () => {
     expect(verifyEvidence({ runVersion: "rt_test_v1", files: evidenceTexts() })).toEqual([]);
     const { "trials.jsonl": _, ...rest } = evidenceTexts();
-    expect(verifyEvidence({ runVersion: "rt_test_v1", files: rest }).map((p) => p.file)).toEqual(["trials.jsonl"]);
+    expect(verifyEvidence({ runVersion: "rt_test_v1", files: rest }).map((p) => p.file)).toEqual([
+      "trials.jsonl",
+    ]);
   });
 
   it("orders trial ids by number, then others as strings", () => {
-    expect(["t10000", "t0002", "x", "t9999", "a"].sort(compareTrialIds)).toEqual(["t0002", "t9999", "t10000", "a", "x"]);
+    expect(["t10000", "t0002", "x", "t9999", "a"].sort(compareTrialIds)).toEqual([
+      "t0002",
+      "t9999",
+      "t10000",
+      "a",
+      "x",
+    ]);
   });
 
   it("never picks a trial that did not complete or has no score", () => {
@@ -359,9 +449,19 @@ describe("the pure pieces", () => {
   });
 
   it("turns V8's JSON errors into a line and a short reason", () => {
-    expect(describeJsonError("Unexpected token } in JSON at position 9", '{\n"a": 1}\n}')).toEqual({ line: 2, reason: "Unexpected token }" });
-    expect(describeJsonError(`Unexpected token 'x', "x" is not valid JSON`, "x")).toEqual({ reason: "Unexpected token 'x'" });
-    expect(describeJsonError("Expected ',' or '}' after property value in JSON at position 5 (line 3 column 2)", "")).toEqual({
+    expect(describeJsonError("Unexpected token } in JSON at position 9", '{\n"a": 1}\n}')).toEqual({
+      line: 2,
+      reason: "Unexpected token }",
+    });
+    expect(describeJsonError(`Unexpected token 'x', "x" is not valid JSON`, "x")).toEqual({
+      reason: "Unexpected token 'x'",
+    });
+    expect(
+      describeJsonError(
+        "Expected ',' or '}' after property value in JSON at position 5 (line 3 column 2)",
+        "",
+      ),
+    ).toEqual({
       line: 3,
       reason: "Expected ',' or '}' after property value",
     });

@@ -13,13 +13,20 @@ const m34: Record<string, ParamSpec> = {
 };
 const space = searchSpaceOf(m34);
 const records = (params: readonly Params[], status: TrialRecord["status"] = "completed"): TrialRecord[] =>
-  params.map((p, i) => ({ trial_id: `t${String(i).padStart(4, "0")}`, params: p, status, primary_score: null }));
+  params.map((p, i) => ({
+    trial_id: `t${String(i).padStart(4, "0")}`,
+    params: p,
+    status,
+    primary_score: null,
+  }));
 const grid = (seed = 42) => createGridSampler({ space, seed, metricMode: "max" });
 
 describe("grid values per parameter", () => {
   it("discretises each type as documented", () => {
     expect(defaultGridPoints).toBe(5);
-    expect(gridValues({ type: "loguniform", min: 1e-5, max: 1e-1 }, 5)).toEqual([1e-5, 1e-4, 1e-3, 1e-2, 1e-1]);
+    expect(gridValues({ type: "loguniform", min: 1e-5, max: 1e-1 }, 5)).toEqual([
+      1e-5, 1e-4, 1e-3, 1e-2, 1e-1,
+    ]);
     expect(gridValues({ type: "uniform", min: 0, max: 0.1 }, 5)).toEqual([0, 0.025, 0.05, 0.075, 0.1]);
     expect(gridValues({ type: "randint", min: 0, max: 3 }, 5)).toEqual([0, 1, 2, 3]);
     expect(gridValues({ type: "randint", min: 0, max: 20 }, 5)).toEqual([0, 5, 10, 15, 20]);
@@ -43,7 +50,16 @@ describe("grid sampler", () => {
       for (const bs of [1, 2, 4]) {
         for (const wd of [0, 0.025, 0.05, 0.075, 0.1]) {
           for (const ws of [0, 10, 20]) {
-            expect(keys.has(paramsKey(space, { learning_rate: lr, per_device_batch_size: bs, weight_decay: wd, warmup_steps: ws }))).toBe(true);
+            expect(
+              keys.has(
+                paramsKey(space, {
+                  learning_rate: lr,
+                  per_device_batch_size: bs,
+                  weight_decay: wd,
+                  warmup_steps: ws,
+                }),
+              ),
+            ).toBe(true);
           }
         }
       }
@@ -71,13 +87,23 @@ describe("grid sampler", () => {
   });
 
   it("refuses a grid too large to walk", () => {
-    const huge = searchSpaceOf(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`p${i}`, { type: "uniform", min: 0, max: 1 } as ParamSpec])));
+    const huge = searchSpaceOf(
+      Object.fromEntries(
+        Array.from({ length: 30 }, (_, i) => [`p${i}`, { type: "uniform", min: 0, max: 1 } as ParamSpec]),
+      ),
+    );
     expect(() => createGridSampler({ space: huge, seed: 1, metricMode: "max" })).toThrow(InputError);
-    expect(() => createGridSampler({ space: huge, seed: 1, metricMode: "max" })).toThrow(/use sampler random/);
+    expect(() => createGridSampler({ space: huge, seed: 1, metricMode: "max" })).toThrow(
+      /use sampler random/,
+    );
   });
 
   it("proposes from a large grid without listing it", () => {
-    const big = searchSpaceOf(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`p${i}`, { type: "uniform", min: 0, max: 1 } as ParamSpec])));
+    const big = searchSpaceOf(
+      Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [`p${i}`, { type: "uniform", min: 0, max: 1 } as ParamSpec]),
+      ),
+    );
     const sampler = createGridSampler({ space: big, seed: 1, metricMode: "max" });
     expect(sampler.size).toBe(5 ** 20);
     const points = sampler.propose(50, []);

@@ -56,22 +56,34 @@ describe("readHistory", () => {
     expect(await problemOf(`${line(ok(0))}${line(ok(1, { primary_score: "0.5" }))}`)).toBe(
       'history.jsonl:2: primary_score: got "0.5"; expected a number or null',
     );
-    expect(await problemOf(line({ ...ok(0), primary_score: undefined }))).toBe("history.jsonl:1: primary_score: missing; expected a number or null");
-    expect(await problemOf(line(ok(0, { trial_id: "" })))).toBe('history.jsonl:1: trial_id: got ""; expected a non-empty string');
-    expect(await problemOf(line(ok(0, { params: [1] })))).toBe("history.jsonl:1: params: got [1]; expected an object of parameter values");
+    expect(await problemOf(line({ ...ok(0), primary_score: undefined }))).toBe(
+      "history.jsonl:1: primary_score: missing; expected a number or null",
+    );
+    expect(await problemOf(line(ok(0, { trial_id: "" })))).toBe(
+      'history.jsonl:1: trial_id: got ""; expected a non-empty string',
+    );
+    expect(await problemOf(line(ok(0, { params: [1] })))).toBe(
+      "history.jsonl:1: params: got [1]; expected an object of parameter values",
+    );
     expect(await problemOf(line(ok(0, { params: { lr: { x: 1 } } })))).toBe(
       'history.jsonl:1: params.lr: got {"x":1}; expected a number, string, boolean or null',
     );
-    expect(await problemOf("[1]")).toBe("history.jsonl: [0]: got 1; expected a trial record object {trial_id, params, status, primary_score}");
+    expect(await problemOf("[1]")).toBe(
+      "history.jsonl: [0]: got 1; expected a trial record object {trial_id, params, status, primary_score}",
+    );
     expect(await problemOf(`${line(ok(0))}${line(ok(1))}${line(ok(0))}`)).toBe(
       'history.jsonl:3: trial_id: got "t0000" again (first at line 1); expected each trial once',
     );
-    expect(await problemOf(`${line(ok(0, { status: 1 }))}${line(ok(1, { status: 2 }))}`)).toMatch(/ \(and 1 more problem\)$/);
+    expect(await problemOf(`${line(ok(0, { status: 1 }))}${line(ok(1, { status: 2 }))}`)).toMatch(
+      / \(and 1 more problem\)$/,
+    );
   });
 
   it("says when the file cannot be read", async () => {
     const dir = await tempDir("tunix-rt-history-");
-    await expect(readHistory("missing.jsonl", { cwd: dir })).rejects.toThrow("missing.jsonl: cannot read history: no such file or directory");
+    await expect(readHistory("missing.jsonl", { cwd: dir })).rejects.toThrow(
+      "missing.jsonl: cannot read history: no such file or directory",
+    );
     await expect(readHistory(".", { cwd: dir })).rejects.toThrow(InputError);
   });
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Plan } from "../src/core/plan.js";
 import { isInSpace } from "../src/core/space.js";
-import { runCli, tempDir } from "./helpers/cli.js";
+import { repoRoot, runCli, tempDir } from "./helpers/cli.js";
 
 const sweepId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
 const m34Space = {
@@ -14,7 +14,8 @@ const m34Space = {
   warmup_steps: { type: "choice", values: [0, 10, 20] },
 } as const;
 
-const plan = (args: string[], options: Parameters<typeof runCli>[1] = {}) => runCli(["plan", ...args], options);
+const plan = (args: string[], options: Parameters<typeof runCli>[1] = {}) =>
+  runCli(["plan", ...args], options);
 const parsed = (stdout: string) => JSON.parse(stdout) as Plan;
 const asHistory = (p: Plan) =>
   p.trials.map((t) => JSON.stringify({ ...t, status: "completed", primary_score: 0.5 })).join("\n");
@@ -32,7 +33,8 @@ describe("tunix-rt plan", () => {
     expect(p).toMatchObject({ sweep_id: sweepId, run_version: "m34_v1", sampler: "random", seed: 7 });
     expect(p.trials.map((t) => t.trial_id)).toEqual(["t0000", "t0001", "t0002", "t0003", "t0004"]);
     for (const trial of p.trials) {
-      for (const [name, spec] of Object.entries(m34Space)) expect(isInSpace(spec as never, trial.params[name])).toBe(true);
+      for (const [name, spec] of Object.entries(m34Space))
+        expect(isInSpace(spec as never, trial.params[name])).toBe(true);
     }
     expect(p.matrix.include).toEqual(p.trials);
     for (const entry of p.matrix.include) {
@@ -43,16 +45,21 @@ describe("tunix-rt plan", () => {
   });
 
   it("makes a new UUID per run without --sweep-id", async () => {
-    const [a, b] = await Promise.all([plan(["--config", "training/sweep.yaml"]), plan(["--config", "training/sweep.yaml"])]);
+    const [a, b] = await Promise.all([
+      plan(["--config", "training/sweep.yaml"]),
+      plan(["--config", "training/sweep.yaml"]),
+    ]);
     const [ia, ib] = [parsed(a.stdout).sweep_id, parsed(b.stdout).sweep_id];
     expect(ia).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(ia).not.toBe(ib);
-    expect(parsed(a.stdout).trials.map((t) => t.params)).toEqual(parsed(b.stdout).trials.map((t) => t.params));
+    expect(parsed(a.stdout).trials.map((t) => t.params)).toEqual(
+      parsed(b.stdout).trials.map((t) => t.params),
+    );
   });
 
   it("numbers on after --history and proposes --count new trials", async () => {
     const dir = await tempDir("tunix-rt-plan-");
-    const config = path.resolve("training/sweep.yaml");
+    const config = path.join(repoRoot, "training/sweep.yaml");
     for (const sampler of ["random", "grid"]) {
       const common = ["--config", config, "--sweep-id", sweepId, "--sampler", sampler];
       const all = parsed((await plan([...common, "--count", "7"], { cwd: dir })).stdout);
@@ -71,7 +78,9 @@ describe("tunix-rt plan", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(r.stderr).toContain("300 trials (--count) exceed the 256 jobs one matrix may hold; plan in waves: --count 256, then --count 44 --history");
+    expect(r.stderr).toContain(
+      "300 trials (--count) exceed the 256 jobs one matrix may hold; plan in waves: --count 256, then --count 44 --history",
+    );
   });
 
   it("refuses a bad sweep id, sampler, run version, seed or history with exit 2", async () => {
@@ -87,7 +96,10 @@ describe("tunix-rt plan", () => {
     await bad(["--run-version", "../up"], '--run-version: got "../up"; expected letters, digits');
     await bad(["--seed", "4294967296"], "--seed: got");
     await bad(["--count", "0"], "--count: got");
-    await bad(["--history", "no-such-history.jsonl"], "no-such-history.jsonl: cannot read history: no such file or directory");
+    await bad(
+      ["--history", "no-such-history.jsonl"],
+      "no-such-history.jsonl: cannot read history: no such file or directory",
+    );
     await bad(["--bogus"], "bogus");
     const r = await plan([]);
     expect(r.code).toBe(2);
@@ -107,7 +119,9 @@ describe("tunix-rt plan", () => {
       search_space: m34Space,
     };
     await writeFile(path.join(dir, "m34.json"), JSON.stringify(payload, null, 2));
-    const r = await plan(["--config", "m34.json", "--sweep-id", sweepId, "--run-version", "m34_v2"], { cwd: dir });
+    const r = await plan(["--config", "m34.json", "--sweep-id", sweepId, "--run-version", "m34_v2"], {
+      cwd: dir,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     const p = parsed(r.stdout);
@@ -126,7 +140,9 @@ describe("tunix-rt plan", () => {
     expect(r.stderr).toContain("tunix-rt plan: note: wandb.yaml: program: dropped");
     expect(r.stderr).toContain("tunix-rt plan: note: wandb.yaml: early_terminate: dropped");
     // A grid of 5 x 2 points plans 10 of the 12 asked, and says so.
-    expect(r.stderr).toContain("tunix-rt plan: note: sampler grid proposed 10 of 12 trials");
+    expect(r.stderr).toContain(
+      "tunix-rt plan: note: sampler grid proposed 10 of 12 trials: its space has no other untried point",
+    );
     const p = parsed(r.stdout);
     expect(p.sampler).toBe("grid");
     expect(p.trials).toHaveLength(10);
@@ -138,16 +154,39 @@ describe("tunix-rt plan", () => {
       path.join(dir, "h.jsonl"),
       `${JSON.stringify({ trial_id: "t0000", params: { learning_rate: 0.5 }, status: "failed", primary_score: null })}\n`,
     );
-    const r = await plan(["--config", path.resolve("training/sweep.yaml"), "--sweep-id", sweepId, "--history", "h.jsonl", "--count", "1"], { cwd: dir });
+    const r = await plan(
+      [
+        "--config",
+        path.join(repoRoot, "training/sweep.yaml"),
+        "--sweep-id",
+        sweepId,
+        "--history",
+        "h.jsonl",
+        "--count",
+        "1",
+      ],
+      { cwd: dir },
+    );
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("tunix-rt plan: note: h.jsonl: 1 of 1 trials have params outside the search space (first: t0000)");
+    expect(r.stderr).toContain(
+      "tunix-rt plan: note: h.jsonl: 1 of 1 trials have params outside the search space (first: t0000)",
+    );
     expect(parsed(r.stdout).trials[0]?.trial_id).toBe("t0001");
   });
 
   it("explains itself with --help", async () => {
     const r = await plan(["--help"]);
     expect(r.code).toBe(0);
-    for (const flag of ["--config", "--seed", "--count", "--sampler", "--run-version", "--history", "--sweep-id", "Exit codes"]) {
+    for (const flag of [
+      "--config",
+      "--seed",
+      "--count",
+      "--sampler",
+      "--run-version",
+      "--history",
+      "--sweep-id",
+      "Exit codes",
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });

@@ -23,7 +23,12 @@ const config = (extra: Record<string, unknown> = {}): SweepConfig => {
   return result.value;
 };
 const asHistory = (trials: { trial_id: string; params: Record<string, unknown> }[]): TrialRecord[] =>
-  trials.map((t) => ({ trial_id: t.trial_id, params: t.params as TrialRecord["params"], status: "completed", primary_score: 0.5 }));
+  trials.map((t) => ({
+    trial_id: t.trial_id,
+    params: t.params as TrialRecord["params"],
+    status: "completed",
+    primary_score: 0.5,
+  }));
 
 describe("trial ids", () => {
   it("are t and at least four digits", () => {
@@ -37,7 +42,12 @@ describe("trial ids", () => {
   });
 
   it("number on after the history: highest t-number + 1, at least the number of distinct ids", () => {
-    const rec = (trial_id: string): TrialRecord => ({ trial_id, params: {}, status: "failed", primary_score: null });
+    const rec = (trial_id: string): TrialRecord => ({
+      trial_id,
+      params: {},
+      status: "failed",
+      primary_score: null,
+    });
     expect(firstTrialNumber([])).toBe(0);
     expect(firstTrialNumber([rec("t0000"), rec("t0001")])).toBe(2);
     expect(firstTrialNumber([rec("t0000"), rec("t0007")])).toBe(8);
@@ -76,7 +86,13 @@ describe("planTrials", () => {
     for (const sampler of ["random", "grid"] as const) {
       const atOnce = planTrials({ config: config(), sweepId, sampler, count: 8 });
       const first = planTrials({ config: config(), sweepId, sampler, count: 5 });
-      const second = planTrials({ config: config(), sweepId, sampler, count: 3, history: asHistory(first.trials) });
+      const second = planTrials({
+        config: config(),
+        sweepId,
+        sampler,
+        count: 3,
+        history: asHistory(first.trials),
+      });
       expect([...first.trials, ...second.trials]).toEqual(atOnce.trials);
     }
   });
@@ -96,8 +112,12 @@ describe("planTrials", () => {
   it("refuses more trials than the matrix limit, saying how to split them", () => {
     const plan = () => planTrials({ config: config(), sweepId, count: 300, matrixLimit: 256 });
     expect(plan).toThrow(InputError);
-    expect(plan).toThrow("300 trials (--count) exceed the 256 jobs one matrix may hold; plan in waves: --count 256, then --count 44 --history");
-    expect(() => planTrials({ config: config({ num_samples: 257 }), sweepId, matrixLimit: 256 })).toThrow(/\(num_samples\)/);
+    expect(plan).toThrow(
+      "300 trials (--count) exceed the 256 jobs one matrix may hold; plan in waves: --count 256, then --count 44 --history",
+    );
+    expect(() => planTrials({ config: config({ num_samples: 257 }), sweepId, matrixLimit: 256 })).toThrow(
+      /\(num_samples\)/,
+    );
     expect(planTrials({ config: config(), sweepId, count: 256, matrixLimit: 256 }).trials.length).toBe(256);
     // A local sweep sets no limit.
     expect(planTrials({ config: config(), sweepId, count: 300 }).trials.length).toBe(300);
@@ -108,7 +128,12 @@ describe("planTrials", () => {
     const first = planTrials({ config: small, sweepId, count: 2 });
     const rest = planTrials({ config: small, sweepId, count: 5, history: asHistory(first.trials) });
     expect(rest.trials.map((t) => t.trial_id)).toEqual(["t0002"]);
-    const none = planTrials({ config: small, sweepId, count: 5, history: asHistory([...first.trials, ...rest.trials]) });
+    const none = planTrials({
+      config: small,
+      sweepId,
+      count: 5,
+      history: asHistory([...first.trials, ...rest.trials]),
+    });
     expect(none.trials).toEqual([]);
     expect(none.matrix.include).toEqual([]);
   });

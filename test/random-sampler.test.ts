@@ -12,7 +12,12 @@ const m34: Record<string, ParamSpec> = {
 };
 const space = searchSpaceOf(m34);
 const records = (params: readonly Params[]): TrialRecord[] =>
-  params.map((p, i) => ({ trial_id: `t${String(i).padStart(4, "0")}`, params: p, status: "completed", primary_score: 0.5 }));
+  params.map((p, i) => ({
+    trial_id: `t${String(i).padStart(4, "0")}`,
+    params: p,
+    status: "completed",
+    primary_score: 0.5,
+  }));
 
 describe("random sampler", () => {
   it("gives the same 8 trials asked as 4 then 4 (the first 4 in the history) as asked at once", () => {
@@ -23,7 +28,10 @@ describe("random sampler", () => {
     expect([...first, ...then]).toEqual(atOnce);
     // Also in three uneven waves, and with failed trials in the history.
     const a = sampler.propose(3, []);
-    const b = sampler.propose(1, records(a).map((r) => ({ ...r, status: "failed" as const, primary_score: null })));
+    const b = sampler.propose(
+      1,
+      records(a).map((r) => ({ ...r, status: "failed" as const, primary_score: null })),
+    );
     const c = sampler.propose(4, records([...a, ...b]));
     expect([...a, ...b, ...c]).toEqual(atOnce);
   });
@@ -31,7 +39,9 @@ describe("random sampler", () => {
   it("draws trial i from (seed, i) only: a history of the same length gives the same draws", () => {
     const sampler = createRandomSampler({ space, seed: 42, metricMode: "max" });
     const atOnce = sampler.propose(6, []);
-    const foreign = records(Array.from({ length: 2 }, () => ({ learning_rate: 1, per_device_batch_size: 8 })));
+    const foreign = records(
+      Array.from({ length: 2 }, () => ({ learning_rate: 1, per_device_batch_size: 8 })),
+    );
     expect(sampler.propose(4, foreign)).toEqual(atOnce.slice(2));
   });
 
@@ -43,7 +53,10 @@ describe("random sampler", () => {
   });
 
   it("avoids repeating a point of a small discrete space until the space is used up", () => {
-    const small = searchSpaceOf({ a: { type: "choice", values: [1, 2, 3] }, b: { type: "randint", min: 0, max: 2 } });
+    const small = searchSpaceOf({
+      a: { type: "choice", values: [1, 2, 3] },
+      b: { type: "randint", min: 0, max: 2 },
+    });
     for (const seed of [0, 1, 2, 3, 4]) {
       const sampler = createRandomSampler({ space: small, seed, metricMode: "min" });
       const nine = sampler.propose(9, []);

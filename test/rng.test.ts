@@ -14,7 +14,13 @@ describe("createRng", () => {
 
   it("gives unrelated streams for other seeds or labels", () => {
     const first = (...parts: (number | string)[]) => createRng(...parts).nextUint32();
-    const seen = new Set([first(42, "random", 0), first(42, "random", 1), first(43, "random", 0), first(42, "grid", 0), first(0, "random", 42)]);
+    const seen = new Set([
+      first(42, "random", 0),
+      first(42, "random", 1),
+      first(43, "random", 0),
+      first(42, "grid", 0),
+      first(0, "random", 42),
+    ]);
     expect(seen.size).toBe(5);
     expect(hashSeed(1, 2)).not.toBe(hashSeed(2, 1));
     expect(hashSeed("ab")).not.toBe(hashSeed("a", "b"));

@@ -19,10 +19,20 @@ const everyType: Record<string, ParamSpec> = {
 const space = searchSpaceOf(everyType);
 
 const history = (params: readonly Params[], status: TrialRecord["status"] = "completed"): TrialRecord[] =>
-  params.map((p, i) => ({ trial_id: `t${String(i).padStart(4, "0")}`, params: p, status, primary_score: status === "completed" ? i / 100 : null }));
+  params.map((p, i) => ({
+    trial_id: `t${String(i).padStart(4, "0")}`,
+    params: p,
+    status,
+    primary_score: status === "completed" ? i / 100 : null,
+  }));
 
-const propose = (name: (typeof samplerNames)[number], s: SearchSpace, seed: number, count: number, past: TrialRecord[] = []) =>
-  createSampler(name, { space: s, seed, metricMode: "max" }).propose(count, past);
+const propose = (
+  name: (typeof samplerNames)[number],
+  s: SearchSpace,
+  seed: number,
+  count: number,
+  past: TrialRecord[] = [],
+) => createSampler(name, { space: s, seed, metricMode: "max" }).propose(count, past);
 
 describe.each(samplerNames)("sampler %s (contract)", (name) => {
   it("proposes at most count points, every parameter in the space's order and within the space", () => {
@@ -39,7 +49,9 @@ describe.each(samplerNames)("sampler %s (contract)", (name) => {
         if (spec.type === "choice") expect(spec.values).toContain(value);
         if (spec.type === "quniform" || spec.type === "qloguniform") {
           // Written cleanly: no more decimals than q has (no 0.30000000000000004).
-          expect(decimalPlaces(value as number)).toBeLessThanOrEqual(decimalPlaces(spec.q));
+          expect(decimalPlaces(value as number)).toBeLessThanOrEqual(
+            decimalPlaces((spec as { q: number }).q),
+          );
         }
       }
     }
@@ -48,8 +60,9 @@ describe.each(samplerNames)("sampler %s (contract)", (name) => {
   it("covers a loguniform range evenly per decade", () => {
     const oneParam = searchSpaceOf({ lr: { type: "loguniform", min: 1e-5, max: 1e-1 } });
     const values = propose(name, oneParam, 3, 2000).map((p) => p.lr as number);
-    const decades = [0, 0, 0, 0];
-    for (const v of values) decades[Math.min(3, Math.floor(Math.log10(v) + 5))]++;
+    const decades = [0, 1, 2, 3].map(
+      (d) => values.filter((v) => Math.min(3, Math.floor(Math.log10(v) + 5)) === d).length,
+    );
     // Uniform on the log scale puts a quarter in each decade; uniform on the linear scale
     // would put about 90% in the last one.
     for (const count of decades) {
@@ -73,10 +86,12 @@ describe.each(samplerNames)("sampler %s (contract)", (name) => {
 
   it("does not propose again a point of the history, whatever its status", () => {
     const first = propose(name, space, 4, 12);
-    const past = [...history(first.slice(0, 6), "completed"), ...history(first.slice(6), "failed")].map((r, i) => ({
-      ...r,
-      trial_id: `t${String(i).padStart(4, "0")}`,
-    }));
+    const past = [...history(first.slice(0, 6), "completed"), ...history(first.slice(6), "failed")].map(
+      (r, i) => ({
+        ...r,
+        trial_id: `t${String(i).padStart(4, "0")}`,
+      }),
+    );
     const next = propose(name, space, 4, 12, past);
     expect(next.length).toBe(12);
     const seen = new Set(first.map((p) => paramsKey(space, p)));
@@ -87,10 +102,16 @@ describe.each(samplerNames)("sampler %s (contract)", (name) => {
     const odd: TrialRecord[] = [
       { trial_id: "old-1", params: { lr: 5, other: "x" }, status: "completed", primary_score: 0.9 },
       { trial_id: "old-2", params: {}, status: "timeout", primary_score: null },
-      { trial_id: "old-3", params: { ...propose(name, space, 8, 1)[0] }, status: "running", primary_score: null },
+      {
+        trial_id: "old-3",
+        params: { ...propose(name, space, 8, 1)[0] },
+        status: "running",
+        primary_score: null,
+      },
     ];
     const proposals = propose(name, space, 8, 5, odd);
     expect(proposals.length).toBe(5);
-    for (const params of proposals) for (const { name: p, spec } of space) expect(isInSpace(spec, params[p])).toBe(true);
+    for (const params of proposals)
+      for (const { name: p, spec } of space) expect(isInSpace(spec, params[p])).toBe(true);
   });
 });

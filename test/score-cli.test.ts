@@ -96,18 +96,23 @@ describe("tunix-rt score --rows", () => {
 });
 
 describe("tunix-rt score usage", () => {
-  it.each([
-    [[]],
-    [["--rows", "x", "--evalset", "y"]],
-    [["--predictions", "x"]],
-    [["--evalset", "y"]],
-    [["--rows"]],
-    [["--rows", "x", "--bogus"]],
-  ])("exits 2 for %j", async (args) => {
-    const result = await runCli(["score", ...args]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/^tunix-rt score: .+\(see tunix-rt score --help\)\n$/);
+  it("exits 2 with a pointer to --help for bad flag combinations", async () => {
+    const cases = [
+      [],
+      ["--rows", "x", "--evalset", "y"],
+      ["--predictions", "x"],
+      ["--evalset", "y"],
+      ["--rows"],
+      ["--rows", "x", "--bogus"],
+    ];
+    // Concurrently: each is a separate process start.
+    const results = await Promise.all(cases.map((args) => runCli(["score", ...args])));
+    results.forEach((result, i) => {
+      const label = JSON.stringify(cases[i]);
+      expect(result.code, label).toBe(2);
+      expect(result.stdout, label).toBe("");
+      expect(result.stderr, label).toMatch(/^tunix-rt score: .+\(see tunix-rt score --help\)\n$/);
+    });
   });
 
   it("documents the flags and exit codes in --help", async () => {

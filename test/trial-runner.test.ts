@@ -7,17 +7,28 @@ import { runTrial } from "../src/runtime/trial.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { evalsetText, faultTrainer } from "./helpers/fault-sweep.js";
 
-async function setup(fault: string, { timeoutMinutes = 0.05, command }: { timeoutMinutes?: number; command?: string[] } = {}) {
+async function setup(
+  fault: string,
+  { timeoutMinutes = 0.05, command }: { timeoutMinutes?: number; command?: string[] } = {},
+) {
   const dir = await tempDir();
   await writeFile(path.join(dir, "evalset.jsonl"), `${evalsetText()}\n`);
   const raw = {
     evalset: path.join(dir, "evalset.jsonl"),
     search_space: { fault: { type: "choice", values: [fault] } },
-    trainer: { command: command ?? ["node", faultTrainer, "--trial", "{trial_id}"], timeout_minutes: timeoutMinutes },
+    trainer: {
+      command: command ?? ["node", faultTrainer, "--trial", "{trial_id}"],
+      timeout_minutes: timeoutMinutes,
+    },
   };
   const result = validateConfig(raw, "test.yaml", { trainer: true });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  const trial = { sweep_id: "11111111-1111-4111-8111-111111111111", trial_id: "t0000", seed: 5, params: { fault } };
+  const trial = {
+    sweep_id: "11111111-1111-4111-8111-111111111111",
+    trial_id: "t0000",
+    seed: 5,
+    params: { fault },
+  };
   return { dir, config: result.value, trial, outDir: path.join(dir, "t0000") };
 }
 
@@ -44,11 +55,28 @@ describe("trial runner with real trainer processes", () => {
     expect(record.primary_score).toBe(1);
     expect(record.command).toEqual(["node", faultTrainer, "--trial", "t0000"]);
     const saved = JSON.parse(await readFile(path.join(s.outDir, "trial.json"), "utf8"));
-    expect(saved).toMatchObject({ trial_id: "t0000", status: "completed", primary_score: 1, sweep_id: s.trial.sweep_id, seed: 5, exit_code: 0 });
-    expect(await readFile(path.join(s.outDir, "output.log"), "utf8")).toContain("fault trainer: ok, trial t0000");
-    const rows = (await readFile(path.join(s.outDir, "eval_rows.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(saved).toMatchObject({
+      trial_id: "t0000",
+      status: "completed",
+      primary_score: 1,
+      sweep_id: s.trial.sweep_id,
+      seed: 5,
+      exit_code: 0,
+    });
+    expect(await readFile(path.join(s.outDir, "output.log"), "utf8")).toContain(
+      "fault trainer: ok, trial t0000",
+    );
+    const rows = (await readFile(path.join(s.outDir, "eval_rows.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(6);
-    expect(rows[0]).toMatchObject({ id: "q0", expected_answer: "0", metrics: { answer_correctness: 1 }, score: 100 });
+    expect(rows[0]).toMatchObject({
+      id: "q0",
+      expected_answer: "0",
+      metrics: { answer_correctness: 1 },
+      score: 100,
+    });
   });
 
   it("records a crash with its exit code", async () => {
@@ -129,21 +157,43 @@ describe("trial runner with real trainer processes", () => {
   it("keeps the log bounded when a trainer floods its output", async () => {
     const s = await setup("big-log");
     await writeFile(path.join(s.dir, "p.json"), "{}");
-    const record = await runTrial({ ...s, trial: { ...s.trial, params: { fault: "big-log" } }, cwd: s.dir, env: process.env });
+    const record = await runTrial({
+      ...s,
+      trial: { ...s.trial, params: { fault: "big-log" } },
+      cwd: s.dir,
+      env: process.env,
+    });
     expect(record.status).toBe("completed");
     const size = (await stat(path.join(s.outDir, "output.log"))).size;
     expect(size).toBeLessThan(10 * 1024 * 1024);
-    expect(await readFile(path.join(s.outDir, "output.log"), "utf8")).toContain("bytes of output left out here");
+    expect(await readFile(path.join(s.outDir, "output.log"), "utf8")).toContain(
+      "bytes of output left out here",
+    );
   });
 
   it("tunix-rt trial exits 2 when the trial folder is not writable", async () => {
     const s = await setup("ok");
     const config = path.join(s.dir, "c.yaml");
-    await writeFile(config, JSON.stringify({ evalset: s.config.evalset, search_space: s.config.search_space, trainer: { command: ["node", faultTrainer] } }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        evalset: s.config.evalset,
+        search_space: s.config.search_space,
+        trainer: { command: ["node", faultTrainer] },
+      }),
+    );
     const blocked = path.join(s.dir, "blocked");
     await mkdir(blocked);
     await writeFile(path.join(blocked, "t0000"), "a file where the folder should be");
-    const r = await runCli(["trial", "--config", config, "--trial", JSON.stringify(s.trial), "--out", path.join(blocked, "t0000")]);
+    const r = await runCli([
+      "trial",
+      "--config",
+      config,
+      "--trial",
+      JSON.stringify(s.trial),
+      "--out",
+      path.join(blocked, "t0000"),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("not writable");
@@ -152,14 +202,46 @@ describe("trial runner with real trainer processes", () => {
   it("tunix-rt trial runs a matrix entry and exits 1 for a failed trial", async () => {
     const s = await setup("exit3");
     const config = path.join(s.dir, "c.yaml");
-    await writeFile(config, JSON.stringify({ evalset: s.config.evalset, search_space: { fault: { type: "choice", values: ["ok", "exit3"] } }, trainer: { command: ["node", faultTrainer] } }));
-    const ok = await runCli(["trial", "--config", config, "--trial", JSON.stringify({ ...s.trial, params: { fault: "ok" } }), "--out", path.join(s.dir, "a"), "--json"]);
+    await writeFile(
+      config,
+      JSON.stringify({
+        evalset: s.config.evalset,
+        search_space: { fault: { type: "choice", values: ["ok", "exit3"] } },
+        trainer: { command: ["node", faultTrainer] },
+      }),
+    );
+    const ok = await runCli([
+      "trial",
+      "--config",
+      config,
+      "--trial",
+      JSON.stringify({ ...s.trial, params: { fault: "ok" } }),
+      "--out",
+      path.join(s.dir, "a"),
+      "--json",
+    ]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ status: "completed", primary_score: 1 });
-    const bad = await runCli(["trial", "--config", config, "--trial", JSON.stringify({ ...s.trial, params: { fault: "exit3" } }), "--out", path.join(s.dir, "b")]);
+    const bad = await runCli([
+      "trial",
+      "--config",
+      config,
+      "--trial",
+      JSON.stringify({ ...s.trial, params: { fault: "exit3" } }),
+      "--out",
+      path.join(s.dir, "b"),
+    ]);
     expect(bad.code).toBe(1);
     expect(JSON.parse(await readFile(path.join(s.dir, "b", "trial.json"), "utf8")).status).toBe("failed");
-    const wrong = await runCli(["trial", "--config", config, "--trial", JSON.stringify({ ...s.trial, params: { fault: "nope" } }), "--out", path.join(s.dir, "c")]);
+    const wrong = await runCli([
+      "trial",
+      "--config",
+      config,
+      "--trial",
+      JSON.stringify({ ...s.trial, params: { fault: "nope" } }),
+      "--out",
+      path.join(s.dir, "c"),
+    ]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("params.fault");
   });

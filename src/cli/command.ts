@@ -40,7 +40,7 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
  * `--help` and `--debug` are handled by the caller and accepted everywhere.
  */
 export function parseFlags<T extends Options>(
-  command: string,
+  _command: string,
   args: string[],
   options: T,
   allowPositionals = false,
@@ -54,7 +54,8 @@ export function parseFlags<T extends Options>(
     });
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new UsageError(`${command}: ${message?.replace(/\. To specify .*$/, "")}`);
+    // main() prefixes the command's name; the message itself says what was wrong.
+    throw new UsageError(`${message?.replace(/\. To specify .*$/, "")}`);
   }
 }
 
@@ -68,14 +69,18 @@ export function intFlag(
   const n = Number(value);
   if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
     const range =
-      max === Number.MAX_SAFE_INTEGER ? (min === Number.MIN_SAFE_INTEGER ? "" : ` >= ${min}`) : ` in ${min}..${max}`;
+      max === Number.MAX_SAFE_INTEGER
+        ? min === Number.MIN_SAFE_INTEGER
+          ? ""
+          : ` >= ${min}`
+        : ` in ${min}..${max}`;
     throw new UsageError(`--${name}: got ${JSON.stringify(value)}; expected a whole number${range}`);
   }
   return n;
 }
 
 /** Throws a usage error when a required flag is missing. */
-export function required<T>(name: string, value: T | undefined, command: string): T {
-  if (value === undefined || value === "") throw new UsageError(`${command}: --${name} is required`);
+export function required<T>(name: string, value: T | undefined, _command?: string): T {
+  if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
   return value;
 }

@@ -1,9 +1,11 @@
-import { ExitCode, TunixError, UsageError, messageOf } from "../core/errors.js";
-import type { CliContext, Command } from "./command.js";
-import { commands } from "./commands/index.js";
+import { ExitCode, messageOf, TunixError, UsageError } from "../core/errors.js";
+import type { CliContext } from "./command.js";
+import { type CommandEntry, commands } from "./commands/index.js";
 import { toolkitVersion } from "./version.js";
 
-const usage = (list: readonly Command[]) => `tunix-rt ${toolkitVersion}: hyperparameter sweeps for LLM fine-tuning, with evidence anyone can check
+const usage = (
+  list: readonly CommandEntry[],
+) => `tunix-rt ${toolkitVersion}: hyperparameter sweeps for LLM fine-tuning, with evidence anyone can check
 
 Usage: tunix-rt <command> [flags]
 
@@ -37,11 +39,14 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     ctx.stdout(`${toolkitVersion}\n`);
     return ExitCode.ok;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    ctx.stderr(`tunix-rt: unknown command ${JSON.stringify(name)}; expected one of ${commands.map((c) => c.name).join(", ")} (see tunix-rt --help)\n`);
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
+    ctx.stderr(
+      `tunix-rt: unknown command ${JSON.stringify(name)}; expected one of ${commands.map((c) => c.name).join(", ")} (see tunix-rt --help)\n`,
+    );
     return ExitCode.input;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     ctx.stdout(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
     return ExitCode.ok;
@@ -64,7 +69,9 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
       ctx.stderr(`tunix-rt ${name}: ${oneLine(error.message)}${hint}\n`);
       return error.exitCode;
     }
-    ctx.stderr(`tunix-rt ${name}: internal error: ${oneLine(messageOf(error))}${debug ? "" : " (run with --debug for details)"}\n`);
+    ctx.stderr(
+      `tunix-rt ${name}: internal error: ${oneLine(messageOf(error))}${debug ? "" : " (run with --debug for details)"}\n`,
+    );
     return ExitCode.input;
   } finally {
     if (hookSignals) {

@@ -40,7 +40,9 @@ export function createProgress({
       total = info.total;
       done = info.total - info.toRun;
       const resumed = info.resumed ? `, ${info.resumed} already completed (resumed)` : "";
-      line(`sweep ${info.sweepId}: ${info.total} trials, ${info.toRun} to run, ${info.parallel} at a time${resumed}`);
+      line(
+        `sweep ${info.sweepId}: ${info.total} trials, ${info.toRun} to run, ${info.parallel} at a time${resumed}`,
+      );
       if (tty) timer = setInterval(redraw, 1000).unref();
     },
     trialStarted(trial: PlannedTrial, worker: number) {
@@ -60,12 +62,16 @@ export function createProgress({
         record.primary_score !== null &&
         (!best ||
           best.primary_score === null ||
-          (mode === "max" ? record.primary_score > best.primary_score : record.primary_score < best.primary_score))
+          (mode === "max"
+            ? record.primary_score > best.primary_score
+            : record.primary_score < best.primary_score))
       ) {
         best = record;
       }
       const why = record.status === "completed" ? "" : `: ${record.error}`;
-      line(`${record.trial_id} ${record.status} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`);
+      line(
+        `${record.trial_id} ${record.status} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`,
+      );
     },
     stop() {
       if (timer) clearInterval(timer);

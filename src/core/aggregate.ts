@@ -87,7 +87,10 @@ export function countTrials(trials: readonly AggregatedTrial[], maxFailed: numbe
 }
 
 /** The best trial of a sweep (completed, scored; ties to the earlier id), if any. */
-export function pickBest(trials: readonly AggregatedTrial[], mode: "max" | "min"): AggregatedTrial | undefined {
+export function pickBest(
+  trials: readonly AggregatedTrial[],
+  mode: "max" | "min",
+): AggregatedTrial | undefined {
   return bestTrial(trials, mode);
 }
 
@@ -114,7 +117,9 @@ export interface Provenance {
 
 /** A string for reading, not running: argv joined with POSIX shell quoting where needed. */
 export function shellQuote(argv: readonly string[]): string {
-  return argv.map((a) => (a !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+  return argv
+    .map((a) => (a !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
 }
 
 /** The three JSON evidence documents of DESIGN.md, for the best trial. */
@@ -123,7 +128,11 @@ export function evidenceDocuments(
   best: AggregatedTrial,
   counts: TrialCounts,
   p: Provenance,
-): { run_manifest: Record<string, unknown>; eval_summary: Record<string, unknown>; best_params: Record<string, unknown> } {
+): {
+  run_manifest: Record<string, unknown>;
+  eval_summary: Record<string, unknown>;
+  best_params: Record<string, unknown>;
+} {
   const sweepId = typeof best.sweep_id === "string" ? best.sweep_id : null;
   const run_manifest = {
     run_version: p.runVersion,
@@ -205,11 +214,24 @@ const escapeCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ")
 /** The leaderboard as Markdown (evidence's `leaderboard.md`, job summaries, PR bodies). */
 export function leaderboardMarkdown(
   rows: readonly LeaderboardRow[],
-  { title, counts, bestId, limit = 50 }: { title: string; counts: TrialCounts; bestId: string | null; limit?: number },
+  {
+    title,
+    counts,
+    bestId,
+    limit = 50,
+  }: { title: string; counts: TrialCounts; bestId: string | null; limit?: number },
 ): string {
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
   const withBudget = rows.some((r) => r.budget !== undefined);
-  const head = ["rank", "trial", ...names, ...(withBudget ? ["budget"] : []), "primary_score", "status", "duration"];
+  const head = [
+    "rank",
+    "trial",
+    ...names,
+    ...(withBudget ? ["budget"] : []),
+    "primary_score",
+    "status",
+    "duration",
+  ];
   const lines = [
     `## ${title}`,
     "",
@@ -218,7 +240,10 @@ export function leaderboardMarkdown(
       `. Best: ${bestId ?? "none (no completed trial with a score)"}.`,
   ];
   if (counts.failure_budget_exceeded) {
-    lines.push("", `**Failure budget exceeded**: ${counts.failures} failed trials, max_failed_trials is ${counts.max_failed_trials}.`);
+    lines.push(
+      "",
+      `**Failure budget exceeded**: ${counts.failures} failed trials, max_failed_trials is ${counts.max_failed_trials}.`,
+    );
   }
   lines.push("", `| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
   for (const r of rows.slice(0, limit)) {
@@ -237,7 +262,8 @@ export function leaderboardMarkdown(
   const failures = rows.filter((r) => r.status === "failed" || r.status === "timeout");
   if (failures.length) {
     lines.push("", "### Failed trials", "");
-    for (const r of failures.slice(0, limit)) lines.push(`- ${r.trial_id} (${r.status}): ${escapeCell(r.error ?? "no reason recorded")}`);
+    for (const r of failures.slice(0, limit))
+      lines.push(`- ${r.trial_id} (${r.status}): ${escapeCell(r.error ?? "no reason recorded")}`);
   }
   return `${lines.join("\n")}\n`;
 }

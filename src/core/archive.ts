@@ -8,7 +8,13 @@
 import { createHash } from "node:crypto";
 import { InputError, type Problem, quote } from "./errors.js";
 import { jsonPathLines, lineOfPath, parseJsonText } from "./evidence/json-text.js";
-import { evidenceFileNames, type EvidenceFileName, schemaProblems, type SubmissionManifest, SubmissionManifestSchema } from "./evidence/schemas.js";
+import {
+  type EvidenceFileName,
+  evidenceFileNames,
+  type SubmissionManifest,
+  SubmissionManifestSchema,
+  schemaProblems,
+} from "./evidence/schemas.js";
 import { type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
 
 /** The manifest member's name; it lists every other member. */
@@ -106,18 +112,30 @@ export function sha256Hex(data: Uint8Array): string {
  */
 export function planArchive(input: ArchivePlanInput): ArchivePlan {
   if (!safeRunVersion.test(input.runVersion) || input.runVersion.includes("..")) {
-    throw new InputError(`run_version ${quote(input.runVersion)}: expected letters, digits, '.', '_' or '-' (no '..'), as it is part of the zip's name`);
+    throw new InputError(
+      `run_version ${quote(input.runVersion)}: expected letters, digits, '.', '_' or '-' (no '..'), as it is part of the zip's name`,
+    );
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(input.date)) throw new InputError(`date ${quote(input.date)}: expected YYYY-MM-DD`);
-  if (!/^[0-9A-Za-z]+$/.test(input.shortSha)) throw new InputError(`short sha ${quote(input.shortSha)}: expected hex digits or "nogit"`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(input.date))
+    throw new InputError(`date ${quote(input.date)}: expected YYYY-MM-DD`);
+  if (!/^[0-9A-Za-z]+$/.test(input.shortSha))
+    throw new InputError(`short sha ${quote(input.shortSha)}: expected hex digits or "nogit"`);
   const seen = new Set<string>([manifestName, readmeName]);
   for (const file of input.files) {
     const problem = entryNameProblem(file.name);
     if (problem) throw new InputError(`zip entry ${quote(file.name)} ${problem}`);
-    if (seen.has(file.name)) throw new InputError(`zip entry ${quote(file.name)} appears twice (or clashes with a generated member)`);
+    if (seen.has(file.name))
+      throw new InputError(
+        `zip entry ${quote(file.name)} appears twice (or clashes with a generated member)`,
+      );
     seen.add(file.name);
   }
-  const toMember = (name: string, data: Uint8Array): PlannedMember => ({ name, data, size: data.length, sha256: sha256Hex(data) });
+  const toMember = (name: string, data: Uint8Array): PlannedMember => ({
+    name,
+    data,
+    size: data.length,
+    sha256: sha256Hex(data),
+  });
   const readme = toMember(readmeName, Buffer.from(renderReadme(input), "utf8"));
   const listed = [...input.files.map((f) => toMember(f.name, f.data)), readme].sort(byName);
   const manifest: SubmissionManifest = {
@@ -129,7 +147,10 @@ export function planArchive(input: ArchivePlanInput): ArchivePlan {
     tool: input.tool,
     files: listed.map(({ name, size, sha256 }) => ({ path: name, size, sha256 })),
   };
-  const manifestMember = toMember(manifestName, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, "utf8"));
+  const manifestMember = toMember(
+    manifestName,
+    Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, "utf8"),
+  );
   return {
     zipName: zipFileName(input.runVersion, input.date, input.shortSha),
     members: [...listed, manifestMember].sort(byName),
@@ -151,7 +172,7 @@ function renderReadme(input: ArchivePlanInput): string {
     : unknown;
   const score =
     typeof facts.primaryScore === "number"
-      ? `${facts.primaryScore}${facts.rows === undefined ? "" : ` (mean answer_correctness over ${facts.rows} rows of eval_rows.jsonl)`}`
+      ? `${facts.primaryScore}${facts.rows === undefined ? "" : ` (recomputable from the ${facts.rows} rows of eval_rows.jsonl)`}`
       : unknown;
   const zipName = zipFileName(input.runVersion, input.date, input.shortSha);
   const roleOf = (name: string) => input.files.find((f) => f.name === name)?.role;
@@ -174,7 +195,11 @@ function renderReadme(input: ArchivePlanInput): string {
     "",
     ...contents.map((name) => {
       const role =
-        name === readmeName ? "this file" : name === manifestName ? "size and SHA-256 of every other member" : (roleOf(name) ?? "");
+        name === readmeName
+          ? "this file"
+          : name === manifestName
+            ? "size and SHA-256 of every other member"
+            : (roleOf(name) ?? "");
       return `- \`${name}\`${role ? `: ${role}` : ""}`;
     }),
     ...(facts.leftOut?.length ? ["", "Not included:", "", ...facts.leftOut.map((l) => `- ${l}`)] : []),
@@ -257,26 +282,44 @@ export interface ZipMemberView {
  * its size and SHA-256, nothing listed that is absent, and the evidence folder inside it
  * (`run_dir`) valid. Problems name files by their entry names.
  */
-export function verifySubmission(members: readonly ZipMemberView[], { profile = "default" }: { profile?: VerifyProfile } = {}): Problem[] {
+export function verifySubmission(
+  members: readonly ZipMemberView[],
+  { profile = "default" }: { profile?: VerifyProfile } = {},
+): Problem[] {
   const problems: Problem[] = [];
   const files = new Map<string, ZipMemberView>();
   for (const member of members) {
     const bad = entryNameProblem(member.kind === "directory" ? member.name.replace(/\/$/, "") : member.name);
     if (bad) problems.push({ file: member.name, path: "", message: `entry name ${bad}` });
-    else if (member.kind === "symlink") problems.push({ file: member.name, path: "", message: "is a symbolic link; a submission holds plain files" });
-    else if (member.kind === "file" && files.has(member.name)) problems.push({ file: member.name, path: "", message: "appears twice in the zip" });
+    else if (member.kind === "symlink")
+      problems.push({
+        file: member.name,
+        path: "",
+        message: "is a symbolic link; a submission holds plain files",
+      });
+    else if (member.kind === "file" && files.has(member.name))
+      problems.push({ file: member.name, path: "", message: "appears twice in the zip" });
     else if (member.kind === "file") files.set(member.name, member);
   }
   const decoder = new TextDecoder();
   const manifestMember = files.get(manifestName);
   let manifest: SubmissionManifest | undefined;
   if (!manifestMember) {
-    problems.push({ file: manifestName, path: "", message: "missing; a submission zip lists its members with their SHA-256 there" });
+    problems.push({
+      file: manifestName,
+      path: "",
+      message: "missing; a submission zip lists its members with their SHA-256 there",
+    });
   } else {
     const text = decoder.decode(manifestMember.data);
     const parsed = parseJsonText(text);
     if (!parsed.ok) {
-      problems.push({ file: manifestName, ...(parsed.line === undefined ? {} : { line: parsed.line }), path: "", message: `not valid JSON: ${parsed.reason}` });
+      problems.push({
+        file: manifestName,
+        ...(parsed.line === undefined ? {} : { line: parsed.line }),
+        path: "",
+        message: `not valid JSON: ${parsed.reason}`,
+      });
     } else {
       const result = SubmissionManifestSchema.safeParse(parsed.value, { reportInput: true });
       const lines = jsonPathLines(text);
@@ -294,16 +337,27 @@ export function verifySubmission(members: readonly ZipMemberView[], { profile = 
   // The evidence folder: where the manifest says, else the one folder holding a run_manifest.json.
   let runDir = manifest?.run_dir;
   if (runDir === undefined) {
-    const candidates = [...files.keys()].filter((n) => n.endsWith("/run_manifest.json")).map((n) => n.slice(0, -"/run_manifest.json".length));
+    const candidates = [...files.keys()]
+      .filter((n) => n.endsWith("/run_manifest.json"))
+      .map((n) => n.slice(0, -"/run_manifest.json".length));
     if (candidates.length === 1) runDir = candidates[0];
   }
   if (runDir === undefined) {
-    if (manifest === undefined) problems.push({ file: "", path: "", message: "no evidence folder found (no single */run_manifest.json)" });
+    if (manifest === undefined)
+      problems.push({
+        file: "",
+        path: "",
+        message: "no evidence folder found (no single */run_manifest.json)",
+      });
     return problems;
   }
   const runVersion = runDir.split("/").pop() ?? runDir;
   if (manifest && manifest.run_version !== runVersion) {
-    problems.push({ file: manifestName, path: "run_version", message: `got ${quote(manifest.run_version)}; expected ${quote(runVersion)}, the name of run_dir` });
+    problems.push({
+      file: manifestName,
+      path: "run_version",
+      message: `got ${quote(manifest.run_version)}; expected ${quote(runVersion)}, the name of run_dir`,
+    });
   }
   const evidence: Partial<Record<EvidenceFileName, string>> = {};
   for (const name of evidenceFileNames) {
@@ -322,29 +376,50 @@ function checkListing(manifest: SubmissionManifest, files: ReadonlyMap<string, Z
   manifest.files.forEach((entry, i) => {
     const at = `files.${i}`;
     if (listed.has(entry.path)) {
-      problems.push({ file: manifestName, path: `${at}.path`, message: `got ${quote(entry.path)} again; expected each member once` });
+      problems.push({
+        file: manifestName,
+        path: `${at}.path`,
+        message: `got ${quote(entry.path)} again; expected each member once`,
+      });
       return;
     }
     listed.add(entry.path);
     if (entry.path === manifestName) {
-      problems.push({ file: manifestName, path: `${at}.path`, message: "lists MANIFEST.json itself; it cannot hold its own hash" });
+      problems.push({
+        file: manifestName,
+        path: `${at}.path`,
+        message: "lists MANIFEST.json itself; it cannot hold its own hash",
+      });
       return;
     }
     const member = files.get(entry.path);
     if (!member) {
-      problems.push({ file: manifestName, path: `${at}.path`, message: `got ${quote(entry.path)}; no such member in the zip` });
+      problems.push({
+        file: manifestName,
+        path: `${at}.path`,
+        message: `got ${quote(entry.path)}; no such member in the zip`,
+      });
       return;
     }
     const size = member.data.length;
     const sha = sha256Hex(member.data);
     if (size !== entry.size) {
-      problems.push({ file: entry.path, path: "", message: `is ${size} bytes; MANIFEST.json lists ${entry.size} (the member was changed after packaging)` });
+      problems.push({
+        file: entry.path,
+        path: "",
+        message: `is ${size} bytes; MANIFEST.json lists ${entry.size} (the member was changed after packaging)`,
+      });
     } else if (sha !== entry.sha256) {
-      problems.push({ file: entry.path, path: "", message: `has SHA-256 ${sha}; MANIFEST.json lists ${entry.sha256} (the member was changed after packaging)` });
+      problems.push({
+        file: entry.path,
+        path: "",
+        message: `has SHA-256 ${sha}; MANIFEST.json lists ${entry.sha256} (the member was changed after packaging)`,
+      });
     }
   });
   for (const name of files.keys()) {
-    if (name !== manifestName && !listed.has(name)) problems.push({ file: name, path: "", message: "is not listed in MANIFEST.json" });
+    if (name !== manifestName && !listed.has(name))
+      problems.push({ file: name, path: "", message: "is not listed in MANIFEST.json" });
   }
   return problems;
 }

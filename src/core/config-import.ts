@@ -13,7 +13,8 @@ export interface ImportedConfig {
   problems: Problem[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** How the parsed document represents numbers. */
 export interface ImportOptions {
@@ -34,7 +35,12 @@ export interface ImportOptions {
  */
 export function importConfig(doc: unknown, file: string, options: ImportOptions = {}): ImportedConfig {
   let imported: ImportedConfig;
-  if (isObject(doc) && !("search_space" in doc) && "parameters" in doc && ("method" in doc || "metric" in doc)) {
+  if (
+    isObject(doc) &&
+    !("search_space" in doc) &&
+    "parameters" in doc &&
+    ("method" in doc || "metric" in doc)
+  ) {
     imported = fromWandb(doc, file, options);
   } else if (isObject(doc) && "search_space_json" in doc && !("search_space" in doc)) {
     imported = fromM34Job(doc, file);
@@ -51,7 +57,11 @@ function plainNumbers(value: unknown, file: string, path: string, problems: Prob
   if (typeof value === "bigint") {
     const n = Number(value);
     if (!Number.isSafeInteger(n)) {
-      problems.push({ file, path, message: `got ${value}; whole numbers must lie within -${Number.MAX_SAFE_INTEGER}..${Number.MAX_SAFE_INTEGER}` });
+      problems.push({
+        file,
+        path,
+        message: `got ${value}; whole numbers must lie within -${Number.MAX_SAFE_INTEGER}..${Number.MAX_SAFE_INTEGER}`,
+      });
     }
     return n;
   }
@@ -70,7 +80,17 @@ const numeric = (v: unknown): number | undefined =>
   typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : undefined;
 
 /** Keys of an M34 job read (`TuningJobRead`) that describe a past job rather than a sweep. */
-const m34JobOnlyKeys = ["id", "status", "mode", "best_run_id", "best_params_json", "created_at", "started_at", "completed_at", "trials"];
+const m34JobOnlyKeys = [
+  "id",
+  "status",
+  "mode",
+  "best_run_id",
+  "best_params_json",
+  "created_at",
+  "started_at",
+  "completed_at",
+  "trials",
+];
 
 function fromM34Job(doc: Record<string, unknown>, file: string): ImportedConfig {
   const notes: string[] = [];
@@ -78,7 +98,8 @@ function fromM34Job(doc: Record<string, unknown>, file: string): ImportedConfig 
   for (const [key, value] of Object.entries(doc)) {
     if (key === "search_space_json") raw.search_space = value;
     else if (m34JobOnlyKeys.includes(key)) {
-      if (value !== null && value !== undefined) notes.push(`${file}: ${key}: dropped (describes the M34 job, not the sweep)`);
+      if (value !== null && value !== undefined)
+        notes.push(`${file}: ${key}: dropped (describes the M34 job, not the sweep)`);
     } else raw[key] = value;
   }
   return { format: "m34-job", raw, notes, problems: [] };
@@ -107,10 +128,15 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
       case "method": {
         const sampler = typeof value === "string" ? wandbMethods[value] : undefined;
         if (!sampler) {
-          problems.push({ file, path: "method", message: `got ${quote(value)}; expected one of ${Object.keys(wandbMethods).join(", ")}` });
+          problems.push({
+            file,
+            path: "method",
+            message: `got ${quote(value)}; expected one of ${Object.keys(wandbMethods).join(", ")}`,
+          });
         } else {
           raw.sampler = sampler;
-          if (value === "bayes") notes.push(`${file}: method: "bayes" runs as sampler "auto" (tunix-rt's best default)`);
+          if (value === "bayes")
+            notes.push(`${file}: method: "bayes" runs as sampler "auto" (tunix-rt's best default)`);
         }
         break;
       }
@@ -134,7 +160,13 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
   return { format: "wandb", raw, notes, problems };
 }
 
-function translateMetric(value: unknown, file: string, raw: Record<string, unknown>, problems: Problem[], notes: string[]) {
+function translateMetric(
+  value: unknown,
+  file: string,
+  raw: Record<string, unknown>,
+  problems: Problem[],
+  notes: string[],
+) {
   if (!isObject(value)) {
     problems.push({ file, path: "metric", message: `got ${quote(value)}; expected {name, goal}` });
     return;
@@ -147,7 +179,12 @@ function translateMetric(value: unknown, file: string, raw: Record<string, unkno
   } else {
     if (value.goal === "maximize") raw.metric_mode = "max";
     else if (value.goal === "minimize") raw.metric_mode = "min";
-    else problems.push({ file, path: "metric.goal", message: `got ${quote(value.goal)}; expected maximize or minimize` });
+    else
+      problems.push({
+        file,
+        path: "metric.goal",
+        message: `got ${quote(value.goal)}; expected maximize or minimize`,
+      });
   }
   for (const key of Object.keys(value)) {
     if (key !== "name" && key !== "goal") notes.push(`${file}: metric.${key}: dropped (no tunix-rt meaning)`);
@@ -156,16 +193,30 @@ function translateMetric(value: unknown, file: string, raw: Record<string, unkno
 
 type IsInteger = (v: unknown) => boolean;
 
-function translateParameters(value: unknown, file: string, problems: Problem[], notes: string[], isInteger: IsInteger): unknown {
+function translateParameters(
+  value: unknown,
+  file: string,
+  problems: Problem[],
+  notes: string[],
+  isInteger: IsInteger,
+): unknown {
   if (!isObject(value)) {
-    problems.push({ file, path: "parameters", message: `got ${quote(value)}; expected a mapping of parameter names` });
+    problems.push({
+      file,
+      path: "parameters",
+      message: `got ${quote(value)}; expected a mapping of parameter names`,
+    });
     return {};
   }
   const space: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(value)) {
     const path = `parameters.${name}`;
     if (!isObject(spec)) {
-      problems.push({ file, path, message: `got ${quote(spec)}; expected a mapping such as {values: [...]} or {distribution, min, max}` });
+      problems.push({
+        file,
+        path,
+        message: `got ${quote(spec)}; expected a mapping such as {values: [...]} or {distribution, min, max}`,
+      });
       continue;
     }
     const translated = translateParameter(spec, path, file, problems, notes, isInteger);
@@ -175,7 +226,20 @@ function translateParameters(value: unknown, file: string, problems: Problem[], 
 }
 
 /** The keys a W&B parameter may have (W&B sweep configuration, "parameters"). */
-const wandbParameterKeys = ["values", "value", "distribution", "probabilities", "min", "max", "mu", "sigma", "q", "a", "b", "parameters"];
+const wandbParameterKeys = [
+  "values",
+  "value",
+  "distribution",
+  "probabilities",
+  "min",
+  "max",
+  "mu",
+  "sigma",
+  "q",
+  "a",
+  "b",
+  "parameters",
+];
 
 function translateParameter(
   spec: Record<string, unknown>,
@@ -186,7 +250,11 @@ function translateParameter(
   isInteger: IsInteger,
 ): Record<string, unknown> | undefined {
   if ("parameters" in spec) {
-    problems.push({ file, path: `${path}.parameters`, message: "nested W&B parameters are not supported; flatten them into top-level names" });
+    problems.push({
+      file,
+      path: `${path}.parameters`,
+      message: "nested W&B parameters are not supported; flatten them into top-level names",
+    });
     return undefined;
   }
   const unknown = Object.keys(spec).filter((key) => !wandbParameterKeys.includes(key));
@@ -198,7 +266,8 @@ function translateParameter(
     });
     return undefined;
   }
-  if ("probabilities" in spec) notes.push(`${file}: ${path}.probabilities: dropped (choices are drawn uniformly)`);
+  if ("probabilities" in spec)
+    notes.push(`${file}: ${path}.probabilities: dropped (choices are drawn uniformly)`);
   if ("value" in spec) {
     notes.push(`${file}: ${path}: a constant becomes a one-value choice`);
     return { type: "choice", values: [spec.value] };
@@ -230,11 +299,17 @@ function translateParameter(
       const min = numeric(spec.min);
       const max = numeric(spec.max);
       if (min === undefined || max === undefined) {
-        problems.push({ file, path, message: `got min ${quote(spec.min)}, max ${quote(spec.max)}; ${distribution} needs numeric exponents` });
+        problems.push({
+          file,
+          path,
+          message: `got min ${quote(spec.min)}, max ${quote(spec.max)}; ${distribution} needs numeric exponents`,
+        });
         return undefined;
       }
       const type = distribution === "log_uniform" ? "loguniform" : "qloguniform";
-      notes.push(`${file}: ${path}: ${distribution} exponents [${min}, ${max}] became ${type} values [e^${min}, e^${max}]`);
+      notes.push(
+        `${file}: ${path}: ${distribution} exponents [${min}, ${max}] became ${type} values [e^${min}, e^${max}]`,
+      );
       return type === "loguniform"
         ? { type, min: Math.exp(min), max: Math.exp(max) }
         : { type, min: Math.exp(min), max: Math.exp(max), q: spec.q ?? 1 };

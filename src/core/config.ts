@@ -19,7 +19,12 @@ const ChoiceParam = z.strictObject({
 /** `quniform {min, max, q}`: uniform, then rounded to a multiple of q, kept within [min, max]. */
 const QUniformParam = z.strictObject({ type: z.literal("quniform"), min: finite, max: finite, q: finite });
 /** `qloguniform {min, max, q}`: log-uniform, then rounded to a multiple of q, kept within [min, max]. */
-const QLogUniformParam = z.strictObject({ type: z.literal("qloguniform"), min: finite, max: finite, q: finite });
+const QLogUniformParam = z.strictObject({
+  type: z.literal("qloguniform"),
+  min: finite,
+  max: finite,
+  q: finite,
+});
 
 /** One parameter of the search space. */
 export const ParamSchema = z.discriminatedUnion("type", [
@@ -60,7 +65,12 @@ export const SweepConfigSchema = z.strictObject({
   max_concurrent_trials: z.number().int().min(1).default(1),
   /** null: no limit (a sweep succeeds when one trial completes). */
   max_failed_trials: z.number().int().min(0).nullable().default(null),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(42),
   sampler: z.enum(samplerNames).default("auto"),
   /** Path of the evalset (JSONL), relative to the repository root. */
   evalset: z.string().min(1).optional(),
@@ -97,12 +107,24 @@ export function validateConfig(raw: unknown, file: string, needs: ConfigNeeds = 
     return { ok: false, problems: parsed.error.issues.map((issue) => issueToProblem(issue, file)) };
   }
   const config = parsed.data;
-  const problems = [...checkSearchSpace(config, file), ...checkRunVersion(config, file), ...checkTrainer(config, file)];
+  const problems = [
+    ...checkSearchSpace(config, file),
+    ...checkRunVersion(config, file),
+    ...checkTrainer(config, file),
+  ];
   if (needs.trainer && !config.trainer) {
-    problems.push({ file, path: "trainer", message: "missing; this command runs trials and needs trainer.command" });
+    problems.push({
+      file,
+      path: "trainer",
+      message: "missing; this command runs trials and needs trainer.command",
+    });
   }
   if (needs.evalset && !config.evalset) {
-    problems.push({ file, path: "evalset", message: "missing; this command grades trials and needs an evalset path" });
+    problems.push({
+      file,
+      path: "evalset",
+      message: "missing; this command grades trials and needs an evalset path",
+    });
   }
   return problems.length ? { ok: false, problems } : { ok: true, value: config };
 }
@@ -125,26 +147,44 @@ function checkRunVersion(config: SweepConfig, file: string): Problem[] {
 function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
   const problems: Problem[] = [];
   const names = Object.keys(config.search_space);
-  if (names.length === 0) problems.push({ file, path: "search_space", message: "is empty; expected at least one parameter" });
+  if (names.length === 0)
+    problems.push({ file, path: "search_space", message: "is empty; expected at least one parameter" });
   for (const [name, spec] of Object.entries(config.search_space)) {
     const at = (key: string) => `search_space.${name}${key ? `.${key}` : ""}`;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      problems.push({ file, path: at(""), message: `parameter name ${quote(name)} must be letters, digits and '_' (it is a {placeholder})` });
+      problems.push({
+        file,
+        path: at(""),
+        message: `parameter name ${quote(name)} must be letters, digits and '_' (it is a {placeholder})`,
+      });
     }
     if ((contractPlaceholders as readonly string[]).includes(name)) {
-      problems.push({ file, path: at(""), message: `parameter name ${quote(name)} is reserved by the trial contract` });
+      problems.push({
+        file,
+        path: at(""),
+        message: `parameter name ${quote(name)} is reserved by the trial contract`,
+      });
     }
     if (spec.type === "choice") {
       const seen = new Set<string>();
       spec.values.forEach((value, i) => {
         const key = JSON.stringify(value);
-        if (seen.has(key)) problems.push({ file, path: at(`values.${i}`), message: `got ${quote(value)} twice; expected distinct values` });
+        if (seen.has(key))
+          problems.push({
+            file,
+            path: at(`values.${i}`),
+            message: `got ${quote(value)} twice; expected distinct values`,
+          });
         seen.add(key);
       });
       continue;
     }
     if (spec.min > spec.max) {
-      problems.push({ file, path: at("max"), message: `got ${spec.max}, below min ${spec.min}; expected max >= min` });
+      problems.push({
+        file,
+        path: at("max"),
+        message: `got ${spec.max}, below min ${spec.min}; expected max >= min`,
+      });
     }
     if ((spec.type === "loguniform" || spec.type === "qloguniform") && spec.min <= 0) {
       problems.push({ file, path: at("min"), message: `got ${spec.min}; ${spec.type} needs min > 0` });
@@ -155,7 +195,11 @@ function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
       // At least one multiple of q must lie in [min, max], or there is nothing to propose.
       const lowest = Math.ceil(spec.min / spec.q - 1e-9) * spec.q;
       if (lowest > spec.max * (1 + 1e-12) + 1e-12) {
-        problems.push({ file, path: at("q"), message: `got ${spec.q}; no multiple of q lies in [${spec.min}, ${spec.max}]` });
+        problems.push({
+          file,
+          path: at("q"),
+          message: `got ${spec.q}; no multiple of q lies in [${spec.min}, ${spec.max}]`,
+        });
       }
     }
   }
@@ -187,12 +231,16 @@ function checkTrainer(config: SweepConfig, file: string): Problem[] {
   const problems: Problem[] = [];
   const check = (text: string, path: string) => {
     for (const name of placeholdersOf(text)) {
-      if (!known.has(name)) problems.push({ file, path, message: `unknown placeholder {${name}}; ${expected}` });
+      if (!known.has(name))
+        problems.push({ file, path, message: `unknown placeholder {${name}}; ${expected}` });
     }
   };
-  config.trainer.command.forEach((arg, i) => check(arg, `trainer.command.${i}`));
+  config.trainer.command.forEach((arg, i) => {
+    check(arg, `trainer.command.${i}`);
+  });
   for (const [key, value] of Object.entries(config.trainer.env)) check(value, `trainer.env.${key}`);
-  if (config.trainer.command[0] === "") problems.push({ file, path: "trainer.command.0", message: "is empty; expected the program to run" });
+  if (config.trainer.command[0] === "")
+    problems.push({ file, path: "trainer.command.0", message: "is empty; expected the program to run" });
   return problems;
 }
 
@@ -206,34 +254,67 @@ function issueToProblem(issue: Issue, file: string): Problem {
     case "unrecognized_keys": {
       const keys = issue.keys.map((k) => quote(k)).join(", ");
       const where = path ? `${path}.${issue.keys[0]}` : (issue.keys[0] ?? "");
-      return { file, path: where, message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}; expected one of ${knownKeys(issue.path, input)}` };
+      return {
+        file,
+        path: where,
+        message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}; expected one of ${knownKeys(issue.path, input)}`,
+      };
     }
     case "invalid_union": {
       const union = issue as Issue & { discriminator?: string; options?: unknown[] };
       if (union.discriminator) {
-        const got = input && typeof input === "object" ? (input as Record<string, unknown>)[union.discriminator] : input;
+        const got =
+          input && typeof input === "object"
+            ? (input as Record<string, unknown>)[union.discriminator]
+            : input;
         if (got === undefined && (input === null || typeof input !== "object" || Array.isArray(input))) {
-          return { file, path: path.replace(/\.type$/, ""), message: `got ${quote(input)}; expected an object with type one of ${paramTypes.join(", ")}` };
+          return {
+            file,
+            path: path.replace(/\.type$/, ""),
+            message: `got ${quote(input)}; expected an object with type one of ${paramTypes.join(", ")}`,
+          };
         }
-        if (got === undefined) return { file, path, message: `missing; expected one of ${paramTypes.join(", ")}` };
+        if (got === undefined)
+          return { file, path, message: `missing; expected one of ${paramTypes.join(", ")}` };
         return { file, path, message: `got ${shown(got)}; expected one of ${paramTypes.join(", ")}` };
       }
       // The only other union: the values of a choice.
-      if (issue.path.includes("values")) return { file, path, message: `got ${shown(input)}; expected a number, string or boolean` };
+      if (issue.path.includes("values"))
+        return { file, path, message: `got ${shown(input)}; expected a number, string or boolean` };
       return { file, path, message: `got ${shown(input)}; ${issue.message}` };
     }
     case "invalid_type":
-      if (input === undefined) return { file, path, message: `missing; expected ${describeExpected(issue.expected)}` };
-      if (typeof input === "number" && issue.expected === "number") return { file, path, message: `got ${shown(input)}; expected a finite number` };
+      if (input === undefined)
+        return { file, path, message: `missing; expected ${describeExpected(issue.expected)}` };
+      if (typeof input === "number" && issue.expected === "number")
+        return { file, path, message: `got ${shown(input)}; expected a finite number` };
       return { file, path, message: `got ${shown(input)}; expected ${describeExpected(issue.expected)}` };
     case "invalid_value":
-      return { file, path, message: `got ${shown(input)}; expected one of ${issue.values.map((v) => String(v)).join(", ")}` };
+      return {
+        file,
+        path,
+        message: `got ${shown(input)}; expected one of ${issue.values.map((v) => String(v)).join(", ")}`,
+      };
     case "too_small":
-      if (issue.origin === "array") return { file, path, message: `got ${shown(input)}; expected at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}` };
-      if (issue.origin === "string") return { file, path, message: `got ${shown(input)}; expected a non-empty string` };
-      return { file, path, message: `got ${shown(input)}; expected ${issue.inclusive ? ">=" : ">"} ${issue.minimum}` };
+      if (issue.origin === "array")
+        return {
+          file,
+          path,
+          message: `got ${shown(input)}; expected at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`,
+        };
+      if (issue.origin === "string")
+        return { file, path, message: `got ${shown(input)}; expected a non-empty string` };
+      return {
+        file,
+        path,
+        message: `got ${shown(input)}; expected ${issue.inclusive ? ">=" : ">"} ${issue.minimum}`,
+      };
     case "too_big":
-      return { file, path, message: `got ${shown(input)}; expected ${issue.inclusive ? "<=" : "<"} ${issue.maximum}` };
+      return {
+        file,
+        path,
+        message: `got ${shown(input)}; expected ${issue.inclusive ? "<=" : "<"} ${issue.maximum}`,
+      };
     default:
       return { file, path, message: `got ${shown(input)}; ${issue.message}` };
   }

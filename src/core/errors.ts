@@ -51,7 +51,10 @@ export class InputError extends TunixError {
   static fromProblems(problems: readonly Problem[]): InputError {
     const first = problems[0];
     if (!first) return new InputError("invalid input");
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
+    const more =
+      problems.length > 1
+        ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})`
+        : "";
     const error = new InputError(formatProblem(first) + more);
     error.problems = problems;
     return error;

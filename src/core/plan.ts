@@ -4,7 +4,12 @@
 import type { SweepConfig } from "./config.js";
 import { InputError } from "./errors.js";
 import { hashSeed } from "./rng.js";
-import { type ConcreteSamplerName, createSampler, resolveSampler, type SamplerName } from "./samplers/index.js";
+import {
+  type ConcreteSamplerName,
+  createSampler,
+  resolveSampler,
+  type SamplerName,
+} from "./samplers/index.js";
 import { searchSpaceOf } from "./space.js";
 import type { PlannedTrial, TrialRecord } from "./types.js";
 
@@ -96,7 +101,8 @@ export function planTrials(options: PlanOptions): Plan {
   const seed = options.seed ?? config.seed;
   const count = options.count ?? config.num_samples;
   const sampler = resolveSampler(options.sampler ?? config.sampler);
-  if (!Number.isSafeInteger(count) || count < 0) throw new InputError(`count: got ${count}; expected a whole number >= 0`);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new InputError(`count: got ${count}; expected a whole number >= 0`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new InputError(`seed: got ${seed}; expected a whole number in 0..4294967295`);
   }
@@ -107,10 +113,11 @@ export function planTrials(options: PlanOptions): Plan {
       `${count} trials (${from}) exceed the ${limit} jobs one matrix may hold; plan in waves: --count ${limit}, then --count ${Math.min(limit, count - limit)} --history <the earlier waves' trial records>, and so on`,
     );
   }
-  const proposals = createSampler(sampler, { space: searchSpaceOf(config.search_space), seed, metricMode: config.metric_mode }).propose(
-    count,
-    history,
-  );
+  const proposals = createSampler(sampler, {
+    space: searchSpaceOf(config.search_space),
+    seed,
+    metricMode: config.metric_mode,
+  }).propose(count, history);
   const first = firstTrialNumber(history);
   const trials: PlannedTrial[] = proposals.map((params, k) => ({
     sweep_id: sweepId,

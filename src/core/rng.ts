@@ -39,7 +39,8 @@ export function hashSeed(...parts: readonly SeedPart[]): number {
       feed(0x5bd1e995 ^ part.length);
       for (let i = 0; i < part.length; i++) feed(part.charCodeAt(i));
     } else {
-      if (!Number.isSafeInteger(part) || part < 0) throw new RangeError(`seed part ${part} is not a non-negative safe integer`);
+      if (!Number.isSafeInteger(part) || part < 0)
+        throw new RangeError(`seed part ${part} is not a non-negative safe integer`);
       feed(Math.floor(part / 2 ** 32));
       feed(part % 2 ** 32);
     }

@@ -12,7 +12,7 @@
 // - randint: whole numbers; choice: the listed value itself (number, string or boolean).
 
 import type { ParamSpec } from "./config.js";
-import type { ParamValue, Params } from "./types.js";
+import type { Params, ParamValue } from "./types.js";
 
 /** One parameter of the space: its name and spec. */
 export interface SpaceParam {
@@ -121,7 +121,7 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
   const below1 = (u: number) => clamp(u, 0, 1 - Number.EPSILON / 2);
   switch (spec.type) {
     case "choice":
-      return (spec.values.findIndex((x) => x === value) + 0.5) / spec.values.length;
+      return (spec.values.indexOf(value as string | number | boolean) + 0.5) / spec.values.length;
     case "randint":
       return ((value as number) - spec.min + 0.5) / (spec.max - spec.min + 1);
     case "uniform":
@@ -143,7 +143,8 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
  */
 export function isInSpace(spec: ParamSpec, value: unknown): boolean {
   if (spec.type === "choice") return spec.values.some((x) => x === value);
-  if (typeof value !== "number" || !Number.isFinite(value) || value < spec.min || value > spec.max) return false;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < spec.min || value > spec.max)
+    return false;
   switch (spec.type) {
     case "randint":
       return Number.isInteger(value);
@@ -177,7 +178,9 @@ export function paramsFromUnits(space: SearchSpace, units: readonly number[]): P
  * point already tried.
  */
 export function paramsKey(space: SearchSpace, params: Readonly<Params>): string {
-  return JSON.stringify(space.map(({ name }) => (Object.hasOwn(params, name) ? params[name] : "\u0000missing")));
+  return JSON.stringify(
+    space.map(({ name }) => (Object.hasOwn(params, name) ? params[name] : "\u0000missing")),
+  );
 }
 
 /**
@@ -191,16 +194,21 @@ export function paramsKey(space: SearchSpace, params: Readonly<Params>): string 
  * A parameter with min = max has one value.
  */
 export function gridValues(spec: ParamSpec, points: number): ParamValue[] {
-  if (!Number.isSafeInteger(points) || points < 2) throw new RangeError(`grid points per parameter must be >= 2, got ${points}`);
+  if (!Number.isSafeInteger(points) || points < 2)
+    throw new RangeError(`grid points per parameter must be >= 2, got ${points}`);
   if (spec.type === "choice") return [...spec.values];
   if (spec.min === spec.max) return [fromUnit(spec, 0)];
   const fractions = Array.from({ length: points }, (_, i) => i / (points - 1));
   const unique = (values: number[]) => [...new Set(values)];
   switch (spec.type) {
     case "uniform":
-      return unique(fractions.map((f) => clamp(cleanNumber(spec.min + f * (spec.max - spec.min)), spec.min, spec.max)));
+      return unique(
+        fractions.map((f) => clamp(cleanNumber(spec.min + f * (spec.max - spec.min)), spec.min, spec.max)),
+      );
     case "loguniform":
-      return unique(fractions.map((f) => clamp(cleanNumber(logScale(spec.min, spec.max, f)), spec.min, spec.max)));
+      return unique(
+        fractions.map((f) => clamp(cleanNumber(logScale(spec.min, spec.max, f)), spec.min, spec.max)),
+      );
     case "randint": {
       const size = spec.max - spec.min + 1;
       if (size <= points) return Array.from({ length: size }, (_, i) => spec.min + i);
@@ -209,12 +217,16 @@ export function gridValues(spec: ParamSpec, points: number): ParamValue[] {
     case "quniform":
     case "qloguniform": {
       const { low, high } = multiplesRange(spec.min, spec.max, spec.q);
-      if (high - low + 1 <= points) return Array.from({ length: high - low + 1 }, (_, i) => multipleOf(low + i, spec.q));
-      if (spec.type === "quniform") return unique(fractions.map((f) => multipleOf(low + Math.round(f * (high - low)), spec.q)));
+      if (high - low + 1 <= points)
+        return Array.from({ length: high - low + 1 }, (_, i) => multipleOf(low + i, spec.q));
+      if (spec.type === "quniform")
+        return unique(fractions.map((f) => multipleOf(low + Math.round(f * (high - low)), spec.q)));
       // Log-spaced between the lowest and highest multiple, each rounded to a multiple.
       const lowest = multipleOf(low, spec.q);
       const highest = multipleOf(high, spec.q);
-      return unique(fractions.map((f) => roundToMultiple(logScale(lowest, highest, f), spec.min, spec.max, spec.q)));
+      return unique(
+        fractions.map((f) => roundToMultiple(logScale(lowest, highest, f), spec.min, spec.max, spec.q)),
+      );
     }
   }
 }

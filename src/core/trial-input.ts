@@ -2,24 +2,42 @@ import type { SweepConfig } from "./config.js";
 import { type Problem, quote } from "./errors.js";
 import type { PlannedTrial } from "./types.js";
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Checks a trial as a matrix entry carries it (`{sweep_id, trial_id, seed, params, budget?}`)
  * against the config's search space: every parameter present, no unknown one, and values of
  * the right kind. Extra keys of the entry (a workflow may add its own) are ignored.
  */
-export function parsePlannedTrial(value: unknown, config: SweepConfig, file: string): { ok: true; trial: PlannedTrial } | { ok: false; problems: Problem[] } {
+export function parsePlannedTrial(
+  value: unknown,
+  config: SweepConfig,
+  file: string,
+): { ok: true; trial: PlannedTrial } | { ok: false; problems: Problem[] } {
   const problems: Problem[] = [];
   const at = (path: string, message: string) => problems.push({ file, path, message });
-  if (!isObject(value)) return { ok: false, problems: [{ file, path: "", message: `got ${quote(value)}; expected a trial object {sweep_id, trial_id, seed, params}` }] };
+  if (!isObject(value))
+    return {
+      ok: false,
+      problems: [
+        {
+          file,
+          path: "",
+          message: `got ${quote(value)}; expected a trial object {sweep_id, trial_id, seed, params}`,
+        },
+      ],
+    };
   const { sweep_id, trial_id, seed, params, budget } = value;
-  if (typeof sweep_id !== "string" || sweep_id === "") at("sweep_id", `got ${quote(sweep_id)}; expected the sweep's id`);
+  if (typeof sweep_id !== "string" || sweep_id === "")
+    at("sweep_id", `got ${quote(sweep_id)}; expected the sweep's id`);
   if (typeof trial_id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(trial_id)) {
     at("trial_id", `got ${quote(trial_id)}; expected an id like "t0003" (letters, digits, '.', '_', '-')`);
   }
-  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) at("seed", `got ${quote(seed)}; expected a whole number >= 0`);
-  if (budget !== undefined && (typeof budget !== "number" || !(budget > 0))) at("budget", `got ${quote(budget)}; expected a number > 0`);
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0)
+    at("seed", `got ${quote(seed)}; expected a whole number >= 0`);
+  if (budget !== undefined && (typeof budget !== "number" || !(budget > 0)))
+    at("budget", `got ${quote(budget)}; expected a number > 0`);
   if (!isObject(params)) at("params", `got ${quote(params)}; expected an object of parameter values`);
   else {
     for (const name of Object.keys(config.search_space)) {
@@ -27,10 +45,20 @@ export function parsePlannedTrial(value: unknown, config: SweepConfig, file: str
     }
     for (const [name, v] of Object.entries(params)) {
       const spec = config.search_space[name];
-      if (!spec) at(`params.${name}`, `unknown parameter; expected one of ${Object.keys(config.search_space).join(", ")}`);
-      else if (spec.type !== "choice" && (typeof v !== "number" || !Number.isFinite(v))) at(`params.${name}`, `got ${quote(v)}; expected a number (${spec.type})`);
-      else if (spec.type === "randint" && !Number.isInteger(v)) at(`params.${name}`, `got ${quote(v)}; expected a whole number (randint)`);
-      else if (spec.type === "choice" && !spec.values.some((c) => c === v)) at(`params.${name}`, `got ${quote(v)}; expected one of ${spec.values.map((c) => JSON.stringify(c)).join(", ")}`);
+      if (!spec)
+        at(
+          `params.${name}`,
+          `unknown parameter; expected one of ${Object.keys(config.search_space).join(", ")}`,
+        );
+      else if (spec.type !== "choice" && (typeof v !== "number" || !Number.isFinite(v)))
+        at(`params.${name}`, `got ${quote(v)}; expected a number (${spec.type})`);
+      else if (spec.type === "randint" && !Number.isInteger(v))
+        at(`params.${name}`, `got ${quote(v)}; expected a whole number (randint)`);
+      else if (spec.type === "choice" && !spec.values.some((c) => c === v))
+        at(
+          `params.${name}`,
+          `got ${quote(v)}; expected one of ${spec.values.map((c) => JSON.stringify(c)).join(", ")}`,
+        );
     }
   }
   if (problems.length) return { ok: false, problems };

@@ -2,24 +2,24 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   type AggregatedTrial,
-  type LeaderboardRow,
-  type Provenance,
-  type TrialCounts,
   bestConfigYaml,
   buildLeaderboard,
   countTrials,
   evidenceDocuments,
+  type LeaderboardRow,
   leaderboardMarkdown,
+  type Provenance,
   pickBest,
+  type TrialCounts,
   trialLine,
 } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
-import { compareTrialIds } from "../core/evidence/best-trial.js";
 import { InputError } from "../core/errors.js";
+import { compareTrialIds } from "../core/evidence/best-trial.js";
 import { redact, secretValuesOf } from "../core/redact.js";
 import type { PlannedTrial } from "../core/types.js";
-import { checkTrialRecord } from "./history.js";
 import { writeFileAtomic, writeJsonAtomic } from "./files.js";
+import { checkTrialRecord } from "./history.js";
 
 /** A trial folder found under the trials folder: its record and where it lies. */
 export interface FoundTrial {
@@ -78,7 +78,10 @@ async function findTrialFiles(dir: string): Promise<string[]> {
     try {
       entries = await readdir(d, { withFileTypes: true });
     } catch (error) {
-      if (depth === 0) throw new InputError(`${dir}: cannot read trials folder: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (error as Error).message}`);
+      if (depth === 0)
+        throw new InputError(
+          `${dir}: cannot read trials folder: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (error as Error).message}`,
+        );
       return;
     }
     for (const e of entries) {
@@ -92,7 +95,10 @@ async function findTrialFiles(dir: string): Promise<string[]> {
 }
 
 /** Reads trial records; broken ones become notices, never a crash. */
-export async function readTrialRecords(trialsDir: string, cwd: string): Promise<{ found: FoundTrial[]; notices: AggregateNotice[] }> {
+export async function readTrialRecords(
+  trialsDir: string,
+  cwd: string,
+): Promise<{ found: FoundTrial[]; notices: AggregateNotice[] }> {
   const notices: AggregateNotice[] = [];
   const found: FoundTrial[] = [];
   for (const file of await findTrialFiles(trialsDir)) {
@@ -101,12 +107,18 @@ export async function readTrialRecords(trialsDir: string, cwd: string): Promise<
     try {
       value = JSON.parse(await readFile(file, "utf8"));
     } catch (error) {
-      notices.push({ file: shown, message: `unreadable or truncated trial record, skipped: ${(error as Error).message}` });
+      notices.push({
+        file: shown,
+        message: `unreadable or truncated trial record, skipped: ${(error as Error).message}`,
+      });
       continue;
     }
     const problems = checkTrialRecord(value, { file: shown });
     if (problems.length) {
-      notices.push({ file: shown, message: `invalid trial record, skipped: ${problems[0]?.path}: ${problems[0]?.message}` });
+      notices.push({
+        file: shown,
+        message: `invalid trial record, skipped: ${problems[0]?.path}: ${problems[0]?.message}`,
+      });
       continue;
     }
     found.push({ record: value as AggregatedTrial, dir: path.dirname(file) });
@@ -144,7 +156,9 @@ function dedupe(found: FoundTrial[], notices: AggregateNotice[], cwd: string): F
 /** The sweep most records belong to (ties: the lexically first id, so the choice is stable). */
 function majoritySweep(found: readonly FoundTrial[]): string | undefined {
   const counts = new Map<string, number>();
-  for (const f of found) if (typeof f.record.sweep_id === "string") counts.set(f.record.sweep_id, (counts.get(f.record.sweep_id) ?? 0) + 1);
+  for (const f of found)
+    if (typeof f.record.sweep_id === "string")
+      counts.set(f.record.sweep_id, (counts.get(f.record.sweep_id) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
 }
 
@@ -166,13 +180,18 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   const { config, cwd } = options;
   const runDir = path.resolve(cwd, options.runDir);
   if (path.basename(runDir) !== config.run_version) {
-    throw new InputError(`--run-dir: got ${JSON.stringify(options.runDir)}; the evidence folder's name must be the run_version ${JSON.stringify(config.run_version)}`);
+    throw new InputError(
+      `--run-dir: got ${JSON.stringify(options.runDir)}; the evidence folder's name must be the run_version ${JSON.stringify(config.run_version)}`,
+    );
   }
   const { found: all, notices } = await readTrialRecords(path.resolve(cwd, options.trialsDir), cwd);
   const sweepId = options.sweepId ?? options.planned?.[0]?.sweep_id ?? majoritySweep(all);
   const ofSweep = all.filter((f) => {
     if (sweepId === undefined || f.record.sweep_id === sweepId) return true;
-    notices.push({ file: path.relative(cwd, path.join(f.dir, "trial.json")), message: `record of another sweep (${String(f.record.sweep_id)}), skipped` });
+    notices.push({
+      file: path.relative(cwd, path.join(f.dir, "trial.json")),
+      message: `record of another sweep (${String(f.record.sweep_id)}), skipped`,
+    });
     return false;
   });
   const kept = dedupe(ofSweep, notices, cwd);
@@ -203,7 +222,18 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   if (!best) {
     const leaderboardFile = path.join(path.resolve(cwd, options.trialsDir), "leaderboard.md");
     await writeFileAtomic(leaderboardFile, leaderboardMd);
-    return { sweepId: sweepId ?? null, trials, leaderboard, counts, best, runDir: null, bestConfigFile: null, leaderboardFile, leaderboardMd, notices };
+    return {
+      sweepId: sweepId ?? null,
+      trials,
+      leaderboard,
+      counts,
+      best,
+      runDir: null,
+      bestConfigFile: null,
+      leaderboardFile,
+      leaderboardMd,
+      notices,
+    };
   }
 
   const bestFound = kept.find((f) => f.record === best);
@@ -226,10 +256,15 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   // The best trial's graded rows must exist: they are how anyone recomputes primary_score.
   const rowsSource = bestFound ? path.join(bestFound.dir, "eval_rows.jsonl") : undefined;
   if (!rowsSource || !(await stat(rowsSource).catch(() => null))) {
-    throw new InputError(`${rowsSource ? rel(rowsSource) : best.trial_id}: the best trial's eval_rows.jsonl is missing; evidence cannot be written without it`);
+    throw new InputError(
+      `${rowsSource ? rel(rowsSource) : best.trial_id}: the best trial's eval_rows.jsonl is missing; evidence cannot be written without it`,
+    );
   }
   const log = bestFound ? await readFile(path.join(bestFound.dir, "output.log"), "utf8").catch(() => "") : "";
-  const logText = redact(clipLog(log), secrets).trim() === "" ? "(the best trial's trainer printed nothing)\n" : redact(clipLog(log), secrets);
+  const logText =
+    redact(clipLog(log), secrets).trim() === ""
+      ? "(the best trial's trainer printed nothing)\n"
+      : redact(clipLog(log), secrets);
 
   // Each file is written atomically.
   await writeJsonAtomic(path.join(runDir, "run_manifest.json"), docs.run_manifest);
@@ -237,16 +272,36 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   await writeJsonAtomic(path.join(runDir, "best_params.json"), docs.best_params);
   await writeFileAtomic(path.join(runDir, "kaggle_output_log.txt"), logText);
   await writeFileAtomic(path.join(runDir, "eval_rows.jsonl"), await readFile(rowsSource));
-  await writeFileAtomic(path.join(runDir, "trials.jsonl"), trials.map((t) => `${JSON.stringify(redactRecord(trialLine(t), secrets))}\n`).join(""));
+  await writeFileAtomic(
+    path.join(runDir, "trials.jsonl"),
+    trials.map((t) => `${JSON.stringify(redactRecord(trialLine(t), secrets))}\n`).join(""),
+  );
   const leaderboardFile = path.join(runDir, "leaderboard.md");
   await writeFileAtomic(leaderboardFile, leaderboardMd);
   await writeFileAtomic(bestConfigFile, bestConfigYaml(config, best, provenance));
-  return { sweepId: sweepId ?? null, trials, leaderboard, counts, best, runDir, bestConfigFile, leaderboardFile, leaderboardMd, notices };
+  return {
+    sweepId: sweepId ?? null,
+    trials,
+    leaderboard,
+    counts,
+    best,
+    runDir,
+    bestConfigFile,
+    leaderboardFile,
+    leaderboardMd,
+    notices,
+  };
 }
 
 /** Trial records carry argv and error text: every string in them is redacted like the logs. */
 function redactRecord(record: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
   const walk = (v: unknown): unknown =>
-    typeof v === "string" ? redact(v, secrets) : Array.isArray(v) ? v.map(walk) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+    typeof v === "string"
+      ? redact(v, secrets)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
   return walk(record) as Record<string, unknown>;
 }

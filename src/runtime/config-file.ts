@@ -26,7 +26,10 @@ export interface LoadedConfig {
  * Reads, parses (YAML, which includes JSON) and validates a sweep config. Throws an
  * InputError whose message is the first problem, `file: path: message`, and holds all.
  */
-export async function loadConfig(file: string, { cwd, needs = {} }: { cwd: string; needs?: ConfigNeeds }): Promise<LoadedConfig> {
+export async function loadConfig(
+  file: string,
+  { cwd, needs = {} }: { cwd: string; needs?: ConfigNeeds },
+): Promise<LoadedConfig> {
   const absolutePath = path.resolve(cwd, file);
   const text = await readTextFile(absolutePath, "config", file);
   // intAsBigInt keeps `1` and `1.0` apart, which W&B's parameter inference needs.
@@ -44,7 +47,9 @@ export async function loadConfig(file: string, { cwd, needs = {} }: { cwd: strin
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // Too many alias expansions (a "billion laughs" document) and the like.
-    throw new InputError(`${file}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(
+      `${file}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const imported = importConfig(data, file, { intsAsBigInt: true });
   if (imported.problems.length > 0) throw InputError.fromProblems(imported.problems);

@@ -9,8 +9,8 @@ import { readJsonl } from "./files.js";
  * Throws InputError (exit 2) with the first problem and how many more there are, or when
  * the file cannot be read.
  */
-export async function readEvalset(file: string): Promise<EvalItem[]> {
-  const parser = new EvalsetParser(file);
+export async function readEvalset(file: string, shownAs = file): Promise<EvalItem[]> {
+  const parser = new EvalsetParser(shownAs);
   for await (const entry of readJsonl(file)) parser.add(entry);
   const result = parser.finish();
   if (!result.ok) throw InputError.fromProblems(result.problems);

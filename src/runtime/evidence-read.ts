@@ -43,7 +43,10 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
 }
 
 /** Verifies a submission zip against its MANIFEST.json, and the evidence inside it. */
-export async function verifySubmissionZip(zipFile: string, options: ReadOptions = {}): Promise<VerifyOutcome> {
+export async function verifySubmissionZip(
+  zipFile: string,
+  options: ReadOptions = {},
+): Promise<VerifyOutcome> {
   const shownAs = options.shownAs ?? zipFile;
   const members = await readZipFile(zipFile, shownAs);
   const problems = verifySubmission(members, { profile: options.profile ?? "default" }).map((p) => ({
@@ -54,7 +57,9 @@ export async function verifySubmissionZip(zipFile: string, options: ReadOptions 
   const manifest = members.find((m) => m.name === "MANIFEST.json");
   let runVersion = "";
   try {
-    runVersion = manifest ? String((JSON.parse(manifest.data.toString("utf8")) as { run_version?: unknown }).run_version ?? "") : "";
+    runVersion = manifest
+      ? String((JSON.parse(manifest.data.toString("utf8")) as { run_version?: unknown }).run_version ?? "")
+      : "";
   } catch {
     // A broken manifest is already a problem; the summary just has no run_version.
   }
@@ -68,7 +73,8 @@ async function requireFolder(dir: string, shownAs: string): Promise<void> {
   } catch (error) {
     throw new InputError(`${shownAs}: cannot read the evidence folder: ${describeFsError(error)}`);
   }
-  if (!info.isDirectory()) throw new InputError(`${shownAs}: is not a folder; expected an evidence folder or a submission .zip`);
+  if (!info.isDirectory())
+    throw new InputError(`${shownAs}: is not a folder; expected an evidence folder or a submission .zip`);
 }
 
 async function readOne(verifier: EvidenceVerifier, file: string, name: EvidenceFileName): Promise<void> {
@@ -88,7 +94,11 @@ async function readOne(verifier: EvidenceVerifier, file: string, name: EvidenceF
   else verifier.jsonFile(name, text);
 }
 
-async function streamJsonl(verifier: EvidenceVerifier, file: string, name: "eval_rows.jsonl" | "trials.jsonl"): Promise<void> {
+async function streamJsonl(
+  verifier: EvidenceVerifier,
+  file: string,
+  name: "eval_rows.jsonl" | "trials.jsonl",
+): Promise<void> {
   try {
     const info = await stat(file);
     if (info.isDirectory()) {
@@ -108,7 +118,8 @@ async function streamJsonl(verifier: EvidenceVerifier, file: string, name: "eval
     }
   } catch (error) {
     // readJsonl's own errors already name the file; keep only the reason after it.
-    const reason = error instanceof InputError ? error.message.replace(/^.*?: cannot read: /, "") : describeFsError(error);
+    const reason =
+      error instanceof InputError ? error.message.replace(/^.*?: cannot read: /, "") : describeFsError(error);
     verifier.unreadable(name, reason);
   }
 }

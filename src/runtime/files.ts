@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { InputError, messageOf } from "../core/errors.js";
+import { parsePythonJson } from "../core/python.js";
 
 /**
  * Writes a file atomically: a temp file in the same folder, flushed, then renamed over the
@@ -65,7 +66,9 @@ export function describeFsError(error: unknown): string {
 }
 
 /** One line of a JSONL file: its 1-based number and either the parsed value or the parse error. */
-export type JsonlLine = { line: number; ok: true; value: unknown } | { line: number; ok: false; error: string };
+export type JsonlLine =
+  | { line: number; ok: true; value: unknown }
+  | { line: number; ok: false; error: string };
 
 /**
  * Streams a JSONL file line by line without loading it whole. Blank lines are skipped;
@@ -89,7 +92,8 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
       line++;
       if (text.trim() === "") continue;
       try {
-        yield { line, ok: true, value: JSON.parse(text) };
+        // Python's json.dumps writes NaN and Infinity: read them, so trainers' files count.
+        yield { line, ok: true, value: parsePythonJson(text) };
       } catch (error) {
         yield { line, ok: false, error: messageOf(error) };
       }

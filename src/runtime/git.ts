@@ -21,9 +21,14 @@ export async function headCommit(cwd: string): Promise<HeadCommit | null> {
 function git(cwd: string, args: string[]): Promise<string | null> {
   return new Promise((resolve) => {
     // argv, never a shell; a hung git (a lock, a credential prompt) must not hang packaging.
-    execFile("git", args, { cwd, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } }, (error, stdout) => {
-      const out = String(stdout).trim();
-      resolve(error || !/^[0-9a-f]{4,64}$/.test(out) ? null : out);
-    });
+    execFile(
+      "git",
+      args,
+      { cwd, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
+      (error, stdout) => {
+        const out = String(stdout).trim();
+        resolve(error || !/^[0-9a-f]{4,64}$/.test(out) ? null : out);
+      },
+    );
   });
 }

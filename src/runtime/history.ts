@@ -1,51 +1,103 @@
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { InputError, type Problem, quote } from "../core/errors.js";
-import type { ParamValue, Params, TrialRecord, TrialStatus } from "../core/types.js";
+import type { ParamValue, TrialRecord, TrialStatus } from "../core/types.js";
 import { describeFsError, readJsonl, readTextFile } from "./files.js";
 
 /** The statuses a trial record may have (DESIGN.md, "History / trial records"). */
 export const trialStatuses: readonly TrialStatus[] = ["completed", "failed", "timeout", "pruned", "running"];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Checks one parsed history record. Extra fields are kept (a `trial.json` has many), params
  * are not checked against the search space: a past trial is a fact, and a space may change
  * between waves; the caller decides what such trials mean.
  */
-export function checkTrialRecord(value: unknown, where: { file: string; line?: number; prefix?: string }): Problem[] {
+export function checkTrialRecord(
+  value: unknown,
+  where: { file: string; line?: number; prefix?: string },
+): Problem[] {
   const { file, line, prefix = "" } = where;
   const at = (key: string) => (prefix && key ? `${prefix}.${key}` : prefix || key);
-  const problem = (key: string, message: string): Problem => ({ file, ...(line === undefined ? {} : { line }), path: at(key), message });
-  if (!isObject(value)) return [problem("", `got ${quote(value)}; expected a trial record object {trial_id, params, status, primary_score}`)];
+  const problem = (key: string, message: string): Problem => ({
+    file,
+    ...(line === undefined ? {} : { line }),
+    path: at(key),
+    message,
+  });
+  if (!isObject(value))
+    return [
+      problem(
+        "",
+        `got ${quote(value)}; expected a trial record object {trial_id, params, status, primary_score}`,
+      ),
+    ];
   const problems: Problem[] = [];
   if (typeof value.trial_id !== "string" || value.trial_id === "") {
-    problems.push(problem("trial_id", value.trial_id === undefined ? "missing; expected a string" : `got ${quote(value.trial_id)}; expected a non-empty string`));
+    problems.push(
+      problem(
+        "trial_id",
+        value.trial_id === undefined
+          ? "missing; expected a string"
+          : `got ${quote(value.trial_id)}; expected a non-empty string`,
+      ),
+    );
   }
   if (!isObject(value.params)) {
-    problems.push(problem("params", value.params === undefined ? "missing; expected an object" : `got ${quote(value.params)}; expected an object of parameter values`));
+    problems.push(
+      problem(
+        "params",
+        value.params === undefined
+          ? "missing; expected an object"
+          : `got ${quote(value.params)}; expected an object of parameter values`,
+      ),
+    );
   } else {
     for (const [name, v] of Object.entries(value.params)) {
-      if (!isParamValue(v)) problems.push(problem(`params.${name}`, `got ${quote(v)}; expected a number, string, boolean or null`));
+      if (!isParamValue(v))
+        problems.push(
+          problem(`params.${name}`, `got ${quote(v)}; expected a number, string, boolean or null`),
+        );
     }
   }
   if (!(trialStatuses as readonly unknown[]).includes(value.status)) {
-    problems.push(problem("status", `got ${quote(value.status)}; expected one of ${trialStatuses.join(", ")}`));
-  }
-  if (!(value.primary_score === null || (typeof value.primary_score === "number" && Number.isFinite(value.primary_score)))) {
     problems.push(
-      problem("primary_score", value.primary_score === undefined ? "missing; expected a number or null" : `got ${quote(value.primary_score)}; expected a number or null`),
+      problem("status", `got ${quote(value.status)}; expected one of ${trialStatuses.join(", ")}`),
     );
   }
-  if (value.budget !== undefined && !(typeof value.budget === "number" && Number.isFinite(value.budget) && value.budget > 0)) {
+  if (
+    !(
+      value.primary_score === null ||
+      (typeof value.primary_score === "number" && Number.isFinite(value.primary_score))
+    )
+  ) {
+    problems.push(
+      problem(
+        "primary_score",
+        value.primary_score === undefined
+          ? "missing; expected a number or null"
+          : `got ${quote(value.primary_score)}; expected a number or null`,
+      ),
+    );
+  }
+  if (
+    value.budget !== undefined &&
+    !(typeof value.budget === "number" && Number.isFinite(value.budget) && value.budget > 0)
+  ) {
     problems.push(problem("budget", `got ${quote(value.budget)}; expected a number > 0`));
   }
   return problems;
 }
 
 function isParamValue(v: unknown): v is ParamValue {
-  return v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+  return (
+    v === null ||
+    typeof v === "string" ||
+    typeof v === "boolean" ||
+    (typeof v === "number" && Number.isFinite(v))
+  );
 }
 
 /**
@@ -94,11 +146,14 @@ export async function readHistory(file: string, { cwd }: { cwd: string }): Promi
       throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
     }
     if (!Array.isArray(doc)) throw new InputError(`${file}: expected a JSON array of trial records or JSONL`);
-    doc.forEach((value, i) => accept(value, undefined, i));
+    doc.forEach((value, i) => {
+      accept(value, undefined, i);
+    });
   } else if (first !== undefined) {
     try {
       for await (const entry of readJsonl(absolute)) {
-        if (!entry.ok) report([{ file, line: entry.line, path: "", message: `not valid JSON: ${entry.error}` }]);
+        if (!entry.ok)
+          report([{ file, line: entry.line, path: "", message: `not valid JSON: ${entry.error}` }]);
         else accept(entry.value, entry.line, 0);
       }
     } catch (error) {

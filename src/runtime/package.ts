@@ -58,19 +58,30 @@ export async function packageRunDir(options: PackageOptions): Promise<string> {
   const date = packageDate(options.env, options.now);
   const runDirAbs = path.resolve(cwd, runDir);
   try {
-    if (!(await stat(runDirAbs)).isDirectory()) throw new InputError(`${runDir}: is not a folder; expected the evidence folder`);
+    if (!(await stat(runDirAbs)).isDirectory())
+      throw new InputError(`${runDir}: is not a folder; expected the evidence folder`);
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(`${runDir}: cannot read the evidence folder: ${describeFsError(error)}`);
   }
   if (options.verify ?? true) {
-    const { problems } = await verifyEvidenceFolder(runDirAbs, { profile: options.profile ?? "default", shownAs: runDir });
+    const { problems } = await verifyEvidenceFolder(runDirAbs, {
+      profile: options.profile ?? "default",
+      shownAs: runDir,
+    });
     if (problems.length > 0) {
       const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-      throw new InvalidEvidenceError(`${runDir}: the evidence is invalid (${count}); fix it, or pass --no-verify`, problems);
+      throw new InvalidEvidenceError(
+        `${runDir}: the evidence is invalid (${count}); fix it, or pass --no-verify`,
+        problems,
+      );
     }
   }
-  const gathered = await gatherSubmission({ cwd, runDir, ...(options.configFile === undefined ? {} : { configFile: options.configFile }) });
+  const gathered = await gatherSubmission({
+    cwd,
+    runDir,
+    ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+  });
   const commit = await headCommit(cwd);
   const plan = planArchive({
     runVersion: gathered.runVersion,
@@ -90,14 +101,18 @@ export async function packageRunDir(options: PackageOptions): Promise<string> {
       .slice(0, 3)
       .map((m) => `${m.name} (${m.size} bytes)`)
       .join(", ");
-    throw new InputError(`${plan.zipName}: the zip would be ${bytes.length} bytes, over the size limit of ${maxSize} (--max-size); largest members, uncompressed: ${largest}`);
+    throw new InputError(
+      `${plan.zipName}: the zip would be ${bytes.length} bytes, over the size limit of ${maxSize} (--max-size); largest members, uncompressed: ${largest}`,
+    );
   }
   for (const note of gathered.facts.leftOut ?? []) options.onNote?.(note);
   const outDir = path.resolve(cwd, options.outDir ?? "submission");
   try {
     return await writeZip(plan, bytes, outDir);
   } catch (error) {
-    throw new InputError(`${options.outDir ?? "submission"}: cannot write the zip: ${describeFsError(error)}`);
+    throw new InputError(
+      `${options.outDir ?? "submission"}: cannot write the zip: ${describeFsError(error)}`,
+    );
   }
 }
 
@@ -111,7 +126,9 @@ export function packageDate(env: NodeJS.ProcessEnv, now: Date = new Date()): str
   const seconds = Number(epoch.trim());
   // The largest second that still has a four-digit year (9999-12-31T23:59:59Z).
   if (!/^\d+$/.test(epoch.trim()) || !Number.isSafeInteger(seconds) || seconds > 253_402_300_799) {
-    throw new InputError(`SOURCE_DATE_EPOCH: got ${JSON.stringify(epoch)}; expected whole seconds since 1970-01-01 (UTC)`);
+    throw new InputError(
+      `SOURCE_DATE_EPOCH: got ${JSON.stringify(epoch)}; expected whole seconds since 1970-01-01 (UTC)`,
+    );
   }
   return new Date(seconds * 1000).toISOString().slice(0, 10);
 }

@@ -19,20 +19,33 @@ export interface PreflightReport {
 }
 
 /** Finds a program as spawn would: a path (relative to cwd) or a name on PATH. */
-export async function findProgram(program: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ path: string } | { error: string }> {
+export async function findProgram(
+  program: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ path: string } | { error: string }> {
   const candidates = program.includes("/")
     ? [path.resolve(cwd, program)]
-    : (env.PATH ?? "").split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, program));
+    : (env.PATH ?? "")
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, program));
   let notExecutable: string | undefined;
   for (const candidate of candidates) {
     const info = await stat(candidate).catch(() => null);
     if (!info?.isFile()) continue;
-    const ok = await access(candidate, constants.X_OK).then(() => true, () => false);
+    const ok = await access(candidate, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
     if (ok) return { path: candidate };
     notExecutable ??= candidate;
   }
-  if (notExecutable) return { error: `${notExecutable} is not executable (chmod +x, or run it through its interpreter)` };
-  return { error: program.includes("/") ? `${program} does not exist` : `${JSON.stringify(program)} is not on PATH` };
+  if (notExecutable)
+    return { error: `${notExecutable} is not executable (chmod +x, or run it through its interpreter)` };
+  return {
+    error: program.includes("/") ? `${program} does not exist` : `${JSON.stringify(program)} is not on PATH`,
+  };
 }
 
 /**
@@ -40,13 +53,21 @@ export async function findProgram(program: string, cwd: string, env: NodeJS.Proc
  * placeholder resolves for a real planned trial, the trainer program exists and is
  * executable, the evalset is readable and valid. Secrets in the shown env are masked.
  */
-export async function preflight(loaded: LoadedConfig, { cwd, env }: { cwd: string; env: NodeJS.ProcessEnv }): Promise<PreflightReport> {
+export async function preflight(
+  loaded: LoadedConfig,
+  { cwd, env }: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<PreflightReport> {
   const { config, file } = loaded;
   const problems: Problem[] = [];
   let program: string | null = null;
   let evalsetItems: number | null = null;
   const trainer = config.trainer;
-  if (!trainer) problems.push({ file, path: "trainer", message: "missing; a sweep runs trials and needs trainer.command" });
+  if (!trainer)
+    problems.push({
+      file,
+      path: "trainer",
+      message: "missing; a sweep runs trials and needs trainer.command",
+    });
   else {
     const found = await findProgram(trainer.command[0] ?? "", cwd, env);
     if ("error" in found) problems.push({ file, path: "trainer.command.0", message: found.error });
@@ -66,8 +87,14 @@ export async function preflight(loaded: LoadedConfig, { cwd, env }: { cwd: strin
     try {
       const secrets = secretValuesOf(env);
       const contractEnv = trialEnv(config, trial, outDir, cwd);
-      const masked = Object.fromEntries(Object.entries(contractEnv).map(([k, v]) => [k, looksSecret(k) ? "***" : redact(v, secrets)]));
-      first = { trial, argv: trialArgv(config, trial, outDir).map((a) => redact(a, secrets)), env: masked };
+      const masked = Object.fromEntries(
+        Object.entries(contractEnv).map(([k, v]) => [k, looksSecret(k) ? "***" : redact(v, secrets)]),
+      );
+      first = {
+        trial,
+        argv: trialArgv(config, trial, outDir, cwd).map((a) => redact(a, secrets)),
+        env: masked,
+      };
     } catch (error) {
       problems.push({ file, path: "trainer", message: (error as Error).message });
     }

@@ -13,7 +13,21 @@ export function workflowRunUrl(env: NodeJS.ProcessEnv): string | null {
 /** Everything the evidence records about where it came from, read from this machine. */
 export async function collectProvenance(
   loaded: LoadedConfig,
-  { cwd, env, toolkit, sampler, seed, now = new Date() }: { cwd: string; env: NodeJS.ProcessEnv; toolkit: string; sampler: string | null; seed: number; now?: Date },
+  {
+    cwd,
+    env,
+    toolkit,
+    sampler,
+    seed,
+    now = new Date(),
+  }: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    toolkit: string;
+    sampler: string | null;
+    seed: number;
+    now?: Date;
+  },
 ): Promise<Omit<Provenance, "bestRunId" | "runVersion" | "bestConfigPath">> {
   const commit = await headCommit(cwd);
   return {

@@ -53,22 +53,30 @@ export async function gatherSubmission(options: GatherOptions): Promise<Gathered
 
   // The promoted config: the one run_manifest.json names, else the default location.
   const configPath = stringField(manifest, "config_path");
-  if (configPath !== undefined) await gatherer.repoFile(configPath, "the promoted config (run_manifest.json config_path)", true);
+  if (configPath !== undefined)
+    await gatherer.repoFile(configPath, "the promoted config (run_manifest.json config_path)", true);
   else if (!(await gatherer.repoFile("training/configs/best.yaml", "the promoted config", false))) {
-    leftOut.push("the promoted config: run_manifest.json has no config_path and training/configs/best.yaml does not exist");
+    leftOut.push(
+      "the promoted config: run_manifest.json has no config_path and training/configs/best.yaml does not exist",
+    );
   }
   const sweepConfig = options.configFile ?? stringField(manifest, "sweep_config_path");
   if (sweepConfig !== undefined) await gatherer.repoFile(sweepConfig, "the sweep config that ran", true);
   else leftOut.push("the sweep config: pass --config, or record sweep_config_path in run_manifest.json");
   const evalSet = stringField(summary, "eval_set");
-  if (evalSet !== undefined && !(await gatherer.repoFile(evalSet, "the evalset (eval_summary.json eval_set)", false))) {
+  if (
+    evalSet !== undefined &&
+    !(await gatherer.repoFile(evalSet, "the evalset (eval_summary.json eval_set)", false))
+  ) {
     leftOut.push(`the evalset ${evalSet}: not found in the repository`);
   }
 
   gatherer.scanForSecrets();
   const rows = gatherer.text(`${zipRunDir}/eval_rows.jsonl`);
   const facts: SubmissionFacts = {
-    ...(stringField(manifest, "model_id") === undefined ? {} : { modelId: stringField(manifest, "model_id") }),
+    ...(stringField(manifest, "model_id") === undefined
+      ? {}
+      : { modelId: stringField(manifest, "model_id") }),
     ...(typeof summary?.primary_score === "number" ? { primaryScore: summary.primary_score } : {}),
     ...(typeof best?.trial_id === "string" ? { trialId: best.trial_id } : {}),
     ...(typeof best?.tuning_job_id === "string" ? { tuningJobId: best.tuning_job_id } : {}),
@@ -97,7 +105,8 @@ class Gatherer {
     let real: string;
     try {
       real = await realpath(runDirAbs);
-      if (!(await stat(real)).isDirectory()) throw new InputError(`${shownDir}: is not a folder; expected the evidence folder`);
+      if (!(await stat(real)).isDirectory())
+        throw new InputError(`${shownDir}: is not a folder; expected the evidence folder`);
     } catch (error) {
       if (error instanceof InputError) throw error;
       throw new InputError(`${shownDir}: cannot read the evidence folder: ${describeFsError(error)}`);
@@ -108,7 +117,13 @@ class Gatherer {
     await this.#walk(runDirAbs, shownDir, zipDir, roots, new Set([real]));
   }
 
-  async #walk(dir: string, shownDir: string, zipDir: string, roots: string[], visited: Set<string>): Promise<void> {
+  async #walk(
+    dir: string,
+    shownDir: string,
+    zipDir: string,
+    roots: string[],
+    visited: Set<string>,
+  ): Promise<void> {
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -192,7 +207,9 @@ class Gatherer {
       real = await realpath(abs);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new InputError(`${shown}: ${code === "ENOENT" ? "is a symbolic link to nothing" : `cannot read: ${describeFsError(error)}`}`);
+      throw new InputError(
+        `${shown}: ${code === "ENOENT" ? "is a symbolic link to nothing" : `cannot read: ${describeFsError(error)}`}`,
+      );
     }
     if (!roots.some((root) => isInside(root, real))) throw escaping(shown, real);
     return real;
@@ -206,14 +223,19 @@ class Gatherer {
       throw new InputError(`${shown}: cannot read: ${describeFsError(error)}`);
     }
     this.#total += data.length;
-    if (this.#total > maxTotalBytes) throw new InputError(`${shown}: the members add up to more than ${maxTotalBytes} bytes; far too large to package`);
+    if (this.#total > maxTotalBytes)
+      throw new InputError(
+        `${shown}: the members add up to more than ${maxTotalBytes} bytes; far too large to package`,
+      );
     this.files.push({ name, data, ...(role === undefined ? {} : { role }) });
     this.#shown.set(name, shown);
   }
 }
 
 function escaping(shown: string, real: string): InputError {
-  return new InputError(`${shown}: is a symbolic link (or lies under one) to ${real}, outside the repository; refusing to package it`);
+  return new InputError(
+    `${shown}: is a symbolic link (or lies under one) to ${real}, outside the repository; refusing to package it`,
+  );
 }
 
 function isInside(root: string, target: string): boolean {

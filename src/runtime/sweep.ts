@@ -10,7 +10,7 @@ import type { LoadedConfig } from "./config-file.js";
 import { writeJsonAtomic } from "./files.js";
 import { acquireLock } from "./lock.js";
 import { collectProvenance } from "./provenance.js";
-import { type TrialJson, runTrial } from "./trial.js";
+import { runTrial, type TrialJson } from "./trial.js";
 
 /** What a sweep reports as it goes (a terminal line, plain log lines, a test). */
 export interface SweepProgress {
@@ -66,7 +66,11 @@ export function sweepDirOf(cwd: string, config: SweepConfig, workDir = "runs"): 
   return path.resolve(cwd, workDir, config.run_version);
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Reads the state of an earlier sweep in `dir`, if any. */
 async function readState(dir: string): Promise<SweepState | undefined> {
@@ -191,7 +195,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       planned: plan.trials,
       env: options.env,
     });
-    const exitCode = !aggregated.best ? ExitCode.no : aggregated.counts.failure_budget_exceeded ? ExitCode.failureBudget : ExitCode.ok;
+    const exitCode = !aggregated.best
+      ? ExitCode.no
+      : aggregated.counts.failure_budget_exceeded
+        ? ExitCode.failureBudget
+        : ExitCode.ok;
     return { exitCode, plan, sweepDir, ran, aggregated, interrupted: false, skipped };
   } finally {
     await lock.release();

@@ -1,15 +1,21 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
-import type { TrialStatus } from "../core/types.js";
 import { ScoreAccumulator } from "../core/score.js";
-import { readEvalset, gradePredictionsFile } from "./evalset.js";
+import type { TrialStatus } from "../core/types.js";
+import { gradePredictionsFile, readEvalset } from "./evalset.js";
 import { readJsonl, writeFileAtomic } from "./files.js";
 
 /** What grading adds to a trial record. */
 export interface TrialGrade {
   status: TrialStatus;
   error: string | null;
-  fields: { primary_score: number | null; rows?: number; counted?: number; missing_predictions?: number; extra_predictions?: number };
+  fields: {
+    primary_score: number | null;
+    rows?: number;
+    counted?: number;
+    missing_predictions?: number;
+    extra_predictions?: number;
+  };
 }
 
 const exists = (file: string) =>
@@ -37,26 +43,47 @@ export async function gradeTrialOutput({
   const predictionsFile = path.join(outDir, "predictions.jsonl");
   if (await exists(rowsFile)) return scoreOwnRows(rowsFile);
   if (!(await exists(predictionsFile))) {
-    return { status: "failed", error: "trainer exited 0 but wrote no predictions.jsonl (nor eval_rows.jsonl) in its output folder", fields: { primary_score: null } };
+    return {
+      status: "failed",
+      error: "trainer exited 0 but wrote no predictions.jsonl (nor eval_rows.jsonl) in its output folder",
+      fields: { primary_score: null },
+    };
   }
   if (!evalset) {
-    return { status: "failed", error: "predictions.jsonl cannot be graded: the config names no evalset", fields: { primary_score: null } };
+    return {
+      status: "failed",
+      error: "predictions.jsonl cannot be graded: the config names no evalset",
+      fields: { primary_score: null },
+    };
   }
-  const items = await readEvalset(evalset).catch((error) => {
-    throw evalsetShown ? Object.assign(error, { message: String(error.message).replace(evalset, evalsetShown) }) : error;
-  });
+  const items = await readEvalset(evalset, evalsetShown);
   const graded = await gradePredictionsFile(items, predictionsFile);
   const score = new ScoreAccumulator();
   for (const row of graded.rows) score.add(row);
   const { primary_score, rows, counted } = score.result;
-  await writeFileAtomic(rowsFile, graded.rows.map((row) => JSON.stringify(row)).join("\n") + (graded.rows.length ? "\n" : ""));
-  const fields = { primary_score, rows, counted, missing_predictions: graded.missing.length, extra_predictions: graded.extra.length };
+  await writeFileAtomic(
+    rowsFile,
+    graded.rows.map((row) => JSON.stringify(row)).join("\n") + (graded.rows.length ? "\n" : ""),
+  );
+  const fields = {
+    primary_score,
+    rows,
+    counted,
+    missing_predictions: graded.missing.length,
+    extra_predictions: graded.extra.length,
+  };
   if (graded.summary.length > 0) {
     return { status: "failed", error: graded.summary.join("; "), fields: { ...fields, primary_score: null } };
   }
   const notes: string[] = [];
-  if (graded.missing.length) notes.push(`${graded.missing.length} evalset item(s) had no prediction and were graded 0 (first: ${graded.missing[0]})`);
-  if (graded.extra.length) notes.push(`${graded.extra.length} prediction(s) with ids not in the evalset were ignored (first: ${graded.extra[0]})`);
+  if (graded.missing.length)
+    notes.push(
+      `${graded.missing.length} evalset item(s) had no prediction and were graded 0 (first: ${graded.missing[0]})`,
+    );
+  if (graded.extra.length)
+    notes.push(
+      `${graded.extra.length} prediction(s) with ids not in the evalset were ignored (first: ${graded.extra[0]})`,
+    );
   return { status: "completed", error: notes.length ? notes.join("; ") : null, fields };
 }
 

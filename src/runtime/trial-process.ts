@@ -51,7 +51,11 @@ const defaultTail = 1024 * 1024;
  */
 export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProcessResult> {
   const graceMs = options.graceMs ?? 5000;
-  const log = new BoundedLog(createWriteStream(options.logFile), options.headBytes ?? defaultHead, options.tailBytes ?? defaultTail);
+  const log = new BoundedLog(
+    createWriteStream(options.logFile),
+    options.headBytes ?? defaultHead,
+    options.tailBytes ?? defaultTail,
+  );
   return new Promise((resolve) => {
     const [program, ...args] = options.argv;
     const child = spawn(program ?? "", args, {
@@ -91,7 +95,15 @@ export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProc
       for (const t of timers) clearTimeout(t);
       options.signal?.removeEventListener("abort", onAbort);
       const { outputBytes, droppedBytes } = await log.close();
-      resolve({ exitCode: exit.code, signal: exit.signal, timedOut, interrupted, spawnError, outputBytes, droppedBytes });
+      resolve({
+        exitCode: exit.code,
+        signal: exit.signal,
+        timedOut,
+        interrupted,
+        spawnError,
+        outputBytes,
+        droppedBytes,
+      });
     };
 
     const pump = (stream: Readable) => {

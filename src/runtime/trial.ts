@@ -1,7 +1,7 @@
 import { access, constants, mkdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type SweepConfig, fillPlaceholders } from "../core/config.js";
+import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
@@ -59,9 +59,18 @@ export interface RunTrialOptions {
   resumeFrom?: string;
 }
 
-/** The argv of a trial: the config's command with every placeholder filled. */
-export function trialArgv(config: SweepConfig, trial: PlannedTrial, outDir: string): string[] {
-  const values = placeholderValues(trial, outDir);
+/**
+ * The argv of a trial: the config's command with every placeholder filled. `{output_dir}` is
+ * relative to the working directory when the folder lies inside it, so the command recorded
+ * in evidence reads the same on every machine (TUNIX_RT_OUTPUT_DIR stays absolute).
+ */
+export function trialArgv(config: SweepConfig, trial: PlannedTrial, outDir: string, cwd?: string): string[] {
+  const relative = cwd === undefined ? outDir : path.relative(cwd, outDir);
+  const shown =
+    cwd !== undefined && relative && !relative.startsWith("..") && !path.isAbsolute(relative)
+      ? relative
+      : outDir;
+  const values = placeholderValues(trial, shown);
   return (config.trainer?.command ?? []).map((arg) => fillPlaceholders(arg, values));
 }
 
@@ -78,10 +87,16 @@ export function placeholderValues(trial: PlannedTrial, outDir: string): Record<s
 }
 
 /** The environment of the trial contract (DESIGN.md, "Trial contract"), without the inherited one. */
-export function trialEnv(config: SweepConfig, trial: PlannedTrial, outDir: string, cwd: string): Record<string, string> {
+export function trialEnv(
+  config: SweepConfig,
+  trial: PlannedTrial,
+  outDir: string,
+  cwd: string,
+): Record<string, string> {
   const values = placeholderValues(trial, outDir);
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config.trainer?.env ?? {})) env[key] = fillPlaceholders(value, values);
+  for (const [key, value] of Object.entries(config.trainer?.env ?? {}))
+    env[key] = fillPlaceholders(value, values);
   Object.assign(env, {
     TUNIX_RT_TRIAL_ID: trial.trial_id,
     TUNIX_RT_SWEEP_ID: trial.sweep_id,
@@ -101,7 +116,8 @@ async function prepareOutDir(outDir: string): Promise<void> {
     await access(outDir, constants.W_OK);
     if (!(await stat(outDir)).isDirectory()) throw new Error("not a directory");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "EACCES" ? "permission denied" : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === "EACCES" ? "permission denied" : (error as Error).message;
     throw new InputError(`${outDir}: trial folder is not writable: ${reason}`);
   }
 }
@@ -115,10 +131,11 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const { config, trial, cwd } = options;
   const clock = options.clock ?? systemClock;
   const outDir = path.resolve(cwd, options.outDir);
-  if (!config.trainer) throw new InputError("config: trainer: missing; this command runs trials and needs trainer.command");
+  if (!config.trainer)
+    throw new InputError("config: trainer: missing; this command runs trials and needs trainer.command");
   await prepareOutDir(outDir);
 
-  const argv = trialArgv(config, trial, outDir);
+  const argv = trialArgv(config, trial, outDir, cwd);
   const started = clock.now();
   const base: TrialJson = {
     trial_id: trial.trial_id,
@@ -147,7 +164,11 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     throw new InputError(`${outDir}: trial folder is not writable: ${(error as Error).message}`);
   }
 
-  const env: NodeJS.ProcessEnv = { ...options.env, ...trialEnv(config, trial, outDir, cwd), ...options.extraEnv };
+  const env: NodeJS.ProcessEnv = {
+    ...options.env,
+    ...trialEnv(config, trial, outDir, cwd),
+    ...options.extraEnv,
+  };
   if (options.resumeFrom) env.TUNIX_RT_RESUME_FROM = options.resumeFrom;
   const ran = await runTrialProcess({
     argv,
@@ -171,12 +192,22 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const fail = (status: TrialStatus, error: string): TrialJson => ({ ...record, status, error });
   let final: TrialJson;
   if (ran.spawnError) final = fail("failed", ran.spawnError);
-  else if (ran.interrupted) final = fail("failed", "interrupted (the sweep was stopped); it runs again on resume");
-  else if (ran.timedOut) final = fail("timeout", `timed out after ${config.trainer.timeout_minutes} min; the trainer and its process group were stopped`);
+  else if (ran.interrupted)
+    final = fail("failed", "interrupted (the sweep was stopped); it runs again on resume");
+  else if (ran.timedOut)
+    final = fail(
+      "timeout",
+      `timed out after ${config.trainer.timeout_minutes} min; the trainer and its process group were stopped`,
+    );
   else if (ran.signal) final = fail("failed", `trainer was killed by ${ran.signal}`);
-  else if (ran.exitCode !== 0) final = fail("failed", `trainer exited with code ${ran.exitCode} (see output.log)`);
+  else if (ran.exitCode !== 0)
+    final = fail("failed", `trainer exited with code ${ran.exitCode} (see output.log)`);
   else {
-    const graded = await gradeTrialOutput({ outDir, evalset: config.evalset ? path.resolve(cwd, config.evalset) : undefined, evalsetShown: config.evalset });
+    const graded = await gradeTrialOutput({
+      outDir,
+      evalset: config.evalset ? path.resolve(cwd, config.evalset) : undefined,
+      evalsetShown: config.evalset,
+    });
     final = { ...record, ...graded.fields, status: graded.status, error: graded.error };
   }
   await writeJsonAtomic(recordFile, final);

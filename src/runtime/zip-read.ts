@@ -41,14 +41,17 @@ export function parseZip(bytes: Buffer): ZipMember[] {
   const count = bytes.readUInt16LE(end + 10);
   const size = bytes.readUInt32LE(end + 12);
   const offset = bytes.readUInt32LE(end + 16);
-  if (bytes.readUInt16LE(end + 4) !== 0 || bytes.readUInt16LE(end + 6) !== 0) throw new Error("multi-disk archives are not supported");
-  if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) throw new Error("ZIP64 archives are not supported");
+  if (bytes.readUInt16LE(end + 4) !== 0 || bytes.readUInt16LE(end + 6) !== 0)
+    throw new Error("multi-disk archives are not supported");
+  if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff)
+    throw new Error("ZIP64 archives are not supported");
   if (offset + size > end) throw new Error("the central directory lies outside the file");
   const members: ZipMember[] = [];
   let total = 0;
   let at = offset;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== 0x02014b50) throw new Error(`central directory entry ${i + 1} is damaged`);
+    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== 0x02014b50)
+      throw new Error(`central directory entry ${i + 1} is damaged`);
     const madeBy = bytes.readUInt16LE(at + 4);
     const flags = bytes.readUInt16LE(at + 8);
     const method = bytes.readUInt16LE(at + 10);
@@ -86,14 +89,22 @@ function findEndOfCentralDirectory(bytes: Buffer): number {
 
 function memberData(
   bytes: Buffer,
-  entry: { name: string; method: number; localOffset: number; compressedSize: number; uncompressedSize: number },
+  entry: {
+    name: string;
+    method: number;
+    localOffset: number;
+    compressedSize: number;
+    uncompressedSize: number;
+  },
 ): Buffer {
   const { name, method, localOffset } = entry;
   if (localOffset + 30 > bytes.length || bytes.readUInt32LE(localOffset) !== 0x04034b50) {
     throw new Error(`${JSON.stringify(name)}: local header is damaged`);
   }
-  const start = localOffset + 30 + bytes.readUInt16LE(localOffset + 26) + bytes.readUInt16LE(localOffset + 28);
-  if (start + entry.compressedSize > bytes.length) throw new Error(`${JSON.stringify(name)}: data runs past the end of the file`);
+  const start =
+    localOffset + 30 + bytes.readUInt16LE(localOffset + 26) + bytes.readUInt16LE(localOffset + 28);
+  if (start + entry.compressedSize > bytes.length)
+    throw new Error(`${JSON.stringify(name)}: data runs past the end of the file`);
   const raw = bytes.subarray(start, start + entry.compressedSize);
   let data: Buffer;
   if (method === 0) data = Buffer.from(raw);
@@ -103,9 +114,14 @@ function memberData(
     } catch (error) {
       throw new Error(`${JSON.stringify(name)}: cannot inflate: ${messageOf(error)}`);
     }
-  } else throw new Error(`${JSON.stringify(name)}: compression method ${method} is not supported (expected stored or deflated)`);
+  } else
+    throw new Error(
+      `${JSON.stringify(name)}: compression method ${method} is not supported (expected stored or deflated)`,
+    );
   if (data.length !== entry.uncompressedSize) {
-    throw new Error(`${JSON.stringify(name)}: unpacks to ${data.length} bytes, the directory says ${entry.uncompressedSize}`);
+    throw new Error(
+      `${JSON.stringify(name)}: unpacks to ${data.length} bytes, the directory says ${entry.uncompressedSize}`,
+    );
   }
   return data;
 }

@@ -49,10 +49,30 @@ export function gradedRows(correct: number[]): unknown[] {
 /** The default trials: t0001 wins with 0.75 (the default rows' score). */
 export function defaultTrials(): FixtureTrial[] {
   return [
-    { trial_id: "t0000", params: { learning_rate: 2e-5, per_device_batch_size: 2 }, status: "completed", primary_score: 0.5 },
-    { trial_id: "t0001", params: { learning_rate: 5e-5, per_device_batch_size: 4 }, status: "completed", primary_score: 0.75 },
-    { trial_id: "t0002", params: { learning_rate: 9e-5, per_device_batch_size: 1 }, status: "failed", primary_score: null },
-    { trial_id: "t0003", params: { learning_rate: 1e-5, per_device_batch_size: 1 }, status: "completed", primary_score: 0.25 },
+    {
+      trial_id: "t0000",
+      params: { learning_rate: 2e-5, per_device_batch_size: 2 },
+      status: "completed",
+      primary_score: 0.5,
+    },
+    {
+      trial_id: "t0001",
+      params: { learning_rate: 5e-5, per_device_batch_size: 4 },
+      status: "completed",
+      primary_score: 0.75,
+    },
+    {
+      trial_id: "t0002",
+      params: { learning_rate: 9e-5, per_device_batch_size: 1 },
+      status: "failed",
+      primary_score: null,
+    },
+    {
+      trial_id: "t0003",
+      params: { learning_rate: 1e-5, per_device_batch_size: 1 },
+      status: "completed",
+      primary_score: 0.25,
+    },
   ];
 }
 
@@ -63,7 +83,12 @@ export function evidenceTexts(fixture: EvidenceFixture = {}): Record<EvidenceFil
   const rows = fixture.rows ?? gradedRows([1, 1, 0, 1]);
   const mode = fixture.metricMode ?? "max";
   const scored = trials.filter((t) => t.status === "completed" && t.primary_score !== null);
-  const best = scored.sort((a, b) => ((mode === "max" ? (b.primary_score ?? 0) - (a.primary_score ?? 0) : (a.primary_score ?? 0) - (b.primary_score ?? 0)) || (a.trial_id < b.trial_id ? -1 : 1)))[0];
+  const best = scored.sort(
+    (a, b) =>
+      (mode === "max"
+        ? (b.primary_score ?? 0) - (a.primary_score ?? 0)
+        : (a.primary_score ?? 0) - (b.primary_score ?? 0)) || (a.trial_id < b.trial_id ? -1 : 1),
+  )[0];
   const score = best?.primary_score ?? null;
   const manifest = {
     run_version: runVersion,
@@ -101,10 +126,17 @@ export function evidenceTexts(fixture: EvidenceFixture = {}): Record<EvidenceFil
     "run_manifest.json": `${JSON.stringify(manifest, null, 2)}\n`,
     "eval_summary.json": `${JSON.stringify(summary, null, 2)}\n`,
     "best_params.json": `${JSON.stringify(bestParams, null, 2)}\n`,
-    "kaggle_output_log.txt": fixture.log ?? `trial ${best?.trial_id}: step 1 loss 1.25\ntrial ${best?.trial_id}: done\n`,
+    "kaggle_output_log.txt":
+      fixture.log ?? `trial ${best?.trial_id}: step 1 loss 1.25\ntrial ${best?.trial_id}: done\n`,
     "eval_rows.jsonl": jsonl(rows),
     "trials.jsonl": jsonl(trials),
   };
+}
+
+/** Which files to leave out or replace with other text. */
+export interface FolderOptions {
+  omit?: EvidenceFileName[];
+  replace?: Partial<Record<EvidenceFileName, string>>;
 }
 
 /**
@@ -114,7 +146,7 @@ export function evidenceTexts(fixture: EvidenceFixture = {}): Record<EvidenceFil
 export async function writeEvidenceFolder(
   parent: string,
   fixture: EvidenceFixture = {},
-  { omit = [], replace = {} }: { omit?: EvidenceFileName[]; replace?: Partial<Record<EvidenceFileName, string>> } = {},
+  { omit = [], replace = {} }: FolderOptions = {},
 ): Promise<string> {
   const dir = path.join(parent, fixture.runVersion ?? "rt_test_v1");
   await mkdir(dir, { recursive: true });

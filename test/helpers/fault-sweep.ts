@@ -8,7 +8,13 @@ export const faultTrainer = path.join(repoRoot, "test/fixtures/fault-trainer.mjs
 /** A small evalset of `n` arithmetic items. */
 export function evalsetText(n = 6): string {
   return Array.from({ length: n }, (_, i) =>
-    JSON.stringify({ id: `q${i}`, prompt: `What is ${i} + ${i}?`, expected_answer: String(2 * i), category: "arithmetic", difficulty: "easy" }),
+    JSON.stringify({
+      id: `q${i}`,
+      prompt: `What is ${i} + ${i}?`,
+      expected_answer: String(2 * i),
+      category: "arithmetic",
+      difficulty: "easy",
+    }),
   ).join("\n");
 }
 
@@ -18,7 +24,14 @@ export function evalsetText(n = 6): string {
  */
 export async function writeFaultConfig(
   dir: string,
-  { faults, quality = [1], timeoutMinutes = 0.05, runVersion = "fault_v1", maxFailed = null, extra = "" }: {
+  {
+    faults,
+    quality = [1],
+    timeoutMinutes = 0.05,
+    runVersion = "fault_v1",
+    maxFailed = null,
+    extra = "",
+  }: {
     faults: string[];
     quality?: number[];
     timeoutMinutes?: number;

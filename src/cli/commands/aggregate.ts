@@ -83,12 +83,16 @@ export const aggregateCommand: Command = {
       `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out; best ${best ? `${best.trial_id} primary_score=${best.primary_score}` : "none"}\n`,
     );
     if (!result.runDir) {
-      ctx.stderr(`tunix-rt aggregate: no completed trial with a score; evidence not written (leaderboard: ${path.relative(ctx.cwd, result.leaderboardFile)})\n`);
+      ctx.stderr(
+        `tunix-rt aggregate: no completed trial with a score; evidence not written (leaderboard: ${path.relative(ctx.cwd, result.leaderboardFile)})\n`,
+      );
       return ExitCode.no;
     }
     ctx.stdout(`${path.relative(ctx.cwd, result.runDir) || "."}\n`);
     if (counts.failure_budget_exceeded) {
-      ctx.stderr(`tunix-rt aggregate: ${counts.failures} trials failed, over max_failed_trials ${counts.max_failed_trials}; evidence written and marked\n`);
+      ctx.stderr(
+        `tunix-rt aggregate: ${counts.failures} trials failed, over max_failed_trials ${counts.max_failed_trials}; evidence written and marked\n`,
+      );
       return ExitCode.failureBudget;
     }
     return ExitCode.ok;

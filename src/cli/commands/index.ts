@@ -1,21 +1,54 @@
 import type { Command } from "../command.js";
-import { aggregateCommand } from "./aggregate.js";
-import { packageCommand } from "./package.js";
-import { planCommand } from "./plan.js";
-import { scoreCommand } from "./score.js";
-import { sweepCommand } from "./sweep.js";
-import { trialCommand } from "./trial.js";
-import { validateCommand } from "./validate.js";
-import { verifyCommand } from "./verify.js";
 
+/** A subcommand as the command list knows it; its module loads only when it runs. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+// Loading a command's module only when it runs keeps start-up small: `tunix-rt score` does
+// not load the archiver, the trial runner or the samplers.
 /** Every subcommand, in the order `tunix-rt --help` lists them. */
-export const commands: readonly Command[] = [
-  sweepCommand,
-  planCommand,
-  trialCommand,
-  scoreCommand,
-  aggregateCommand,
-  verifyCommand,
-  packageCommand,
-  validateCommand,
+export const commands: readonly CommandEntry[] = [
+  {
+    name: "sweep",
+    summary: "run the whole loop locally: trials, evidence, verify, zip",
+    load: async () => (await import("./sweep.js")).sweepCommand,
+  },
+  {
+    name: "plan",
+    summary: "propose trials as JSON and a GitHub matrix",
+    load: async () => (await import("./plan.js")).planCommand,
+  },
+  {
+    name: "trial",
+    summary: "run one trial: trainer, grading, trial.json",
+    load: async () => (await import("./trial.js")).trialCommand,
+  },
+  {
+    name: "score",
+    summary: "primary_score of eval rows, or of predictions against an evalset",
+    load: async () => (await import("./score.js")).scoreCommand,
+  },
+  {
+    name: "aggregate",
+    summary: "leaderboard, best trial, evidence folder, promoted best.yaml",
+    load: async () => (await import("./aggregate.js")).aggregateCommand,
+  },
+  {
+    name: "verify",
+    summary: "validate an evidence folder or a submission zip",
+    load: async () => (await import("./verify.js")).verifyCommand,
+  },
+  {
+    name: "package",
+    summary: "build the submission zip of an evidence folder",
+    load: async () => (await import("./package.js")).packageCommand,
+  },
+  {
+    name: "validate",
+    summary: "check a config, its trainer and evalset before running",
+    load: async () => (await import("./validate.js")).validateCommand,
+  },
 ];

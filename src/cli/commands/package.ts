@@ -1,18 +1,8 @@
-import { stat } from "node:fs/promises";
 import path from "node:path";
-import { planArchive } from "../../core/archive.js";
-import { ExitCode, formatProblem, InputError, TunixError, UsageError } from "../../core/errors.js";
-import { writeZip, zipBytes } from "../../runtime/archive-write.js";
-import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
-import { describeFsError } from "../../runtime/files.js";
-import { headCommit } from "../../runtime/git.js";
-import { gatherSubmission } from "../../runtime/submission-files.js";
-import { type Command, type CliContext, intFlag, parseFlags, required } from "../command.js";
-import { toolkitVersion } from "../version.js";
+import { ExitCode, formatProblem, InputError, UsageError } from "../../core/errors.js";
+import { defaultMaxSize, InvalidEvidenceError, packageRunDir } from "../../runtime/package.js";
+import { type Command, intFlag, parseFlags, required } from "../command.js";
 import { parseProfile } from "./verify.js";
-
-/** The default --max-size: M34's packaging gate was "< 100 KB". */
-export const defaultMaxSize = 102_400;
 
 const help = `Usage: tunix-rt package --run-dir D [--out DIR] [--max-size BYTES] [--config F]
                         [--profile kaggle] [--no-verify]
@@ -66,84 +56,34 @@ export const packageCommand: Command = {
       profile: { type: "string" },
       "no-verify": { type: "boolean" },
     });
-    if (positionals.length > 0) throw new UsageError(`package: unexpected argument ${JSON.stringify(positionals[0])}`);
+    if (positionals.length > 0)
+      throw new UsageError(`package: unexpected argument ${JSON.stringify(positionals[0])}`);
     const runDir = required("run-dir", values["run-dir"], "package");
     const maxSize = intFlag("max-size", values["max-size"], { min: 1 }) ?? defaultMaxSize;
     const profile = parseProfile(values.profile);
-    const date = packageDate(ctx.env);
-    const runDirAbs = path.resolve(ctx.cwd, runDir);
-    try {
-      if (!(await stat(runDirAbs)).isDirectory()) throw new InputError(`${runDir}: is not a folder; expected the evidence folder`);
-    } catch (error) {
-      if (error instanceof InputError) throw error;
-      throw new InputError(`${runDir}: cannot read the evidence folder: ${describeFsError(error)}`);
-    }
-
-    if (!values["no-verify"]) {
-      const { problems } = await verifyEvidenceFolder(runDirAbs, { profile, shownAs: runDir });
-      if (problems.length > 0) {
-        for (const problem of problems) ctx.stderr(`${formatProblem(problem)}\n`);
-        throw new TunixError(`${runDir}: the evidence is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"} above); fix it, or pass --no-verify`, ExitCode.no);
-      }
-    }
-
-    const gathered = await gatherOrReport(ctx, { cwd: ctx.cwd, runDir, ...(values.config === undefined ? {} : { configFile: values.config }) });
-    const commit = await headCommit(ctx.cwd);
-    const plan = planArchive({
-      runVersion: gathered.runVersion,
-      date,
-      shortSha: commit?.short ?? "nogit",
-      commit: commit?.sha ?? null,
-      tool: `tunix-rt ${toolkitVersion}`,
-      runDir: gathered.zipRunDir,
-      files: gathered.files,
-      facts: gathered.facts,
-    });
-    const bytes = await zipBytes(plan);
-    if (bytes.length > maxSize) {
-      const largest = [...plan.members]
-        .sort((a, b) => b.size - a.size)
-        .slice(0, 3)
-        .map((m) => `${m.name} (${m.size} bytes)`)
-        .join(", ");
-      throw new InputError(`${plan.zipName}: the zip would be ${bytes.length} bytes, over --max-size ${maxSize}; largest members (uncompressed): ${largest}`);
-    }
-    for (const note of gathered.facts.leftOut ?? []) ctx.stderr(`package: not included: ${note}\n`);
-    const outDir = path.resolve(ctx.cwd, values.out ?? "submission");
     let file: string;
     try {
-      file = await writeZip(plan, bytes, outDir);
+      file = await packageRunDir({
+        runDir,
+        cwd: ctx.cwd,
+        env: ctx.env,
+        maxSize,
+        profile,
+        verify: !values["no-verify"],
+        ...(values.out === undefined ? {} : { outDir: values.out }),
+        ...(values.config === undefined ? {} : { configFile: values.config }),
+        onNote: (note) => ctx.stderr(`package: not included: ${note}\n`),
+      });
     } catch (error) {
-      throw new InputError(`${values.out ?? "submission"}: cannot write the zip: ${describeFsError(error)}`);
+      // Every problem on its own line first; the error itself then gives the verdict and exit code.
+      const problems =
+        error instanceof InvalidEvidenceError || error instanceof InputError ? error.problems : [];
+      if (problems.length > 1 || error instanceof InvalidEvidenceError)
+        for (const p of problems) ctx.stderr(`${formatProblem(p)}\n`);
+      throw error;
     }
     const shown = path.relative(ctx.cwd, file);
     ctx.stdout(`${shown.startsWith("..") || path.isAbsolute(shown) ? file : shown}\n`);
     return ExitCode.ok;
   },
 };
-
-/** Runs the gathering; a gate that found several problems prints them all before failing. */
-async function gatherOrReport(ctx: CliContext, options: Parameters<typeof gatherSubmission>[0]) {
-  try {
-    return await gatherSubmission(options);
-  } catch (error) {
-    if (error instanceof InputError && error.problems.length > 1) {
-      for (const problem of error.problems) ctx.stderr(`${formatProblem(problem)}\n`);
-    }
-    throw error;
-  }
-}
-
-/**
- * The date in the zip's name, YYYY-MM-DD in UTC: SOURCE_DATE_EPOCH (seconds since 1970, the
- * reproducible-builds convention) when set, so a rebuild gives the same name; else today.
- */
-export function packageDate(env: NodeJS.ProcessEnv, now: Date = new Date()): string {
-  const epoch = env.SOURCE_DATE_EPOCH;
-  if (epoch === undefined || epoch === "") return now.toISOString().slice(0, 10);
-  const seconds = Number(epoch);
-  if (!/^\d+$/.test(epoch.trim()) || !Number.isSafeInteger(seconds) || seconds > 253_402_300_799) {
-    throw new InputError(`SOURCE_DATE_EPOCH: got ${JSON.stringify(epoch)}; expected whole seconds since 1970-01-01 (UTC)`);
-  }
-  return new Date(seconds * 1000).toISOString().slice(0, 10);
-}

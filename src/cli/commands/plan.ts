@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { validateConfig } from "../../core/config.js";
-import { ExitCode, UsageError, quote } from "../../core/errors.js";
+import { type SweepConfig, validateConfig } from "../../core/config.js";
+import { ExitCode, quote, UsageError } from "../../core/errors.js";
 import { githubMatrixLimit, type Plan, planTrials } from "../../core/plan.js";
 import { type SamplerName, samplerNames } from "../../core/samplers/names.js";
 import { paramsInSpace, searchSpaceOf } from "../../core/space.js";
@@ -12,7 +12,8 @@ import { type CliContext, type Command, intFlag, parseFlags, required } from "..
 const help = `Usage: tunix-rt plan --config F [--seed N] [--count N] [--sampler S] [--run-version V]
                      [--history H] [--sweep-id ID]
 
-Proposes the next trials of a sweep and prints the plan as JSON:
+Proposes the next trials of a sweep and prints the plan as JSON (two-space indent, one
+trailing newline):
   {sweep_id, run_version, sampler, seed, trials: [...], matrix: {include: [...]}}
 each trial and matrix entry {sweep_id, trial_id, seed, params}. Trial ids are t0000,
 t0001, ... numbered on after the trials in the history. "sampler" is the sampler that
@@ -23,7 +24,8 @@ Flags:
   --config F        sweep config (YAML or JSON; a W&B sweep or an M34 tuning payload works too)
   --seed N          sweep seed, 0..4294967295 (default: the config's seed)
   --count N         how many new trials, 1..256 (default: the config's num_samples)
-  --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler)
+  --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler; auto picks
+                    the best default for the space, at present random)
   --run-version V   evidence folder name (default: the config's run_version)
   --history H       trials so far: JSONL, one trial record per line (or a JSON array);
                     new trials are proposed given them and numbered after them
@@ -60,7 +62,9 @@ export const planCommand: Command = {
     const sampler = samplerFlag(values.sampler);
     const sweepId = values["sweep-id"] ?? randomUUID();
     if (!uuidPattern.test(sweepId)) {
-      throw new UsageError(`--sweep-id: got ${quote(sweepId)}; expected a UUID such as 123e4567-e89b-12d3-a456-426614174000`);
+      throw new UsageError(
+        `--sweep-id: got ${quote(sweepId)}; expected a UUID such as 123e4567-e89b-12d3-a456-426614174000`,
+      );
     }
 
     const loaded = await loadConfig(file, { cwd: ctx.cwd });
@@ -84,7 +88,14 @@ export const planCommand: Command = {
       history,
       matrixLimit: githubMatrixLimit,
     });
-    for (const note of planNotes(plan, count ?? loaded.config.num_samples, history, loaded.config.search_space, values.history)) {
+    const asked = count ?? loaded.config.num_samples;
+    for (const note of planNotes({
+      plan,
+      asked,
+      history,
+      historyFile: values.history,
+      config: loaded.config,
+    })) {
       ctx.stderr(`tunix-rt plan: note: ${note}\n`);
     }
     ctx.stdout(`${JSON.stringify(plan, null, 2)}\n`);
@@ -101,21 +112,27 @@ function samplerFlag(value: string | undefined): SamplerName | undefined {
 }
 
 /** What a user should know about a plan that is not in it: a short plan, history off the space. */
-function planNotes(
-  plan: Plan,
-  asked: number,
-  history: readonly TrialRecord[],
-  searchSpace: Parameters<typeof searchSpaceOf>[0],
-  historyFile: string | undefined,
-): string[] {
+function planNotes({
+  plan,
+  asked,
+  history,
+  historyFile,
+  config,
+}: {
+  plan: Plan;
+  asked: number;
+  history: readonly TrialRecord[];
+  historyFile: string | undefined;
+  config: SweepConfig;
+}): string[] {
   const notes: string[] = [];
   if (plan.trials.length < asked) {
     notes.push(
-      `sampler ${plan.sampler} proposed ${plan.trials.length} of ${asked} trials: every other point of its space is in the history`,
+      `sampler ${plan.sampler} proposed ${plan.trials.length} of ${asked} trials: its space has no other untried point`,
     );
   }
   if (historyFile !== undefined) {
-    const space = searchSpaceOf(searchSpace);
+    const space = searchSpaceOf(config.search_space);
     const outside = history.filter((record) => !paramsInSpace(space, record.params));
     if (outside.length > 0) {
       notes.push(

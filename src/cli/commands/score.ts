@@ -26,7 +26,7 @@ Flags:
                        prediction) must equal expected_answer after
                        strip().lower(). An evalset item without a prediction is
                        graded 0 and counted; a prediction for an unknown id is
-                       reported and ignored.
+                       ignored; both are noted on stderr.
   --evalset FILE       {"id", "prompt", "expected_answer"} per line.
   --json               print {"primary_score": number|null, "rows": N, "counted": M}
                        on one line instead of a sentence.
@@ -35,8 +35,9 @@ Exit codes:
   0  scored; primary_score may be null (no row counted): that is an answer,
      and a trial whose primary_score is null never wins a sweep
   1  the predictions fail the trial: a malformed line (not JSON, not an object,
-     id not a string, prediction not a string) or a duplicated id; the reasons,
-     with line numbers, go to stderr and nothing to stdout
+     id neither a string nor a whole number, prediction not a string) or a
+     duplicated id; the reasons, with line numbers, go to stderr and nothing
+     to stdout
   2  usage or input error: bad flags, a file that cannot be read, a rows line
      that is not JSON (a score over a corrupt file is not trustworthy; the
      first such line is named, and how many there are), an invalid evalset
@@ -68,9 +69,9 @@ export const scoreCommand: Command = {
       throw new UsageError("give --rows FILE, or --predictions FILE with --evalset FILE");
     }
     if (predictions === undefined || evalset === undefined) {
-      throw new UsageError(
-        `score: --${predictions === undefined ? "evalset" : "predictions"} needs --${predictions === undefined ? "predictions" : "evalset"}`,
-      );
+      const [given, lacking] =
+        predictions === undefined ? ["evalset", "predictions"] : ["predictions", "evalset"];
+      throw new UsageError(`--${given} needs --${lacking}`);
     }
     const items = await readEvalset(resolve(ctx, evalset));
     const graded = await gradePredictionsFile(items, resolve(ctx, predictions));

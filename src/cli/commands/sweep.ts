@@ -1,11 +1,11 @@
 import os from "node:os";
 import path from "node:path";
-import { ExitCode, UsageError, formatProblem } from "../../core/errors.js";
+import { ExitCode, formatProblem, UsageError } from "../../core/errors.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
+import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
 import { runSweep } from "../../runtime/sweep.js";
-import { packageRunDir } from "../../runtime/package.js";
 import { type Command, intFlag, parseFlags } from "../command.js";
 import { createProgress } from "../progress.js";
 import { toolkitVersion } from "../version.js";
@@ -48,14 +48,22 @@ export const sweepCommand: Command = {
       "dry-run": { type: "boolean" },
       "max-size": { type: "string" },
     });
-    if (values.fresh && values.resume) throw new UsageError("sweep: --fresh and --resume contradict each other; choose one");
+    if (values.fresh && values.resume)
+      throw new UsageError("--fresh and --resume contradict each other; choose one");
     const gpus = values.gpus === undefined ? undefined : values.gpus.split(",").map((g) => g.trim());
-    if (gpus && gpus.some((g) => !/^[A-Za-z0-9-]+$/.test(g))) {
-      throw new UsageError(`--gpus: got ${JSON.stringify(values.gpus)}; expected device ids separated by commas, like 0,1,2`);
+    if (gpus?.some((g) => !/^[A-Za-z0-9-]+$/.test(g))) {
+      throw new UsageError(
+        `--gpus: got ${JSON.stringify(values.gpus)}; expected device ids separated by commas, like 0,1,2`,
+      );
     }
-    const parallel = intFlag("parallel", values.parallel, { min: 1, max: 1024 }) ?? gpus?.length ?? os.availableParallelism();
+    const parallel =
+      intFlag("parallel", values.parallel, { min: 1, max: 1024 }) ??
+      gpus?.length ??
+      os.availableParallelism();
     if (gpus && parallel > gpus.length) {
-      throw new UsageError(`--parallel: got ${parallel} with ${gpus.length} GPUs; each worker needs its own device`);
+      throw new UsageError(
+        `--parallel: got ${parallel} with ${gpus.length} GPUs; each worker needs its own device`,
+      );
     }
     const maxSize = intFlag("max-size", values["max-size"], { min: 1 });
     const file = values.config ?? "training/example/sweep.yaml";
@@ -91,13 +99,18 @@ export const sweepCommand: Command = {
     }
     const rel = (p: string) => path.relative(ctx.cwd, p) || ".";
     if (outcome.interrupted) {
-      ctx.stderr(`tunix-rt sweep: interrupted; finished records are kept in ${rel(outcome.sweepDir)}; run the same command to resume\n`);
+      ctx.stderr(
+        `tunix-rt sweep: interrupted; finished records are kept in ${rel(outcome.sweepDir)}; run the same command to resume\n`,
+      );
       return ExitCode.interrupted;
     }
     const agg = outcome.aggregated;
-    if (outcome.skipped) ctx.stderr(`tunix-rt sweep: failure budget spent: ${outcome.skipped} trials were not started\n`);
+    if (outcome.skipped)
+      ctx.stderr(`tunix-rt sweep: failure budget spent: ${outcome.skipped} trials were not started\n`);
     if (!agg?.runDir || !agg.best) {
-      ctx.stderr(`tunix-rt sweep: no trial completed with a score; see ${agg ? rel(agg.leaderboardFile) : rel(outcome.sweepDir)}\n`);
+      ctx.stderr(
+        `tunix-rt sweep: no trial completed with a score; see ${agg ? rel(agg.leaderboardFile) : rel(outcome.sweepDir)}\n`,
+      );
       return ExitCode.no;
     }
     ctx.stdout(agg.leaderboardMd);
@@ -108,7 +121,9 @@ export const sweepCommand: Command = {
       return ExitCode.no;
     }
     const zip = await packageRunDir({ runDir: agg.runDir, cwd: ctx.cwd, env: ctx.env, maxSize });
-    ctx.stdout(`\nevidence: ${rel(agg.runDir)} (verified)\npromoted config: ${rel(agg.bestConfigFile ?? "")}\nzip: ${rel(zip)}\n`);
+    ctx.stdout(
+      `\nevidence: ${rel(agg.runDir)} (verified)\npromoted config: ${rel(agg.bestConfigFile ?? "")}\nzip: ${rel(zip)}\n`,
+    );
     return outcome.exitCode;
   },
 };

@@ -35,11 +35,16 @@ export const trialCommand: Command = {
       out: { type: "string" },
       json: { type: "boolean" },
     });
-    const loaded = await loadConfig(required("config", values.config, "trial"), { cwd: ctx.cwd, needs: { trainer: true } });
+    const loaded = await loadConfig(required("config", values.config, "trial"), {
+      cwd: ctx.cwd,
+      needs: { trainer: true },
+    });
     const trialArg = required("trial", values.trial, "trial");
     const out = required("out", values.out, "trial");
     const source = trialArg.startsWith("@") ? trialArg.slice(1) : "--trial";
-    const text = trialArg.startsWith("@") ? await readTextFile(path.resolve(ctx.cwd, source), "trial", source) : trialArg;
+    const text = trialArg.startsWith("@")
+      ? await readTextFile(path.resolve(ctx.cwd, source), "trial", source)
+      : trialArg;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -60,7 +65,9 @@ export const trialCommand: Command = {
     });
     if (values.json) ctx.stdout(`${JSON.stringify(record)}\n`);
     const score = record.primary_score === null ? "null" : record.primary_score.toFixed(4);
-    ctx.stderr(`${record.trial_id} ${record.status} primary_score=${score} (${record.duration_s}s)${record.error ? `: ${record.error}` : ""}\n`);
+    ctx.stderr(
+      `${record.trial_id} ${record.status} primary_score=${score} (${record.duration_s}s)${record.error ? `: ${record.error}` : ""}\n`,
+    );
     if (ctx.signal.aborted) return ExitCode.interrupted;
     return record.status === "completed" ? ExitCode.ok : ExitCode.no;
   },

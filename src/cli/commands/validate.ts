@@ -20,7 +20,11 @@ export function formatPreflight(report: PreflightReport, file: string): string {
   if (report.program) lines.push(`trainer: ${report.program}`);
   if (report.evalsetItems !== null) lines.push(`evalset: ${report.evalsetItems} items`);
   if (report.first) {
-    lines.push(`first trial ${report.first.trial.trial_id}:`, `  argv: ${JSON.stringify(report.first.argv)}`, "  env:");
+    lines.push(
+      `first trial ${report.first.trial.trial_id}:`,
+      `  argv: ${JSON.stringify(report.first.argv)}`,
+      "  env:",
+    );
     for (const [k, v] of Object.entries(report.first.env)) lines.push(`    ${k}=${v}`);
   }
   return `${lines.join("\n")}\n`;
@@ -32,7 +36,10 @@ export const validateCommand: Command = {
   summary: "check a config, its trainer and evalset before running",
   help,
   async run(args, ctx) {
-    const { values } = parseFlags("validate", args, { config: { type: "string" }, json: { type: "boolean" } });
+    const { values } = parseFlags("validate", args, {
+      config: { type: "string" },
+      json: { type: "boolean" },
+    });
     const file = values.config ?? "training/example/sweep.yaml";
     const loaded = await loadConfig(file, { cwd: ctx.cwd, needs: { trainer: true } });
     for (const note of loaded.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);

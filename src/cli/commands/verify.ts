@@ -2,8 +2,12 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, formatProblem, InputError, type Problem, UsageError } from "../../core/errors.js";
 import type { VerifyProfile } from "../../core/evidence/verify.js";
+import {
+  type VerifyOutcome,
+  verifyEvidenceFolder,
+  verifySubmissionZip,
+} from "../../runtime/evidence-read.js";
 import { describeFsError } from "../../runtime/files.js";
-import { type VerifyOutcome, verifyEvidenceFolder, verifySubmissionZip } from "../../runtime/evidence-read.js";
 import { type Command, parseFlags } from "../command.js";
 
 const help = `Usage: tunix-rt verify DIR|ZIP [--profile kaggle] [--json]
@@ -41,9 +45,16 @@ export const verifyCommand: Command = {
   summary: "check an evidence folder or a submission zip",
   help,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags("verify", args, { profile: { type: "string" }, json: { type: "boolean" } }, true);
+    const { values, positionals } = parseFlags(
+      "verify",
+      args,
+      { profile: { type: "string" }, json: { type: "boolean" } },
+      true,
+    );
     if (positionals.length !== 1) {
-      throw new UsageError(`verify: expected one evidence folder or zip, got ${positionals.length === 0 ? "none" : positionals.length}`);
+      throw new UsageError(
+        `verify: expected one evidence folder or zip, got ${positionals.length === 0 ? "none" : positionals.length}`,
+      );
     }
     const target = positionals[0] as string;
     const profile = parseProfile(values.profile);
@@ -56,18 +67,31 @@ export const verifyCommand: Command = {
     }
     let outcome: VerifyOutcome;
     if (isFolder) outcome = await verifyEvidenceFolder(absolute, { profile, shownAs: target });
-    else if (/\.zip$/i.test(target)) outcome = await verifySubmissionZip(absolute, { profile, shownAs: target });
-    else throw new InputError(`${target}: is a file but not a .zip; expected an evidence folder or a submission zip`);
+    else if (/\.zip$/i.test(target))
+      outcome = await verifySubmissionZip(absolute, { profile, shownAs: target });
+    else
+      throw new InputError(
+        `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
+      );
     const { problems } = outcome;
     const valid = problems.length === 0;
     if (values.json) {
-      const shown = problems.map((p: Problem) => ({ file: p.file, line: p.line ?? null, path: p.path, message: p.message }));
+      const shown = problems.map((p: Problem) => ({
+        file: p.file,
+        line: p.line ?? null,
+        path: p.path,
+        message: p.message,
+      }));
       ctx.stdout(`${JSON.stringify({ valid, problems: shown }, null, 2)}\n`);
     } else {
       for (const problem of problems) ctx.stdout(`${formatProblem(problem)}\n`);
     }
     const what = `${target}${profile === "kaggle" ? " (kaggle profile)" : ""}`;
-    ctx.stderr(valid ? `verify: ${what}: valid\n` : `verify: ${what}: invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}\n`);
+    ctx.stderr(
+      valid
+        ? `verify: ${what}: valid\n`
+        : `verify: ${what}: invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}\n`,
+    );
     return valid ? ExitCode.ok : ExitCode.no;
   },
 };

@@ -32,7 +32,10 @@ export function compareTrialIds(a: string, b: string): number {
  * trials with a score; a tie goes to the earlier trial id. Undefined when no trial
  * qualifies (a trial whose primary_score is null never wins).
  */
-export function bestTrial<T extends RankedTrial>(trials: Iterable<T>, mode: MetricMode = "max"): T | undefined {
+export function bestTrial<T extends RankedTrial>(
+  trials: Iterable<T>,
+  mode: MetricMode = "max",
+): T | undefined {
   let best: T | undefined;
   for (const trial of trials) {
     if (trial.status !== "completed" || trial.primary_score === null) continue;
@@ -40,7 +43,8 @@ export function bestTrial<T extends RankedTrial>(trials: Iterable<T>, mode: Metr
       best = trial;
       continue;
     }
-    const better = mode === "max" ? trial.primary_score > best.primary_score : trial.primary_score < best.primary_score;
+    const better =
+      mode === "max" ? trial.primary_score > best.primary_score : trial.primary_score < best.primary_score;
     const tie = trial.primary_score === best.primary_score;
     if (better || (tie && compareTrialIds(trial.trial_id, best.trial_id) < 0)) best = trial;
   }

@@ -22,7 +22,10 @@ export type EvidenceJsonFileName = "run_manifest.json" | "eval_summary.json" | "
 
 const text = z.string().min(1);
 /** ISO 8601 date and time with a zone (`2025-12-26T12:00:00Z`, `...+02:00`), as M34 writes. */
-const timestamp = z.iso.datetime({ offset: true, error: "expected an ISO 8601 date-time with a zone, like 2025-12-26T12:00:00Z" });
+const timestamp = z.iso.datetime({
+  offset: true,
+  error: "expected an ISO 8601 date-time with a zone, like 2025-12-26T12:00:00Z",
+});
 /** A UUID in its 8-4-4-4-12 hex form (any version: a user may choose a sweep id). */
 const uuid = z.guid({ error: "expected a UUID (8-4-4-4-12 hex digits)" });
 /** primary_score and answer_correctness are means of 0..1 values. */
@@ -151,13 +154,16 @@ export function schemaProblems(error: z.ZodError, file: string, line?: number): 
   return error.issues.map((issue) => {
     const at = issue.path.map(String).join(".");
     const input = (issue as { input?: unknown }).input;
-    const problem = (message: string): Problem => (line === undefined ? { file, path: at, message } : { file, line, path: at, message });
+    const problem = (message: string): Problem =>
+      line === undefined ? { file, path: at, message } : { file, line, path: at, message };
     switch (issue.code) {
       case "invalid_type":
         if (input === undefined) return problem(`missing; expected ${describeType(issue.expected)}`);
         return problem(`got ${quote(input)}; expected ${describeType(issue.expected)}`);
       case "invalid_value":
-        return problem(`got ${quote(input)}; expected one of ${issue.values.map((v) => String(v)).join(", ")}`);
+        return problem(
+          `got ${quote(input)}; expected one of ${issue.values.map((v) => String(v)).join(", ")}`,
+        );
       case "too_small":
         if (issue.origin === "string") return problem(`got ${quote(input)}; expected a non-empty string`);
         return problem(`got ${quote(input)}; expected ${issue.inclusive ? ">=" : ">"} ${issue.minimum}`);

@@ -8,18 +8,18 @@
  * time (JSONL line by line, so a large file streams); problems name files by their bare
  * names (`eval_summary.json`) and the caller maps them to the paths it shows.
  */
-import { quote, type Problem } from "../errors.js";
+import { type Problem, quote } from "../errors.js";
 import { ScoreAccumulator } from "../score.js";
 import { bestTrial, type MetricMode } from "./best-trial.js";
 import { describeJsonError, jsonPathLines, lineOfPath, parseJsonText } from "./json-text.js";
 import {
   type BestParams,
   BestParamsSchema,
+  EvalRowLineSchema,
   type EvalSummary,
   EvalSummarySchema,
   type EvidenceFileName,
   type EvidenceJsonFileName,
-  EvalRowLineSchema,
   evidenceFileNames,
   type RunManifest,
   RunManifestSchema,
@@ -37,7 +37,9 @@ export const kaggleModels = ["google/gemma-3-1b-it", "google/gemma-2-2b"] as con
 export const scoreTolerance = 1e-9;
 
 /** One line of a JSONL file, as a streaming reader yields it. */
-export type JsonlEntry = { line: number; ok: true; value: unknown } | { line: number; ok: false; error: string };
+export type JsonlEntry =
+  | { line: number; ok: true; value: unknown }
+  | { line: number; ok: false; error: string };
 
 /** What to verify against. */
 export interface VerifyOptions {
@@ -115,11 +117,21 @@ export class EvidenceVerifier {
     const parsed = parseJsonText(text);
     if (!parsed.ok) {
       this.#unusable.add(name);
-      this.#add({ file: name, ...(parsed.line === undefined ? {} : { line: parsed.line }), path: "", message: `not valid JSON: ${parsed.reason}` });
+      this.#add({
+        file: name,
+        ...(parsed.line === undefined ? {} : { line: parsed.line }),
+        path: "",
+        message: `not valid JSON: ${parsed.reason}`,
+      });
       return;
     }
     this.#keyLines.set(name, jsonPathLines(text.startsWith("\uFEFF") ? text.slice(1) : text));
-    const schema = name === "run_manifest.json" ? RunManifestSchema : name === "eval_summary.json" ? EvalSummarySchema : BestParamsSchema;
+    const schema =
+      name === "run_manifest.json"
+        ? RunManifestSchema
+        : name === "eval_summary.json"
+          ? EvalSummarySchema
+          : BestParamsSchema;
     const result = schema.safeParse(parsed.value, { reportInput: true });
     if (!result.success) {
       this.#unusable.add(name);
@@ -131,12 +143,23 @@ export class EvidenceVerifier {
       return;
     }
     const before = this.#problems.length;
-    if (name === "run_manifest.json") this.#checkManifest((this.#manifest = result.data as RunManifest));
-    else if (name === "eval_summary.json") this.#checkSummary((this.#summary = result.data as EvalSummary));
-    else this.#checkBestParams((this.#best = result.data as BestParams));
+    if (name === "run_manifest.json") {
+      this.#manifest = result.data as RunManifest;
+      this.#checkManifest(this.#manifest);
+    } else if (name === "eval_summary.json") {
+      this.#summary = result.data as EvalSummary;
+      this.#checkSummary(this.#summary);
+    } else {
+      this.#best = result.data as BestParams;
+      this.#checkBestParams(this.#best);
+    }
     const notes = (result.data as { notes?: unknown }).notes;
     if (this.#problems.length > before && typeof notes === "string" && /\btemplate\b/i.test(notes)) {
-      this.#add({ file: name, path: "notes", message: `this file is a template, not evidence of a sweep (notes: ${quote(notes)})` });
+      this.#add({
+        file: name,
+        path: "notes",
+        message: `this file is a template, not evidence of a sweep (notes: ${quote(notes)})`,
+      });
     }
   }
 
@@ -167,7 +190,12 @@ export class EvidenceVerifier {
     this.#seen.add(file);
     this.#rowLines++;
     if (!entry.ok) {
-      this.#add({ file, line: entry.line, path: "", message: `not valid JSON: ${describeJsonError(entry.error, "").reason}` });
+      this.#add({
+        file,
+        line: entry.line,
+        path: "",
+        message: `not valid JSON: ${describeJsonError(entry.error, "").reason}`,
+      });
       return;
     }
     this.#score.add(entry.value);
@@ -181,7 +209,12 @@ export class EvidenceVerifier {
       const key = JSON.stringify(id);
       const first = this.#rowIds.get(key);
       if (first !== undefined) {
-        this.#add({ file, line: entry.line, path: "id", message: `got ${quote(id)} again (first on line ${first}); expected one row per evalset item` });
+        this.#add({
+          file,
+          line: entry.line,
+          path: "id",
+          message: `got ${quote(id)} again (first on line ${first}); expected one row per evalset item`,
+        });
       } else {
         this.#rowIds.set(key, entry.line);
       }
@@ -194,7 +227,12 @@ export class EvidenceVerifier {
     this.#seen.add(file);
     this.#trialLines++;
     if (!entry.ok) {
-      this.#add({ file, line: entry.line, path: "", message: `not valid JSON: ${describeJsonError(entry.error, "").reason}` });
+      this.#add({
+        file,
+        line: entry.line,
+        path: "",
+        message: `not valid JSON: ${describeJsonError(entry.error, "").reason}`,
+      });
       return;
     }
     const result = TrialLineSchema.safeParse(entry.value, { reportInput: true });
@@ -205,11 +243,22 @@ export class EvidenceVerifier {
     const trial = result.data;
     const first = this.#trialIds.get(trial.trial_id);
     if (first !== undefined) {
-      this.#add({ file, line: entry.line, path: "trial_id", message: `got ${quote(trial.trial_id)} again (first on line ${first}); expected each trial once` });
+      this.#add({
+        file,
+        line: entry.line,
+        path: "trial_id",
+        message: `got ${quote(trial.trial_id)} again (first on line ${first}); expected each trial once`,
+      });
       return;
     }
     this.#trialIds.set(trial.trial_id, entry.line);
-    this.#trials.push({ line: entry.line, trial_id: trial.trial_id, status: trial.status, primary_score: trial.primary_score, params: trial.params });
+    this.#trials.push({
+      line: entry.line,
+      trial_id: trial.trial_id,
+      status: trial.status,
+      primary_score: trial.primary_score,
+      params: trial.params,
+    });
   }
 
   /** Every problem found, the cross-file rules' included: by file in the evidence order, then by line. */
@@ -220,7 +269,12 @@ export class EvidenceVerifier {
     const order = (p: Problem) => evidenceFileNames.indexOf(p.file as EvidenceFileName);
     return this.#problems
       .map((problem, index) => ({ problem, index }))
-      .sort((a, b) => order(a.problem) - order(b.problem) || (a.problem.line ?? 0) - (b.problem.line ?? 0) || a.index - b.index)
+      .sort(
+        (a, b) =>
+          order(a.problem) - order(b.problem) ||
+          (a.problem.line ?? 0) - (b.problem.line ?? 0) ||
+          a.index - b.index,
+      )
       .map(({ problem }) => problem);
   }
 
@@ -240,28 +294,43 @@ export class EvidenceVerifier {
 
   #checkManifest(manifest: RunManifest): void {
     const file = "run_manifest.json";
-    if (manifest.tuning_job_id === null) this.#nullProblem(file, "tuning_job_id", "the id of the sweep that produced it");
+    if (manifest.tuning_job_id === null)
+      this.#nullProblem(file, "tuning_job_id", "the id of the sweep that produced it");
     if (manifest.trial_id === null) this.#nullProblem(file, "trial_id", "the best trial's id");
     this.#checkRunVersion(file, manifest.run_version);
-    if (this.#options.profile === "kaggle" && !(kaggleModels as readonly string[]).includes(manifest.model_id)) {
-      this.#add({ file, path: "model_id", message: `got ${quote(manifest.model_id)}; the kaggle profile expects one of ${kaggleModels.join(", ")}` });
+    if (
+      this.#options.profile === "kaggle" &&
+      !(kaggleModels as readonly string[]).includes(manifest.model_id)
+    ) {
+      this.#add({
+        file,
+        path: "model_id",
+        message: `got ${quote(manifest.model_id)}; the kaggle profile expects one of ${kaggleModels.join(", ")}`,
+      });
     }
   }
 
   #checkSummary(summary: EvalSummary): void {
     const file = "eval_summary.json";
     if (summary.primary_score === null) this.#nullProblem(file, "primary_score", "the best trial's score");
-    if (summary.metrics.answer_correctness === null) this.#nullProblem(file, "metrics.answer_correctness", "the best trial's answer correctness");
+    if (summary.metrics.answer_correctness === null)
+      this.#nullProblem(file, "metrics.answer_correctness", "the best trial's answer correctness");
     this.#checkRunVersion(file, summary.run_version);
   }
 
   #checkBestParams(best: BestParams): void {
     const file = "best_params.json";
-    if (best.tuning_job_id === null) this.#nullProblem(file, "tuning_job_id", "the id of the sweep that produced it");
+    if (best.tuning_job_id === null)
+      this.#nullProblem(file, "tuning_job_id", "the id of the sweep that produced it");
     if (best.trial_id === null) this.#nullProblem(file, "trial_id", "the best trial's id");
     if (best.primary_score === null) this.#nullProblem(file, "primary_score", "the best trial's score");
     const names = Object.keys(best.params);
-    if (names.length === 0) this.#add({ file, path: "params", message: "is empty; evidence must carry the best trial's parameters" });
+    if (names.length === 0)
+      this.#add({
+        file,
+        path: "params",
+        message: "is empty; evidence must carry the best trial's parameters",
+      });
     for (const name of names) {
       if (best.params[name] === null) this.#nullProblem(file, `params.${name}`, "the best trial's value");
     }
@@ -269,14 +338,22 @@ export class EvidenceVerifier {
 
   #checkRunVersion(file: EvidenceFileName, runVersion: string): void {
     if (runVersion !== this.#options.runVersion) {
-      this.#add({ file, path: "run_version", message: `got ${quote(runVersion)}; expected ${quote(this.#options.runVersion)}, the evidence folder's name` });
+      this.#add({
+        file,
+        path: "run_version",
+        message: `got ${quote(runVersion)}; expected ${quote(this.#options.runVersion)}, the evidence folder's name`,
+      });
     }
   }
 
   #endOfJsonl(): void {
     if (!this.#unusable.has("eval_rows.jsonl") && this.#rowLines === 0) {
       this.#unusable.add("eval_rows.jsonl");
-      this.#add({ file: "eval_rows.jsonl", path: "", message: "has no rows; expected the best trial's graded rows" });
+      this.#add({
+        file: "eval_rows.jsonl",
+        path: "",
+        message: "has no rows; expected the best trial's graded rows",
+      });
     }
     if (!this.#unusable.has("trials.jsonl") && this.#trialLines === 0) {
       this.#unusable.add("trials.jsonl");
@@ -290,7 +367,11 @@ export class EvidenceVerifier {
     const manifest = this.#manifest;
     const best = this.#best;
     if (manifest?.tuning_job_id && best?.tuning_job_id && manifest.tuning_job_id !== best.tuning_job_id) {
-      this.#add({ file: "run_manifest.json", path: "tuning_job_id", message: `got ${quote(manifest.tuning_job_id)}; best_params.json has ${quote(best.tuning_job_id)}` });
+      this.#add({
+        file: "run_manifest.json",
+        path: "tuning_job_id",
+        message: `got ${quote(manifest.tuning_job_id)}; best_params.json has ${quote(best.tuning_job_id)}`,
+      });
     }
   }
 
@@ -325,20 +406,32 @@ export class EvidenceVerifier {
     if (this.#unusable.has("trials.jsonl")) {
       // Without the trials, the two files can still be checked against each other.
       if (best?.trial_id && manifest?.trial_id && best.trial_id !== manifest.trial_id) {
-        this.#add({ file: "run_manifest.json", path: "trial_id", message: `got ${quote(manifest.trial_id)}; best_params.json has ${quote(best.trial_id)}` });
+        this.#add({
+          file: "run_manifest.json",
+          path: "trial_id",
+          message: `got ${quote(manifest.trial_id)}; best_params.json has ${quote(best.trial_id)}`,
+        });
       }
       return;
     }
     const winner = bestTrial(this.#trials, mode);
     if (!winner) {
-      this.#add({ file: "trials.jsonl", path: "", message: "has no completed trial with a primary_score; evidence needs a best trial" });
+      this.#add({
+        file: "trials.jsonl",
+        path: "",
+        message: "has no completed trial with a primary_score; evidence needs a best trial",
+      });
       return;
     }
     const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}, primary_score ${winner.primary_score}, metric_mode ${mode})`;
     const checkNamed = (file: EvidenceFileName, named: string | null | undefined) => {
       if (typeof named !== "string" || named === winner.trial_id) return;
       const known = this.#trialIds.has(named);
-      this.#add({ file, path: "trial_id", message: `got ${quote(named)}${known ? "" : ", which is not in trials.jsonl"}; ${why}` });
+      this.#add({
+        file,
+        path: "trial_id",
+        message: `got ${quote(named)}${known ? "" : ", which is not in trials.jsonl"}; ${why}`,
+      });
     };
     checkNamed("best_params.json", best?.trial_id);
     checkNamed("run_manifest.json", manifest?.trial_id);
@@ -346,9 +439,17 @@ export class EvidenceVerifier {
     const named = best?.trial_id ? this.#trials.find((t) => t.trial_id === best.trial_id) : undefined;
     if (!best || !named) return;
     if (!sameParams(best.params, named.params)) {
-      this.#add({ file: "best_params.json", path: "params", message: `got ${quote(best.params)}; trials.jsonl line ${named.line} (${named.trial_id}) has ${quote(named.params)}` });
+      this.#add({
+        file: "best_params.json",
+        path: "params",
+        message: `got ${quote(best.params)}; trials.jsonl line ${named.line} (${named.trial_id}) has ${quote(named.params)}`,
+      });
     }
-    if (best.primary_score !== null && named.primary_score !== null && !sameScore(best.primary_score, named.primary_score)) {
+    if (
+      best.primary_score !== null &&
+      named.primary_score !== null &&
+      !sameScore(best.primary_score, named.primary_score)
+    ) {
       this.#add({
         file: "best_params.json",
         path: "primary_score",
@@ -401,6 +502,8 @@ export function* jsonlEntries(text: string): Generator<JsonlEntry> {
     const raw = lines[i]?.replace(/\r$/, "") ?? "";
     if (raw.trim() === "") continue;
     const parsed = parseJsonText(raw);
-    yield parsed.ok ? { line: i + 1, ok: true, value: parsed.value } : { line: i + 1, ok: false, error: parsed.reason };
+    yield parsed.ok
+      ? { line: i + 1, ok: true, value: parsed.value }
+      : { line: i + 1, ok: false, error: parsed.reason };
   }
 }

@@ -1,7 +1,7 @@
 import { InputError } from "../errors.js";
 import { createPermutation } from "../rng.js";
 import { gridValues, paramsKey } from "../space.js";
-import type { ParamValue, Params, TrialRecord } from "../types.js";
+import type { Params, ParamValue, TrialRecord } from "../types.js";
 import type { Sampler, SamplerOptions } from "./sampler.js";
 
 /** Points per continuous parameter (uniform, loguniform; randint and q types with more values). */
@@ -36,7 +36,9 @@ export function createGridSampler({ space, seed, gridPoints = defaultGridPoints 
   const size = axes.reduce((product, values) => product * values.length, 1);
   if (size > maxGridSize) {
     const shape = axes.map((values, i) => `${space[i]?.name} ${values.length}`).join(" x ");
-    throw new InputError(`sampler grid: the grid has ${size} points (${shape}); at most ${maxGridSize}; use sampler random`);
+    throw new InputError(
+      `sampler grid: the grid has ${size} points (${shape}); at most ${maxGridSize}; use sampler random`,
+    );
   }
   const order = createPermutation(size, seed, "grid");
   const pointAt = (index: number): Params => {

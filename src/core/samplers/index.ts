@@ -3,8 +3,8 @@ import type { SamplerName } from "./names.js";
 import { createRandomSampler } from "./random.js";
 import type { Sampler, SamplerOptions } from "./sampler.js";
 
-export type { MetricMode, Sampler, SamplerOptions } from "./sampler.js";
 export { type SamplerName, samplerNames } from "./names.js";
+export type { MetricMode, Sampler, SamplerOptions } from "./sampler.js";
 
 /** A sampler name other than "auto": one with an implementation. */
 export type ConcreteSamplerName = Exclude<SamplerName, "auto">;

@@ -1,0 +1,111 @@
+// Per-trial overhead of `tunix-rt sweep`: a sweep of N trials of a trainer that only writes
+// its predictions, with --parallel 2, next to a pool of 2 spawning the same N processes bare
+// (same command, same contract env), measured in the same run, alternating, several rounds.
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const trainer = path.join(root, "bench/fixtures/predict-only.mjs");
+const cli = path.join(root, "bin/tunix-rt.js");
+const trials = Number(process.env.BENCH_TRIALS ?? 100);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const run = (argv, opts) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], ...opts });
+    let err = "";
+    child.stderr?.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${argv.join(" ")} exited ${code}: ${err.slice(-500)}`)),
+    );
+  });
+
+async function setup() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "tunix-rt-bench-overhead-"));
+  const evalset = path.join(dir, "evalset.jsonl");
+  await writeFile(
+    evalset,
+    Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ id: `q${i}`, prompt: `${i}+${i}`, expected_answer: String(2 * i) }),
+    ).join("\n") + "\n",
+  );
+  await writeFile(
+    path.join(dir, "sweep.yaml"),
+    [
+      "run_version: bench_v1",
+      `num_samples: ${trials}`,
+      "sampler: random",
+      `evalset: ${evalset}`,
+      "search_space:",
+      "  learning_rate: {type: loguniform, min: 1.0e-5, max: 1.0e-1}",
+      "  warmup_steps: {type: choice, values: [0, 10, 20]}",
+      "trainer:",
+      `  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(trainer)}, "--lr", "{learning_rate}"]`,
+      "  timeout_minutes: 1",
+    ].join("\n"),
+  );
+  return { dir, evalset };
+}
+
+async function timeSweep(dir) {
+  await rm(path.join(dir, "runs"), { recursive: true, force: true });
+  const t = performance.now();
+  await run(
+    [process.execPath, cli, "sweep", "--config", "sweep.yaml", "--parallel", "2", "--max-size", "10000000"],
+    { cwd: dir },
+  );
+  return performance.now() - t;
+}
+
+async function timeBare(dir, evalset) {
+  const base = path.join(dir, "bare");
+  await rm(base, { recursive: true, force: true });
+  let next = 0;
+  const t = performance.now();
+  const worker = async () => {
+    while (next < trials) {
+      const i = next++;
+      const out = path.join(base, `t${i}`);
+      await mkdir(out, { recursive: true });
+      const env = {
+        ...process.env,
+        TUNIX_RT_EVALSET: evalset,
+        TUNIX_RT_OUTPUT_DIR: out,
+        TUNIX_RT_TRIAL_ID: `t${i}`,
+        TUNIX_RT_SEED: String(i),
+      };
+      await run([process.execPath, trainer, "--lr", "0.001"], { cwd: dir, env });
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return performance.now() - t;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { dir, evalset } = await setup();
+const sweep = [];
+const bare = [];
+for (let r = 0; r < rounds; r++) {
+  bare.push(await timeBare(dir, evalset));
+  sweep.push(await timeSweep(dir));
+}
+const perTrial = (median(sweep) - median(bare)) / trials;
+console.log(
+  `bench:overhead: ${trials} trials, --parallel 2, ${rounds} rounds (median), ${os.cpus().length} CPUs, node ${process.version}`,
+);
+console.log(`| what | wall time | per trial |`);
+console.log(`|---|---|---|`);
+console.log(
+  `| bare pool of 2 spawning the trainer | ${(median(bare) / 1000).toFixed(2)} s | ${(median(bare) / trials).toFixed(1)} ms |`,
+);
+console.log(
+  `| tunix-rt sweep --parallel 2 (plan, trials, grading, aggregate, verify, zip) | ${(median(sweep) / 1000).toFixed(2)} s | ${(median(sweep) / trials).toFixed(1)} ms |`,
+);
+console.log(
+  `overhead per trial beyond the bare spawn: ${perTrial.toFixed(1)} ms (target < 25 ms: ${perTrial < 25 ? "PASS" : "MISS"}); ratio ${(median(sweep) / median(bare)).toFixed(2)}x`,
+);
+await rm(dir, { recursive: true, force: true });

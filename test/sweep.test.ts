@@ -1,0 +1,197 @@
+import { spawn } from "node:child_process";
+import { cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { primaryScore } from "../src/core/score.js";
+import { cliBin, repoRoot, runCli, tempDir } from "./helpers/cli.js";
+import { writeFaultConfig } from "./helpers/fault-sweep.js";
+
+/** A scratch repository holding the example trainer, its config and evalset. */
+async function exampleRepo(): Promise<string> {
+  const dir = await tempDir("tunix-rt-sweep-");
+  await cp(path.join(repoRoot, "training/example"), path.join(dir, "training/example"), { recursive: true });
+  await cp(
+    path.join(repoRoot, "training/evalsets/example_eval.jsonl"),
+    path.join(dir, "training/evalsets/example_eval.jsonl"),
+  );
+  return dir;
+}
+
+const readJsonl = async (file: string) =>
+  (await readFile(file, "utf8"))
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+
+describe("tunix-rt sweep (local, real trainer processes)", () => {
+  it("runs the example sweep end to end, and a re-run resumes without re-running", async () => {
+    const dir = await exampleRepo();
+    const first = await runCli(["sweep", "--parallel", "2"], { cwd: dir });
+    expect(first.stderr).not.toMatch(/internal error/);
+    expect(first.code).toBe(0);
+    const runDir = path.join(dir, "submission_runs/example_v1");
+    const files = await readdir(runDir);
+    for (const f of [
+      "run_manifest.json",
+      "eval_summary.json",
+      "best_params.json",
+      "kaggle_output_log.txt",
+      "eval_rows.jsonl",
+      "trials.jsonl",
+      "leaderboard.md",
+    ]) {
+      expect(files).toContain(f);
+    }
+    const trials = await readJsonl(path.join(runDir, "trials.jsonl"));
+    expect(trials).toHaveLength(8);
+    expect(new Set(trials.map((t) => t.primary_score)).size).toBeGreaterThanOrEqual(2);
+    const summary = JSON.parse(await readFile(path.join(runDir, "eval_summary.json"), "utf8"));
+    expect(primaryScore(await readJsonl(path.join(runDir, "eval_rows.jsonl")))).toBe(summary.primary_score);
+    expect(Math.max(...trials.map((t) => t.primary_score ?? -1))).toBe(summary.primary_score);
+    expect(await readFile(path.join(dir, "training/configs/best.yaml"), "utf8")).toContain(
+      `trial_id: ${summary.trial_id}`,
+    );
+    const zips = await readdir(path.join(dir, "submission"));
+    expect(zips).toHaveLength(1);
+    expect(zips[0]).toMatch(/^tunix_rt_example_v1_\d{4}-\d{2}-\d{2}_[0-9a-z]+\.zip$/);
+    expect((await runCli(["verify", runDir], { cwd: dir })).code).toBe(0);
+
+    const recordTimes = async () =>
+      Promise.all(
+        trials.map(
+          async (t) =>
+            (await stat(path.join(dir, "runs/example_v1/trials", t.trial_id, "trial.json"))).mtimeMs,
+        ),
+      );
+    const before = await recordTimes();
+    const again = await runCli(["sweep", "--parallel", "2", "--resume"], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("0 to run");
+    expect(await recordTimes()).toEqual(before);
+  });
+
+  it("survives a crash, a hang with a child and malformed predictions, and picks the best of the rest", async () => {
+    const dir = await tempDir("tunix-rt-faults-");
+    await writeFaultConfig(dir, {
+      faults: ["ok", "exit3", "hang", "malformed"],
+      quality: [0.5, 1],
+      timeoutMinutes: 0.03,
+    });
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "2"], { cwd: dir });
+    expect(r.code).toBe(0);
+    const trials = await readJsonl(path.join(dir, "submission_runs/fault_v1/trials.jsonl"));
+    const byFault = (fault: string) => trials.filter((t) => t.params.fault === fault);
+    expect(byFault("ok").map((t) => t.status)).toEqual(["completed", "completed"]);
+    expect(byFault("exit3").every((t) => t.status === "failed" && /code 3/.test(t.error))).toBe(true);
+    expect(byFault("hang").every((t) => t.status === "timeout")).toBe(true);
+    expect(byFault("malformed").every((t) => t.status === "failed" && /malformed/.test(t.error))).toBe(true);
+    const best = JSON.parse(
+      await readFile(path.join(dir, "submission_runs/fault_v1/best_params.json"), "utf8"),
+    );
+    expect(best.params).toEqual({ fault: "ok", quality: 1 });
+    expect(best.primary_score).toBe(1);
+  });
+
+  it("exits 3 when the failure budget is exceeded, with evidence written and marked", async () => {
+    const dir = await tempDir("tunix-rt-budget-");
+    await writeFaultConfig(dir, { faults: ["ok", "exit3", "no-predictions"], maxFailed: 1 });
+    // All three run at once, so the budget is spent only after every trial has run.
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "3"], { cwd: dir });
+    expect(r.code).toBe(3);
+    const manifest = JSON.parse(
+      await readFile(path.join(dir, "submission_runs/fault_v1/run_manifest.json"), "utf8"),
+    );
+    expect(manifest.trials.failure_budget_exceeded).toBe(true);
+    expect(await readFile(path.join(dir, "submission_runs/fault_v1/leaderboard.md"), "utf8")).toContain(
+      "Failure budget exceeded",
+    );
+  });
+
+  it("exits 1 when no trial completes, leaving the evidence folder untouched", async () => {
+    const dir = await tempDir("tunix-rt-none-");
+    await writeFaultConfig(dir, { faults: ["exit3", "no-predictions"] });
+    const r = await runCli(["sweep", "--config", "sweep.yaml"], { cwd: dir });
+    expect(r.code).toBe(1);
+    await expect(stat(path.join(dir, "submission_runs"))).rejects.toThrow();
+    expect(await readFile(path.join(dir, "runs/fault_v1/trials/leaderboard.md"), "utf8")).toContain(
+      "exited with code 3",
+    );
+  });
+
+  it("stops on SIGINT with exit 130, keeps finished records, and --resume finishes the rest", async () => {
+    const dir = await tempDir("tunix-rt-int-");
+    await writeFaultConfig(dir, { faults: ["ok", "slow"], quality: [0.25, 0.5, 1], timeoutMinutes: 1 });
+    const child = spawn(process.execPath, [cliBin, "sweep", "--config", "sweep.yaml", "--parallel", "1"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    let sent = false;
+    child.stderr.on("data", (d) => {
+      err += d;
+      // Once a trial has finished and a slow one is running, interrupt.
+      if (!sent && /completed/.test(err) && /started.*fault=slow/.test(err.split("completed").pop() ?? "")) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    const trialsDir = path.join(dir, "runs/fault_v1/trials");
+    const read = async () =>
+      Promise.all(
+        (await readdir(trialsDir))
+          .filter((id) => id.startsWith("t"))
+          .map(async (id) => JSON.parse(await readFile(path.join(trialsDir, id, "trial.json"), "utf8"))),
+      );
+    const records = await read();
+    const done = records.filter((r) => r.status === "completed");
+    expect(done.length).toBeGreaterThan(0);
+    expect(done.length).toBeLessThan(6);
+    expect(records.some((r) => /interrupted/.test(r.error ?? ""))).toBe(true);
+    const mtime = async (id: string) => (await stat(path.join(trialsDir, id, "trial.json"))).mtimeMs;
+    const before = await Promise.all(done.map((r) => mtime(r.trial_id)));
+
+    const resumed = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "2", "--resume"], {
+      cwd: dir,
+    });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(`${done.length} already completed`);
+    expect(await Promise.all(done.map((r) => mtime(r.trial_id)))).toEqual(before);
+    const after = await read();
+    expect(after).toHaveLength(6);
+    expect(after.every((r) => r.status === "completed")).toBe(true);
+  });
+
+  it("refuses a second sweep on a locked run_version with exit 4 naming the holder", async () => {
+    const dir = await tempDir("tunix-rt-lock-");
+    await writeFaultConfig(dir, { faults: ["ok"] });
+    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    try {
+      await cp(path.join(dir, "sweep.yaml"), path.join(dir, "sweep2.yaml"));
+      const { mkdir } = await import("node:fs/promises");
+      await mkdir(path.join(dir, "runs"), { recursive: true });
+      const os = await import("node:os");
+      await writeFile(
+        path.join(dir, "runs/fault_v1.lock"),
+        JSON.stringify({
+          pid: holder.pid,
+          host: os.hostname(),
+          started_at: "2026-01-01T00:00:00Z",
+          command: "tunix-rt sweep (test holder)",
+        }),
+      );
+      const r = await runCli(["sweep", "--config", "sweep.yaml"], { cwd: dir });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("fault_v1.lock");
+      expect(r.stderr).toContain(`pid ${holder.pid}`);
+    } finally {
+      holder.kill();
+    }
+    // The holder is gone: its lock is stale and the sweep runs.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const r = await runCli(["sweep", "--config", "sweep.yaml"], { cwd: dir });
+    expect(r.code).toBe(0);
+  });
+});
