@@ -375,7 +375,7 @@ describe("verify usage and unreadable input (exit 2)", () => {
     await writeFile(path.join(cwd, "broken.zip"), "not a zip at all");
     const broken = await verify(cwd, "broken.zip");
     expect(broken.stderr).toMatch(
-      /^tunix-rt verify: broken\.zip: not a readable zip: no end-of-central-directory record/,
+      /^tunix-rt verify: broken\.zip: not a readable zip: End of central directory record signature not found/,
     );
     expect(broken.code).toBe(2);
   });

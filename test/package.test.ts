@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { entryNameProblem, findSecrets, planArchive, verifySubmission } from "../src/core/archive.js";
 import { zipBytes } from "../src/runtime/archive-write.js";
 import { packageDate } from "../src/runtime/package.js";
-import { parseZip } from "../src/runtime/zip-read.js";
+import { readZipFile } from "../src/runtime/zip-read.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { type EvidenceFixture, type FolderOptions, writeEvidenceFolder } from "./helpers/evidence-fixture.js";
 
@@ -78,7 +78,7 @@ describe("package", () => {
   it("holds every evidence file, the configs, the evalset, a README and a MANIFEST of hashes", async () => {
     const cwd = await repo();
     expect((await pack(cwd)).code).toBe(0);
-    const members = parseZip(await readFile(path.join(cwd, zipName)));
+    const members = await readZipFile(path.join(cwd, zipName));
     expect(members.map((m) => m.name)).toEqual([
       "MANIFEST.json",
       "README_SUBMISSION.md",
@@ -153,7 +153,7 @@ describe("package", () => {
     const short = git("rev-parse", "--short", "HEAD");
     const result = await pack(cwd);
     expect(result.stdout).toBe(`submission/tunix_rt_rt_test_v1_2025-12-27_${short}.zip\n`);
-    const members = parseZip(await readFile(path.join(cwd, result.stdout.trim())));
+    const members = await readZipFile(path.join(cwd, result.stdout.trim()));
     const manifest = JSON.parse(
       members.find((m) => m.name === "MANIFEST.json")?.data.toString("utf8") ?? "{}",
     );
@@ -212,7 +212,7 @@ describe("package gates (exit 2, nothing written)", () => {
     await symlink("../../logs/best.log", path.join(cwd, "submission_runs/rt_test_v1/kaggle_output_log.txt"));
     const result = await pack(cwd);
     expect(result.code).toBe(0);
-    const members = parseZip(await readFile(path.join(cwd, zipName)));
+    const members = await readZipFile(path.join(cwd, zipName));
     const log = members.find((m) => m.name === "submission_runs/rt_test_v1/kaggle_output_log.txt");
     expect(log?.kind).toBe("file");
     expect(log?.data.toString("utf8")).toBe("trial t0001: done\n");
@@ -291,7 +291,7 @@ describe("verify ZIP against its MANIFEST.json", () => {
   it("finds a member changed after packaging, an unlisted member and a listed one that is gone", async () => {
     const cwd = await repo();
     expect((await pack(cwd)).code).toBe(0);
-    const members = parseZip(await readFile(path.join(cwd, zipName)));
+    const members = await readZipFile(path.join(cwd, zipName));
     const plan = planArchive({
       runVersion: "rt_test_v1",
       date: "2025-12-27",

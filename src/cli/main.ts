@@ -1,7 +1,7 @@
 import { ExitCode, messageOf, TunixError, UsageError } from "../core/errors.js";
+import { toolkitVersion } from "../runtime/version.js";
 import type { CliContext } from "./command.js";
 import { type CommandEntry, commands } from "./commands/index.js";
-import { toolkitVersion } from "./version.js";
 
 const usage = (
   list: readonly CommandEntry[],

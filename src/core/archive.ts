@@ -5,6 +5,7 @@
  * every other member's size and SHA-256. Writing the bytes is the runtime's job; checking a
  * zip against its manifest is here too, since it is the same contract read backwards.
  */
+
 import { createHash } from "node:crypto";
 import { InputError, type Problem, quote } from "./errors.js";
 import { jsonPathLines, lineOfPath, parseJsonText } from "./evidence/json-text.js";
@@ -16,6 +17,7 @@ import {
   schemaProblems,
 } from "./evidence/schemas.js";
 import { type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
+import { secretShapes } from "./redact.js";
 
 /** The manifest member's name; it lists every other member. */
 export const manifestName = "MANIFEST.json";
@@ -239,17 +241,6 @@ export interface SecretFinding {
   preview: string;
 }
 
-const secretPatterns: readonly { kind: string; pattern: RegExp }[] = [
-  { kind: "private key", pattern: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/ },
-  { kind: "GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b/ },
-  { kind: "AWS access key id", pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { kind: "Hugging Face token", pattern: /\bhf_[A-Za-z0-9]{30,}\b/ },
-  { kind: "Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
-  { kind: "Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/ },
-  { kind: "OpenAI API key", pattern: /\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b/ },
-  { kind: "Kaggle API key", pattern: /"key"\s*:\s*"[0-9a-f]{32}"/ },
-];
-
 /**
  * Finds what looks like a credential in a member's text (tokens of the services a
  * fine-tuning run touches: GitHub, Hugging Face, Kaggle, cloud keys), so a log that printed
@@ -259,8 +250,10 @@ export function findSecrets(text: string): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const lines = text.split("\n");
   lines.forEach((line, index) => {
-    for (const { kind, pattern } of secretPatterns) {
+    for (const { name: kind, pattern } of secretShapes) {
+      pattern.lastIndex = 0;
       const match = pattern.exec(line);
+      pattern.lastIndex = 0;
       if (match) {
         findings.push({ line: index + 1, kind, preview: `${match[0].slice(0, 8)}...` });
         break;

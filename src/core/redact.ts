@@ -4,17 +4,24 @@
  * blocks) whatever its source.
  */
 
-/** Token shapes, with what each is, for messages. */
+/**
+ * Token shapes of the services a fine-tuning run touches (GitHub, Hugging Face, Kaggle,
+ * cloud and API keys), with what each is, for messages. Global regexes: reset lastIndex.
+ */
 export const secretShapes: ReadonlyArray<{ name: string; pattern: RegExp }> = [
   { name: "GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
   { name: "Hugging Face token", pattern: /\bhf_[A-Za-z0-9]{30,64}\b/g },
   { name: "AWS access key id", pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
+  { name: "Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { name: "Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g },
+  { name: "OpenAI API key", pattern: /\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b/g },
+  { name: "Kaggle API key", pattern: /"key"\s*:\s*"[0-9a-f]{32}"/g },
   {
     name: "AWS secret access key",
     pattern: /\baws_secret_access_key\s*[=:]\s*["']?[A-Za-z0-9/+=]{40}\b/gi,
   },
   {
-    name: "private key block",
+    name: "private key",
     pattern:
       /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g,
   },
@@ -46,19 +53,4 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   }
   for (const { pattern } of secretShapes) out = out.replace(pattern, "***");
   return out;
-}
-
-/** The first secret shape in `text`, with its 1-based line, or undefined. */
-export function findSecret(text: string): { name: string; line: number } | undefined {
-  let found: { name: string; index: number } | undefined;
-  for (const { name, pattern } of secretShapes) {
-    pattern.lastIndex = 0;
-    const match = pattern.exec(text);
-    pattern.lastIndex = 0;
-    if (match && (found === undefined || match.index < found.index)) found = { name, index: match.index };
-  }
-  if (!found) return undefined;
-  let line = 1;
-  for (let i = 0; i < found.index; i++) if (text.charCodeAt(i) === 10) line++;
-  return { name: found.name, line };
 }

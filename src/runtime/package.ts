@@ -5,7 +5,6 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { toolkitVersion } from "../cli/version.js";
 import { planArchive } from "../core/archive.js";
 import { ExitCode, InputError, type Problem, TunixError } from "../core/errors.js";
 import type { VerifyProfile } from "../core/evidence/verify.js";
@@ -14,6 +13,7 @@ import { verifyEvidenceFolder } from "./evidence-read.js";
 import { describeFsError } from "./files.js";
 import { headCommit } from "./git.js";
 import { gatherSubmission } from "./submission-files.js";
+import { toolkitVersion } from "./version.js";
 
 /** The default size gate: M34's packaging gate was "< 100 KB". */
 export const defaultMaxSize = 102_400;

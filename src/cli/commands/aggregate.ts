@@ -6,8 +6,8 @@ import { aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { readTextFile } from "../../runtime/files.js";
 import { collectProvenance } from "../../runtime/provenance.js";
+import { toolkitVersion } from "../../runtime/version.js";
 import { type Command, parseFlags, required } from "../command.js";
-import { toolkitVersion } from "../version.js";
 
 const help = `Usage: tunix-rt aggregate --config F --trials DIR [--run-dir D] [--best-config F] [--plan P] [--sweep-id ID]
 

@@ -6,9 +6,9 @@ import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
 import { runSweep } from "../../runtime/sweep.js";
+import { toolkitVersion } from "../../runtime/version.js";
 import { type Command, intFlag, parseFlags } from "../command.js";
 import { createProgress } from "../progress.js";
-import { toolkitVersion } from "../version.js";
 import { formatPreflight } from "./validate.js";
 
 const help = `Usage: tunix-rt sweep [--config F] [--parallel N] [--gpus LIST] [--fresh | --resume] [--dry-run]
