@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -101,5 +102,37 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
   } finally {
     lines.close();
     stream.destroy();
+  }
+}
+
+/**
+ * Rewrites a text file line by line through `transform` (streaming, so a large log never
+ * sits in memory whole), atomically: a temp file in the same folder, then a rename.
+ */
+export async function rewriteLines(file: string, transform: (line: string) => string): Promise<void> {
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  );
+  const input = createReadStream(file, { encoding: "utf8" });
+  const output = createWriteStream(temp);
+  try {
+    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+    let first = true;
+    for await (const line of lines) {
+      const text = `${first ? "" : "\n"}${transform(line)}`;
+      first = false;
+      if (!output.write(text)) await once(output, "drain");
+    }
+    await new Promise<void>((resolve, reject) =>
+      output.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+    await rename(temp, file);
+  } catch (error) {
+    output.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  } finally {
+    input.destroy();
   }
 }

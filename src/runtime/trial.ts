@@ -3,9 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
+import { redact, secretValuesOf } from "../core/redact.js";
 import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
-import { writeJsonAtomic } from "./files.js";
+import { rewriteLines, writeJsonAtomic } from "./files.js";
 import { gradeTrialOutput } from "./trial-grade.js";
 import { runTrialProcess } from "./trial-process.js";
 
@@ -180,6 +181,9 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     signal: options.signal,
     echo: options.echo,
   });
+  // The log travels on (artifacts, evidence, summaries): secrets the trainer printed stop here.
+  const secrets = secretValuesOf(env);
+  await rewriteLines(path.join(outDir, "output.log"), (line) => redact(line, secrets)).catch(() => undefined);
   const finished = clock.now();
   const record: TrialJson = {
     ...base,

@@ -1,7 +1,10 @@
+import { createGpSampler } from "./gp.js";
 import { createGridSampler } from "./grid.js";
 import type { SamplerName } from "./names.js";
 import { createRandomSampler } from "./random.js";
 import type { Sampler, SamplerOptions } from "./sampler.js";
+import { createSobolSampler } from "./sobol.js";
+import { createTpeSampler } from "./tpe.js";
 
 export { type SamplerName, samplerNames } from "./names.js";
 export type { MetricMode, Sampler, SamplerOptions } from "./sampler.js";
@@ -12,6 +15,9 @@ export type ConcreteSamplerName = Exclude<SamplerName, "auto">;
 const factories: Record<ConcreteSamplerName, (options: SamplerOptions) => Sampler> = {
   random: createRandomSampler,
   grid: createGridSampler,
+  sobol: createSobolSampler,
+  tpe: createTpeSampler,
+  gp: (options) => createGpSampler(options),
 };
 
 /** Every concrete sampler, in registration order (the contract tests run against each). */

@@ -1,0 +1,145 @@
+// The benchmark problems, as the JS side of the sampler benchmark sees them. The Python
+// driver (optuna_driver.py) implements the same problems from the same files and formulas,
+// with the same noise protocol, so both sides score a configuration identically.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** The HPOBench sets, relative to the repository root. */
+export const hpobenchDir = (root) => path.resolve(root, "../shared/bench/hpobench");
+export const hpobenchNames = [
+  "australian",
+  "blood_transfusion",
+  "car",
+  "credit_g",
+  "kc1",
+  "phoneme",
+  "segment",
+  "vehicle",
+];
+export const syntheticNames = ["branin", "hartmann6"];
+
+// --- The noise protocol (identical in optuna_driver.py) -----------------------------------
+// A query of a tabular configuration returns one of its 5 seed values. Which one is fixed by
+// a hash of (problem, run seed, configuration index, how many times this run asked for this
+// configuration before): the same for every sampler (common random numbers), reproducible,
+// and a repeated query of one configuration gets a fresh draw.
+
+/** splitmix32's finaliser (32-bit, the same arithmetic as Python's with masks). */
+export function mix32(x) {
+  let z = x | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+  z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+  return (z ^ (z >>> 15)) >>> 0;
+}
+
+/** FNV-1a of a string's UTF-16 code units (ASCII names here), 32-bit. */
+export function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h >>> 0;
+}
+
+/** The hash of the noise protocol: parts are uint32. */
+export function noiseHash(parts) {
+  let h = 0x9e3779b9;
+  for (const p of parts) h = mix32((h + 0x9e3779b9 + (p >>> 0)) | 0);
+  return h;
+}
+
+/** Which of `n` seed values query number `occurrence` of configuration `config` returns. */
+export function seedIndex(problem, runSeed, config, occurrence, n) {
+  return noiseHash([fnv1a(problem), runSeed, config, occurrence]) % n;
+}
+
+// --- Synthetic problems (minimised; regret f(x) - f*) --------------------------------------
+
+function branin({ x1, x2 }) {
+  const b = 5.1 / (4 * Math.PI * Math.PI);
+  const c = 5 / Math.PI;
+  const t = 1 / (8 * Math.PI);
+  return (x2 - b * x1 * x1 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
+}
+
+const hartmannAlpha = [1.0, 1.2, 3.0, 3.2];
+const hartmannA = [
+  [10, 3, 17, 3.5, 1.7, 8],
+  [0.05, 10, 17, 0.1, 8, 14],
+  [3, 3.5, 1.7, 10, 17, 8],
+  [17, 8, 0.05, 10, 0.1, 14],
+];
+const hartmannP = [
+  [1312, 1696, 5569, 124, 8283, 5886],
+  [2329, 4135, 8307, 3736, 1004, 9991],
+  [2348, 1451, 3522, 2883, 3047, 6650],
+  [4047, 8828, 8732, 5743, 1091, 381],
+].map((row) => row.map((v) => v * 1e-4));
+
+function hartmann6(params) {
+  const x = [0, 1, 2, 3, 4, 5].map((j) => params[`x${j + 1}`]);
+  let f = 0;
+  for (let i = 0; i < 4; i++) {
+    let inner = 0;
+    for (let j = 0; j < 6; j++) inner += hartmannA[i][j] * (x[j] - hartmannP[i][j]) ** 2;
+    f -= hartmannAlpha[i] * Math.exp(-inner);
+  }
+  return f;
+}
+
+/**
+ * A problem: `space` (tunix-rt search_space), `metricMode`, and `run(seed)`, a fresh
+ * evaluator for one run: `evaluate(params)` gives the score a trial reports, `regret(params)`
+ * the regret of recommending those params.
+ */
+export function loadProblem(name, root) {
+  if (name === "branin") {
+    const fStar = 0.397887357729738;
+    return {
+      name,
+      metricMode: "min",
+      space: { x1: { type: "uniform", min: -5, max: 10 }, x2: { type: "uniform", min: 0, max: 15 } },
+      run: () => ({ evaluate: branin, regret: (p) => branin(p) - fStar }),
+    };
+  }
+  if (name === "hartmann6") {
+    const fStar = -3.32236801141551;
+    const space = {};
+    for (let j = 1; j <= 6; j++) space[`x${j}`] = { type: "uniform", min: 0, max: 1 };
+    return { name, metricMode: "min", space, run: () => ({ evaluate: hartmann6, regret: (p) => hartmann6(p) - fStar }) };
+  }
+  const data = JSON.parse(readFileSync(path.join(hpobenchDir(root), `${name}.json`), "utf8"));
+  const order = data.param_order;
+  const grids = order.map((p) => data.search_space[p]);
+  const radices = grids.map((g) => g.length);
+  const means = data.values.map((v) => v.reduce((s, x) => s + x, 0) / v.length);
+  const space = {};
+  // tunix-rt's samplers see each parameter as a choice of its grid values: numeric choices
+  // are ordered (ordinal positions), which is what a user with this grid would write.
+  for (const [i, p] of order.entries()) space[p] = { type: "choice", values: grids[i] };
+  const indexOf = (params) => {
+    let r = 0;
+    for (const [i, p] of order.entries()) {
+      const k = grids[i].indexOf(params[p]);
+      if (k < 0) throw new Error(`${name}: ${p} = ${params[p]} is not a grid value`);
+      r = r * radices[i] + k;
+    }
+    return r;
+  };
+  return {
+    name,
+    metricMode: "max",
+    space,
+    run: (runSeed) => {
+      const asked = new Map();
+      return {
+        evaluate: (params) => {
+          const r = indexOf(params);
+          const occurrence = asked.get(r) ?? 0;
+          asked.set(r, occurrence + 1);
+          const values = data.values[r];
+          return values[seedIndex(name, runSeed, r, occurrence, values.length)];
+        },
+        regret: (params) => data.best_mean - means[indexOf(params)],
+      };
+    },
+  };
+}

@@ -1,0 +1,332 @@
+// Batch Bayesian optimisation with a Gaussian process ("gp"): the sampler `auto` stands for.
+
+import { createRng, type Rng } from "../rng.js";
+import { paramsKey } from "../space.js";
+import type { Params, TrialRecord } from "../types.js";
+import { logExpectedImprovement } from "./acquisition.js";
+import { type Encoding, encodeSpace, type Observations, observe } from "./encoding.js";
+import { defaultPriors, fitGp, type GpData, type GpHyper, GpPool } from "./gp-model.js";
+import type { Sampler, SamplerOptions } from "./sampler.js";
+import { createSobolSampler } from "./sobol.js";
+
+/** Settings of the GP sampler; the defaults are what the sampler benchmark was run with. */
+export interface GpSettings {
+  /** Scored trials needed before the model is used; before that, scrambled Sobol points. */
+  startup: (dims: number) => number;
+  /** The most scored trials the model conditions on (its cost grows like their cube). */
+  maxModelled: number;
+  /** Of those, how many are the best trials; the rest are the most recent ones. */
+  bestModelled: number;
+  /** The most trials the hyperparameters are fitted on (a seeded random subset beyond). */
+  maxFitted: number;
+  /** L-BFGS starts besides the priors' centre. */
+  restarts: number;
+  /** L-BFGS iterations per start. */
+  maxIterations: number;
+  /** Uniform candidates: base + perDim * coordinates. */
+  uniformBase: number;
+  uniformPerDim: number;
+  /** Trials (best scores) around which local candidates are drawn, and how many around each. */
+  localCentres: number;
+  localPerCentre: number;
+  /** Rounds of local refinement around the best candidates so far, and how many they keep. */
+  refineRounds: number;
+  refineKeep: number;
+  refinePerPoint: number;
+}
+
+/** The settings `gp` runs with. */
+export const defaultGpSettings: GpSettings = {
+  startup: (dims) => Math.min(8, Math.max(4, dims + 1)),
+  maxModelled: 240,
+  bestModelled: 140,
+  maxFitted: 120,
+  restarts: 2,
+  maxIterations: 50,
+  uniformBase: 600,
+  uniformPerDim: 100,
+  localCentres: 5,
+  localPerCentre: 60,
+  refineRounds: 2,
+  refineKeep: 8,
+  refinePerPoint: 30,
+};
+
+/**
+ * Gaussian-process batch Bayesian optimisation:
+ * - until `startup` trials have scores: the scrambled Sobol sequence (`sobol`);
+ * - then a GP (Matérn-5/2, ARD length scales, Hamming distance for categorical choices,
+ *   fitted noise; see gp-model.ts) on the scored trials, their scores standardised;
+ * - expected improvement (in logs) over the best posterior mean of a tried point (robust to
+ *   noisy scores), maximised over uniform candidates, candidates near the best trials and
+ *   local refinements of the best candidates, every candidate snapped to the value it
+ *   decodes to (integers, q steps, choice values) and never a tried point;
+ * - a wave of q: after each pick the model "believes" its own prediction there (kriging
+ *   believer), which lowers the uncertainty around it so the next pick goes elsewhere.
+ *   Running trials are believed the same way before the first pick, and so are failed,
+ *   timed-out and pruned ones (no score to learn from, but no reason to crowd them either).
+ *
+ * Numeric choices are ordered (ordinal positions, see encoding.ts); integers and q types
+ * are modelled as continuous and rounded. metric_mode min is modelled as max of -score.
+ * Cost: the model conditions on at most `maxModelled` trials (the best `bestModelled` and
+ * the most recent), and fits its hyperparameters on at most `maxFitted` of them.
+ */
+export function createGpSampler(options: SamplerOptions, settings: GpSettings = defaultGpSettings): Sampler {
+  const { space, seed, metricMode } = options;
+  const encoding = encodeSpace(space);
+  const sobol = createSobolSampler(options);
+  return {
+    name: "gp",
+    propose(count: number, history: readonly TrialRecord[]): Params[] {
+      if (count <= 0) return [];
+      const obs = observe(encoding, history, metricMode);
+      if (encoding.coords.length === 0 || obs.y.length < settings.startup(encoding.coords.length))
+        return sobol.propose(count, history);
+      const rng = createRng(seed, "gp", history.length);
+      let picked: Params[];
+      try {
+        picked = proposeWithModel(encoding, obs, count, rng, settings);
+      } catch {
+        // A covariance that no jitter makes positive definite (degenerate scores): no model
+        // this wave, the Sobol sequence instead.
+        picked = [];
+      }
+      if (picked.length >= count) return picked;
+      // The candidates ran out (a small discrete space): fill from the Sobol sequence.
+      const filler = sobol.propose(count - picked.length, [
+        ...history,
+        ...picked.map((params, i) => ({ trial_id: `\u0000${i}`, params, status: "running" as const, primary_score: null })),
+      ]);
+      return [...picked, ...filler];
+    },
+  };
+}
+
+/** The trials the model conditions on: all, or the best and the most recent (see `GpSettings`). */
+export function modelledIndices(obs: Observations, settings: GpSettings): number[] {
+  const n = obs.y.length;
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (n <= settings.maxModelled) return all;
+  const byScore = [...all].sort((a, b) => (obs.y[b] as number) - (obs.y[a] as number) || a - b);
+  const kept = new Set(byScore.slice(0, settings.bestModelled));
+  const byRecency = [...all].sort((a, b) => (obs.at[b] as number) - (obs.at[a] as number));
+  for (const i of byRecency) {
+    if (kept.size >= settings.maxModelled) break;
+    kept.add(i);
+  }
+  return [...kept].sort((a, b) => a - b);
+}
+
+function gpData(encoding: Encoding, xs: readonly Float64Array[], ys: ArrayLike<number>): GpData {
+  const dims = encoding.coords.length;
+  const x = new Float64Array(xs.length * dims);
+  xs.forEach((row, i) => {
+    x.set(row, i * dims);
+  });
+  return {
+    n: xs.length,
+    dims,
+    categorical: Uint8Array.from(encoding.coords, (c) => (c.kind === "categorical" ? 1 : 0)),
+    x,
+    y: Float64Array.from(ys),
+  };
+}
+
+/** Standardises scores to mean 0 and variance 1 (all equal: all 0). */
+function standardise(y: readonly number[]): Float64Array {
+  const n = y.length;
+  const mean = y.reduce((s, v) => s + v, 0) / n;
+  const variance = y.reduce((s, v) => s + (v - mean) * (v - mean), 0) / Math.max(1, n - 1);
+  const sd = variance > 0 ? Math.sqrt(variance) : 1;
+  return Float64Array.from(y, (v) => (v - mean) / sd);
+}
+
+/** A seeded random subset of `size` of the indices 0..n-1 (all when n <= size). */
+function subset(n: number, size: number, rng: Rng): number[] {
+  const indices = Array.from({ length: n }, (_, i) => i);
+  if (n <= size) return indices;
+  for (let i = 0; i < size; i++) {
+    const j = i + rng.int(n - i);
+    [indices[i], indices[j]] = [indices[j] as number, indices[i] as number];
+  }
+  return indices.slice(0, size).sort((a, b) => a - b);
+}
+
+/** Draws a standard normal number (Box-Muller) from the seeded generator. */
+function gaussian(rng: Rng): number {
+  const u = Math.max(rng.next(), 1e-300);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+}
+
+/** Candidate points, kept unique by the params they decode to and away from tried points. */
+class Candidates {
+  readonly points: Float64Array[] = [];
+  private readonly keys: Set<string>;
+  constructor(
+    private readonly encoding: Encoding,
+    tried: ReadonlySet<string>,
+  ) {
+    this.keys = new Set(tried);
+  }
+  /** Snaps x and keeps it when its params are new; returns whether it was kept. */
+  add(x: Float64Array): boolean {
+    this.encoding.snap(x);
+    const key = paramsKey(this.encoding.space, this.encoding.decode(x));
+    if (this.keys.has(key)) return false;
+    this.keys.add(key);
+    this.points.push(x);
+    return true;
+  }
+}
+
+/**
+ * A point near `centre`: numeric coordinates moved by normal steps of sd `scale` (all of
+ * them, or each with chance 2/dims so that high-dimensional moves stay local), categorical
+ * ones redrawn with chance 1/dims.
+ */
+function perturb(encoding: Encoding, centre: Float64Array, scale: number, rng: Rng): Float64Array {
+  const dims = centre.length;
+  const x = Float64Array.from(centre);
+  const all = rng.next() < 0.5;
+  let moved = false;
+  for (let d = 0; d < dims; d++) {
+    const c = encoding.coords[d];
+    if (c === undefined) continue;
+    if (c.kind === "categorical") {
+      if (rng.next() < 1 / dims) {
+        x[d] = rng.int(c.levels);
+        moved = true;
+      }
+    } else if (all || rng.next() < 2 / dims) {
+      x[d] = Math.min(1, Math.max(0, (x[d] as number) + scale * gaussian(rng)));
+      moved = true;
+    }
+  }
+  if (!moved && dims > 0) {
+    const d = rng.int(dims);
+    const c = encoding.coords[d];
+    if (c?.kind === "categorical") x[d] = rng.int(c.levels);
+    else x[d] = Math.min(1, Math.max(0, (x[d] as number) + scale * gaussian(rng)));
+  }
+  return x;
+}
+
+const flatten = (points: readonly Float64Array[], dims: number): Float64Array => {
+  const out = new Float64Array(points.length * dims);
+  points.forEach((p, i) => {
+    out.set(p, i * dims);
+  });
+  return out;
+};
+
+/** log EI of every point of a pool over `best`. */
+function logEis(pool: GpPool, best: number): Float64Array {
+  return Float64Array.from(pool.mean, (mean, p) =>
+    logExpectedImprovement(mean, Math.sqrt(pool.variance[p] as number), best),
+  );
+}
+
+/** The indices of the `k` largest values (ties: lower index first). */
+function topIndices(values: Float64Array, k: number): number[] {
+  return Array.from(values.keys())
+    .sort((a, b) => (values[b] as number) - (values[a] as number) || a - b)
+    .slice(0, k);
+}
+
+/** One wave from the model: up to `count` new points (fewer only when no candidate is left). */
+function proposeWithModel(
+  encoding: Encoding,
+  obs: Observations,
+  count: number,
+  rng: Rng,
+  settings: GpSettings,
+): Params[] {
+  const dims = encoding.coords.length;
+  const modelled = modelledIndices(obs, settings);
+  const xs = modelled.map((i) => obs.x[i] as Float64Array);
+  const ys = standardise(modelled.map((i) => obs.y[i] as number));
+  const data = gpData(encoding, xs, ys);
+  const fitted = subset(data.n, settings.maxFitted, rng);
+  const fitData = gpData(
+    encoding,
+    fitted.map((i) => xs[i] as Float64Array),
+    fitted.map((i) => ys[i] as number),
+  );
+  const hyper = fitGp(fitData, rng, {
+    priors: defaultPriors(dims),
+    restarts: settings.restarts,
+    maxIterations: settings.maxIterations,
+  });
+
+  // Candidates: uniform, then around the best trials at several scales.
+  const candidates = new Candidates(encoding, obs.tried);
+  const uniform = settings.uniformBase + settings.uniformPerDim * dims;
+  for (let i = 0; i < uniform; i++) {
+    const x = Float64Array.from(encoding.coords, (c) => (c.kind === "categorical" ? rng.int(c.levels) : rng.next()));
+    candidates.add(x);
+  }
+  const bestTrials = [...ys.keys()].sort((a, b) => (ys[b] as number) - (ys[a] as number)).slice(0, settings.localCentres);
+  const scales = [0.02, 0.05, 0.1, 0.2];
+  for (const t of bestTrials)
+    for (let i = 0; i < settings.localPerCentre; i++)
+      candidates.add(perturb(encoding, xs[t] as Float64Array, scales[i % scales.length] as number, rng));
+
+  // The incumbent: the best posterior mean at a tried point.
+  const atData = new GpPool(data, hyper, data.x, data.n);
+  let best = Number.NEGATIVE_INFINITY;
+  for (const m of atData.mean) best = Math.max(best, m);
+
+  // Local refinement of the best candidates by expected improvement.
+  let screened = 0;
+  for (let round = 0; round < settings.refineRounds; round++) {
+    const fresh = candidates.points.slice(screened);
+    if (fresh.length === 0) break;
+    const pool = new GpPool(data, hyper, flatten(candidates.points, dims), candidates.points.length);
+    screened = candidates.points.length;
+    const scores = logEis(pool, best);
+    const scale = 0.05 / 2 ** round;
+    for (const p of topIndices(scores, settings.refineKeep))
+      for (let i = 0; i < settings.refinePerPoint; i++)
+        candidates.add(perturb(encoding, candidates.points[p] as Float64Array, scale, rng));
+  }
+
+  // The wave: pending trials believed first, then pick by EI and believe each pick.
+  const selectable = candidates.points.length;
+  if (selectable === 0) return [];
+  const all = [...candidates.points, ...obs.pending];
+  const pool = new GpPool(data, hyper, flatten(all, dims), all.length);
+  for (let p = selectable; p < all.length; p++) pool.believe(p);
+  const chosen = new Uint8Array(selectable);
+  const proposals: Params[] = [];
+  for (let k = 0; k < count && k < selectable; k++) {
+    const scores = logEis(pool, best);
+    let pick = -1;
+    for (let p = 0; p < selectable; p++)
+      if (!chosen[p] && (pick < 0 || (scores[p] as number) > (scores[pick] as number))) pick = p;
+    if (pick < 0) break;
+    chosen[pick] = 1;
+    proposals.push(encoding.decode(candidates.points[pick] as Float64Array));
+    pool.believe(pick);
+  }
+  return proposals;
+}
+
+/** The fitted hyperparameters the sampler would use for a history (for tests and the benchmark). */
+export function gpHyperFor(options: SamplerOptions, history: readonly TrialRecord[]): GpHyper | undefined {
+  const encoding = encodeSpace(options.space);
+  const obs = observe(encoding, history, options.metricMode);
+  if (obs.y.length < 2) return undefined;
+  const modelled = modelledIndices(obs, defaultGpSettings);
+  const rng = createRng(options.seed, "gp", history.length);
+  const ys = standardise(modelled.map((i) => obs.y[i] as number));
+  const data = gpData(
+    encoding,
+    modelled.map((i) => obs.x[i] as Float64Array),
+    ys,
+  );
+  return fitGp(data, rng, {
+    priors: defaultPriors(encoding.coords.length),
+    restarts: defaultGpSettings.restarts,
+    maxIterations: defaultGpSettings.maxIterations,
+  });
+}
