@@ -11,7 +11,7 @@ import { readJsonl } from "./files.js";
  */
 export async function readEvalset(file: string, shownAs = file): Promise<EvalItem[]> {
   const parser = new EvalsetParser(shownAs);
-  for await (const entry of readJsonl(file)) parser.add(entry);
+  for await (const entry of readJsonl(file, shownAs)) parser.add(entry);
   const result = parser.finish();
   if (!result.ok) throw InputError.fromProblems(result.problems);
   return result.items;

@@ -75,7 +75,7 @@ export type JsonlLine =
  * Streams a JSONL file line by line without loading it whole. Blank lines are skipped;
  * a line that is not JSON is yielded as `{ok: false}` so the caller decides what it means.
  */
-export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
+export async function* readJsonl(file: string, shownAs = file): AsyncGenerator<JsonlLine> {
   const stream = createReadStream(file, { encoding: "utf8" });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
@@ -84,7 +84,7 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
   try {
     await opened;
   } catch (error) {
-    throw new InputError(`${file}: cannot read: ${describeFsError(error)}`);
+    throw new InputError(`${shownAs}: cannot read: ${describeFsError(error)}`);
   }
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;

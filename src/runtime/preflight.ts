@@ -75,9 +75,13 @@ export async function preflight(
   }
   if (config.evalset) {
     try {
-      evalsetItems = (await readEvalset(path.resolve(cwd, config.evalset))).length;
+      evalsetItems = (await readEvalset(path.resolve(cwd, config.evalset), config.evalset)).length;
     } catch (error) {
-      problems.push({ file, path: "evalset", message: (error as Error).message });
+      problems.push({
+        file,
+        path: "evalset",
+        message: `${config.evalset}: ${(error as Error).message.replace(`${config.evalset}: `, "")}`,
+      });
     }
   }
   let first: PreflightReport["first"] = null;

@@ -28,7 +28,7 @@ export const concreteSamplerNames = Object.keys(factories) as ConcreteSamplerNam
  * (for now random; a model-based sampler will take its place), any other name itself.
  */
 export function resolveSampler(name: SamplerName): ConcreteSamplerName {
-  return name === "auto" ? "random" : name;
+  return name === "auto" ? "gp" : name;
 }
 
 /** Builds the sampler a name stands for ("auto" resolved by `resolveSampler`). */

@@ -1,0 +1,205 @@
+"""Optuna peers of the tunix-rt sampler benchmark.
+
+Reads one job as JSON (argv[1]): {"problem", "sampler": "optuna-tpe" | "optuna-random",
+"seeds": [...], "waves", "q", "hpobench_dir", "tabular": "float" | "index"} and prints
+{"regrets": [[regret after each wave] per seed], "seconds"} as JSON.
+
+Each run is the benchmark's wave loop: ask q trials with study.ask() (each trial's params
+suggested right away, so the constant liar sees the running ones), evaluate them, then tell
+the q values. The problems and the noise protocol are those of problems.mjs, written again
+here: the same formulas, the same files, the same hash to pick a tabular seed value.
+"""
+
+import json
+import math
+import sys
+import time
+
+MASK = 0xFFFFFFFF
+
+
+def mix32(x):
+    z = x & MASK
+    z = ((z ^ (z >> 16)) * 0x21F0AAAD) & MASK
+    z = ((z ^ (z >> 15)) * 0x735A2D97) & MASK
+    return (z ^ (z >> 15)) & MASK
+
+
+def fnv1a(text):
+    h = 0x811C9DC5
+    for ch in text:
+        h = ((h ^ ord(ch)) * 0x01000193) & MASK
+    return h
+
+
+def noise_hash(parts):
+    h = 0x9E3779B9
+    for p in parts:
+        h = mix32((h + 0x9E3779B9 + (p & MASK)) & MASK)
+    return h
+
+
+def seed_index(problem, run_seed, config, occurrence, n):
+    return noise_hash([fnv1a(problem), run_seed, config, occurrence]) % n
+
+
+def branin(x1, x2):
+    b = 5.1 / (4 * math.pi * math.pi)
+    c = 5 / math.pi
+    t = 1 / (8 * math.pi)
+    return (x2 - b * x1 * x1 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+H_ALPHA = [1.0, 1.2, 3.0, 3.2]
+H_A = [
+    [10, 3, 17, 3.5, 1.7, 8],
+    [0.05, 10, 17, 0.1, 8, 14],
+    [3, 3.5, 1.7, 10, 17, 8],
+    [17, 8, 0.05, 10, 0.1, 14],
+]
+H_P = [
+    [v * 1e-4 for v in row]
+    for row in [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+]
+
+
+def hartmann6(x):
+    f = 0.0
+    for i in range(4):
+        inner = sum(H_A[i][j] * (x[j] - H_P[i][j]) ** 2 for j in range(6))
+        f -= H_ALPHA[i] * math.exp(-inner)
+    return f
+
+
+class Synthetic:
+    def __init__(self, name):
+        self.name = name
+        self.direction = "minimize"
+        if name == "branin":
+            self.f_star = 0.397887357729738
+        else:
+            self.f_star = -3.32236801141551
+
+    def run(self, seed):
+        return self
+
+    def suggest(self, trial):
+        if self.name == "branin":
+            return (trial.suggest_float("x1", -5, 10), trial.suggest_float("x2", 0, 15))
+        return tuple(trial.suggest_float(f"x{j}", 0, 1) for j in range(1, 7))
+
+    def value(self, x):
+        return branin(*x) if self.name == "branin" else hartmann6(x)
+
+    def evaluate(self, x):
+        return self.value(x)
+
+    def regret(self, x):
+        return self.value(x) - self.f_star
+
+
+class Tabular:
+    """An HPOBench set. tabular="float": each geometric grid (alpha, batch_size,
+    learning_rate_init, width) is a log-scale float range snapped to the nearest grid value on
+    the log scale, depth an int range; tabular="index": every parameter an int index 0..n-1."""
+
+    def __init__(self, name, directory, tabular):
+        with open(f"{directory}/{name}.json") as f:
+            data = json.load(f)
+        self.name = name
+        self.direction = "maximize"
+        self.order = data["param_order"]
+        self.grids = [data["search_space"][p] for p in self.order]
+        self.values = data["values"]
+        self.best_mean = data["best_mean"]
+        self.means = [sum(v) / len(v) for v in self.values]
+        self.tabular = tabular
+
+    def suggest(self, trial):
+        digits = []
+        for p, grid in zip(self.order, self.grids):
+            if self.tabular == "index":
+                digits.append(trial.suggest_int(p, 0, len(grid) - 1))
+                continue
+            geometric = all(g > 0 for g in grid) and len(grid) > 3
+            if geometric:
+                v = trial.suggest_float(p, grid[0], grid[-1], log=True)
+                k = min(range(len(grid)), key=lambda i: abs(math.log(grid[i]) - math.log(v)))
+            else:
+                v = trial.suggest_int(p, int(grid[0]), int(grid[-1]))
+                k = min(range(len(grid)), key=lambda i: abs(grid[i] - v))
+            digits.append(k)
+        r = 0
+        for k, grid in zip(digits, self.grids):
+            r = r * len(grid) + k
+        return r
+
+    def run(self, seed):
+        problem = self
+
+        class Run:
+            def __init__(self):
+                self.asked = {}
+
+            def evaluate(self, r):
+                occurrence = self.asked.get(r, 0)
+                self.asked[r] = occurrence + 1
+                vals = problem.values[r]
+                return vals[seed_index(problem.name, seed, r, occurrence, len(vals))]
+
+            def regret(self, r):
+                return problem.best_mean - problem.means[r]
+
+        return Run()
+
+
+def main():
+    job = json.loads(sys.argv[1])
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    name = job["problem"]
+    if name in ("branin", "hartmann6"):
+        problem = Synthetic(name)
+    else:
+        problem = Tabular(name, job["hpobench_dir"], job.get("tabular", "float"))
+    started = time.time()
+    regrets = []
+    for seed in job["seeds"]:
+        if job["sampler"] == "optuna-tpe":
+            sampler = optuna.samplers.TPESampler(multivariate=True, constant_liar=True, seed=seed)
+        elif job["sampler"] == "optuna-random":
+            sampler = optuna.samplers.RandomSampler(seed=seed)
+        else:
+            raise SystemExit(f"unknown sampler {job['sampler']}")
+        study = optuna.create_study(direction=problem.direction, sampler=sampler)
+        run = problem.run(seed)
+        best = None
+        per_wave = []
+        for _ in range(job["waves"]):
+            wave = []
+            for _ in range(job["q"]):
+                trial = study.ask()
+                wave.append((trial, problem.suggest(trial)))
+            for trial, x in wave:
+                value = run.evaluate(x)
+                study.tell(trial, value)
+                if best is None or (
+                    value > best[0] if problem.direction == "maximize" else value < best[0]
+                ):
+                    best = (value, x)
+            per_wave.append(run.regret(best[1]))
+        regrets.append(per_wave)
+    print(json.dumps({"regrets": regrets, "seconds": time.time() - started}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+// Drives one of tunix-rt's samplers through the benchmark's wave loop: each wave asks
+// `createSampler(name, ...).propose(q, history)` with every trial told so far, evaluates the
+// q proposals and tells them (appends completed trial records). Runs in a worker thread.
+import { parentPort, workerData } from "node:worker_threads";
+import { createSampler } from "../../lib/core/samplers/index.js";
+import { searchSpaceOf } from "../../lib/core/space.js";
+import { loadProblem } from "./problems.mjs";
+
+/** Regret of the recommended configuration (best observed score) after each wave, per seed. */
+export function runOurs({ problem: problemName, sampler, seeds, waves, q, root, factory }) {
+  const problem = loadProblem(problemName, root);
+  const space = searchSpaceOf(problem.space);
+  const better = problem.metricMode === "max" ? (a, b) => a > b : (a, b) => a < b;
+  const regrets = [];
+  const started = performance.now();
+  for (const seed of seeds) {
+    const run = problem.run(seed);
+    const history = [];
+    let best;
+    const perWave = [];
+    for (let wave = 0; wave < waves; wave++) {
+      const options = { space, seed, metricMode: problem.metricMode };
+      const s = factory ? factory(options) : createSampler(sampler, options);
+      const proposals = s.propose(q, history);
+      if (proposals.length !== q) throw new Error(`${sampler} proposed ${proposals.length} of ${q}`);
+      for (const params of proposals) {
+        const score = run.evaluate(params);
+        history.push({
+          trial_id: `t${String(history.length).padStart(4, "0")}`,
+          params,
+          status: "completed",
+          primary_score: score,
+        });
+        if (best === undefined || better(score, best.score)) best = { score, params };
+      }
+      perWave.push(run.regret(best.params));
+    }
+    regrets.push(perWave);
+  }
+  return { regrets, seconds: (performance.now() - started) / 1000 };
+}
+
+if (parentPort && workerData?.job) {
+  const job = workerData.job;
+  let factory;
+  if (job.variant) {
+    const { variants } = await import("./variants.mjs");
+    factory = variants[job.variant];
+    if (!factory) throw new Error(`unknown variant ${job.variant}`);
+  }
+  parentPort.postMessage(runOurs({ ...job, factory }));
+}

@@ -1,0 +1,229 @@
+// Sampler benchmark (issue 5): tunix-rt's samplers against Optuna's TPE and random search in
+// the CI-matrix regime: q trials a wave, W waves, the sampler told all results after each
+// wave. Regret of the recommended configuration (the one with the best observed score).
+//
+//   npm run build && node bench/samplers/run.mjs [--seeds 20] [--problems a,b]
+//     [--samplers auto,tpe,...] [--quick] [--jobs N] [--tabular float|index] [--json FILE]
+//
+// Problems: the 8 HPOBench tabular sets in ../shared/bench/hpobench (maximise the accuracy;
+// regret = best_mean - the mean-over-seeds accuracy of the recommended configuration),
+// Branin and Hartmann6 (metric_mode min; regret = f(recommended x) - f*).
+// Peers: Optuna's TPESampler(multivariate=True, constant_liar=True, seed=s) and
+// RandomSampler(seed=s) run by /usr/bin/python3 (Debian's python3-optuna, installed with apt
+// where missing), through the same ask-a-wave / tell-a-wave loop (optuna_driver.py).
+import { execFileSync, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { resolveSampler } from "../../lib/core/samplers/index.js";
+import { hpobenchDir, hpobenchNames, syntheticNames } from "./problems.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const python = "/usr/bin/python3";
+
+const { values: flags } = parseArgs({
+  options: {
+    seeds: { type: "string" },
+    problems: { type: "string" },
+    samplers: { type: "string" },
+    variants: { type: "string" },
+    quick: { type: "boolean", default: false },
+    jobs: { type: "string" },
+    waves: { type: "string", default: "6" },
+    q: { type: "string", default: "8" },
+    tabular: { type: "string", default: "float" },
+    json: { type: "string" },
+    "no-install": { type: "boolean", default: false },
+  },
+});
+
+const allProblems = [...hpobenchNames, ...syntheticNames];
+const quickProblems = ["branin", "hartmann6", "car", "kc1", "vehicle"];
+const problems = flags.problems ? flags.problems.split(",") : flags.quick ? quickProblems : allProblems;
+for (const p of problems) if (!allProblems.includes(p)) throw new Error(`unknown problem ${p}; one of ${allProblems.join(", ")}`);
+const seedCount = Number(flags.seeds ?? (flags.quick ? 8 : 20));
+const seeds = Array.from({ length: seedCount }, (_, i) => i);
+const waves = Number(flags.waves);
+const q = Number(flags.q);
+const jobs = Number(flags.jobs ?? os.availableParallelism?.() ?? os.cpus().length);
+const defaultSamplers = ["auto", "tpe", "sobol", "random", "optuna-tpe", "optuna-random"];
+const samplers = [
+  ...(flags.samplers ? flags.samplers.split(",") : defaultSamplers),
+  ...(flags.variants ? flags.variants.split(",").map((v) => `variant:${v}`) : []),
+];
+const reference = "optuna-tpe";
+const isOptuna = (s) => s.startsWith("optuna-");
+
+/** Whether Optuna can be imported by /usr/bin/python3, installing python3-optuna with apt if not. */
+function ensureOptuna() {
+  const importable = () => {
+    try {
+      execFileSync(python, ["-c", "import optuna"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (importable()) return { ok: true };
+  if (flags["no-install"]) return { ok: false, why: "python3-optuna is not installed (--no-install)" };
+  process.stderr.write("bench: Optuna missing; apt-get update && apt-get install -y python3-optuna\n");
+  try {
+    execFileSync("apt-get", ["update"], { stdio: "ignore" });
+    execFileSync("apt-get", ["install", "-y", "python3-optuna"], { stdio: "ignore" });
+  } catch (error) {
+    return { ok: false, why: `apt-get install python3-optuna failed: ${error.message.split("\n")[0]}` };
+  }
+  return importable() ? { ok: true } : { ok: false, why: "python3-optuna installed but `import optuna` fails" };
+}
+
+function runWorker(job) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(path.join(here, "ours.mjs"), { workerData: { job } });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`worker for ${job.sampler} on ${job.problem} exited ${code}`));
+    });
+  });
+}
+
+function runPython(job) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [path.join(here, "optuna_driver.py"), JSON.stringify(job)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`optuna_driver.py (${job.sampler}, ${job.problem}) exited ${code}: ${err.slice(-800)}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
+
+/** Runs async tasks, at most `limit` at a time. */
+async function pool(tasks, limit) {
+  const results = new Array(tasks.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const halfWidth = (xs) => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  const variance = xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
+  return 1.96 * Math.sqrt(variance / xs.length);
+};
+const fmt = (x) => (x === 0 ? "0" : Math.abs(x) >= 0.01 ? x.toFixed(4) : x.toExponential(2));
+const ratioOf = (a, b) => (a === 0 && b === 0 ? 1 : a / b);
+
+async function main() {
+  const started = performance.now();
+  const optuna = samplers.some(isOptuna) ? ensureOptuna() : { ok: true };
+  const active = samplers.filter((s) => !isOptuna(s) || optuna.ok);
+  const label = (s) =>
+    s === "auto" ? `auto (${resolveSampler("auto")})` : s.startsWith("variant:") ? s.slice(8) : s;
+
+  const tasks = [];
+  const keys = [];
+  for (const problem of problems)
+    for (const sampler of active) {
+      keys.push({ problem, sampler });
+      tasks.push(async () => {
+        const t = performance.now();
+        const result = isOptuna(sampler)
+          ? await runPython({ problem, sampler, seeds, waves, q, hpobench_dir: hpobenchDir(root), tabular: flags.tabular })
+          : await runWorker(
+              sampler.startsWith("variant:")
+                ? { problem, sampler, variant: sampler.slice(8), seeds, waves, q, root }
+                : { problem, sampler, seeds, waves, q, root },
+            );
+        process.stderr.write(
+          `bench: ${problem} ${label(sampler)}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+        );
+        return result;
+      });
+    }
+  const results = await pool(tasks, jobs);
+  const byKey = new Map(keys.map((k, i) => [`${k.problem}/${k.sampler}`, results[i]]));
+
+  const lines = [];
+  const say = (s = "") => lines.push(s);
+  say(`# Sampler benchmark: q = ${q} trials a wave, ${waves} waves (${q * waves} trials), ${seedCount} seeds`);
+  say(`Regret of the recommended configuration (best observed score); mean ± 1.96 standard errors over seeds;`);
+  say(`ratio = mean regret / ${reference}'s mean regret (lower is better).`);
+  if (!optuna.ok) say(`NOTE: Optuna peers skipped: ${optuna.why}. Ratios to ${reference} are not available.`);
+  say();
+  const summary = [];
+  for (const problem of problems) {
+    const ref = byKey.get(`${problem}/${reference}`);
+    const refMean = ref ? mean(ref.regrets.map((r) => r[waves - 1])) : undefined;
+    say(`## ${problem}${syntheticNames.includes(problem) ? " (minimise; regret f(x) - f*)" : " (HPOBench; regret best_mean - mean accuracy)"}`);
+    say(`| sampler | mean regret ± 1.96 SE | median | ratio to ${reference} | after wave 1..${waves} (mean) | time s |`);
+    say("|---|---|---|---|---|---|");
+    for (const sampler of active) {
+      const result = byKey.get(`${problem}/${sampler}`);
+      const final = result.regrets.map((r) => r[waves - 1]);
+      const m = mean(final);
+      const sorted = [...final].sort((a, b) => a - b);
+      const median = sorted[Math.floor((sorted.length - 1) / 2)] / 2 + sorted[Math.ceil((sorted.length - 1) / 2)] / 2;
+      const ratio = refMean === undefined ? undefined : ratioOf(m, refMean);
+      const curve = Array.from({ length: waves }, (_, w) => fmt(mean(result.regrets.map((r) => r[w])))).join(" ");
+      say(
+        `| ${label(sampler)} | ${fmt(m)} ± ${fmt(halfWidth(final))} | ${fmt(median)} | ${ratio === undefined ? "n/a" : ratio.toFixed(2)} | ${curve} | ${result.seconds.toFixed(1)} |`,
+      );
+      if (sampler === "auto") summary.push({ problem, ratio, mean: m, refMean });
+    }
+    say();
+  }
+
+  if (optuna.ok && summary.length > 0 && summary.every((s) => s.ratio !== undefined)) {
+    const tabular = summary.filter((s) => hpobenchNames.includes(s.problem));
+    const wins = tabular.filter((s) => s.mean <= s.refMean);
+    const verdict = (ok) => (ok ? "PASS" : "MISS");
+    const ratios = summary.map((s) => Math.max(s.ratio, 1e-6));
+    const geo = Math.exp(mean(ratios.map((r) => Math.log(r))));
+    const arith = mean(ratios);
+    say(`## Summary (default sampler: auto = ${resolveSampler("auto")}; reference: ${reference})`);
+    if (tabular.length > 0)
+      say(
+        `- HPOBench sets where auto's mean regret <= Optuna TPE's: ${wins.length} of ${tabular.length}` +
+          (tabular.length === 8 ? ` (target >= 6): ${verdict(wins.length >= 6)}` : " (target: >= 6 of 8; not all sets run)") +
+          `; ratios ${tabular.map((s) => `${s.problem} ${s.ratio.toFixed(2)}`).join(", ")}`,
+      );
+    for (const name of syntheticNames) {
+      const s = summary.find((x) => x.problem === name);
+      if (s) say(`- ${name}: auto ${fmt(s.mean)} vs Optuna TPE ${fmt(s.refMean)} (ratio ${s.ratio.toFixed(2)}): ${verdict(s.mean <= s.refMean)}`);
+    }
+    say(
+      `- Over the ${summary.length} problems, per-problem ratio = auto's mean regret / Optuna TPE's: geometric mean ${geo.toFixed(3)} (target <= 0.7: ${verdict(geo <= 0.7)}), arithmetic mean ${arith.toFixed(3)} (${verdict(arith <= 0.7)})`,
+    );
+  }
+  say();
+  say(`Duration: ${((performance.now() - started) / 1000).toFixed(0)} s with ${jobs} parallel jobs.`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (flags.json) {
+    writeFileSync(flags.json, `${JSON.stringify({ problems, samplers: active, seeds: seedCount, waves, q, results: Object.fromEntries(byKey) })}\n`);
+  }
+}
+
+await main();

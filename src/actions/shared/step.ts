@@ -1,0 +1,50 @@
+/**
+ * How every action step ends: its outputs are set once, at the end, and then the step fails
+ * when its work said "no" (a failed trial, invalid evidence). Errors thrown anywhere end up
+ * in `failStep`, the one place that turns them into a failed step.
+ */
+import * as core from "@actions/core";
+import { formatProblem, InputError, messageOf, type Problem } from "../../core/errors.js";
+
+/** What a step produced. */
+export interface StepOutcome {
+  /** Outputs by name (as action.yml declares them); set once, after the work is done. */
+  outputs: Record<string, string>;
+  /** When set, the step fails with this message after its outputs and summary are written. */
+  failure?: string;
+}
+
+/** Sets a step's outputs, then fails it when its outcome says so. */
+export function finishStep(outcome: StepOutcome): void {
+  for (const [name, value] of Object.entries(outcome.outputs)) core.setOutput(name, value);
+  if (outcome.failure !== undefined) core.setFailed(outcome.failure);
+}
+
+/**
+ * Fails the step with the error's one-line message. An input error that stands for several
+ * problems also gets one annotation per problem, on its file and line where it has them.
+ */
+export function failStep(error: unknown): void {
+  if (error instanceof InputError && error.problems.length > 1) annotateProblems(error.problems);
+  core.setFailed(messageOf(error));
+}
+
+/**
+ * One error annotation per problem. Annotations point at repository paths, so problems must
+ * name files relative to the workspace (verify names them as the folder was given).
+ */
+export function annotateProblems(problems: readonly Problem[], title = "tunix-rt"): void {
+  for (const p of problems) {
+    core.error(formatProblem(p), {
+      title,
+      file: p.file,
+      ...(p.line === undefined ? {} : { startLine: p.line }),
+    });
+  }
+}
+
+/** Appends Markdown to the job summary (GITHUB_STEP_SUMMARY); a step without one (a local run) skips it. */
+export async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary.addRaw(markdown, true).write();
+}
