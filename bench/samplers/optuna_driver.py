@@ -173,6 +173,7 @@ def main():
         problem = Tabular(name, job["hpobench_dir"], job.get("tabular", "float"))
     started = time.time()
     regrets = []
+    proposal_regrets = []
     for seed in job["seeds"]:
         if job["sampler"] == "optuna-tpe":
             sampler = optuna.samplers.TPESampler(multivariate=True, constant_liar=True, seed=seed)
@@ -184,11 +185,13 @@ def main():
         run = problem.run(seed)
         best = None
         per_wave = []
+        proposed = []
         for _ in range(job["waves"]):
             wave = []
             for _ in range(job["q"]):
                 trial = study.ask()
                 wave.append((trial, problem.suggest(trial)))
+            proposed.append(sum(run.regret(x) for _, x in wave) / len(wave))
             for trial, x in wave:
                 value = run.evaluate(x)
                 study.tell(trial, value)
@@ -198,7 +201,8 @@ def main():
                     best = (value, x)
             per_wave.append(run.regret(best[1]))
         regrets.append(per_wave)
-    print(json.dumps({"regrets": regrets, "seconds": time.time() - started}))
+        proposal_regrets.append(proposed)
+    print(json.dumps({"regrets": regrets, "proposalRegrets": proposal_regrets, "seconds": time.time() - started}))
 
 
 if __name__ == "__main__":

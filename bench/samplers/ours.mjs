@@ -12,17 +12,21 @@ export function runOurs({ problem: problemName, sampler, seeds, waves, q, root, 
   const space = searchSpaceOf(problem.space);
   const better = problem.metricMode === "max" ? (a, b) => a > b : (a, b) => a < b;
   const regrets = [];
+  // Diagnostics: the mean regret of each wave's proposals (how good the sampled configurations are).
+  const proposalRegrets = [];
   const started = performance.now();
   for (const seed of seeds) {
     const run = problem.run(seed);
     const history = [];
     let best;
     const perWave = [];
+    const proposed = [];
     for (let wave = 0; wave < waves; wave++) {
       const options = { space, seed, metricMode: problem.metricMode };
       const s = factory ? factory(options) : createSampler(sampler, options);
       const proposals = s.propose(q, history);
       if (proposals.length !== q) throw new Error(`${sampler} proposed ${proposals.length} of ${q}`);
+      proposed.push(proposals.reduce((sum, params) => sum + run.regret(params), 0) / proposals.length);
       for (const params of proposals) {
         const score = run.evaluate(params);
         history.push({
@@ -36,8 +40,9 @@ export function runOurs({ problem: problemName, sampler, seeds, waves, q, root, 
       perWave.push(run.regret(best.params));
     }
     regrets.push(perWave);
+    proposalRegrets.push(proposed);
   }
-  return { regrets, seconds: (performance.now() - started) / 1000 };
+  return { regrets, proposalRegrets, seconds: (performance.now() - started) / 1000 };
 }
 
 if (parentPort && workerData?.job) {

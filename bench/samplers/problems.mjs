@@ -104,7 +104,12 @@ export function loadProblem(name, root) {
     const fStar = -3.32236801141551;
     const space = {};
     for (let j = 1; j <= 6; j++) space[`x${j}`] = { type: "uniform", min: 0, max: 1 };
-    return { name, metricMode: "min", space, run: () => ({ evaluate: hartmann6, regret: (p) => hartmann6(p) - fStar }) };
+    return {
+      name,
+      metricMode: "min",
+      space,
+      run: () => ({ evaluate: hartmann6, regret: (p) => hartmann6(p) - fStar }),
+    };
   }
   const data = JSON.parse(readFileSync(path.join(hpobenchDir(root), `${name}.json`), "utf8"));
   const order = data.param_order;

@@ -12,7 +12,7 @@
 // RandomSampler(seed=s) run by /usr/bin/python3 (Debian's python3-optuna, installed with apt
 // where missing), through the same ask-a-wave / tell-a-wave loop (optuna_driver.py).
 import { execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +37,7 @@ const { values: flags } = parseArgs({
     q: { type: "string", default: "8" },
     tabular: { type: "string", default: "float" },
     json: { type: "string" },
+    "optuna-cache": { type: "string" },
     "no-install": { type: "boolean", default: false },
   },
 });
@@ -44,7 +45,8 @@ const { values: flags } = parseArgs({
 const allProblems = [...hpobenchNames, ...syntheticNames];
 const quickProblems = ["branin", "hartmann6", "car", "kc1", "vehicle"];
 const problems = flags.problems ? flags.problems.split(",") : flags.quick ? quickProblems : allProblems;
-for (const p of problems) if (!allProblems.includes(p)) throw new Error(`unknown problem ${p}; one of ${allProblems.join(", ")}`);
+for (const p of problems)
+  if (!allProblems.includes(p)) throw new Error(`unknown problem ${p}; one of ${allProblems.join(", ")}`);
 const seedCount = Number(flags.seeds ?? (flags.quick ? 8 : 20));
 const seeds = Array.from({ length: seedCount }, (_, i) => i);
 const waves = Number(flags.waves);
@@ -77,7 +79,9 @@ function ensureOptuna() {
   } catch (error) {
     return { ok: false, why: `apt-get install python3-optuna failed: ${error.message.split("\n")[0]}` };
   }
-  return importable() ? { ok: true } : { ok: false, why: "python3-optuna installed but `import optuna` fails" };
+  return importable()
+    ? { ok: true }
+    : { ok: false, why: "python3-optuna installed but `import optuna` fails" };
 }
 
 function runWorker(job) {
@@ -89,6 +93,25 @@ function runWorker(job) {
       if (code !== 0) reject(new Error(`worker for ${job.sampler} on ${job.problem} exited ${code}`));
     });
   });
+}
+
+/**
+ * Runs the Optuna driver, or reuses its result from `--optuna-cache DIR`: a peer's regrets
+ * depend only on the problem, the seeds and the protocol, so development runs need not
+ * repeat them.
+ */
+async function runPeer(job) {
+  const dir = flags["optuna-cache"];
+  if (dir === undefined) return runPython(job);
+  const file = path.join(
+    dir,
+    `${job.problem}.${job.sampler}.${job.tabular}.w${job.waves}.q${job.q}.s${job.seeds.length}.json`,
+  );
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const result = await runPython(job);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, JSON.stringify(result));
+  return result;
 }
 
 function runPython(job) {
@@ -106,7 +129,10 @@ function runPython(job) {
     });
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`optuna_driver.py (${job.sampler}, ${job.problem}) exited ${code}: ${err.slice(-800)}`));
+      if (code !== 0)
+        reject(
+          new Error(`optuna_driver.py (${job.sampler}, ${job.problem}) exited ${code}: ${err.slice(-800)}`),
+        );
       else resolve(JSON.parse(out));
     });
   });
@@ -151,7 +177,15 @@ async function main() {
       tasks.push(async () => {
         const t = performance.now();
         const result = isOptuna(sampler)
-          ? await runPython({ problem, sampler, seeds, waves, q, hpobench_dir: hpobenchDir(root), tabular: flags.tabular })
+          ? await runPeer({
+              problem,
+              sampler,
+              seeds,
+              waves,
+              q,
+              hpobench_dir: hpobenchDir(root),
+              tabular: flags.tabular,
+            })
           : await runWorker(
               sampler.startsWith("variant:")
                 ? { problem, sampler, variant: sampler.slice(8), seeds, waves, q, root }
@@ -168,8 +202,12 @@ async function main() {
 
   const lines = [];
   const say = (s = "") => lines.push(s);
-  say(`# Sampler benchmark: q = ${q} trials a wave, ${waves} waves (${q * waves} trials), ${seedCount} seeds`);
-  say(`Regret of the recommended configuration (best observed score); mean ± 1.96 standard errors over seeds;`);
+  say(
+    `# Sampler benchmark: q = ${q} trials a wave, ${waves} waves (${q * waves} trials), ${seedCount} seeds`,
+  );
+  say(
+    `Regret of the recommended configuration (best observed score); mean ± 1.96 standard errors over seeds;`,
+  );
   say(`ratio = mean regret / ${reference}'s mean regret (lower is better).`);
   if (!optuna.ok) say(`NOTE: Optuna peers skipped: ${optuna.why}. Ratios to ${reference} are not available.`);
   say();
@@ -177,17 +215,24 @@ async function main() {
   for (const problem of problems) {
     const ref = byKey.get(`${problem}/${reference}`);
     const refMean = ref ? mean(ref.regrets.map((r) => r[waves - 1])) : undefined;
-    say(`## ${problem}${syntheticNames.includes(problem) ? " (minimise; regret f(x) - f*)" : " (HPOBench; regret best_mean - mean accuracy)"}`);
-    say(`| sampler | mean regret ± 1.96 SE | median | ratio to ${reference} | after wave 1..${waves} (mean) | time s |`);
+    say(
+      `## ${problem}${syntheticNames.includes(problem) ? " (minimise; regret f(x) - f*)" : " (HPOBench; regret best_mean - mean accuracy)"}`,
+    );
+    say(
+      `| sampler | mean regret ± 1.96 SE | median | ratio to ${reference} | after wave 1..${waves} (mean) | time s |`,
+    );
     say("|---|---|---|---|---|---|");
     for (const sampler of active) {
       const result = byKey.get(`${problem}/${sampler}`);
       const final = result.regrets.map((r) => r[waves - 1]);
       const m = mean(final);
       const sorted = [...final].sort((a, b) => a - b);
-      const median = sorted[Math.floor((sorted.length - 1) / 2)] / 2 + sorted[Math.ceil((sorted.length - 1) / 2)] / 2;
+      const median =
+        sorted[Math.floor((sorted.length - 1) / 2)] / 2 + sorted[Math.ceil((sorted.length - 1) / 2)] / 2;
       const ratio = refMean === undefined ? undefined : ratioOf(m, refMean);
-      const curve = Array.from({ length: waves }, (_, w) => fmt(mean(result.regrets.map((r) => r[w])))).join(" ");
+      const curve = Array.from({ length: waves }, (_, w) => fmt(mean(result.regrets.map((r) => r[w])))).join(
+        " ",
+      );
       say(
         `| ${label(sampler)} | ${fmt(m)} ± ${fmt(halfWidth(final))} | ${fmt(median)} | ${ratio === undefined ? "n/a" : ratio.toFixed(2)} | ${curve} | ${result.seconds.toFixed(1)} |`,
       );
@@ -207,12 +252,17 @@ async function main() {
     if (tabular.length > 0)
       say(
         `- HPOBench sets where auto's mean regret <= Optuna TPE's: ${wins.length} of ${tabular.length}` +
-          (tabular.length === 8 ? ` (target >= 6): ${verdict(wins.length >= 6)}` : " (target: >= 6 of 8; not all sets run)") +
+          (tabular.length === 8
+            ? ` (target >= 6): ${verdict(wins.length >= 6)}`
+            : " (target: >= 6 of 8; not all sets run)") +
           `; ratios ${tabular.map((s) => `${s.problem} ${s.ratio.toFixed(2)}`).join(", ")}`,
       );
     for (const name of syntheticNames) {
       const s = summary.find((x) => x.problem === name);
-      if (s) say(`- ${name}: auto ${fmt(s.mean)} vs Optuna TPE ${fmt(s.refMean)} (ratio ${s.ratio.toFixed(2)}): ${verdict(s.mean <= s.refMean)}`);
+      if (s)
+        say(
+          `- ${name}: auto ${fmt(s.mean)} vs Optuna TPE ${fmt(s.refMean)} (ratio ${s.ratio.toFixed(2)}): ${verdict(s.mean <= s.refMean)}`,
+        );
     }
     say(
       `- Over the ${summary.length} problems, per-problem ratio = auto's mean regret / Optuna TPE's: geometric mean ${geo.toFixed(3)} (target <= 0.7: ${verdict(geo <= 0.7)}), arithmetic mean ${arith.toFixed(3)} (${verdict(arith <= 0.7)})`,
@@ -222,7 +272,10 @@ async function main() {
   say(`Duration: ${((performance.now() - started) / 1000).toFixed(0)} s with ${jobs} parallel jobs.`);
   process.stdout.write(`${lines.join("\n")}\n`);
   if (flags.json) {
-    writeFileSync(flags.json, `${JSON.stringify({ problems, samplers: active, seeds: seedCount, waves, q, results: Object.fromEntries(byKey) })}\n`);
+    writeFileSync(
+      flags.json,
+      `${JSON.stringify({ problems, samplers: active, seeds: seedCount, waves, q, results: Object.fromEntries(byKey) })}\n`,
+    );
   }
 }
 

@@ -1,7 +1,13 @@
-import type { PlannedTrial } from "../core/types.js";
+import { fidelityLevel } from "../core/evidence/best-trial.js";
+import type { PlannedRungTrial } from "../core/fidelity.js";
 import type { SweepProgress } from "../runtime/sweep.js";
 import type { TrialJson } from "../runtime/trial.js";
 
+/** " [rung 1, budget 1500, from t0003]" for a trial of a successive-halving sweep, else "". */
+const rungOf = (t: { rung?: unknown; budget?: unknown; parent?: unknown }) =>
+  typeof t.rung === "number"
+    ? ` [rung ${t.rung}, budget ${String(t.budget)}${typeof t.parent === "string" ? `, from ${t.parent}` : ""}]`
+    : "";
 const score = (s: number | null) => (s === null ? "null" : s.toFixed(4));
 const clock = (ms: number) => {
   const s = Math.floor(ms / 1000);
@@ -40,37 +46,48 @@ export function createProgress({
       total = info.total;
       done = info.total - info.toRun;
       const resumed = info.resumed ? `, ${info.resumed} already completed (resumed)` : "";
+      const planned = info.schedule ? " planned so far" : "";
+      const schedule = info.schedule ? `; ${info.schedule}` : "";
       line(
-        `sweep ${info.sweepId}: ${info.total} trials, ${info.toRun} to run, ${info.parallel} at a time${resumed}`,
+        `sweep ${info.sweepId}: ${info.total} trials${planned}, ${info.toRun} to run, ${info.parallel} at a time${resumed}${schedule}`,
       );
       if (tty) timer = setInterval(redraw, 1000).unref();
     },
-    trialStarted(trial: PlannedTrial, worker: number) {
+    waveStarted(info) {
+      // A wave planned in this run adds its trials to the total; a resumed one is in it already.
+      total = Math.max(total, info.total);
+      const rung = info.rung === undefined ? "" : ` (rung ${info.rung}, budget ${info.budget})`;
+      line(`wave ${info.wave}${rung}: ${info.trial_ids.length} trials, ${info.toRun} to run`);
+    },
+    trialStarted(trial: PlannedRungTrial, worker: number) {
       running++;
       const params = Object.entries(trial.params)
         .map(([k, v]) => `${k}=${v}`)
         .join(" ");
       if (tty) redraw();
-      else write(`${trial.trial_id} started (worker ${worker}) ${params}\n`);
+      else write(`${trial.trial_id} started (worker ${worker})${rungOf(trial)} ${params}\n`);
     },
     trialFinished(record: TrialJson) {
       running--;
       done++;
       if (record.status !== "completed") failed++;
+      // The best so far as the evidence will choose it: the highest budget first.
       if (
         record.status === "completed" &&
         record.primary_score !== null &&
         (!best ||
           best.primary_score === null ||
-          (mode === "max"
-            ? record.primary_score > best.primary_score
-            : record.primary_score < best.primary_score))
+          fidelityLevel(record) > fidelityLevel(best) ||
+          (fidelityLevel(record) === fidelityLevel(best) &&
+            (mode === "max"
+              ? record.primary_score > best.primary_score
+              : record.primary_score < best.primary_score)))
       ) {
         best = record;
       }
       const why = record.status === "completed" ? "" : `: ${record.error}`;
       line(
-        `${record.trial_id} ${record.status} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`,
+        `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`,
       );
     },
     stop() {

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { SweepConfig } from "./config.js";
-import { bestTrial, compareTrialIds } from "./evidence/best-trial.js";
+import { bestTrial, compareTrialIds, fidelityLevel } from "./evidence/best-trial.js";
 import type { Params, TrialRecord, TrialStatus } from "./types.js";
 
 /** A trial record as aggregate reads it from `trial.json` (the fields it relies on). */
@@ -25,17 +25,23 @@ export interface LeaderboardRow {
   status: TrialStatus;
   duration_s: number | null;
   budget?: number;
+  /** Successive-halving rung (0 = the lowest budget), when the sweep has one. */
+  rung?: number;
   error: string | null;
 }
 
 /**
  * The leaderboard: completed trials with a score, best first (ties: earlier trial id), then
- * the rest by trial id. Only scored, completed trials get a rank.
+ * the rest by trial id. Only scored, completed trials get a rank. In a multi-fidelity sweep
+ * higher budgets rank first, as `bestTrial` chooses: rank 1 is the best trial.
  */
 export function buildLeaderboard(trials: readonly AggregatedTrial[], mode: "max" | "min"): LeaderboardRow[] {
   const scored = trials.filter((t) => t.status === "completed" && t.primary_score !== null);
   const rest = trials.filter((t) => !(t.status === "completed" && t.primary_score !== null));
   scored.sort((a, b) => {
+    const la = fidelityLevel(a);
+    const lb = fidelityLevel(b);
+    if (la !== lb) return la > lb ? -1 : 1;
     const d = (b.primary_score as number) - (a.primary_score as number);
     return (mode === "max" ? d : -d) || compareTrialIds(a.trial_id, b.trial_id);
   });
@@ -48,6 +54,7 @@ export function buildLeaderboard(trials: readonly AggregatedTrial[], mode: "max"
     status: t.status,
     duration_s: typeof t.duration_s === "number" ? t.duration_s : null,
     ...(t.budget === undefined ? {} : { budget: t.budget }),
+    ...(typeof t.rung === "number" ? { rung: t.rung } : {}),
     error: typeof t.error === "string" ? t.error : null,
   });
   return [...scored.map((t, i) => row(t, i + 1)), ...rest.map((t) => row(t, null))];
@@ -223,10 +230,12 @@ export function leaderboardMarkdown(
 ): string {
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
   const withBudget = rows.some((r) => r.budget !== undefined);
+  const withRung = rows.some((r) => r.rung !== undefined);
   const head = [
     "rank",
     "trial",
     ...names,
+    ...(withRung ? ["rung"] : []),
     ...(withBudget ? ["budget"] : []),
     "primary_score",
     "status",
@@ -251,6 +260,7 @@ export function leaderboardMarkdown(
       r.rank === null ? "–" : String(r.rank),
       r.trial_id === bestId ? `**${r.trial_id}**` : r.trial_id,
       ...names.map((n) => escapeCell(r.params[n] === undefined ? "" : String(r.params[n]))),
+      ...(withRung ? [r.rung === undefined ? "" : String(r.rung)] : []),
       ...(withBudget ? [r.budget === undefined ? "" : String(r.budget)] : []),
       formatScore(r.primary_score),
       r.status,

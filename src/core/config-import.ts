@@ -1,4 +1,5 @@
-import { type Problem, quote } from "./errors.js";
+import { oneLineProblem } from "./config.js";
+import { type Problem, quote as quoteJson } from "./errors.js";
 
 /** The formats a config file may come in. */
 export type ConfigFormat = "tunix-rt" | "wandb" | "m34-job";
@@ -15,6 +16,35 @@ export interface ImportedConfig {
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Sets an own property, also for the key `__proto__` (a YAML or JSON document may hold one):
+ * plain assignment would replace the object's prototype instead, and the keys of the value
+ * would then pass for keys of the config.
+ */
+function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `quote` for a value that may hold bigints (whole numbers of a YAML document read with intAsBigInt). */
+function quote(value: unknown): string {
+  return quoteJson(plainCopy(value, new Set()));
+}
+
+/** The value with bigints as numbers (for messages only; a recursive value is cut at the repeat). */
+function plainCopy(value: unknown, ancestors: Set<object>): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value !== "object" || value === null || ancestors.has(value)) return value;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => plainCopy(item, ancestors));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) setOwn(out, key, plainCopy(item, ancestors));
+    return out;
+  } finally {
+    ancestors.delete(value);
+  }
+}
 
 /** How the parsed document represents numbers. */
 export interface ImportOptions {
@@ -48,12 +78,53 @@ export function importConfig(doc: unknown, file: string, options: ImportOptions 
     imported = { format: "tunix-rt", raw: doc, notes: [], problems: [] };
   }
   const problems: Problem[] = [];
-  const raw = plainNumbers(imported.raw, file, "", problems);
-  return { ...imported, raw, problems: [...imported.problems, ...problems] };
+  const raw = plainNumbers(imported.raw, file, "", problems, new Set());
+  return {
+    ...imported,
+    raw,
+    notes: imported.notes.map((note) => oneLineProblem({ file: "", path: "", message: note }).message),
+    problems: [...imported.problems, ...problems].map(oneLineProblem),
+  };
 }
 
-/** The document with every bigint made a number; one too large to be exact is a problem. */
-function plainNumbers(value: unknown, file: string, path: string, problems: Problem[]): unknown {
+/**
+ * Where a path of the translated document lies in the file the user wrote, so a problem
+ * found by validation names the user's own field: a W&B sweep's `search_space.lr.type` is
+ * its `parameters.lr.distribution`, an M34 job's `search_space.lr` its `search_space_json.lr`.
+ */
+export function sourcePath(format: ConfigFormat, path: string): string {
+  const [head = "", ...rest] = path.split(".");
+  if (format === "m34-job") return head === "search_space" ? ["search_space_json", ...rest].join(".") : path;
+  if (format !== "wandb") return path;
+  switch (head) {
+    case "search_space":
+      if (rest[1] === "type") rest[1] = "distribution";
+      return ["parameters", ...rest].join(".");
+    case "num_samples":
+      return "run_cap";
+    case "sampler":
+      return "method";
+    case "metric_mode":
+      return "metric.goal";
+    case "metric_name":
+      return "metric.name";
+    default:
+      return path;
+  }
+}
+
+/**
+ * The document with every bigint made a number; one too large to be exact is a problem. A
+ * YAML alias inside its own anchor (`a: &x {b: *x}`) makes a document without end: that is a
+ * problem too, not a stack overflow.
+ */
+function plainNumbers(
+  value: unknown,
+  file: string,
+  path: string,
+  problems: Problem[],
+  ancestors: Set<object>,
+): unknown {
   if (typeof value === "bigint") {
     const n = Number(value);
     if (!Number.isSafeInteger(n)) {
@@ -66,13 +137,29 @@ function plainNumbers(value: unknown, file: string, path: string, problems: Prob
     return n;
   }
   const at = (key: string | number) => (path ? `${path}.${key}` : String(key));
-  if (Array.isArray(value)) return value.map((item, i) => plainNumbers(item, file, at(i), problems));
-  if (isObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = plainNumbers(item, file, at(key), problems);
-    return out;
+  if (typeof value !== "object" || value === null) return value;
+  if (ancestors.has(value)) {
+    problems.push({
+      file,
+      path,
+      message: "holds itself (a YAML alias inside its own anchor); expected a finite document",
+    });
+    return null;
   }
-  return value;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value))
+      return value.map((item, i) => plainNumbers(item, file, at(i), problems, ancestors));
+    if (isObject(value)) {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value))
+        setOwn(out, key, plainNumbers(item, file, at(key), problems, ancestors));
+      return out;
+    }
+    return value;
+  } finally {
+    ancestors.delete(value);
+  }
 }
 
 /** A number or a bigint as a number (bigint bounds and exponents from YAML). */
@@ -100,7 +187,7 @@ function fromM34Job(doc: Record<string, unknown>, file: string): ImportedConfig 
     else if (m34JobOnlyKeys.includes(key)) {
       if (value !== null && value !== undefined)
         notes.push(`${file}: ${key}: dropped (describes the M34 job, not the sweep)`);
-    } else raw[key] = value;
+    } else setOwn(raw, key, value);
   }
   return { format: "m34-job", raw, notes, problems: [] };
 }
@@ -154,7 +241,8 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
         break;
       default:
         if (key in wandbDropped) notes.push(`${file}: ${key}: dropped (${wandbDropped[key]})`);
-        else raw[key] = value; // tunix-rt keys (run_version, trainer, evalset, ...) may sit beside W&B ones.
+        // tunix-rt keys (run_version, trainer, evalset, ...) may sit beside W&B ones.
+        else setOwn(raw, key, value);
     }
   }
   return { format: "wandb", raw, notes, problems };
@@ -220,7 +308,7 @@ function translateParameters(
       continue;
     }
     const translated = translateParameter(spec, path, file, problems, notes, isInteger);
-    if (translated) space[name] = translated;
+    if (translated) setOwn(space, name, translated);
   }
   return space;
 }
@@ -298,13 +386,30 @@ function translateParameter(
       // W&B's log_uniform takes natural-log exponents as bounds: e^min..e^max.
       const min = numeric(spec.min);
       const max = numeric(spec.max);
-      if (min === undefined || max === undefined) {
+      const bad = min === undefined ? "min" : max === undefined ? "max" : undefined;
+      if (bad) {
         problems.push({
           file,
-          path,
-          message: `got min ${quote(spec.min)}, max ${quote(spec.max)}; ${distribution} needs numeric exponents`,
+          path: `${path}.${bad}`,
+          message: `${spec[bad] === undefined ? "missing" : `got ${quote(spec[bad])}`}; ${distribution} needs numeric exponents (natural-log bounds)`,
         });
         return undefined;
+      }
+      if (min === undefined || max === undefined) return undefined;
+      // e^x is a positive finite double only for x in about (-745, 709.78).
+      for (const [key, exponent] of [
+        ["min", min],
+        ["max", max],
+      ] as const) {
+        const value = Math.exp(exponent);
+        if (!(value > 0 && Number.isFinite(value))) {
+          problems.push({
+            file,
+            path: `${path}.${key}`,
+            message: `got ${exponent}; ${distribution} bounds are natural-log exponents and e^${exponent} is not a positive finite number (use log_uniform_values for plain bounds)`,
+          });
+          return undefined;
+        }
       }
       const type = distribution === "log_uniform" ? "loguniform" : "qloguniform";
       notes.push(

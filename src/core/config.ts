@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { type Problem, quote } from "./errors.js";
+import { escapeControlCharacters } from "./evidence/json-text.js";
 import { samplerNames } from "./samplers/names.js";
+import { multiplesRange } from "./space.js";
 
 const finite = z.number().refine(Number.isFinite, { message: "expected a finite number" });
 const whole = z.number().int();
@@ -49,6 +51,26 @@ export const TrainerSchema = z.strictObject({
 });
 
 /**
+ * Successive halving across waves (multi-fidelity): every configuration first runs at
+ * `min_budget`; the best 1/eta of a rung go on at eta times the budget, up to `max_budget`
+ * (the last rung runs exactly `max_budget`). The trainer sees the budget as `{budget}` and
+ * `TUNIX_RT_BUDGET`. See src/core/fidelity.ts.
+ */
+export const FidelitySchema = z.strictObject({
+  /** Budget of rung 0 (steps, epochs, ... as the trainer reads it); > 0. */
+  min_budget: finite.positive(),
+  /** Budget of the last rung; >= min_budget. */
+  max_budget: finite.positive(),
+  /** Reduction factor: rung r+1 runs the best 1/eta of rung r at eta times its budget; > 1. */
+  eta: finite.gt(1).default(3),
+  /**
+   * Whether a promoted trial is told its parent's folder (`TUNIX_RT_RESUME_FROM`) to resume
+   * from its checkpoint; a trainer that cannot resume ignores it and starts over.
+   */
+  resume: z.boolean().default(true),
+});
+
+/**
  * The sweep config: the keys and defaults of the M34 tuning payload and `SweepConfig`, plus
  * what a pipeline needs (DESIGN.md, "Sweep config"). Unknown keys are errors.
  */
@@ -72,6 +94,14 @@ export const SweepConfigSchema = z.strictObject({
     .max(2 ** 32 - 1)
     .default(42),
   sampler: z.enum(samplerNames).default("auto"),
+  /**
+   * The sweep runs as this many waves of ceil(num_samples / waves) trials; wave k+1 is
+   * proposed from the results of waves 1..k (1: every trial is planned at once). With
+   * `fidelity`, it splits rung 0 into waves; the later rungs follow as waves of their own.
+   */
+  waves: z.number().int().min(1).default(1),
+  /** Successive halving across waves; absent: every trial runs at the trainer's own budget. */
+  fidelity: FidelitySchema.optional(),
   /** Path of the evalset (JSONL), relative to the repository root. */
   evalset: z.string().min(1).optional(),
   search_space: z.record(z.string(), ParamSchema),
@@ -80,6 +110,11 @@ export const SweepConfigSchema = z.strictObject({
 
 /** A validated sweep config, defaults filled in. */
 export type SweepConfig = z.infer<typeof SweepConfigSchema>;
+/** The `fidelity` section of a validated config. */
+export type FidelityConfig = z.infer<typeof FidelitySchema>;
+
+/** The most rungs a fidelity ladder may have (min_budget * eta^r up to max_budget). */
+export const maxRungs = 32;
 /** The trainer section of a validated config. */
 export type TrainerConfig = z.infer<typeof TrainerSchema>;
 
@@ -104,13 +139,17 @@ export interface ConfigNeeds {
 export function validateConfig(raw: unknown, file: string, needs: ConfigNeeds = {}): Result<SweepConfig> {
   const parsed = SweepConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => issueToProblem(issue, file)) };
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => oneLineProblem(issueToProblem(issue, file))),
+    };
   }
   const config = parsed.data;
   const problems = [
     ...checkSearchSpace(config, file),
     ...checkRunVersion(config, file),
     ...checkTrainer(config, file),
+    ...checkWaves(config, file),
   ];
   if (needs.trainer && !config.trainer) {
     problems.push({
@@ -126,7 +165,22 @@ export function validateConfig(raw: unknown, file: string, needs: ConfigNeeds = 
       message: "missing; this command grades trials and needs an evalset path",
     });
   }
-  return problems.length ? { ok: false, problems } : { ok: true, value: config };
+  return problems.length
+    ? { ok: false, problems: problems.map(oneLineProblem) }
+    : { ok: true, value: config };
+}
+
+/**
+ * A problem whose path and message hold no raw line break or other control character: keys
+ * and placeholder names come from the user's file as they are (a YAML key may be "a\nb"), and
+ * a problem is shown as one line (`file: path: message`), so they are written as `\u000a`.
+ */
+export function oneLineProblem(problem: Problem): Problem {
+  return {
+    ...problem,
+    path: escapeControlCharacters(problem.path),
+    message: escapeControlCharacters(problem.message),
+  };
 }
 
 function checkRunVersion(config: SweepConfig, file: string): Problem[] {
@@ -192,9 +246,18 @@ function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
     if ((spec.type === "quniform" || spec.type === "qloguniform") && !(spec.q > 0)) {
       problems.push({ file, path: at("q"), message: `got ${spec.q}; ${spec.type} needs q > 0` });
     } else if ((spec.type === "quniform" || spec.type === "qloguniform") && spec.min <= spec.max) {
-      // At least one multiple of q must lie in [min, max], or there is nothing to propose.
-      const lowest = Math.ceil(spec.min / spec.q - 1e-9) * spec.q;
-      if (lowest > spec.max * (1 + 1e-12) + 1e-12) {
+      // At least one multiple of q must lie in [min, max], or there is nothing to propose; the
+      // samplers' own rule (multiplesRange) decides, so what validates can be planned.
+      const { low, high } = multiplesRange(spec.min, spec.max, spec.q);
+      const steps = Math.max(Math.abs(spec.min), Math.abs(spec.max)) / spec.q;
+      if (steps > Number.MAX_SAFE_INTEGER) {
+        // k * q is exact only for whole k up to 2^53; beyond it "a multiple of q" means nothing.
+        problems.push({
+          file,
+          path: at("q"),
+          message: `got ${spec.q}; too fine for bounds [${spec.min}, ${spec.max}] (more than 2^53 multiples of q); expected a larger q, or type ${spec.type.slice(1)}`,
+        });
+      } else if (low > high) {
         problems.push({
           file,
           path: at("q"),
@@ -202,6 +265,33 @@ function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
         });
       }
     }
+  }
+  return problems;
+}
+
+function checkWaves(config: SweepConfig, file: string): Problem[] {
+  const problems: Problem[] = [];
+  if (config.waves > config.num_samples) {
+    problems.push({
+      file,
+      path: "waves",
+      message: `got ${config.waves}; expected at most num_samples (${config.num_samples}): each wave needs a trial`,
+    });
+  }
+  const f = config.fidelity;
+  if (!f) return problems;
+  if (f.max_budget < f.min_budget) {
+    problems.push({
+      file,
+      path: "fidelity.max_budget",
+      message: `got ${f.max_budget}, below min_budget ${f.min_budget}; expected max_budget >= min_budget`,
+    });
+  } else if (Math.log(f.max_budget / f.min_budget) / Math.log(f.eta) > maxRungs - 1 + 1e-9) {
+    problems.push({
+      file,
+      path: "fidelity.eta",
+      message: `got ${f.eta}; from min_budget ${f.min_budget} to max_budget ${f.max_budget} that makes more than ${maxRungs} rungs`,
+    });
   }
   return problems;
 }
@@ -342,6 +432,7 @@ function describeExpected(expected: string): string {
 function knownKeys(path: readonly PropertyKey[], input: unknown): string {
   if (path.length === 0) return Object.keys(SweepConfigSchema.shape).join(", ");
   if (path[0] === "trainer" && path.length === 1) return Object.keys(TrainerSchema.shape).join(", ");
+  if (path[0] === "fidelity" && path.length === 1) return Object.keys(FidelitySchema.shape).join(", ");
   if (path[0] === "search_space" && path.length === 2) {
     // The keys of the parameter's own type, so a `q` on a uniform reads as out of place.
     const type = (input as { type?: unknown } | undefined)?.type;

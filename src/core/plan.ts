@@ -3,6 +3,7 @@
 
 import type { SweepConfig } from "./config.js";
 import { InputError } from "./errors.js";
+import { nextRungTrials, type PlannedRungTrial, samplerHistory, waveSize } from "./fidelity.js";
 import { hashSeed } from "./rng.js";
 import {
   type ConcreteSamplerName,
@@ -11,7 +12,7 @@ import {
   type SamplerName,
 } from "./samplers/index.js";
 import { searchSpaceOf } from "./space.js";
-import type { PlannedTrial, TrialRecord } from "./types.js";
+import type { TrialRecord } from "./types.js";
 
 /** What `planTrials` needs. Omitted values come from the config. */
 export interface PlanOptions {
@@ -21,13 +22,20 @@ export interface PlanOptions {
   sweepId: string;
   /** The sweep seed (uint32); default `config.seed`. */
   seed?: number;
-  /** How many new trials to propose; default `config.num_samples`. */
+  /**
+   * How many new trials to propose (at most). Default: `config.num_samples`; with `waves` > 1
+   * one wave, ceil(num_samples / waves); with `fidelity`, the next wave of successive halving
+   * (`nextRungTrials`), which `count` then caps.
+   */
   count?: number;
   /** The sampler, "auto" allowed; default `config.sampler`. */
   sampler?: SamplerName;
   /** The run version; default `config.run_version` (validate it before passing it). */
   runVersion?: string;
-  /** The trials so far (any status); new trials are numbered after them. */
+  /**
+   * The trials so far (any status); new trials are numbered after them. With `fidelity` they
+   * are the sweep's own records: which rung comes next, and what it promotes, is read from them.
+   */
   history?: readonly TrialRecord[];
   /**
    * The most trials one plan may hold. GitHub Actions runs at most 256 jobs per matrix, so
@@ -44,9 +52,15 @@ export interface Plan {
   sampler: ConcreteSamplerName;
   /** The sweep seed. */
   seed: number;
-  trials: PlannedTrial[];
+  /** With `fidelity`, each trial also has `budget` and `rung`, and a promotion `parent`. */
+  trials: PlannedRungTrial[];
   /** The GitHub Actions matrix: one entry per trial, the same fields as the trial. */
-  matrix: { include: PlannedTrial[] };
+  matrix: { include: PlannedRungTrial[] };
+  /**
+   * With `fidelity`: what this wave is (rung 0 proposals, promotions to a rung, or nothing
+   * left to run and why). Absent otherwise, so plans without fidelity read as before.
+   */
+  fidelity?: { rung: number | null; budget: number | null; note: string };
 }
 
 /** GitHub Actions' limit on the jobs of one matrix. */
@@ -99,7 +113,7 @@ export function trialSeed(sweepSeed: number, trialNumber: number): number {
 export function planTrials(options: PlanOptions): Plan {
   const { config, sweepId, history = [] } = options;
   const seed = options.seed ?? config.seed;
-  const count = options.count ?? config.num_samples;
+  const count = options.count ?? (config.waves > 1 ? waveSize(config) : config.num_samples);
   const sampler = resolveSampler(options.sampler ?? config.sampler);
   if (!Number.isSafeInteger(count) || count < 0)
     throw new InputError(`count: got ${count}; expected a whole number >= 0`);
@@ -113,18 +127,60 @@ export function planTrials(options: PlanOptions): Plan {
       `${count} trials (${from}) exceed the ${limit} jobs one matrix may hold; plan in waves: --count ${limit}, then --count ${Math.min(limit, count - limit)} --history <the earlier waves' trial records>, and so on`,
     );
   }
-  const proposals = createSampler(sampler, {
-    space: searchSpaceOf(config.search_space),
-    seed,
-    metricMode: config.metric_mode,
-  }).propose(count, history);
   const first = firstTrialNumber(history);
-  const trials: PlannedTrial[] = proposals.map((params, k) => ({
-    sweep_id: sweepId,
-    trial_id: formatTrialId(first + k),
-    seed: trialSeed(seed, first + k),
-    params,
-  }));
+  const propose = (n: number) =>
+    createSampler(sampler, {
+      space: searchSpaceOf(config.search_space),
+      seed,
+      metricMode: config.metric_mode,
+    }).propose(n, samplerHistory(config, history));
+  let trials: PlannedRungTrial[];
+  let fidelity: Plan["fidelity"];
+  if (!config.fidelity) {
+    trials = propose(count).map((params, k) => ({
+      sweep_id: sweepId,
+      trial_id: formatTrialId(first + k),
+      seed: trialSeed(seed, first + k),
+      params,
+    }));
+  } else {
+    // The wave is the schedule's; `count` caps it only when given.
+    const wave = nextRungTrials(config, history, { count: options.count });
+    if (wave.kind === "sample") {
+      trials = propose(wave.count).map((params, k) => ({
+        sweep_id: sweepId,
+        trial_id: formatTrialId(first + k),
+        seed: trialSeed(seed, first + k),
+        params,
+        budget: wave.budget,
+        rung: 0,
+      }));
+      fidelity = { rung: 0, budget: wave.budget, note: `rung 0: ${trials.length} new configurations` };
+    } else if (wave.kind === "promote") {
+      trials = wave.promotions.map((p, k) => ({
+        sweep_id: sweepId,
+        trial_id: formatTrialId(first + k),
+        seed: p.seed ?? trialSeed(seed, first + k),
+        params: p.params,
+        budget: wave.budget,
+        rung: wave.rung,
+        parent: p.parent,
+      }));
+      fidelity = {
+        rung: wave.rung,
+        budget: wave.budget,
+        note: `rung ${wave.rung}: ${trials.length} promoted from rung ${wave.rung - 1}`,
+      };
+    } else {
+      trials = [];
+      fidelity = { rung: null, budget: null, note: wave.reason };
+    }
+    if (limit !== undefined && trials.length > limit) {
+      throw new InputError(
+        `${trials.length} trials in the next wave exceed the ${limit} jobs one matrix may hold; plan with --count ${limit} (the rest comes in the next plan) or raise waves`,
+      );
+    }
+  }
   return {
     sweep_id: sweepId,
     run_version: options.runVersion ?? config.run_version,
@@ -132,5 +188,6 @@ export function planTrials(options: PlanOptions): Plan {
     seed,
     trials,
     matrix: { include: trials.map((trial) => ({ ...trial, params: { ...trial.params } })) },
+    ...(fidelity === undefined ? {} : { fidelity }),
   };
 }

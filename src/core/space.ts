@@ -63,10 +63,17 @@ function multipleOf(k: number, q: number): number {
   return product / scale;
 }
 
-/** The range of k such that k * q lies in [min, max] (with a tolerance for float error). */
+/**
+ * The range of k such that k * q lies in [min, max], with a tolerance of 1e-9 for float error
+ * (0.3 / 0.1 is 2.9999999999999996). Below 1 the tolerance shrinks with the bound, so that
+ * min = 1e-12 with q = 1e10 (min / q = 1e-22) does not let k = 0 in: 0 is far below min in
+ * relative terms, and no value at all for a qloguniform. low > high: no multiple in range.
+ */
 export function multiplesRange(min: number, max: number, q: number): { low: number; high: number } {
-  const tolerance = 1e-9;
-  return { low: Math.ceil(min / q - tolerance), high: Math.floor(max / q + tolerance) };
+  const slack = (x: number) => 1e-9 * Math.min(1, Math.abs(x));
+  const a = min / q;
+  const b = max / q;
+  return { low: Math.ceil(a - slack(a)), high: Math.floor(b + slack(b)) };
 }
 
 const clamp = (x: number, low: number, high: number) => Math.min(high, Math.max(low, x));
@@ -91,18 +98,27 @@ export function fromUnit(spec: ParamSpec, u: number): ParamValue {
   const v = Number.isFinite(u) ? clamp(u, 0, 1 - Number.EPSILON / 2) : 0;
   switch (spec.type) {
     case "uniform":
-      return clamp(cleanNumber(spec.min + v * (spec.max - spec.min)), spec.min, spec.max);
+      return clamp(cleanNumber(lerp(spec.min, spec.max, v)), spec.min, spec.max);
     case "loguniform":
       return clamp(cleanNumber(logScale(spec.min, spec.max, v)), spec.min, spec.max);
     case "randint":
       return Math.min(spec.max, Math.floor(spec.min + v * (spec.max - spec.min + 1)));
     case "quniform":
-      return roundToMultiple(spec.min + v * (spec.max - spec.min), spec.min, spec.max, spec.q);
+      return roundToMultiple(lerp(spec.min, spec.max, v), spec.min, spec.max, spec.q);
     case "qloguniform":
       return roundToMultiple(logScale(spec.min, spec.max, v), spec.min, spec.max, spec.q);
     case "choice":
       return spec.values[Math.min(spec.values.length - 1, Math.floor(v * spec.values.length))] ?? null;
   }
+}
+
+/**
+ * min + u * (max - min); when max - min overflows (bounds near ±1.8e308) the weighted form,
+ * which stays finite, so the draw is still spread over [min, max] rather than Infinity or NaN.
+ */
+function lerp(min: number, max: number, u: number): number {
+  const width = max - min;
+  return Number.isFinite(width) ? min + u * width : min * (1 - u) + max * u;
 }
 
 function logScale(min: number, max: number, u: number): number {
@@ -126,7 +142,11 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
       return ((value as number) - spec.min + 0.5) / (spec.max - spec.min + 1);
     case "uniform":
     case "quniform":
-      return spec.max === spec.min ? 0.5 : below1(((value as number) - spec.min) / (spec.max - spec.min));
+      if (spec.max === spec.min) return 0.5;
+      // Halved when the width overflows (bounds near ±1.8e308), as lerp does the other way.
+      return Number.isFinite(spec.max - spec.min)
+        ? below1(((value as number) - spec.min) / (spec.max - spec.min))
+        : below1(((value as number) / 2 - spec.min / 2) / (spec.max / 2 - spec.min / 2));
     case "loguniform":
     case "qloguniform": {
       if (spec.max === spec.min) return 0.5;
@@ -143,19 +163,18 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
  */
 export function isInSpace(spec: ParamSpec, value: unknown): boolean {
   if (spec.type === "choice") return spec.values.some((x) => x === value);
-  if (typeof value !== "number" || !Number.isFinite(value) || value < spec.min || value > spec.max)
-    return false;
-  switch (spec.type) {
-    case "randint":
-      return Number.isInteger(value);
-    case "quniform":
-    case "qloguniform": {
-      const k = value / spec.q;
-      return Math.abs(k - Math.round(k)) <= 1e-9 * Math.max(1, Math.abs(k));
-    }
-    default:
-      return true;
+  if (typeof value !== "number" || !Number.isFinite(value)) return false;
+  if (spec.type === "quniform" || spec.type === "qloguniform") {
+    // The space holds the multiples k * q with k in multiplesRange, which is what samplers
+    // propose: 9 * 0.001 (0.009) is in [0.009000000000000001, ...] though a hair below it.
+    const k = value / spec.q;
+    const n = Math.round(k);
+    if (Math.abs(k - n) > 1e-9 * Math.max(1, Math.abs(k))) return false;
+    const { low, high } = multiplesRange(spec.min, spec.max, spec.q);
+    return n >= low && n <= high;
   }
+  if (value < spec.min || value > spec.max) return false;
+  return spec.type !== "randint" || Number.isInteger(value);
 }
 
 /** Whether every parameter of the space has a value in it (extra keys are ignored). */
@@ -203,7 +222,7 @@ export function gridValues(spec: ParamSpec, points: number): ParamValue[] {
   switch (spec.type) {
     case "uniform":
       return unique(
-        fractions.map((f) => clamp(cleanNumber(spec.min + f * (spec.max - spec.min)), spec.min, spec.max)),
+        fractions.map((f) => clamp(cleanNumber(lerp(spec.min, spec.max, f)), spec.min, spec.max)),
       );
     case "loguniform":
       return unique(

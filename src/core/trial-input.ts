@@ -1,4 +1,4 @@
-import type { SweepConfig } from "./config.js";
+import { oneLineProblem, type SweepConfig } from "./config.js";
 import { type Problem, quote } from "./errors.js";
 import type { PlannedTrial } from "./types.js";
 
@@ -30,21 +30,22 @@ export function parsePlannedTrial(
     };
   const { sweep_id, trial_id, seed, params, budget } = value;
   if (typeof sweep_id !== "string" || sweep_id === "")
-    at("sweep_id", `got ${quote(sweep_id)}; expected the sweep's id`);
+    at("sweep_id", `${got(sweep_id)}; expected the sweep's id`);
   if (typeof trial_id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(trial_id)) {
-    at("trial_id", `got ${quote(trial_id)}; expected an id like "t0003" (letters, digits, '.', '_', '-')`);
+    at("trial_id", `${got(trial_id)}; expected an id like "t0003" (letters, digits, '.', '_', '-')`);
   }
   if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0)
-    at("seed", `got ${quote(seed)}; expected a whole number >= 0`);
+    at("seed", `${got(seed)}; expected a whole number >= 0`);
   if (budget !== undefined && (typeof budget !== "number" || !(budget > 0)))
     at("budget", `got ${quote(budget)}; expected a number > 0`);
-  if (!isObject(params)) at("params", `got ${quote(params)}; expected an object of parameter values`);
+  if (!isObject(params)) at("params", `${got(params)}; expected an object of parameter values`);
   else {
     for (const name of Object.keys(config.search_space)) {
-      if (!(name in params)) at(`params.${name}`, `missing; the search space has ${name}`);
+      if (!Object.hasOwn(params, name)) at(`params.${name}`, `missing; the search space has ${name}`);
     }
     for (const [name, v] of Object.entries(params)) {
-      const spec = config.search_space[name];
+      // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+      const spec = Object.hasOwn(config.search_space, name) ? config.search_space[name] : undefined;
       if (!spec)
         at(
           `params.${name}`,
@@ -61,6 +62,12 @@ export function parsePlannedTrial(
         );
     }
   }
-  if (problems.length) return { ok: false, problems };
+  // A key may hold a line break ("a\nb" is valid JSON): keep each problem one line.
+  if (problems.length) return { ok: false, problems: problems.map(oneLineProblem) };
   return { ok: true, trial: value as unknown as PlannedTrial };
+}
+
+/** "missing" or "got <value>", for a field's message. */
+function got(value: unknown): string {
+  return value === undefined ? "missing" : `got ${quote(value)}`;
 }

@@ -32,7 +32,24 @@ export interface OctokitSettings {
   env?: Readonly<Record<string, string | undefined>>;
   /** The user agent; default `tunix-rt`. */
   userAgent?: string;
+  /**
+   * Where Octokit's own log lines go (a runner passes `core.debug` for debug). Default:
+   * warnings to the console, nothing else: a failed request is logged by the request-log
+   * plugin as an error line, but the adapters expect some (a 404 for a missing branch) and
+   * report the rest themselves, with advice.
+   */
+  log?: OctokitLog;
 }
+
+/** Octokit's logger. */
+export interface OctokitLog {
+  debug: (message: string) => void;
+  info: (message: string) => void;
+  warn: (message: string) => void;
+  error: (message: string) => void;
+}
+
+const quiet = () => {};
 
 /**
  * Statuses that a retry cannot fix. 403 and 429 are left to the rate-limit hook below, which
@@ -61,7 +78,8 @@ export function createOctokit(settings: OctokitSettings): GitHubClient {
     baseUrl,
     userAgent: settings.userAgent ?? "tunix-rt",
     retry: { retries: settings.retries ?? 3, retryAfterBaseValue: unitMs, doNotRetry },
-    // Octokit logs deprecation notices with console.warn; nothing it logs carries the token.
+    // Nothing Octokit logs carries the token (request errors redact the authorization header).
+    log: settings.log ?? { debug: quiet, info: quiet, warn: (m: string) => console.warn(m), error: quiet },
   });
   octokit.hook.wrap("request", async (request, options) => {
     for (let attempt = 0; ; attempt++) {
@@ -83,11 +101,16 @@ export function createOctokit(settings: OctokitSettings): GitHubClient {
  * (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api).
  */
 export function rateLimitWaitS(error: unknown): number | undefined {
-  const e = error as { status?: unknown; message?: unknown; response?: { headers?: Record<string, unknown> } };
+  const e = error as {
+    status?: unknown;
+    message?: unknown;
+    response?: { headers?: Record<string, unknown> };
+  };
   if (e === null || typeof e !== "object" || (e.status !== 403 && e.status !== 429)) return undefined;
   const headers = e.response?.headers ?? {};
   const retryAfter = Number(headers["retry-after"]);
-  if (Number.isFinite(retryAfter) && retryAfter >= 0 && headers["retry-after"] !== undefined) return retryAfter;
+  if (Number.isFinite(retryAfter) && retryAfter >= 0 && headers["retry-after"] !== undefined)
+    return retryAfter;
   if (/secondary rate limit/i.test(String(e.message ?? ""))) return 60;
   // A primary limit (remaining 0, reset later) or a plain permission error: not retried.
   if (String(headers["x-ratelimit-remaining"]) === "0") return undefined;

@@ -16,8 +16,8 @@ import {
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { compareTrialIds } from "../core/evidence/best-trial.js";
+import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
 import { redact, secretValuesOf } from "../core/redact.js";
-import type { PlannedTrial } from "../core/types.js";
 import { writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
 
@@ -61,7 +61,7 @@ export interface AggregateOptions {
   cwd: string;
   provenance: Omit<Provenance, "bestRunId" | "runVersion" | "bestConfigPath">;
   /** The planned trials, when known: a planned trial without a record counts as failed. */
-  planned?: readonly PlannedTrial[];
+  planned?: readonly PlannedRungTrial[];
   /** Only records of this sweep count (default: the sweep most records belong to). */
   sweepId?: string;
   /** Names secrets whose values are redacted from the log that becomes evidence. */
@@ -204,6 +204,7 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
       status: "failed",
       primary_score: null,
       ...(planned.budget === undefined ? {} : { budget: planned.budget }),
+      ...rungFields(planned),
       sweep_id: planned.sweep_id,
       seed: planned.seed,
       error: "no trial record was found (its job never ran, or its artifact is missing)",

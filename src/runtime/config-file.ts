@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { type ConfigNeeds, type SweepConfig, validateConfig } from "../core/config.js";
-import { type ConfigFormat, importConfig } from "../core/config-import.js";
+import { type ConfigFormat, importConfig, sourcePath } from "../core/config-import.js";
 import { InputError } from "../core/errors.js";
 import { readTextFile } from "./files.js";
 
@@ -51,10 +51,19 @@ export async function loadConfig(
       `${file}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  if (doc.contents === null) {
+    // An empty file, or one holding only comments: say so rather than "got null".
+    throw new InputError(`${file}: is empty; expected a sweep config (a mapping with search_space)`);
+  }
   const imported = importConfig(data, file, { intsAsBigInt: true });
   if (imported.problems.length > 0) throw InputError.fromProblems(imported.problems);
   const result = validateConfig(imported.raw, file, needs);
-  if (!result.ok) throw InputError.fromProblems(result.problems);
+  if (!result.ok) {
+    // Name the field as the user's file spells it (a W&B sweep has parameters, not search_space).
+    throw InputError.fromProblems(
+      result.problems.map((p) => ({ ...p, path: sourcePath(imported.format, p.path) })),
+    );
+  }
   return {
     config: result.value,
     file,

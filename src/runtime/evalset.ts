@@ -2,7 +2,7 @@ import { InputError } from "../core/errors.js";
 import { EvalsetParser } from "../core/evalset.js";
 import { type GradeResult, PredictionGrader } from "../core/grade.js";
 import type { EvalItem } from "../core/types.js";
-import { readJsonl } from "./files.js";
+import { describeFsError, type JsonlLine, readJsonl } from "./files.js";
 
 /**
  * Reads and validates an evalset file, streaming it (see EvalsetParser for the rules).
@@ -11,7 +11,7 @@ import { readJsonl } from "./files.js";
  */
 export async function readEvalset(file: string, shownAs = file): Promise<EvalItem[]> {
   const parser = new EvalsetParser(shownAs);
-  for await (const entry of readJsonl(file, shownAs)) parser.add(entry);
+  for await (const entry of readLines(file, shownAs)) parser.add(entry);
   const result = parser.finish();
   if (!result.ok) throw InputError.fromProblems(result.problems);
   return result.items;
@@ -24,6 +24,20 @@ export async function readEvalset(file: string, shownAs = file): Promise<EvalIte
  */
 export async function gradePredictionsFile(items: readonly EvalItem[], file: string): Promise<GradeResult> {
   const grader = new PredictionGrader(items, file);
-  for await (const entry of readJsonl(file)) grader.add(entry);
+  for await (const entry of readLines(file, file)) grader.add(entry);
   return grader.finish();
+}
+
+/**
+ * readJsonl, with an error met while reading (not only on opening) made an InputError that
+ * names the file: a folder opens fine and only fails on the first read (EISDIR), which was an
+ * "internal error" before. Errors thrown by the caller's loop body do not pass through here.
+ */
+async function* readLines(file: string, shownAs: string): AsyncGenerator<JsonlLine> {
+  try {
+    yield* readJsonl(file, shownAs);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${shownAs}: cannot read: ${describeFsError(error)}`);
+  }
 }

@@ -110,9 +110,13 @@ export async function packageRunDir(options: PackageOptions): Promise<string> {
   try {
     return await writeZip(plan, bytes, outDir);
   } catch (error) {
-    throw new InputError(
-      `${options.outDir ?? "submission"}: cannot write the zip: ${describeFsError(error)}`,
-    );
+    // mkdir over a file says EEXIST (or ENOTDIR below it), which reads as nonsense to a user.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const reason =
+      code === "EEXIST" || code === "ENOTDIR"
+        ? "a file is in the way; expected a folder"
+        : describeFsError(error);
+    throw new InputError(`${options.outDir ?? "submission"}: cannot write the zip: ${reason}`);
   }
 }
 

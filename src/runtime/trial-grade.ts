@@ -1,5 +1,7 @@
-import { access } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
+import { InputError } from "../core/errors.js";
+import type { GradeResult } from "../core/grade.js";
 import { ScoreAccumulator } from "../core/score.js";
 import type { TrialStatus } from "../core/types.js";
 import { gradePredictionsFile, readEvalset } from "./evalset.js";
@@ -18,11 +20,31 @@ export interface TrialGrade {
   };
 }
 
-const exists = (file: string) =>
-  access(file).then(
-    () => true,
-    () => false,
+/** What the trainer left at a path: a regular file, nothing, or something else (a folder, ...). */
+async function kindOf(file: string): Promise<"file" | "missing" | "other"> {
+  try {
+    return (await stat(file)).isFile() ? "file" : "other";
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : "other";
+  }
+}
+
+/** A failed grade: the trainer's output, not the sweep's inputs, is at fault. */
+function failed(error: string): TrialGrade {
+  return { status: "failed", error, fields: { primary_score: null } };
+}
+
+/**
+ * The grade of a trainer's output file that cannot be read (a folder named predictions.jsonl,
+ * no permission): the trial fails, rather than the command ending with exit 2. Anything but
+ * a read error (InputError) is thrown on.
+ */
+function unreadable(name: string, error: unknown): TrialGrade {
+  if (!(error instanceof InputError)) throw error;
+  return failed(
+    `${name} in the output folder cannot be read: ${error.message.replace(/^.*?: cannot read: /, "")}`,
   );
+}
 
 /**
  * Grades what a trainer left in its folder. Its own `eval_rows.jsonl` wins (a trainer that
@@ -41,13 +63,17 @@ export async function gradeTrialOutput({
 }): Promise<TrialGrade> {
   const rowsFile = path.join(outDir, "eval_rows.jsonl");
   const predictionsFile = path.join(outDir, "predictions.jsonl");
-  if (await exists(rowsFile)) return scoreOwnRows(rowsFile);
-  if (!(await exists(predictionsFile))) {
-    return {
-      status: "failed",
-      error: "trainer exited 0 but wrote no predictions.jsonl (nor eval_rows.jsonl) in its output folder",
-      fields: { primary_score: null },
-    };
+  const rowsKind = await kindOf(rowsFile);
+  if (rowsKind === "other") return failed("eval_rows.jsonl in the output folder is not a regular file");
+  if (rowsKind === "file")
+    return scoreOwnRows(rowsFile).catch((error) => unreadable("eval_rows.jsonl", error));
+  const predictionsKind = await kindOf(predictionsFile);
+  if (predictionsKind === "other")
+    return failed("predictions.jsonl in the output folder is not a regular file");
+  if (predictionsKind === "missing") {
+    return failed(
+      "trainer exited 0 but wrote no predictions.jsonl (nor eval_rows.jsonl) in its output folder",
+    );
   }
   if (!evalset) {
     return {
@@ -56,8 +82,14 @@ export async function gradeTrialOutput({
       fields: { primary_score: null },
     };
   }
+  // The evalset is the sweep's input: a bad one throws (exit 2), as no trial could be graded.
   const items = await readEvalset(evalset, evalsetShown);
-  const graded = await gradePredictionsFile(items, predictionsFile);
+  let graded: GradeResult;
+  try {
+    graded = await gradePredictionsFile(items, predictionsFile);
+  } catch (error) {
+    return unreadable("predictions.jsonl", error);
+  }
   const score = new ScoreAccumulator();
   for (const row of graded.rows) score.add(row);
   const { primary_score, rows, counted } = score.result;

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
+import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
 import { redact, secretValuesOf } from "../core/redact.js";
 import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
@@ -32,6 +33,12 @@ export interface TrialJson extends TrialRecord {
   missing_predictions?: number;
   /** Predictions whose id is not in the evalset (ignored). */
   extra_predictions?: number;
+  /** Successive halving: the rung the trial ran at (its budget is `budget`). */
+  rung?: number;
+  /** Successive halving: the trial of the rung below whose configuration this one continues. */
+  parent?: string;
+  /** The folder the trainer was told to resume from (`TUNIX_RT_RESUME_FROM`), when it was. */
+  resume_from?: string;
 }
 
 /** Files a trial attempt writes; removed before a new attempt in the same folder. */
@@ -40,7 +47,7 @@ const trialOutputs = ["trial.json", "output.log", "predictions.jsonl", "eval_row
 /** How to run one trial. */
 export interface RunTrialOptions {
   config: SweepConfig;
-  trial: PlannedTrial;
+  trial: PlannedRungTrial;
   /** The trial's folder: trial.json, output.log, predictions, eval_rows.jsonl land here. */
   outDir: string;
   /** Repository root: the trainer's working directory and the base of relative paths. */
@@ -56,7 +63,11 @@ export interface RunTrialOptions {
   clock?: Clock;
   /** Grace between SIGTERM and SIGKILL (ms). */
   graceMs?: number;
-  /** Path of a checkpoint folder the trainer may resume from (`TUNIX_RT_RESUME_FROM`). */
+  /**
+   * Path of a checkpoint folder the trainer may resume from (`TUNIX_RT_RESUME_FROM`): the
+   * caller resolves it (a local sweep: the parent's trial folder; on GitHub: the parent's
+   * downloaded artifact). Relative paths are resolved against `cwd`.
+   */
   resumeFrom?: string;
 }
 
@@ -110,6 +121,14 @@ export function trialEnv(
   return env;
 }
 
+/** A path as evidence shows it: relative to the working directory when inside it. */
+function shownPath(p: string, cwd: string): string {
+  const relative = path.relative(cwd, p);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative)
+    ? relative.split(path.sep).join("/")
+    : p;
+}
+
 /** Ensures the trial folder exists and is writable, or throws exit 2 naming it. */
 async function prepareOutDir(outDir: string): Promise<void> {
   try {
@@ -137,6 +156,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   await prepareOutDir(outDir);
 
   const argv = trialArgv(config, trial, outDir, cwd);
+  const resumeFrom = options.resumeFrom ? path.resolve(cwd, options.resumeFrom) : undefined;
   const started = clock.now();
   const base: TrialJson = {
     trial_id: trial.trial_id,
@@ -144,6 +164,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     status: "running",
     primary_score: null,
     ...(trial.budget === undefined ? {} : { budget: trial.budget }),
+    ...rungFields(trial),
     sweep_id: trial.sweep_id,
     seed: trial.seed,
     exit_code: null,
@@ -154,6 +175,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     error: null,
     command: argv,
     runner: options.env.RUNNER_NAME || os.hostname(),
+    ...(resumeFrom === undefined ? {} : { resume_from: shownPath(resumeFrom, cwd) }),
   };
   const recordFile = path.join(outDir, "trial.json");
   // A new attempt starts clean: outputs of an earlier attempt must not be graded as this one's.
@@ -170,7 +192,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     ...trialEnv(config, trial, outDir, cwd),
     ...options.extraEnv,
   };
-  if (options.resumeFrom) env.TUNIX_RT_RESUME_FROM = options.resumeFrom;
+  if (resumeFrom) env.TUNIX_RT_RESUME_FROM = resumeFrom;
   const ran = await runTrialProcess({
     argv,
     cwd,

@@ -54,6 +54,7 @@ export const USAGE = `usage: node training/example/train.mjs [options]
   --output-dir DIR     where predictions, metrics, checkpoint go  [TUNIX_RT_OUTPUT_DIR, required]
   --evalset FILE       JSONL of {id, prompt, ...} to answer       [TUNIX_RT_EVALSET, default training/evalsets/example_eval.jsonl]
 Params file: TUNIX_RT_PARAMS_FILE (JSON with ${PARAM_NAMES.join(", ")}). Flags win over it.
+  --no-resume          ignore TUNIX_RT_RESUME_FROM and train from step 0 (a trainer that cannot resume)
 Resume: TUNIX_RT_RESUME_FROM=DIR holding a checkpoint.json written by this trainer.`;
 
 /**
@@ -67,6 +68,7 @@ Resume: TUNIX_RT_RESUME_FROM=DIR holding a checkpoint.json written by this train
  * @property {string} output_dir            folder for predictions.jsonl, metrics.jsonl, checkpoint.json
  * @property {string} evalset               JSONL file of items to answer
  * @property {string | null} resume_from    folder holding a checkpoint.json to continue from
+ * @property {boolean} ignored_resume       TUNIX_RT_RESUME_FROM was set and --no-resume ignored it
  * @property {boolean} help                 print usage and exit
  */
 
@@ -105,10 +107,15 @@ export function readSettings(argv, env) {
   }
 
   let help = false;
+  let noResume = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (arg === "--help" || arg === "-h") {
       help = true;
+      continue;
+    }
+    if (arg === "--no-resume") {
+      noResume = true;
       continue;
     }
     const eq = arg.indexOf("=");
@@ -144,7 +151,8 @@ export function readSettings(argv, env) {
     seed: number("seed", whole(0, 2 ** 32 - 1), "a whole number from 0 to 4294967295"),
     output_dir: typeof raw.output_dir === "string" ? raw.output_dir : "",
     evalset: typeof raw.evalset === "string" ? raw.evalset : DEFAULT_EVALSET,
-    resume_from: env.TUNIX_RT_RESUME_FROM ? env.TUNIX_RT_RESUME_FROM : null,
+    resume_from: env.TUNIX_RT_RESUME_FROM && !noResume ? env.TUNIX_RT_RESUME_FROM : null,
+    ignored_resume: Boolean(env.TUNIX_RT_RESUME_FROM) && noResume,
     help: false,
   };
   if (!settings.output_dir)

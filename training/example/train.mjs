@@ -96,6 +96,7 @@ function run(argv, env) {
     `params: learning_rate=${p.learning_rate} per_device_batch_size=${p.per_device_batch_size} ` +
       `weight_decay=${p.weight_decay} warmup_steps=${p.warmup_steps} budget=${p.budget} seed=${p.seed}`,
   );
+  if (settings.ignored_resume) log("--no-resume: TUNIX_RT_RESUME_FROM ignored; training from step 0");
   if (resumed) {
     log(`resuming from ${path.join(settings.resume_from ?? "", "checkpoint.json")} at step ${startStep}`);
     if (!continuing)
@@ -186,6 +187,8 @@ function run(argv, env) {
     `wrote ${predictions.length} predictions (${answered} parsed as sums), metrics.jsonl and checkpoint.json ` +
       `(step ${finalStep}) to ${outputDir} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
   );
+  // The steps this run trained (what a multi-fidelity benchmark counts), on a line of its own.
+  log(`trained ${Math.max(0, p.budget - startStep)} steps (${startStep} -> ${finalStep})`);
 }
 
 /**

@@ -4,7 +4,8 @@
  * in `failStep`, the one place that turns them into a failed step.
  */
 import * as core from "@actions/core";
-import { formatProblem, InputError, messageOf, type Problem } from "../../core/errors.js";
+import { InputError, messageOf, type Problem } from "../../core/errors.js";
+import { problemAnnotations } from "../../github/summary.js";
 
 /** What a step produced. */
 export interface StepOutcome {
@@ -25,20 +26,24 @@ export function finishStep(outcome: StepOutcome): void {
  * problems also gets one annotation per problem, on its file and line where it has them.
  */
 export function failStep(error: unknown): void {
-  if (error instanceof InputError && error.problems.length > 1) annotateProblems(error.problems);
+  if (error instanceof InputError && error.problems.length > 1) annotateProblems(error.problems, { title: "tunix-rt" });
   core.setFailed(messageOf(error));
 }
 
 /**
- * One error annotation per problem. Annotations point at repository paths, so problems must
- * name files relative to the workspace (verify names them as the folder was given).
+ * One error annotation per problem, on its file (and line, for JSONL). Problems name files
+ * relative to the workspace (verify names them as the folder was given), so annotations
+ * land on repository paths; absolute ones are made relative to `repoRoot`.
  */
-export function annotateProblems(problems: readonly Problem[], title = "tunix-rt"): void {
-  for (const p of problems) {
-    core.error(formatProblem(p), {
-      title,
-      file: p.file,
-      ...(p.line === undefined ? {} : { startLine: p.line }),
+export function annotateProblems(
+  problems: readonly Problem[],
+  { title, repoRoot, secrets }: { title?: string; repoRoot?: string; secrets?: readonly string[] } = {},
+): void {
+  for (const a of problemAnnotations(problems, { repoRoot, secrets })) {
+    core.error(a.message, {
+      title: title ?? a.title,
+      file: a.file,
+      ...(a.startLine === undefined ? {} : { startLine: a.startLine }),
     });
   }
 }

@@ -89,7 +89,7 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
   if (chosen === "plan") {
     const raw = parseInputs(
       planSchema,
-      read(["config", "num-samples", "seed", "sampler", "run-version", "history", "sweep-id"]),
+      read(Object.keys(planSchema.shape)),
       action,
     );
     return Object.freeze({
@@ -105,7 +105,7 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
   }
   const raw = parseInputs(
     trialSchema,
-    read(["config", "trial", "trial-dir", "upload", "retention-days", "secret-env"]),
+    read(Object.keys(trialSchema.shape)),
     action,
   );
   return Object.freeze({

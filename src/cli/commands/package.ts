@@ -56,8 +56,7 @@ export const packageCommand: Command = {
       profile: { type: "string" },
       "no-verify": { type: "boolean" },
     });
-    if (positionals.length > 0)
-      throw new UsageError(`package: unexpected argument ${JSON.stringify(positionals[0])}`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const runDir = required("run-dir", values["run-dir"], "package");
     const maxSize = intFlag("max-size", values["max-size"], { min: 1 }) ?? defaultMaxSize;
     const profile = parseProfile(values.profile);
@@ -72,7 +71,7 @@ export const packageCommand: Command = {
         verify: !values["no-verify"],
         ...(values.out === undefined ? {} : { outDir: values.out }),
         ...(values.config === undefined ? {} : { configFile: values.config }),
-        onNote: (note) => ctx.stderr(`package: not included: ${note}\n`),
+        onNote: (note) => ctx.stderr(`tunix-rt package: note: not included: ${note}\n`),
       });
     } catch (error) {
       // Every problem on its own line first; the error itself then gives the verdict and exit code.

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type SweepConfig, validateConfig } from "../../core/config.js";
 import { ExitCode, quote, UsageError } from "../../core/errors.js";
+import { waveSize } from "../../core/fidelity.js";
 import { githubMatrixLimit, type Plan, planTrials } from "../../core/plan.js";
 import { type SamplerName, samplerNames } from "../../core/samplers/names.js";
 import { paramsInSpace, searchSpaceOf } from "../../core/space.js";
@@ -15,7 +16,8 @@ const help = `Usage: tunix-rt plan --config F [--seed N] [--count N] [--sampler 
 Proposes the next trials of a sweep and prints the plan as JSON (two-space indent, one
 trailing newline):
   {sweep_id, run_version, sampler, seed, trials: [...], matrix: {include: [...]}}
-each trial and matrix entry {sweep_id, trial_id, seed, params}. Trial ids are t0000,
+each trial and matrix entry {sweep_id, trial_id, seed, params}; with a fidelity section
+also budget and rung, and a promotion its parent. Trial ids are t0000,
 t0001, ... numbered on after the trials in the history. "sampler" is the sampler that
 ran ("auto" resolved). The same config, flags, history and sweep id print the same bytes.
 Never opens the evalset or runs the trainer.
@@ -23,7 +25,9 @@ Never opens the evalset or runs the trainer.
 Flags:
   --config F        sweep config (YAML or JSON; a W&B sweep or an M34 tuning payload works too)
   --seed N          sweep seed, 0..4294967295 (default: the config's seed)
-  --count N         how many new trials, 1..256 (default: the config's num_samples)
+  --count N         how many new trials, 1..256 (default: the config's num_samples; with
+                    waves > 1 one wave, ceil(num_samples / waves); with fidelity the
+                    next wave of successive halving, which --count then caps)
   --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler; auto picks
                     the best default for the space, at present random)
   --run-version V   evidence folder name (default: the config's run_version)
@@ -34,6 +38,12 @@ Flags:
 One GitHub Actions matrix holds at most ${githubMatrixLimit} jobs: plan larger sweeps in waves
 (--count ${githubMatrixLimit}, then --history with the earlier waves' trial records).
 A grid with fewer new points than --count plans only those (a note says so).
+
+Waves and successive halving: plan a wave, run it, then plan the next with --history
+holding every trial record so far. With a fidelity section, rung 0 proposes num_samples
+configurations at min_budget (in waves); later plans promote the best 1/eta of a rung to
+eta times its budget (new trials with the same params and seed, "parent" naming the
+trial to resume from). When every rung is filled the plan is empty (a note says why).
 
 Exit codes: 0 planned, 2 usage or input error (bad flag, invalid config or history,
 more than ${githubMatrixLimit} trials).`;
@@ -88,7 +98,7 @@ export const planCommand: Command = {
       history,
       matrixLimit: githubMatrixLimit,
     });
-    const asked = count ?? loaded.config.num_samples;
+    const asked = count ?? (loaded.config.waves > 1 ? waveSize(loaded.config) : loaded.config.num_samples);
     for (const note of planNotes({
       plan,
       asked,
@@ -126,7 +136,8 @@ function planNotes({
   config: SweepConfig;
 }): string[] {
   const notes: string[] = [];
-  if (plan.trials.length < asked) {
+  if (plan.fidelity) notes.push(`successive halving: ${plan.fidelity.note}`);
+  else if (plan.trials.length < asked) {
     notes.push(
       `sampler ${plan.sampler} proposed ${plan.trials.length} of ${asked} trials: its space has no other untried point`,
     );

@@ -2,6 +2,7 @@ import path from "node:path";
 import { ExitCode, InputError, UsageError } from "../../core/errors.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import { loadConfig } from "../../runtime/config-file.js";
+import { readEvalset } from "../../runtime/evalset.js";
 import { readTextFile } from "../../runtime/files.js";
 import { runTrial } from "../../runtime/trial.js";
 import { type Command, parseFlags, required } from "../command.js";
@@ -53,6 +54,10 @@ export const trialCommand: Command = {
     }
     const parsed = parsePlannedTrial(value, loaded.config, source);
     if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
+    // A bad evalset is an input error: find it before the trainer spends its time (and before
+    // DIR holds a record of a trial that could never be graded).
+    if (loaded.config.evalset)
+      await readEvalset(path.resolve(ctx.cwd, loaded.config.evalset), loaded.config.evalset);
 
     const record = await runTrial({
       config: loaded.config,

@@ -53,7 +53,7 @@ export const verifyCommand: Command = {
     );
     if (positionals.length !== 1) {
       throw new UsageError(
-        `verify: expected one evidence folder or zip, got ${positionals.length === 0 ? "none" : positionals.length}`,
+        `expected one evidence folder or zip, got ${positionals.length === 0 ? "none" : positionals.length}`,
       );
     }
     const target = positionals[0] as string;

@@ -5,6 +5,8 @@ export interface RankedTrial {
   trial_id: string;
   status: TrialStatus;
   primary_score: number | null;
+  /** The fidelity the trial ran at (multi-fidelity sweeps); see `bestTrial`. */
+  budget?: number;
 }
 
 /** Whether a higher or a lower primary_score is better (the sweep config's `metric_mode`). */
@@ -28,9 +30,24 @@ export function compareTrialIds(a: string, b: string): number {
 }
 
 /**
- * The best trial: the highest (`max`) or lowest (`min`) primary_score among completed
- * trials with a score; a tie goes to the earlier trial id. Undefined when no trial
- * qualifies (a trial whose primary_score is null never wins).
+ * The fidelity level of a trial, for `bestTrial`: its budget, and a trial without one (run
+ * at the trainer's own, full budget) above every budgeted trial. When no trial has a
+ * budget, all are one level, as before multi-fidelity sweeps.
+ */
+export function fidelityLevel(trial: Pick<RankedTrial, "budget">): number {
+  return typeof trial.budget === "number" && Number.isFinite(trial.budget)
+    ? trial.budget
+    : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The best trial: among completed trials with a score at the highest budget any of them
+ * reached, the highest (`max`) or lowest (`min`) primary_score; a tie goes to the earlier
+ * trial id. Undefined when no trial qualifies (a trial whose primary_score is null never
+ * wins). The budget comes first so that, in a successive-halving sweep, a lucky score at a
+ * low budget cannot beat the configurations trained to the full budget; a trial without a
+ * budget counts as the highest level (it ran at the trainer's full budget). Both `aggregate`
+ * and `verify` pick the best with this function, so they agree.
  */
 export function bestTrial<T extends RankedTrial>(
   trials: Iterable<T>,
@@ -41,6 +58,12 @@ export function bestTrial<T extends RankedTrial>(
     if (trial.status !== "completed" || trial.primary_score === null) continue;
     if (best === undefined || best.primary_score === null) {
       best = trial;
+      continue;
+    }
+    const level = fidelityLevel(trial);
+    const bestLevel = fidelityLevel(best);
+    if (level !== bestLevel) {
+      if (level > bestLevel) best = trial;
       continue;
     }
     const better =

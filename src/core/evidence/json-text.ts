@@ -28,13 +28,27 @@ export function describeJsonError(message: string, text: string): { line?: numbe
   const position = /at position (\d+)/.exec(message);
   if (lineColumn?.[1]) line = Number(lineColumn[1]);
   else if (position?.[1]) line = lineOfOffset(text, Number(position[1]));
+  // V8 quotes a snippet of the text, which may span lines of a pretty-printed file: drop it
+  // ([\s\S], not `.`), and write any control character left as an escape, so the reason
+  // stays on the one line of its problem.
   const reason = message
     .replace(/\s*\(line \d+ column \d+\)/, "")
-    .replace(/\s*in JSON at position \d+.*$/, "")
-    .replace(/,\s*".*" is not valid JSON$/, "")
+    .replace(/\s*in JSON at position \d+[\s\S]*$/, "")
+    .replace(/,\s*"[\s\S]*" is not valid JSON$/, "")
     .trim();
   if (line === undefined && /end of JSON input/.test(message)) line = lineOfOffset(text, text.length);
-  return { ...(line === undefined ? {} : { line }), reason: reason || "not valid JSON" };
+  return {
+    ...(line === undefined ? {} : { line }),
+    reason: escapeControlCharacters(reason) || "not valid JSON",
+  };
+}
+
+/**
+ * Text with its control characters and line separators written as `\uXXXX`: for user text
+ * (a JSON key may be "a\nb") inside a problem, which is shown as one line.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function lineOfOffset(text: string, offset: number): number {

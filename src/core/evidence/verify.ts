@@ -11,7 +11,13 @@
 import { type Problem, quote } from "../errors.js";
 import { ScoreAccumulator } from "../score.js";
 import { bestTrial, type MetricMode } from "./best-trial.js";
-import { describeJsonError, jsonPathLines, lineOfPath, parseJsonText } from "./json-text.js";
+import {
+  describeJsonError,
+  escapeControlCharacters,
+  jsonPathLines,
+  lineOfPath,
+  parseJsonText,
+} from "./json-text.js";
 import {
   type BestParams,
   BestParamsSchema,
@@ -55,6 +61,8 @@ interface TrialSummary {
   status: "completed" | "failed" | "timeout" | "pruned" | "running";
   primary_score: number | null;
   params: Record<string, unknown>;
+  /** Multi-fidelity sweeps: the best is chosen at the highest budget (`bestTrial`). */
+  budget?: number;
 }
 
 const whatItMeans: Record<EvidenceFileName, string> = {
@@ -190,6 +198,9 @@ export class EvidenceVerifier {
     this.#seen.add(file);
     this.#rowLines++;
     if (!entry.ok) {
+      // The unreadable row could hold any value: a score recomputed without it would be
+      // compared as if it were the file's, and report a mismatch that is not the fault.
+      this.#unusable.add(file);
       this.#add({
         file,
         line: entry.line,
@@ -227,6 +238,8 @@ export class EvidenceVerifier {
     this.#seen.add(file);
     this.#trialLines++;
     if (!entry.ok) {
+      // The unreadable record could be the best trial: the best cannot be decided without it.
+      this.#unusable.add(file);
       this.#add({
         file,
         line: entry.line,
@@ -237,6 +250,7 @@ export class EvidenceVerifier {
     }
     const result = TrialLineSchema.safeParse(entry.value, { reportInput: true });
     if (!result.success) {
+      this.#unusable.add(file); // as above: an invalid record could be the best trial
       for (const problem of schemaProblems(result.error, file, entry.line)) this.#add(problem);
       return;
     }
@@ -258,6 +272,7 @@ export class EvidenceVerifier {
       status: trial.status,
       primary_score: trial.primary_score,
       params: trial.params,
+      ...(trial.budget === undefined ? {} : { budget: trial.budget }),
     });
   }
 
@@ -285,7 +300,13 @@ export class EvidenceVerifier {
       const line = lines && lineOfPath(lines, problem.path);
       if (line !== undefined) problem = { ...problem, line };
     }
-    this.#problems.push(problem);
+    // Keys come from the files as they are ("a\nb" is a valid JSON key): escape control
+    // characters, so every problem stays one line of output.
+    this.#problems.push({
+      ...problem,
+      path: escapeControlCharacters(problem.path),
+      message: escapeControlCharacters(problem.message),
+    });
   }
 
   #nullProblem(file: EvidenceFileName, path: string, what: string): void {
@@ -423,7 +444,8 @@ export class EvidenceVerifier {
       });
       return;
     }
-    const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}, primary_score ${winner.primary_score}, metric_mode ${mode})`;
+    const atBudget = winner.budget === undefined ? "" : `, at the highest budget ${winner.budget}`;
+    const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}, primary_score ${winner.primary_score}, metric_mode ${mode}${atBudget})`;
     const checkNamed = (file: EvidenceFileName, named: string | null | undefined) => {
       if (typeof named !== "string" || named === winner.trial_id) return;
       const known = this.#trialIds.has(named);

@@ -78,7 +78,7 @@ export function encodeSpace(space: SearchSpace): Encoding {
     });
   });
 
-  const valueOf = (param: number, u: number): ParamValue => {
+  const valueAt = (param: number, u: number): ParamValue => {
     const spec = space[param]?.spec as ParamSpec;
     const sorted = ordered.get(param);
     if (sorted)
@@ -125,7 +125,7 @@ export function encodeSpace(space: SearchSpace): Encoding {
         params[name] =
           c.kind === "categorical" && spec.type === "choice"
             ? (spec.values[Math.min(c.levels - 1, Math.max(0, Math.round(v)))] ?? null)
-            : valueOf(param, v);
+            : valueAt(param, v);
       });
       return params;
     },

@@ -4,8 +4,8 @@
 // likelihood times weak priors) with a few L-BFGS restarts.
 
 import type { Rng } from "../rng.js";
-import { cholesky, choleskyInverse, choleskyLogDet, solveLower, solveLowerTransposed } from "./linalg.js";
 import { minimize } from "./lbfgs.js";
+import { cholesky, choleskyInverse, choleskyLogDet, solveLower, solveLowerTransposed } from "./linalg.js";
 
 /** Training data: n points of `dims` coordinates (row-major), their targets. */
 export interface GpData {
@@ -123,7 +123,8 @@ function negativeLogPosterior(
     k[i * n + i] = signal + noise;
     for (let j = 0; j < i; j++) {
       let r2 = 0;
-      for (let d = 0; d < dims; d++) r2 += ((delta2[d] as Float64Array)[i * n + j] as number) * (inverseLength2[d] as number);
+      for (let d = 0; d < dims; d++)
+        r2 += ((delta2[d] as Float64Array)[i * n + j] as number) * (inverseLength2[d] as number);
       const r = Math.sqrt(r2);
       const e = Math.exp(-sqrt5 * r);
       const kij = signal * (1 + sqrt5 * r + (5 / 3) * r2) * e;
@@ -149,7 +150,8 @@ function negativeLogPosterior(
   // d/dθ = 0.5 tr(W dK/dθ), W = K^-1 - α α^T.
   const w = choleskyInverse(l, n);
   for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) w[i * n + j] = (w[i * n + j] as number) - (alpha[i] as number) * (alpha[j] as number);
+    for (let j = 0; j < n; j++)
+      w[i * n + j] = (w[i * n + j] as number) - (alpha[i] as number) * (alpha[j] as number);
   grad.fill(0);
   let traceSignal = 0;
   let traceW = 0;
@@ -162,7 +164,8 @@ function negativeLogPosterior(
     const dd = delta2[d] as Float64Array;
     let sum = 0;
     for (let i = 0; i < n; i++)
-      for (let j = 0; j < i; j++) sum += (w[i * n + j] as number) * (shape[i * n + j] as number) * (dd[i * n + j] as number);
+      for (let j = 0; j < i; j++)
+        sum += (w[i * n + j] as number) * (shape[i * n + j] as number) * (dd[i * n + j] as number);
     // dK_ij/dlog l_d = shape_ij * delta2_ij / l_d^2; both triangles: factor 2, times the 0.5.
     grad[d] = sum * (inverseLength2[d] as number);
   }
@@ -228,7 +231,8 @@ export function fitGp(data: GpData, rng: Rng, options: FitOptions): GpHyper {
   lower[dims + 2] = -3 * priors.meanSd;
   upper[dims + 2] = 3 * priors.meanSd;
 
-  const f = (theta: Float64Array, grad: Float64Array) => negativeLogPosterior(data, delta2, priors, theta, grad);
+  const f = (theta: Float64Array, grad: Float64Array) =>
+    negativeLogPosterior(data, delta2, priors, theta, grad);
   const gaussian = () => {
     // Box-Muller from two uniforms of the seeded generator.
     const u = Math.max(rng.next(), 1e-300);
@@ -263,32 +267,32 @@ export function fitGp(data: GpData, rng: Rng, options: FitOptions): GpHyper {
   };
 }
 
-/**
- * The posterior of a fitted GP at a set of points (the "pool"), with batch fantasies:
- * `believe(i)` conditions on pool point i having the value the model predicts there
- * (the kriging believer), which leaves every mean as it is and lowers the variances near i.
- */
-export class GpPool {
-  /** Posterior means at the pool points. */
-  readonly mean: Float64Array;
-  /** Posterior variances of the latent function at the pool points (noise excluded). */
-  readonly variance: Float64Array;
-  private readonly data: GpData;
-  private readonly hyper: GpHyper;
-  private readonly points: Float64Array;
-  private readonly size: number;
-  /** L^-1 k(X, pool point p), stored pool point by pool point (size * n). */
-  private readonly v: Float64Array;
-  /** For each fantasy so far, its scaled posterior covariance with every pool point. */
-  private readonly fantasies: Float64Array[] = [];
-  private readonly inverseLength2: Float64Array;
+/** Posterior predictions at some points: means, latent variances and L^-1 k(X, point) rows. */
+export interface Prediction {
+  /** Number of points. */
+  size: number;
+  /** The points (size * dims, row-major). */
+  points: Float64Array;
+  /** Posterior means. */
+  mean: Float64Array;
+  /** Posterior variances of the latent function (noise excluded). */
+  variance: Float64Array;
+  /** L^-1 k(X, p) for each point p (size * n, row-major): what covariances between points need. */
+  v: Float64Array;
+}
 
-  /** The posterior at `points` (size * dims, row-major) given the data and hyperparameters. */
-  constructor(data: GpData, hyper: GpHyper, points: Float64Array, size: number) {
+/** A GP conditioned on its data: the Cholesky factor of K and K^-1 (y - mean). */
+export class GpPosterior {
+  readonly data: GpData;
+  readonly hyper: GpHyper;
+  private readonly l: Float64Array;
+  private readonly alpha: Float64Array;
+  readonly inverseLength2: Float64Array;
+
+  /** Conditions on `data`; throws when K is not positive definite even with jitter. */
+  constructor(data: GpData, hyper: GpHyper) {
     this.data = data;
     this.hyper = hyper;
-    this.points = points;
-    this.size = size;
     const { n, dims, categorical, x, y } = data;
     this.inverseLength2 = Float64Array.from(hyper.lengthscales, (l) => 1 / (l * l));
     const k = new Float64Array(n * n);
@@ -304,42 +308,99 @@ export class GpPool {
     // The fitted noise keeps K well conditioned; the jitter is a guard for duplicates.
     const chol = cholesky(k, n, 1e-10);
     if (chol === undefined) throw new Error("GP covariance is not positive definite even with jitter");
-    const l = chol.factor;
-    const alpha = solveLowerTransposed(l, n, solveLower(l, n, Float64Array.from(y, (v) => v - hyper.mean)));
-    this.mean = new Float64Array(size);
-    this.variance = new Float64Array(size);
-    this.v = new Float64Array(size * n);
-    const kStar = new Float64Array(n);
-    for (let p = 0; p < size; p++) {
-      for (let i = 0; i < n; i++)
-        kStar[i] = hyper.signal * matern52(Math.sqrt(scaledDistance2(points, p, x, i, dims, categorical, this.inverseLength2)));
-      let mu = hyper.mean;
-      for (let i = 0; i < n; i++) mu += (kStar[i] as number) * (alpha[i] as number);
-      // Forward substitution straight into v's row for p.
-      const offset = p * n;
-      let norm2 = 0;
-      for (let i = 0; i < n; i++) {
-        const row = i * n;
-        let sum = kStar[i] as number;
-        for (let j = 0; j < i; j++) sum -= (l[row + j] as number) * (this.v[offset + j] as number);
-        const vi = sum / (l[row + i] as number);
-        this.v[offset + i] = vi;
-        norm2 += vi * vi;
-      }
-      this.mean[p] = mu;
-      this.variance[p] = Math.max(0, hyper.signal - norm2);
-    }
+    this.l = chol.factor;
+    this.alpha = solveLowerTransposed(
+      this.l,
+      n,
+      solveLower(
+        this.l,
+        n,
+        Float64Array.from(y, (v) => v - hyper.mean),
+      ),
+    );
   }
 
-  /** The posterior covariance of pool points p and q, given the data and the fantasies so far. */
-  private covariance(p: number, q: number): number {
+  /**
+   * Posterior means of the latent function at the training points: y - noise * K^-1 (y - m),
+   * without another solve.
+   */
+  trainingMeans(): Float64Array {
+    const { y } = this.data;
+    return Float64Array.from(y, (v, i) => v - this.hyper.noise * (this.alpha[i] as number));
+  }
+
+  /** Predictions at `size` points (size * dims, row-major). */
+  predict(points: Float64Array, size: number): Prediction {
+    const { n, dims, categorical, x } = this.data;
+    const { signal } = this.hyper;
+    const l = this.l;
+    const mean = new Float64Array(size);
+    const variance = new Float64Array(size);
+    const v = new Float64Array(size * n);
+    for (let p = 0; p < size; p++) {
+      const offset = p * n;
+      let mu = this.hyper.mean;
+      let norm2 = 0;
+      // k(X, p) and forward substitution L v = k in one pass, straight into v's row for p.
+      for (let i = 0; i < n; i++) {
+        const ki =
+          signal *
+          matern52(Math.sqrt(scaledDistance2(points, p, x, i, dims, categorical, this.inverseLength2)));
+        mu += ki * (this.alpha[i] as number);
+        const row = i * n;
+        let sum = ki;
+        for (let j = 0; j < i; j++) sum -= (l[row + j] as number) * (v[offset + j] as number);
+        const vi = sum / (l[row + i] as number);
+        v[offset + i] = vi;
+        norm2 += vi * vi;
+      }
+      mean[p] = mu;
+      variance[p] = Math.max(0, signal - norm2);
+    }
+    return { size, points, mean, variance, v };
+  }
+
+  /** The posterior covariance of point a of `pa` and point b of `pb` (before any fantasy). */
+  covariance(pa: Prediction, a: number, pb: Prediction, b: number): number {
     const { n, dims, categorical } = this.data;
     let c =
       this.hyper.signal *
-      matern52(Math.sqrt(scaledDistance2(this.points, p, this.points, q, dims, categorical, this.inverseLength2)));
-    const op = p * n;
-    const oq = q * n;
-    for (let i = 0; i < n; i++) c -= (this.v[op + i] as number) * (this.v[oq + i] as number);
+      matern52(
+        Math.sqrt(scaledDistance2(pa.points, a, pb.points, b, dims, categorical, this.inverseLength2)),
+      );
+    const oa = a * n;
+    const ob = b * n;
+    for (let i = 0; i < n; i++) c -= (pa.v[oa + i] as number) * (pb.v[ob + i] as number);
+    return c;
+  }
+}
+
+/**
+ * A batch of candidate points under a fitted GP, with fantasies: `believe(i)` conditions on
+ * point i taking the value the model predicts there (the kriging believer), which leaves
+ * every mean as it is and lowers the variances near i.
+ */
+export class GpPool {
+  /** Posterior means at the pool points. */
+  readonly mean: Float64Array;
+  /** Posterior latent variances at the pool points, after the fantasies so far. */
+  readonly variance: Float64Array;
+  private readonly posterior: GpPosterior;
+  private readonly prediction: Prediction;
+  /** For each fantasy so far, its scaled posterior covariance with every pool point. */
+  private readonly fantasies: Float64Array[] = [];
+
+  /** The pool of the points of `prediction` (made by `posterior.predict`). */
+  constructor(posterior: GpPosterior, prediction: Prediction) {
+    this.posterior = posterior;
+    this.prediction = prediction;
+    this.mean = Float64Array.from(prediction.mean);
+    this.variance = Float64Array.from(prediction.variance);
+  }
+
+  /** Posterior covariance of pool points p and q given the data and the fantasies so far. */
+  private covariance(p: number, q: number): number {
+    let c = this.posterior.covariance(this.prediction, p, this.prediction, q);
     for (const f of this.fantasies) c -= (f[p] as number) * (f[q] as number);
     return c;
   }
@@ -349,11 +410,36 @@ export class GpPool {
    * every variance drops by cov(p, q)^2 / (var(q) + noise).
    */
   believe(q: number): void {
-    const scale = 1 / Math.sqrt(Math.max(this.variance[q] as number, 0) + this.hyper.noise);
-    const column = new Float64Array(this.size);
-    for (let p = 0; p < this.size; p++) column[p] = this.covariance(p, q) * scale;
-    for (let p = 0; p < this.size; p++)
-      this.variance[p] = Math.max(0, (this.variance[p] as number) - (column[p] as number) * (column[p] as number));
+    const size = this.prediction.size;
+    const scale = 1 / Math.sqrt(Math.max(this.variance[q] as number, 0) + this.posterior.hyper.noise);
+    const column = new Float64Array(size);
+    for (let p = 0; p < size; p++) column[p] = this.covariance(p, q) * scale;
+    for (let p = 0; p < size; p++)
+      this.variance[p] = Math.max(
+        0,
+        (this.variance[p] as number) - (column[p] as number) * (column[p] as number),
+      );
     this.fantasies.push(column);
   }
+}
+
+/** Joins predictions (of the same posterior) into one. */
+export function joinPredictions(parts: readonly Prediction[], dims: number, n: number): Prediction {
+  const size = parts.reduce((s, p) => s + p.size, 0);
+  const out: Prediction = {
+    size,
+    points: new Float64Array(size * dims),
+    mean: new Float64Array(size),
+    variance: new Float64Array(size),
+    v: new Float64Array(size * n),
+  };
+  let at = 0;
+  for (const part of parts) {
+    out.points.set(part.points.subarray(0, part.size * dims), at * dims);
+    out.mean.set(part.mean, at);
+    out.variance.set(part.variance, at);
+    out.v.set(part.v, at * n);
+    at += part.size;
+  }
+  return out;
 }

@@ -3,9 +3,19 @@
 import { createRng, type Rng } from "../rng.js";
 import { paramsKey } from "../space.js";
 import type { Params, TrialRecord } from "../types.js";
-import { logExpectedImprovement } from "./acquisition.js";
+import { logExpectedImprovement, normalCdf } from "./acquisition.js";
 import { type Encoding, encodeSpace, type Observations, observe } from "./encoding.js";
-import { defaultPriors, fitGp, type GpData, type GpHyper, GpPool } from "./gp-model.js";
+import {
+  defaultPriors,
+  fitGp,
+  type GpData,
+  type GpHyper,
+  GpPool,
+  GpPosterior,
+  type GpPriors,
+  joinPredictions,
+  type Prediction,
+} from "./gp-model.js";
 import type { Sampler, SamplerOptions } from "./sampler.js";
 import { createSobolSampler } from "./sobol.js";
 
@@ -33,14 +43,28 @@ export interface GpSettings {
   refineRounds: number;
   refineKeep: number;
   refinePerPoint: number;
+  /**
+   * Candidate predictions cost about n^2 each (n modelled trials): the candidate counts
+   * above shrink so that candidates * n^2 stays under this (only long histories are affected).
+   */
+  predictionBudget: number;
+  /** Fitted trials from which one L-BFGS start is enough (the likelihood is better determined). */
+  fewerRestartsFrom: number;
+  /** How scores are turned into the GP's targets (see `targets`). */
+  transform: "standardise" | "copula" | "power";
+  /** The hyperparameters' priors for a number of coordinates. */
+  priors: (dims: number) => GpPriors;
+  /** The acquisition: expected improvement, or an upper confidence bound mean + beta * sd. */
+  acquisition: "ei" | "ucb";
+  ucbBeta: number;
 }
 
 /** The settings `gp` runs with. */
 export const defaultGpSettings: GpSettings = {
   startup: (dims) => Math.min(8, Math.max(4, dims + 1)),
-  maxModelled: 240,
-  bestModelled: 140,
-  maxFitted: 120,
+  maxModelled: 200,
+  bestModelled: 120,
+  maxFitted: 80,
   restarts: 2,
   maxIterations: 50,
   uniformBase: 600,
@@ -50,6 +74,12 @@ export const defaultGpSettings: GpSettings = {
   refineRounds: 2,
   refineKeep: 8,
   refinePerPoint: 30,
+  predictionBudget: 2.5e7,
+  fewerRestartsFrom: 64,
+  transform: "standardise",
+  priors: defaultPriors,
+  acquisition: "ei",
+  ucbBeta: 1,
 };
 
 /**
@@ -95,7 +125,12 @@ export function createGpSampler(options: SamplerOptions, settings: GpSettings = 
       // The candidates ran out (a small discrete space): fill from the Sobol sequence.
       const filler = sobol.propose(count - picked.length, [
         ...history,
-        ...picked.map((params, i) => ({ trial_id: `\u0000${i}`, params, status: "running" as const, primary_score: null })),
+        ...picked.map((params, i) => ({
+          trial_id: `\u0000${i}`,
+          params,
+          status: "running" as const,
+          primary_score: null,
+        })),
       ]);
       return [...picked, ...filler];
     },
@@ -130,6 +165,63 @@ function gpData(encoding: Encoding, xs: readonly Float64Array[], ys: ArrayLike<n
     x,
     y: Float64Array.from(ys),
   };
+}
+
+/** The inverse of the standard normal distribution function, by bisection (p in (0, 1)). */
+function normalQuantile(p: number): number {
+  let low = -10;
+  let high = 10;
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2;
+    if (normalCdf(mid) < p) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
+}
+
+/**
+ * The GP's targets from the oriented scores: standardised, or first made normal by ranks
+ * (copula: tied scores share their mean rank), or by a Yeo-Johnson power fitted by likelihood.
+ */
+function targets(y: readonly number[], transform: GpSettings["transform"]): Float64Array {
+  if (transform === "copula") {
+    const n = y.length;
+    const order = [...y.keys()].sort((a, b) => (y[a] as number) - (y[b] as number));
+    const rank = new Float64Array(n);
+    for (let i = 0; i < n; ) {
+      let j = i;
+      while (j + 1 < n && y[order[j + 1] as number] === y[order[i] as number]) j++;
+      for (let k = i; k <= j; k++) rank[order[k] as number] = (i + j) / 2;
+      i = j + 1;
+    }
+    return standardise(Array.from(rank, (r) => normalQuantile((r + 0.5) / n)));
+  }
+  if (transform === "power") {
+    const z = standardise(y);
+    const yj = (v: number, l: number) =>
+      v >= 0
+        ? Math.abs(l) < 1e-6
+          ? Math.log1p(v)
+          : ((v + 1) ** l - 1) / l
+        : Math.abs(l - 2) < 1e-6
+          ? -Math.log1p(-v)
+          : -((1 - v) ** (2 - l) - 1) / (2 - l);
+    let bestL = 1;
+    let bestLl = Number.NEGATIVE_INFINITY;
+    for (let l = -2; l <= 4.0001; l += 0.1) {
+      const t = Array.from(z, (v) => yj(v, l));
+      const m = t.reduce((s, v) => s + v, 0) / t.length;
+      const variance = t.reduce((s, v) => s + (v - m) ** 2, 0) / t.length;
+      let ll = -0.5 * t.length * Math.log(Math.max(variance, 1e-300));
+      for (const v of z) ll += (l - 1) * Math.sign(v) * Math.log1p(Math.abs(v));
+      if (ll > bestLl) {
+        bestLl = ll;
+        bestL = l;
+      }
+    }
+    return standardise(Array.from(z, (v) => yj(v, bestL)));
+  }
+  return standardise(y);
 }
 
 /** Standardises scores to mean 0 and variance 1 (all equal: all 0). */
@@ -219,16 +311,9 @@ const flatten = (points: readonly Float64Array[], dims: number): Float64Array =>
   return out;
 };
 
-/** log EI of every point of a pool over `best`. */
-function logEis(pool: GpPool, best: number): Float64Array {
-  return Float64Array.from(pool.mean, (mean, p) =>
-    logExpectedImprovement(mean, Math.sqrt(pool.variance[p] as number), best),
-  );
-}
-
 /** The indices of the `k` largest values (ties: lower index first). */
-function topIndices(values: Float64Array, k: number): number[] {
-  return Array.from(values.keys())
+function topIndices(values: readonly number[], k: number): number[] {
+  return [...values.keys()]
     .sort((a, b) => (values[b] as number) - (values[a] as number) || a - b)
     .slice(0, k);
 }
@@ -244,7 +329,10 @@ function proposeWithModel(
   const dims = encoding.coords.length;
   const modelled = modelledIndices(obs, settings);
   const xs = modelled.map((i) => obs.x[i] as Float64Array);
-  const ys = standardise(modelled.map((i) => obs.y[i] as number));
+  const ys = targets(
+    modelled.map((i) => obs.y[i] as number),
+    settings.transform,
+  );
   const data = gpData(encoding, xs, ys);
   const fitted = subset(data.n, settings.maxFitted, rng);
   const fitData = gpData(
@@ -253,60 +341,96 @@ function proposeWithModel(
     fitted.map((i) => ys[i] as number),
   );
   const hyper = fitGp(fitData, rng, {
-    priors: defaultPriors(dims),
-    restarts: settings.restarts,
+    priors: settings.priors(dims),
+    restarts: fitData.n >= settings.fewerRestartsFrom ? 0 : settings.restarts,
     maxIterations: settings.maxIterations,
   });
 
+  // How many candidates the prediction budget allows.
+  const planned =
+    settings.uniformBase +
+    settings.uniformPerDim * dims +
+    settings.localCentres * settings.localPerCentre +
+    settings.refineRounds * settings.refineKeep * settings.refinePerPoint;
+  const share = Math.min(1, settings.predictionBudget / (data.n * data.n * planned));
+  const scaled = (k: number) => Math.max(1, Math.round(k * share));
+
   // Candidates: uniform, then around the best trials at several scales.
   const candidates = new Candidates(encoding, obs.tried);
-  const uniform = settings.uniformBase + settings.uniformPerDim * dims;
+  const uniform = scaled(settings.uniformBase + settings.uniformPerDim * dims);
   for (let i = 0; i < uniform; i++) {
-    const x = Float64Array.from(encoding.coords, (c) => (c.kind === "categorical" ? rng.int(c.levels) : rng.next()));
+    const x = Float64Array.from(encoding.coords, (c) =>
+      c.kind === "categorical" ? rng.int(c.levels) : rng.next(),
+    );
     candidates.add(x);
   }
-  const bestTrials = [...ys.keys()].sort((a, b) => (ys[b] as number) - (ys[a] as number)).slice(0, settings.localCentres);
+  const bestTrials = [...ys.keys()]
+    .sort((a, b) => (ys[b] as number) - (ys[a] as number))
+    .slice(0, settings.localCentres);
   const scales = [0.02, 0.05, 0.1, 0.2];
   for (const t of bestTrials)
-    for (let i = 0; i < settings.localPerCentre; i++)
+    for (let i = 0; i < scaled(settings.localPerCentre); i++)
       candidates.add(perturb(encoding, xs[t] as Float64Array, scales[i % scales.length] as number, rng));
 
-  // The incumbent: the best posterior mean at a tried point.
-  const atData = new GpPool(data, hyper, data.x, data.n);
-  let best = Number.NEGATIVE_INFINITY;
-  for (const m of atData.mean) best = Math.max(best, m);
+  const acquire = (mean: number, variance: number, incumbent: number) =>
+    settings.acquisition === "ucb"
+      ? mean + settings.ucbBeta * Math.sqrt(variance)
+      : logExpectedImprovement(mean, Math.sqrt(variance), incumbent);
 
-  // Local refinement of the best candidates by expected improvement.
-  let screened = 0;
+  // The incumbent: the best posterior mean at a tried point.
+  const posterior = new GpPosterior(data, hyper);
+  let best = Number.NEGATIVE_INFINITY;
+  for (const m of posterior.trainingMeans()) best = Math.max(best, m);
+
+  // Predict each candidate once; refine around the best by expected improvement.
+  const parts: Prediction[] = [];
+  const scores: number[] = [];
+  const predictFresh = () => {
+    const fresh = candidates.points.slice(scores.length);
+    if (fresh.length === 0) return;
+    const prediction = posterior.predict(flatten(fresh, dims), fresh.length);
+    parts.push(prediction);
+    for (let p = 0; p < prediction.size; p++)
+      scores.push(acquire(prediction.mean[p] as number, prediction.variance[p] as number, best));
+  };
   for (let round = 0; round < settings.refineRounds; round++) {
-    const fresh = candidates.points.slice(screened);
-    if (fresh.length === 0) break;
-    const pool = new GpPool(data, hyper, flatten(candidates.points, dims), candidates.points.length);
-    screened = candidates.points.length;
-    const scores = logEis(pool, best);
+    predictFresh();
     const scale = 0.05 / 2 ** round;
     for (const p of topIndices(scores, settings.refineKeep))
-      for (let i = 0; i < settings.refinePerPoint; i++)
+      for (let i = 0; i < scaled(settings.refinePerPoint); i++)
         candidates.add(perturb(encoding, candidates.points[p] as Float64Array, scale, rng));
   }
+  predictFresh();
 
   // The wave: pending trials believed first, then pick by EI and believe each pick.
   const selectable = candidates.points.length;
   if (selectable === 0) return [];
-  const all = [...candidates.points, ...obs.pending];
-  const pool = new GpPool(data, hyper, flatten(all, dims), all.length);
-  for (let p = selectable; p < all.length; p++) pool.believe(p);
+  if (obs.pending.length > 0) parts.push(posterior.predict(flatten(obs.pending, dims), obs.pending.length));
+  const pool = new GpPool(posterior, joinPredictions(parts, dims, data.n));
+  // A believed value counts as observed: the incumbent rises to it when it is better, so
+  // the next pick must improve on the believed point, not just sit beside it.
+  for (let p = selectable; p < selectable + obs.pending.length; p++) {
+    pool.believe(p);
+    best = Math.max(best, pool.mean[p] as number);
+  }
   const chosen = new Uint8Array(selectable);
   const proposals: Params[] = [];
   for (let k = 0; k < count && k < selectable; k++) {
-    const scores = logEis(pool, best);
     let pick = -1;
-    for (let p = 0; p < selectable; p++)
-      if (!chosen[p] && (pick < 0 || (scores[p] as number) > (scores[pick] as number))) pick = p;
+    let pickScore = Number.NEGATIVE_INFINITY;
+    for (let p = 0; p < selectable; p++) {
+      if (chosen[p]) continue;
+      const score = acquire(pool.mean[p] as number, pool.variance[p] as number, best);
+      if (pick < 0 || score > pickScore) {
+        pick = p;
+        pickScore = score;
+      }
+    }
     if (pick < 0) break;
     chosen[pick] = 1;
     proposals.push(encoding.decode(candidates.points[pick] as Float64Array));
     pool.believe(pick);
+    best = Math.max(best, pool.mean[pick] as number);
   }
   return proposals;
 }

@@ -143,18 +143,23 @@ export function sobolUnits(index: number, dims: number, seed: number): number[] 
   return units;
 }
 
-/** Redraws (later points of the sequence) tried before a Sobol proposal may repeat a tried point. */
+/** Redraws tried before a Sobol proposal may repeat a tried point. */
 export const maxSobolRedraws = 64;
 
 /**
  * The params of Sobol point `index`, or, when they equal a tried point (a small discrete
- * space), of the points `index + k * 2^31` for k = 1.. up to `maxSobolRedraws` (far from any
- * index a sweep reaches), else a repeat.
+ * space), of uniform draws from (seed, index, attempt), up to `maxSobolRedraws` of them (as
+ * the random sampler does), else a repeat. Later points of the sequence are not used as
+ * redraws: they belong to later trials (and points 2^k apart differ only in low bits).
  */
 function sobolParams(space: SearchSpace, seed: number, index: number, tried: Set<string>): Params {
   let params = paramsFromUnits(space, sobolUnits(index, space.length, seed));
-  for (let k = 1; k <= maxSobolRedraws && tried.has(paramsKey(space, params)); k++) {
-    params = paramsFromUnits(space, sobolUnits((index + k * 2 ** 31) % 2 ** 32, space.length, seed));
+  for (let attempt = 1; attempt <= maxSobolRedraws && tried.has(paramsKey(space, params)); attempt++) {
+    const rng = createRng(seed, "sobol-redraw", index, attempt);
+    params = paramsFromUnits(
+      space,
+      space.map(() => rng.next()),
+    );
   }
   return params;
 }

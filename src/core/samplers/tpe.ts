@@ -127,7 +127,10 @@ class Parzen {
  * continuous over their positions and the draws are rounded to a value; integers and q types
  * likewise. Categorical choices get a categorical kernel. metric_mode min: -score is maximised.
  */
-export function createTpeSampler(options: SamplerOptions, settings: TpeSettings = defaultTpeSettings): Sampler {
+export function createTpeSampler(
+  options: SamplerOptions,
+  settings: TpeSettings = defaultTpeSettings,
+): Sampler {
   const { space, seed, metricMode } = options;
   const encoding = encodeSpace(space);
   const sobol = createSobolSampler(options);
@@ -160,7 +163,12 @@ export function createTpeSampler(options: SamplerOptions, settings: TpeSettings 
       if (proposals.length >= count) return proposals;
       const filler = sobol.propose(count - proposals.length, [
         ...history,
-        ...proposals.map((params, i) => ({ trial_id: `\u0000${i}`, params, status: "running" as const, primary_score: null })),
+        ...proposals.map((params, i) => ({
+          trial_id: `\u0000${i}`,
+          params,
+          status: "running" as const,
+          primary_score: null,
+        })),
       ]);
       return [...proposals, ...filler];
     },

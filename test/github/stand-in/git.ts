@@ -72,7 +72,10 @@ export class GitStore {
   putTree(entries: readonly TreeEntry[]): string {
     const sorted = [...entries].sort(treeOrder);
     const body = Buffer.concat(
-      sorted.flatMap((e) => [Buffer.from(`${e.mode.replace(/^0+/, "")} ${e.name}\0`), Buffer.from(e.sha, "hex")]),
+      sorted.flatMap((e) => [
+        Buffer.from(`${e.mode.replace(/^0+/, "")} ${e.name}\0`),
+        Buffer.from(e.sha, "hex"),
+      ]),
     );
     const sha = hashObject("tree", body);
     this.objects.set(sha, { type: "tree", entries: sorted });
@@ -124,7 +127,8 @@ export class GitStore {
         sub.get(dir)?.set(p.slice(slash + 1), e);
       }
     }
-    for (const [dir, inner] of sub) here.push({ mode: "040000", name: dir, type: "tree", sha: this.buildTree(inner) });
+    for (const [dir, inner] of sub)
+      here.push({ mode: "040000", name: dir, type: "tree", sha: this.buildTree(inner) });
     return this.putTree(here);
   }
 

@@ -9,10 +9,10 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Ajv, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
+import ajvFormats from "ajv-formats";
 
-// ajv-formats is CommonJS: its default export arrives wrapped under NodeNext.
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+// ajv-formats is CommonJS: under NodeNext its plugin is the module's `default` property.
+const addFormats = ajvFormats.default;
 
 type Json = Record<string, unknown>;
 
@@ -72,8 +72,16 @@ function description(): Description {
 
 const methods = ["get", "put", "post", "patch", "delete", "head", "options"];
 
-/** Validates requests against the description; one instance per stand-in (cheap: the JSON is shared). */
+let sharedValidator: OpenApiValidator | undefined;
+
+/** Validates requests against the description. Use `OpenApiValidator.shared()`: compiled schemas are reused. */
 export class OpenApiValidator {
+  /** The process's validator (built on first use). */
+  static shared(): OpenApiValidator {
+    sharedValidator ??= new OpenApiValidator();
+    return sharedValidator;
+  }
+
   private readonly doc = description();
   private readonly operations: Operation[] = [];
   private readonly bodyValidators = new Map<string, ValidateFunction | Error>();
@@ -82,7 +90,7 @@ export class OpenApiValidator {
   private readonly bodyAjv = newAjv(false);
   private readonly queryAjv = newAjv("array");
 
-  constructor() {
+  private constructor() {
     for (const [template, item] of Object.entries(this.doc.paths)) {
       const shared = (item.parameters as Json[] | undefined) ?? [];
       for (const method of methods) {
@@ -106,6 +114,33 @@ export class OpenApiValidator {
     }
   }
 
+  /**
+   * A schema that ajv can compile alone: OpenAPI 3.0 turned into JSON Schema (toJsonSchema),
+   * with the components it reaches (transitively) copied under `definitions`. Only what an
+   * operation uses is converted, so nothing walks the whole description.
+   */
+  private standalone(schema: Json): Json {
+    const definitions: Json = {};
+    const todo: string[] = [];
+    const local = (ref: string) => {
+      const name = ref.replace(/^#\/components\//, "").replace(/\//g, "__");
+      if (!(name in definitions)) {
+        definitions[name] = {};
+        todo.push(ref);
+      }
+      return `#/definitions/${name}`;
+    };
+    const root = toJsonSchema(schema, local) as Json;
+    while (todo.length) {
+      const ref = todo.pop() as string;
+      definitions[ref.replace(/^#\/components\//, "").replace(/\//g, "__")] = toJsonSchema(
+        this.resolve({ $ref: ref }),
+        local,
+      );
+    }
+    return { ...root, definitions };
+  }
+
   /** Follows a local `$ref` (`#/components/...`) one level. */
   private resolve(value: Json): Json {
     const ref = value.$ref;
@@ -117,8 +152,8 @@ export class OpenApiValidator {
 
   /**
    * The operation for a method and a raw (still percent-encoded) path on a host. Each
-   * `{param}` takes one segment; when nothing matches that way, the last parameter may take
-   * the rest of the path (as GitHub reads `git/ref/heads/a/b`).
+   * `{param}` takes one segment; when nothing matches that way, a last parameter that names a
+   * ref or a path may take the rest of the path (as GitHub reads `git/ref/heads/a/b`).
    */
   match(method: string, rawPath: string, host: "api" | "uploads"): Match | undefined {
     const parts = rawPath.split("/").slice(1);
@@ -138,7 +173,9 @@ export class OpenApiValidator {
   check(method: string, url: URL, contentType: string, body: Buffer, host: "api" | "uploads"): RequestCheck {
     const match = this.match(method, url.pathname, host);
     if (!match) {
-      return { violations: [`${method} ${url.pathname}: no such operation in GitHub's REST API (${host} host)`] };
+      return {
+        violations: [`${method} ${url.pathname}: no such operation in GitHub's REST API (${host} host)`],
+      };
     }
     const { operation } = match;
     const where = `${operation.operationId} (${method} ${operation.template})`;
@@ -191,7 +228,8 @@ export class OpenApiValidator {
       if (!known.has(name)) out.push(`${where}: unknown ${location} parameter ${JSON.stringify(name)}`);
     }
     for (const p of declared) {
-      if (p.required && values[p.name] === undefined) out.push(`${where}: missing required ${location} parameter ${p.name}`);
+      if (p.required && values[p.name] === undefined)
+        out.push(`${where}: missing required ${location} parameter ${p.name}`);
     }
     const key = `${operation.operationId} ${location}`;
     let validate = this.queryValidators.get(key);
@@ -199,16 +237,17 @@ export class OpenApiValidator {
       const schema = {
         type: "object",
         properties: Object.fromEntries(declared.map((p) => [p.name, p.schema ?? {}])),
-        components: this.doc.components,
       };
-      validate = compileOrError(this.queryAjv, schema);
+      validate = compileOrError(this.queryAjv, this.standalone(schema));
       this.queryValidators.set(key, validate);
     }
-    if (validate instanceof Error) return [...out, `${where}: cannot compile parameters: ${validate.message}`];
+    if (validate instanceof Error)
+      return [...out, `${where}: cannot compile parameters: ${validate.message}`];
     // Only the declared ones are type-checked (unknown ones were reported above).
     const copy = Object.fromEntries(Object.entries(values).filter(([k]) => known.has(k)));
     if (!validate(copy)) {
-      for (const e of validate.errors ?? []) out.push(`${where}: ${location} parameter${e.instancePath} ${e.message}`);
+      for (const e of validate.errors ?? [])
+        out.push(`${where}: ${location} parameter${e.instancePath} ${e.message}`);
     }
     return out;
   }
@@ -218,7 +257,7 @@ export class OpenApiValidator {
     if (!schema) return [];
     let validate = this.bodyValidators.get(operation.operationId);
     if (!validate) {
-      validate = compileOrError(this.bodyAjv, { ...schema, components: this.doc.components });
+      validate = compileOrError(this.bodyAjv, this.standalone(schema));
       this.bodyValidators.set(operation.operationId, validate);
     }
     if (validate instanceof Error) return [`${where}: cannot compile the body schema: ${validate.message}`];
@@ -230,7 +269,8 @@ export class OpenApiValidator {
     // GitHub ignores keys it does not know; for a client that is a silent typo, so it fails here.
     const known = this.topLevelProperties(schema);
     if (known && json && typeof json === "object" && !Array.isArray(json)) {
-      for (const k of Object.keys(json)) if (!known.has(k)) out.push(`${where}: body has unknown property ${k}`);
+      for (const k of Object.keys(json))
+        if (!known.has(k)) out.push(`${where}: body has unknown property ${k}`);
     }
     return out;
   }
@@ -259,6 +299,31 @@ function newAjv(coerceTypes: false | "array"): Ajv {
   return ajv;
 }
 
+/**
+ * A copy of an OpenAPI 3.0 schema as JSON Schema for ajv: `nullable: true` without a `type`
+ * (beside a `$ref` or `oneOf`) becomes `anyOf: [schema, {type: "null"}]` (ajv reads `nullable`
+ * only next to `type`), and each local `$ref` is replaced by what `ref` returns for it.
+ */
+function toJsonSchema(value: unknown, ref: (target: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => toJsonSchema(v, ref));
+  if (!value || typeof value !== "object") return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] =
+      k === "$ref" && typeof v === "string" && v.startsWith("#/")
+        ? ref(v)
+        : // Examples are data, not schemas: left alone.
+          k === "example" || k === "examples"
+          ? v
+          : toJsonSchema(v, ref);
+  }
+  if (out.nullable === true && out.type === undefined) {
+    const { nullable: _, ...rest } = out;
+    return { anyOf: [rest, { type: "null" }] };
+  }
+  return out;
+}
+
 function compileOrError(ajv: Ajv, schema: Json): ValidateFunction | Error {
   try {
     return ajv.compile(schema);
@@ -272,7 +337,15 @@ function paramsText(params: Record<string, unknown>): string {
   return shown.length ? ` (${shown.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")})` : "";
 }
 
-function matchSegments(template: string[], parts: string[], greedy: boolean): Record<string, string> | undefined {
+/** Parameters whose values may hold slashes (refs, file paths). */
+const slashParams = new Set(["{ref}", "{path}", "{branch}", "{tag}", "{basehead}", "{file_path}"]);
+
+function matchSegments(
+  template: string[],
+  parts: string[],
+  greedy: boolean,
+): Record<string, string> | undefined {
+  if (greedy && !slashParams.has(template[template.length - 1] ?? "")) return undefined;
   if (greedy ? parts.length < template.length : parts.length !== template.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < template.length; i++) {

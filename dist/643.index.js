@@ -1,0 +1,1 @@
+const d=643,v=[643],c={55643:((P,n,s)=>{s.r(n),s.d(n,{run:()=>M});var E=s(45826),_=s(49107),O=s(42639),a=s(54901),D=s(1131);async function M(){try{const t=(0,O.q)(),o=(0,E.pO)(process.env);(0,_.IT)(t.mode==="plan"?await(0,a.e)(t,o):await(0,D.f)(t,o))}catch(t){(0,_.vy)(t)}}})};export{d as id,v as ids,c as modules};

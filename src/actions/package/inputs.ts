@@ -1,0 +1,65 @@
+/** The package action's input boundary: the only place that reads its inputs. */
+import * as core from "@actions/core";
+import { z } from "zod";
+import { InputError } from "../../core/errors.js";
+import { flag, oneOf, optionalText, parseInputs, requiredText, wholeNumber } from "../shared/input-values.js";
+
+/** Literal defaults, the same as actions/package/action.yml declares (a test compares them). */
+export const packageDefaults = {
+  out: "submission",
+  "max-size": "102400",
+  profile: "default",
+  verify: "true",
+} as const;
+
+/** What to package, and where the zip goes. */
+export interface PackageSettings {
+  /** The evidence folder (`submission_runs/<run_version>`), relative to the workspace. */
+  runDir: string;
+  /** Folder for the zip, relative to the workspace. */
+  out: string;
+  /** Largest zip allowed, in bytes. */
+  maxSize: number;
+  /** The sweep config to include; default the manifest's sweep_config_path. */
+  config: string | undefined;
+  /** Verification profile used before packaging. */
+  profile: "default" | "kaggle";
+  /** Verify the evidence first (invalid evidence is not packaged). */
+  verify: boolean;
+  /** Upload the zip to this release, replacing an earlier zip of the same run_version. */
+  releaseTag: string | undefined;
+  /** Token for the release upload (never logged). */
+  token: string;
+}
+
+const schema = z.object({
+  "run-dir": requiredText,
+  out: optionalText,
+  "max-size": wholeNumber({ min: 1, max: 2 ** 31 }),
+  config: optionalText,
+  profile: oneOf(["default", "kaggle"], "default"),
+  verify: flag(true),
+  "release-tag": optionalText,
+  token: optionalText,
+});
+
+/** Reads the package action's inputs. */
+export function readPackageInputs(action = "tunix-rt/package"): PackageSettings {
+  const names = Object.keys(schema.shape);
+  const raw = parseInputs(schema, Object.fromEntries(names.map((n) => [n, core.getInput(n)])), action);
+  if (raw["release-tag"] !== undefined && raw.token === undefined) {
+    throw new InputError(
+      `${action}: with.token: missing; uploading to a release needs a token with contents: write (the default is \${{ github.token }})`,
+    );
+  }
+  return Object.freeze({
+    runDir: raw["run-dir"],
+    out: raw.out ?? packageDefaults.out,
+    maxSize: raw["max-size"] ?? Number(packageDefaults["max-size"]),
+    config: raw.config,
+    profile: raw.profile ?? "default",
+    verify: raw.verify,
+    releaseTag: raw["release-tag"],
+    token: raw.token ?? "",
+  });
+}

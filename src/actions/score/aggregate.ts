@@ -1,0 +1,250 @@
+/**
+ * `mode: aggregate`: the sweep's last job. What `tunix-rt aggregate` does, with the trials
+ * coming from this run's artifacts, then verify (as `tunix-rt verify`), the evidence pull
+ * request, and verify's verdict reported as a check run on the pull request's head: a pull
+ * request opened with GITHUB_TOKEN starts no workflow, so evidence.yml would not run on it.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { DefaultArtifactClient } from "@actions/artifact";
+import * as core from "@actions/core";
+import type { SweepConfig } from "../../core/config.js";
+import { validateConfig } from "../../core/config.js";
+import { formatProblem, InputError, type Problem, quote } from "../../core/errors.js";
+import { secretValuesOf } from "../../core/redact.js";
+import { resolveSampler } from "../../core/samplers/index.js";
+import { parsePlannedTrial } from "../../core/trial-input.js";
+import type { PlannedTrial } from "../../core/types.js";
+import { toolkitVersion } from "../../runtime/version.js";
+import { downloadSweepArtifacts } from "../../github/artifacts.js";
+import { type PublishEvidenceResult, publishEvidence, reportCheck } from "../../github/evidence-pr.js";
+import { createOctokit } from "../../github/octokit.js";
+import { aggregateSummary, verifySummary } from "../../github/summary.js";
+import { type AggregateResult, aggregate } from "../../runtime/aggregate.js";
+import { loadConfig } from "../../runtime/config-file.js";
+import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
+import { collectProvenance } from "../../runtime/provenance.js";
+import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
+import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
+import type { AggregateSettings } from "./inputs.js";
+
+/** The evidence pull request, and where verify's verdict was reported on its head. */
+type PublishedEvidence = PublishEvidenceResult & { checkUrl: string };
+
+/** Aggregates the sweep's trials into evidence, verifies it, and publishes it as a pull request. */
+export async function aggregateStep(settings: AggregateSettings, context: RunContext): Promise<StepOutcome> {
+  const cwd = context.workspace;
+  const loaded = await loadConfig(settings.config, { cwd });
+  const config = withRunVersion(loaded.config, settings.runVersion);
+  const planned = plannedTrials(settings.matrix, config, settings.sweepId);
+  const trialsDir = path.resolve(cwd, settings.trialsDir ?? path.join("runs", settings.sweepId));
+  if (settings.download) {
+    const { owner, repo } = repositoryParts(context, "downloading the trial artifacts");
+    if (context.runId === undefined)
+      throw new InputError("downloading the trial artifacts needs the run's id: GITHUB_RUN_ID is not set");
+    await downloadSweepArtifacts(new DefaultArtifactClient(), {
+      sweepId: settings.sweepId,
+      dest: trialsDir,
+      findBy: { token: settings.token, workflowRunId: context.runId, repositoryOwner: owner, repositoryName: repo },
+    });
+  }
+
+  const provenance = await collectProvenance(loaded, {
+    cwd,
+    env: process.env,
+    toolkit: toolkitVersion,
+    sampler: settings.sampler === undefined ? resolveSampler(config.sampler) : resolveSampler(settings.sampler),
+    seed: settings.seed ?? config.seed,
+  });
+  const result = await aggregate({
+    config,
+    trialsDir,
+    runDir: settings.runDir ?? path.join("submission_runs", config.run_version),
+    bestConfigFile: settings.bestConfig,
+    cwd,
+    provenance,
+    planned,
+    sweepId: settings.sweepId,
+    env: process.env,
+    // On GitHub a trial's run is its artifact: the first folder under the trials folder.
+    runIdOf: (found) => path.relative(trialsDir, found.dir).split(path.sep)[0] || found.record.trial_id,
+  });
+  for (const notice of result.notices) core.warning(`${notice.file}: ${notice.message}`);
+
+  const secrets = secretValuesOf(process.env);
+  const summaryOf = (pr?: PublishedEvidence) =>
+    aggregateSummary({
+      leaderboardMd: result.leaderboardMd,
+      counts: result.counts,
+      best: result.best,
+      secrets,
+      ...(context.runUrl ? { runUrl: context.runUrl } : {}),
+      ...(pr ? { pr } : {}),
+    });
+  if (!result.runDir || !result.best) {
+    await writeSummary(summaryOf());
+    return {
+      outputs: countsOutputs(result),
+      failure: `no trial of sweep ${settings.sweepId} completed with a score; no evidence was written (${result.counts.total} trials: ${result.counts.failed} failed, ${result.counts.timeout} timed out)`,
+    };
+  }
+
+  const runDir = repoPath(context, result.runDir);
+  const { problems } = await verifyEvidenceFolder(result.runDir, { profile: settings.profile, shownAs: runDir });
+  const valid = problems.length === 0;
+  const published = settings.createPr
+    ? await publish(settings, context, result, { runDir, valid, problems, secrets })
+    : undefined;
+  annotateProblems(problems, { repoRoot: cwd, secrets });
+  await writeSummary(`${summaryOf(published)}\n${verifySummary(problems, { dir: runDir, valid, secrets })}`);
+
+  const outputs = {
+    ...countsOutputs(result),
+    "best-trial": result.best.trial_id,
+    "primary-score": result.best.primary_score === null ? "" : String(result.best.primary_score),
+    "run-dir": runDir,
+    valid: String(valid),
+    "pr-number": published?.number == null ? "" : String(published.number),
+    "pr-url": published?.url ?? "",
+    "pr-operation": published?.operation ?? "",
+    "check-url": published?.checkUrl ?? "",
+  };
+  if (!valid) {
+    return {
+      outputs,
+      failure: `the evidence in ${runDir} does not verify: ${problems.length} problem${problems.length === 1 ? "" : "s"}, first: ${formatProblem(problems[0] as Problem)}`,
+    };
+  }
+  if (result.counts.failure_budget_exceeded) {
+    return {
+      outputs,
+      failure: `${result.counts.failures} trials failed, over max_failed_trials ${result.counts.max_failed_trials}; the evidence was written and says so`,
+    };
+  }
+  return { outputs };
+}
+
+/** Opens or updates the evidence pull request and reports verify on its head as a check run. */
+async function publish(
+  settings: AggregateSettings,
+  context: RunContext,
+  result: AggregateResult,
+  verdict: { runDir: string; valid: boolean; problems: Problem[]; secrets: readonly string[] },
+): Promise<PublishedEvidence> {
+  const { owner, repo } = repositoryParts(context, "opening the evidence pull request");
+  const base = settings.base ?? process.env.GITHUB_REF_NAME;
+  if (!base) throw new InputError("with.base: missing; expected the branch the evidence pull request targets");
+  const best = result.best;
+  const runVersion = path.basename(result.runDir ?? "");
+  const files = await evidenceFiles(context, result);
+  const score = best?.primary_score === null || best === undefined ? "–" : best.primary_score.toFixed(4);
+  const octokit = createOctokit({ token: settings.token, baseUrl: context.apiUrl });
+  const pr = await publishEvidence(octokit, {
+    owner,
+    repo,
+    base,
+    runVersion,
+    files,
+    title: `tunix-rt evidence: ${runVersion} (best ${best?.trial_id}, primary_score ${score})`,
+    body: pullRequestBody(result, verdict, context.runUrl),
+    commitMessage: `tunix-rt: evidence for ${runVersion}\n\nSweep ${result.sweepId ?? "unknown"}: best trial ${best?.trial_id}, primary_score ${score}.${context.runUrl ? `\nWorkflow run: ${context.runUrl}` : ""}`,
+    secrets: verdict.secrets,
+  });
+  const check = await reportCheck(octokit, {
+    owner,
+    repo,
+    headSha: pr.headSha,
+    name: settings.checkName,
+    valid: verdict.valid,
+    summary: verdict.valid
+      ? `${verdict.runDir} verifies: every file is valid and primary_score recomputes from eval_rows.jsonl.`
+      : `${verdict.runDir} does not verify: ${verdict.problems.length} problem(s).`,
+    problems: verdict.problems,
+    repoRoot: context.workspace,
+    secrets: verdict.secrets,
+    ...(context.runUrl ? { detailsUrl: context.runUrl } : {}),
+  });
+  return { ...pr, checkUrl: check.url };
+}
+
+/** The evidence folder's files and the promoted config, as repository paths with their text. */
+async function evidenceFiles(
+  context: RunContext,
+  result: AggregateResult,
+): Promise<{ path: string; content: string }[]> {
+  const runDir = result.runDir as string;
+  const names = (await readdir(runDir, { withFileTypes: true }))
+    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
+    .map((entry) => entry.name)
+    .sort();
+  const files = [];
+  for (const name of names) {
+    const file = path.join(runDir, name);
+    files.push({ path: repoPath(context, file), content: await readFile(file, "utf8") });
+  }
+  if (result.bestConfigFile) {
+    files.push({ path: repoPath(context, result.bestConfigFile), content: await readFile(result.bestConfigFile, "utf8") });
+  }
+  for (const file of files) {
+    if (path.isAbsolute(file.path))
+      throw new InputError(`${file.path}: is outside the repository; evidence and the promoted config must lie inside it`);
+  }
+  return files;
+}
+
+/** The pull request's body: the verdict, the leaderboard, where it came from. */
+function pullRequestBody(
+  result: AggregateResult,
+  verdict: { runDir: string; valid: boolean; problems: Problem[] },
+  runUrl: string | null,
+): string {
+  const lines = [
+    verdict.valid
+      ? `Evidence in \`${verdict.runDir}\`: verified (\`tunix-rt verify ${verdict.runDir}\`).`
+      : `Evidence in \`${verdict.runDir}\`: **does not verify** (${verdict.problems.length} problem(s); see the check run).`,
+    "",
+    result.leaderboardMd.trim(),
+    "",
+    runUrl ? `Written by tunix-rt in [this workflow run](${runUrl}).` : "Written by tunix-rt.",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** The trial counts as outputs. */
+function countsOutputs(result: AggregateResult): Record<string, string> {
+  return {
+    trials: String(result.counts.total),
+    completed: String(result.counts.completed),
+    failed: String(result.counts.failures),
+  };
+}
+
+/** The config with the plan's run_version when the plan overrode it (checked as the config's is). */
+function withRunVersion(config: SweepConfig, runVersion: string | undefined): SweepConfig {
+  if (runVersion === undefined) return config;
+  const checked = validateConfig({ ...config, run_version: runVersion }, "with.run-version");
+  const problem = checked.ok ? undefined : checked.problems.find((p) => p.path === "run_version");
+  if (problem) throw new InputError(`with.run-version: ${problem.message}`);
+  return { ...config, run_version: runVersion };
+}
+
+/** The planned trials of the plan's matrix input, each checked like a trial step checks its entry. */
+function plannedTrials(matrix: unknown, config: SweepConfig, sweepId: string): PlannedTrial[] | undefined {
+  if (matrix === undefined) return undefined;
+  const include = (matrix as { include?: unknown } | null)?.include;
+  if (!Array.isArray(include)) {
+    throw new InputError(`with.matrix: got ${quote(matrix)}; expected the plan's matrix output, {"include": [...]}`);
+  }
+  const trials: PlannedTrial[] = [];
+  include.forEach((entry, index) => {
+    const parsed = parsePlannedTrial(entry, config, `with.matrix.include[${index}]`);
+    if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
+    if (parsed.trial.sweep_id !== sweepId) {
+      throw new InputError(
+        `with.matrix.include[${index}].sweep_id: got ${quote(parsed.trial.sweep_id)}; expected the sweep-id input ${quote(sweepId)}`,
+      );
+    }
+    trials.push(parsed.trial);
+  });
+  return trials;
+}

@@ -1,0 +1,167 @@
+/**
+ * The score action's input boundary: the only place that reads its inputs. Modes: `trial`
+ * (grade a folder that the user's own steps trained into) and `aggregate` (every trial of
+ * the sweep: leaderboard, evidence, verify, the pull request).
+ */
+import * as core from "@actions/core";
+import { z } from "zod";
+import { InputError } from "../../core/errors.js";
+import { samplerNames } from "../../core/samplers/names.js";
+import {
+  flag,
+  oneOf,
+  optionalJson,
+  optionalText,
+  parseInputs,
+  requiredJson,
+  requiredOneOf,
+  requiredText,
+  wholeNumber,
+} from "../shared/input-values.js";
+
+/** Literal defaults, the same as actions/score/action.yml declares (a test compares them). */
+export const scoreDefaults = {
+  config: "training/sweep.yaml",
+  outcome: "success",
+  upload: "true",
+  download: "true",
+  "best-config": "training/configs/best.yaml",
+  "create-pr": "true",
+  "check-name": "tunix-rt / verify-evidence",
+  profile: "default",
+} as const;
+
+/** How the user's training step ended. */
+export const stepOutcomes = ["success", "failure", "cancelled", "skipped"] as const;
+
+/** Settings of `mode: trial`. */
+export interface ScoreTrialSettings {
+  mode: "trial";
+  /** The sweep config, relative to the workspace (its evalset grades the predictions). */
+  config: string;
+  /** The matrix entry, parsed JSON (checked against the config later). */
+  trial: unknown;
+  /** The folder the user's steps wrote predictions.jsonl (or eval_rows.jsonl) into. */
+  trialDir: string;
+  /** The training step's outcome (`steps.<id>.outcome`); anything but success fails the trial. */
+  outcome: (typeof stepOutcomes)[number];
+  /** Upload the folder as the artifact `tunix-rt-trial-<sweep>-<trial>`. */
+  upload: boolean;
+  /** Days the artifact is kept; default the repository's setting. */
+  retentionDays: number | undefined;
+}
+
+/** Settings of `mode: aggregate`. */
+export interface AggregateSettings {
+  mode: "aggregate";
+  /** The sweep config, relative to the workspace. */
+  config: string;
+  /** The sweep whose trials count (the plan's `sweep-id` output). */
+  sweepId: string;
+  /** The plan's matrix (`{include: [...]}`): a planned trial without a record counts as failed. */
+  matrix: unknown;
+  /** The plan's run_version when it overrode the config's. */
+  runVersion: string | undefined;
+  /** The plan's seed and sampler, recorded as provenance; default the config's. */
+  seed: number | undefined;
+  sampler: (typeof samplerNames)[number] | undefined;
+  /** Where the trial artifacts are downloaded to (or found, without download); default `runs/<sweep-id>`. */
+  trialsDir: string | undefined;
+  /** Download this run's trial artifacts first. */
+  download: boolean;
+  /** The evidence folder; default `submission_runs/<run_version>`. */
+  runDir: string | undefined;
+  /** Where the best trial's params are promoted. */
+  bestConfig: string;
+  /** Token for the artifact listing and the pull request (never logged). */
+  token: string;
+  /** Open or update the evidence pull request. */
+  createPr: boolean;
+  /** The branch the pull request targets; default the branch the workflow ran on. */
+  base: string | undefined;
+  /** Name of the check run that reports verify on the pull request's head. */
+  checkName: string;
+  /** Verification profile of the evidence. */
+  profile: "default" | "kaggle";
+}
+
+/** What the score action was asked to do. */
+export type ScoreSettings = ScoreTrialSettings | AggregateSettings;
+
+const trialSchema = z.object({
+  config: optionalText,
+  trial: requiredJson("the matrix entry as JSON (the default is ${{ toJson(matrix) }})"),
+  "trial-dir": requiredText,
+  outcome: oneOf(stepOutcomes, "success"),
+  upload: flag(true),
+  "retention-days": wholeNumber({ min: 1, max: 400 }),
+});
+
+const aggregateSchema = z.object({
+  config: optionalText,
+  "sweep-id": requiredText,
+  matrix: optionalJson,
+  "run-version": optionalText,
+  seed: wholeNumber({ min: 0, max: 0xffffffff }),
+  sampler: oneOf(samplerNames),
+  "trials-dir": optionalText,
+  download: flag(true),
+  "run-dir": optionalText,
+  "best-config": optionalText,
+  token: optionalText,
+  "create-pr": flag(true),
+  base: optionalText,
+  "check-name": optionalText,
+  profile: oneOf(["default", "kaggle"], "default"),
+});
+
+/**
+ * Reads the score action's inputs. `mode` comes from the `mode` input, or from the caller
+ * (the umbrella action, whose `command` input already chose it).
+ */
+export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt/score"): ScoreSettings {
+  const chosen =
+    mode ?? parseInputs(z.object({ mode: requiredOneOf(["trial", "aggregate"]) }), read(["mode"]), action).mode;
+  if (chosen === "trial") {
+    const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
+    return Object.freeze({
+      mode: "trial",
+      config: raw.config ?? scoreDefaults.config,
+      trial: raw.trial,
+      trialDir: raw["trial-dir"],
+      outcome: raw.outcome ?? "success",
+      upload: raw.upload,
+      retentionDays: raw["retention-days"],
+    });
+  }
+  const raw = parseInputs(aggregateSchema, read(Object.keys(aggregateSchema.shape)), action);
+  const token = raw.token ?? "";
+  if (token === "" && (raw.download || raw["create-pr"])) {
+    throw new InputError(
+      `${action}: with.token: missing; downloading artifacts and opening the pull request need a token (the default is \${{ github.token }})`,
+    );
+  }
+  return Object.freeze({
+    mode: "aggregate",
+    config: raw.config ?? scoreDefaults.config,
+    sweepId: raw["sweep-id"],
+    matrix: raw.matrix,
+    runVersion: raw["run-version"],
+    seed: raw.seed,
+    sampler: raw.sampler,
+    trialsDir: raw["trials-dir"],
+    download: raw.download,
+    runDir: raw["run-dir"],
+    bestConfig: raw["best-config"] ?? scoreDefaults["best-config"],
+    token,
+    createPr: raw["create-pr"],
+    base: raw.base,
+    checkName: raw["check-name"] ?? scoreDefaults["check-name"],
+    profile: raw.profile ?? "default",
+  });
+}
+
+/** The raw strings of some inputs. */
+function read(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.map((name) => [name, core.getInput(name)]));
+}

@@ -1,0 +1,74 @@
+/**
+ * The end of every trial step, whoever trained (tunix-rt's trainer run or the user's own
+ * steps): redact the folder, upload it as the trial's artifact (also when the trial failed,
+ * so aggregate sees why), write a summary, and only then fail the step when the trial
+ * failed. Failing last is what makes "Re-run failed jobs" re-run exactly the failed trials.
+ */
+import { DefaultArtifactClient } from "@actions/artifact";
+import { trialArtifactName, uploadTrialArtifact } from "../../github/artifacts.js";
+import type { TrialJson } from "../../runtime/trial.js";
+import type { RunContext } from "./context.js";
+import { repoPath } from "./context.js";
+import { type StepOutcome, writeSummary } from "./step.js";
+import { redactTrialFolder } from "./trial-files.js";
+
+/** How a finished trial leaves the step. */
+export interface TrialFinish {
+  record: TrialJson;
+  /** The trial's folder (absolute). */
+  dir: string;
+  /** Upload the folder as the trial's artifact. */
+  upload: boolean;
+  /** Days GitHub keeps the artifact; default the repository's setting. */
+  retentionDays?: number | undefined;
+  /** Values to redact from the folder before it is uploaded. */
+  secrets: readonly string[];
+}
+
+/** Redacts, uploads, summarizes; the outcome fails the step when the trial did not complete. */
+export async function finishTrial(finish: TrialFinish, context: RunContext): Promise<StepOutcome> {
+  const { record, dir } = finish;
+  await redactTrialFolder(dir, finish.secrets);
+  const name = trialArtifactName(record.sweep_id, record.trial_id);
+  if (finish.upload) {
+    await uploadTrialArtifact(new DefaultArtifactClient(), {
+      name,
+      dir,
+      ...(finish.retentionDays === undefined ? {} : { retentionDays: finish.retentionDays }),
+    });
+  }
+  await writeSummary(trialSummary(record, finish.upload ? name : null));
+  const score = record.primary_score === null ? "" : String(record.primary_score);
+  return {
+    outputs: {
+      "trial-id": record.trial_id,
+      status: record.status,
+      "primary-score": score,
+      "artifact-name": finish.upload ? name : "",
+      "trial-dir": repoPath(context, dir),
+    },
+    ...(record.status === "completed"
+      ? {}
+      : { failure: `trial ${record.trial_id} ${record.status}: ${record.error ?? "no reason recorded"}` }),
+  };
+}
+
+/** A trial's few lines of job summary: outcome, score, params, the artifact. */
+export function trialSummary(record: TrialJson, artifact: string | null): string {
+  const score = record.primary_score === null ? "–" : record.primary_score.toFixed(4);
+  const cell = (v: unknown) => String(v).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  const lines = [
+    `### tunix-rt trial ${record.trial_id}: ${record.status}`,
+    "",
+    `primary_score **${score}**${record.duration_s === null ? "" : ` in ${record.duration_s.toFixed(1)}s`}` +
+      ` (sweep \`${record.sweep_id}\`, seed ${record.seed})`,
+  ];
+  if (record.error) lines.push("", `> ${cell(record.error)}`);
+  const params = Object.entries(record.params);
+  if (params.length) {
+    lines.push("", "| parameter | value |", "|---|---|");
+    for (const [k, v] of params) lines.push(`| ${cell(k)} | ${cell(v)} |`);
+  }
+  if (artifact) lines.push("", `Artifact: \`${artifact}\``);
+  return `${lines.join("\n")}\n`;
+}

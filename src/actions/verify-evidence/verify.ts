@@ -1,0 +1,48 @@
+/**
+ * verify-evidence: what `tunix-rt verify` does for each folder or zip given, with every
+ * problem as an error annotation on its file (and line, for JSONL) and, because GitHub shows
+ * only the first few annotations of a step, every problem listed in the job summary too.
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import * as core from "@actions/core";
+import { InputError, type Problem } from "../../core/errors.js";
+import { verifySummary } from "../../github/summary.js";
+import { verifyEvidenceFolder, verifySubmissionZip } from "../../runtime/evidence-read.js";
+import { describeFsError } from "../../runtime/files.js";
+import { type RunContext, repoPath } from "../shared/context.js";
+import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
+import type { VerifySettings } from "./inputs.js";
+
+/** Verifies every folder and zip; fails the step when any has a problem. */
+export async function verifyStep(settings: VerifySettings, context: RunContext): Promise<StepOutcome> {
+  const all: Problem[] = [];
+  const invalid: string[] = [];
+  for (const target of settings.paths) {
+    const absolute = path.resolve(context.workspace, target);
+    const shown = repoPath(context, absolute);
+    let isFolder: boolean;
+    try {
+      isFolder = (await stat(absolute)).isDirectory();
+    } catch (error) {
+      throw new InputError(`${target}: cannot read: ${describeFsError(error)}`);
+    }
+    if (!isFolder && !/\.zip$/i.test(target))
+      throw new InputError(`${target}: is a file but not a .zip; expected an evidence folder or a submission zip`);
+    const { problems } = isFolder
+      ? await verifyEvidenceFolder(absolute, { profile: settings.profile, shownAs: shown })
+      : await verifySubmissionZip(absolute, { profile: settings.profile, shownAs: shown });
+    const valid = problems.length === 0;
+    if (!valid) invalid.push(shown);
+    annotateProblems(problems, { repoRoot: context.workspace });
+    core.info(`${shown}: ${valid ? "valid" : `invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}`}`);
+    await writeSummary(verifySummary(problems, { dir: shown, valid }));
+    all.push(...problems);
+  }
+  const outputs = { valid: String(invalid.length === 0), problems: String(all.length) };
+  if (invalid.length === 0) return { outputs };
+  return {
+    outputs,
+    failure: `${invalid.join(", ")}: the evidence does not verify (${all.length} problem${all.length === 1 ? "" : "s"}; each is annotated and listed in the job summary)`,
+  };
+}

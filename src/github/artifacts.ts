@@ -1,0 +1,203 @@
+/**
+ * Trial artifacts: each trial job uploads its folder as `tunix-rt-trial-<sweep_id>-<trial_id>`
+ * (DESIGN.md "Names"); the aggregate job lists the run's artifacts and downloads the sweep's.
+ * The artifact client is passed in: `DefaultArtifactClient` of @actions/artifact on a runner,
+ * a ten-line fake in tests.
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { messageOf, TunixError } from "../core/errors.js";
+
+/** The artifact of one trial (DESIGN.md, "Names"). */
+export function trialArtifactName(sweepId: string, trialId: string): string {
+  return `tunix-rt-trial-${sweepId}-${trialId}`;
+}
+
+/** Where an artifact lives when it is not the current run's (the public REST API is used then). */
+export interface ArtifactFindBy {
+  token: string;
+  workflowRunId: number;
+  repositoryOwner: string;
+  repositoryName: string;
+}
+
+/** An artifact as the client lists it. */
+export interface ArtifactSummary {
+  name: string;
+  id: number;
+  size?: number;
+  createdAt?: Date;
+}
+
+/**
+ * The part of @actions/artifact's `DefaultArtifactClient` tunix-rt uses (same signatures, so the
+ * real client fits; so does a fake).
+ */
+export interface ArtifactClientLike {
+  uploadArtifact(
+    name: string,
+    files: string[],
+    rootDirectory: string,
+    options?: { retentionDays?: number; compressionLevel?: number },
+  ): Promise<{ id?: number; size?: number; digest?: string }>;
+  deleteArtifact(name: string, options?: { findBy?: ArtifactFindBy }): Promise<{ id: number }>;
+  listArtifacts(options?: {
+    latest?: boolean;
+    findBy?: ArtifactFindBy;
+  }): Promise<{ artifacts: ArtifactSummary[] }>;
+  downloadArtifact(
+    artifactId: number,
+    options?: { path?: string; findBy?: ArtifactFindBy },
+  ): Promise<{ downloadPath?: string; digestMismatch?: boolean }>;
+}
+
+/** The files a trial folder may hold, in upload order (the ones that exist are uploaded). */
+export const trialArtifactFiles: readonly string[] = [
+  "trial.json",
+  "eval_rows.jsonl",
+  "output.log",
+  "metrics.jsonl",
+  "predictions.jsonl",
+  "params.json",
+];
+
+/** What `uploadTrialArtifact` needs. */
+export interface UploadTrialArtifactOptions {
+  /** The artifact's name (`trialArtifactName(sweepId, trialId)`). */
+  name: string;
+  /** The trial folder; files are stored relative to it. */
+  dir: string;
+  /** File names inside `dir` to upload when present; default `trialArtifactFiles`. */
+  files?: readonly string[];
+  /** Days GitHub keeps the artifact; default: the repository's setting. */
+  retentionDays?: number;
+}
+
+/** An artifact upload failed; the message says what to do. */
+export class ArtifactError extends TunixError {}
+
+/**
+ * Uploads a trial folder's files (those of `files` that exist) as one artifact.
+ *
+ * Re-runs: "Re-run failed jobs" runs a trial job again inside the same workflow run, where
+ * its earlier attempt's artifact already holds the name, and @actions/artifact v2+ refuses a
+ * second artifact of one name in a run (409 Conflict). So when an upload fails and the run's
+ * list shows an artifact of this name, that artifact is deleted (the re-run's record
+ * supersedes it) and the upload is tried once more, as upload-artifact's `overwrite: true`
+ * does. The list is consulted first, since the library does not promise its error text; an
+ * error that says 409/Conflict/"already exists" also leads to the delete-and-retry.
+ */
+export async function uploadTrialArtifact(
+  client: ArtifactClientLike,
+  options: UploadTrialArtifactOptions,
+): Promise<{ id: number; size: number }> {
+  const dir = path.resolve(options.dir);
+  const present: string[] = [];
+  for (const name of options.files ?? trialArtifactFiles) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => null);
+    if (info?.isFile()) present.push(file);
+  }
+  if (present.length === 0) {
+    throw new ArtifactError(
+      `${options.dir}: no trial files to upload (looked for ${(options.files ?? trialArtifactFiles).join(", ")})`,
+    );
+  }
+  const upload = async () => {
+    const result = await client.uploadArtifact(
+      options.name,
+      present,
+      dir,
+      options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays },
+    );
+    return { id: result.id ?? 0, size: result.size ?? 0 };
+  };
+  try {
+    return await upload();
+  } catch (error) {
+    const { artifacts } = await client.listArtifacts().catch(() => ({ artifacts: [] as ArtifactSummary[] }));
+    const listed = artifacts.some((a) => a.name === options.name);
+    if (!listed && !/\b409\b|conflict|already exists/i.test(messageOf(error))) {
+      throw new ArtifactError(`uploading artifact ${options.name} failed: ${messageOf(error)}`);
+    }
+    try {
+      await client.deleteArtifact(options.name);
+    } catch (deleteError) {
+      // Listed but not deletable: report it; not listed (only the message said conflict): try anyway.
+      if (listed) {
+        throw new ArtifactError(
+          `uploading artifact ${options.name} failed (an earlier attempt's artifact holds the name) and deleting that one failed: ${messageOf(deleteError)}`,
+        );
+      }
+    }
+    try {
+      return await upload();
+    } catch (again) {
+      throw new ArtifactError(
+        `uploading artifact ${options.name} failed after replacing the earlier attempt's: ${messageOf(again)}`,
+      );
+    }
+  }
+}
+
+/** What `downloadSweepArtifacts` needs. */
+export interface DownloadSweepArtifactsOptions {
+  sweepId: string;
+  /** Each artifact goes to `dest/<artifact name>/`. */
+  dest: string;
+  /** Another run's artifacts, or this run's through the public REST API (needs `actions: read`). */
+  findBy?: ArtifactFindBy;
+  /** Downloads at a time (default 4). */
+  concurrency?: number;
+}
+
+/** One downloaded artifact. */
+export interface DownloadedArtifact {
+  name: string;
+  id: number;
+  /** The trial id the name carries. */
+  trialId: string;
+  dir: string;
+}
+
+/**
+ * Downloads the trial artifacts of one sweep: lists the run's artifacts with `latest: true`
+ * (a re-run trial's newest artifact wins over its earlier attempt's), keeps those named
+ * exactly `tunix-rt-trial-<sweepId>-t<digits>` (so another sweep's, or a sweep whose id merely
+ * starts the same, is ignored), and extracts each into `dest/<artifact name>/`, sorted by name.
+ */
+export async function downloadSweepArtifacts(
+  client: ArtifactClientLike,
+  options: DownloadSweepArtifactsOptions,
+): Promise<{ downloaded: DownloadedArtifact[] }> {
+  const findBy = options.findBy ? { findBy: options.findBy } : {};
+  const { artifacts } = await client.listArtifacts({ latest: true, ...findBy });
+  const prefix = trialArtifactName(options.sweepId, "");
+  const wanted: Array<ArtifactSummary & { trialId: string }> = [];
+  for (const a of artifacts) {
+    if (!a.name.startsWith(prefix)) continue;
+    const trialId = a.name.slice(prefix.length);
+    if (/^t\d{4,}$/.test(trialId)) wanted.push({ ...a, trialId });
+  }
+  wanted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const downloaded: DownloadedArtifact[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < wanted.length; i = next++) {
+      const a = wanted[i] as (typeof wanted)[number];
+      const dir = path.join(options.dest, a.name);
+      try {
+        await client.downloadArtifact(a.id, { path: dir, ...findBy });
+      } catch (error) {
+        throw new ArtifactError(`downloading artifact ${a.name} (id ${a.id}) failed: ${messageOf(error)}`);
+      }
+      downloaded.push({ name: a.name, id: a.id, trialId: a.trialId, dir });
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, wanted.length)) }, worker),
+  );
+  downloaded.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { downloaded };
+}

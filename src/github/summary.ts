@@ -1,0 +1,204 @@
+/**
+ * Markdown for job summaries (`GITHUB_STEP_SUMMARY`) and the annotations of verify: pure
+ * functions from plain data to text. Everything passes through `redact` first, since a summary
+ * is public to everyone who can read the workflow run.
+ */
+import path from "node:path";
+import type { AggregatedTrial, TrialCounts } from "../core/aggregate.js";
+import type { SweepConfig } from "../core/config.js";
+import type { Problem } from "../core/errors.js";
+import type { Plan } from "../core/plan.js";
+import { redact } from "../core/redact.js";
+
+/**
+ * GitHub takes at most 1 MiB of summary per step; a summary is clipped below that, saying so,
+ * rather than making the step fail.
+ */
+export const maxSummaryChars = 1_000_000;
+
+/** Options shared by the summary builders. */
+export interface SummaryOptions {
+  /** Secret values to redact (token shapes are redacted always). */
+  secrets?: readonly string[];
+}
+
+/** Text for a Markdown table cell: pipes escaped, HTML neutralised (`<answer>` stays visible), one line. */
+export function markdownCell(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\|/g, "\\|")
+    .replace(/\r?\n/g, " ");
+}
+
+const score = (s: number | null | undefined) => (typeof s === "number" ? s.toFixed(4) : "–");
+
+function finish(lines: readonly string[], secrets: readonly string[] = []): string {
+  const text = redact(`${lines.join("\n")}\n`, secrets);
+  if (text.length <= maxSummaryChars) return text;
+  return `${text.slice(0, maxSummaryChars)}\n\n(summary clipped: GitHub takes at most 1 MiB per step)\n`;
+}
+
+/**
+ * The plan job's summary: the sweep's identity, the matrix size and parallelism, and one row
+ * per planned trial with its params.
+ */
+export function planSummary(plan: Plan, config: SweepConfig, options: SummaryOptions = {}): string {
+  const names = [...new Set(plan.trials.flatMap((t) => Object.keys(t.params)))];
+  const lines = [
+    `## tunix-rt plan: ${markdownCell(plan.run_version)}`,
+    "",
+    `Sweep \`${plan.sweep_id}\` of **${markdownCell(config.name)}** (${markdownCell(config.base_model_id)}, metric ${markdownCell(config.metric_name)} ${config.metric_mode}).`,
+    "",
+    `${plan.trials.length} trial${plan.trials.length === 1 ? "" : "s"}, sampler ${plan.sampler}, seed ${plan.seed}, at most ${config.max_concurrent_trials} in parallel.`,
+  ];
+  if (plan.trials.length === 0) {
+    lines.push("", "Nothing to run: the plan is empty (the trial jobs are skipped).");
+    return finish(lines, options.secrets);
+  }
+  const head = [
+    "trial",
+    "seed",
+    ...names,
+    ...(plan.trials.some((t) => t.budget !== undefined) ? ["budget"] : []),
+  ];
+  lines.push("", `| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
+  for (const t of plan.trials) {
+    const cells = [
+      t.trial_id,
+      String(t.seed),
+      ...names.map((n) => markdownCell(t.params[n] === undefined ? "" : String(t.params[n]))),
+      ...(head.includes("budget") ? [t.budget === undefined ? "" : String(t.budget)] : []),
+    ];
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  return finish(lines, options.secrets);
+}
+
+/** A pull request as the aggregate summary shows it (from `publishEvidence`). */
+export interface SummaryPullRequest {
+  operation: "created" | "updated" | "unchanged";
+  number: number | null;
+  url: string | null;
+}
+
+/** What the aggregate summary shows. */
+export interface AggregateSummaryInput extends SummaryOptions {
+  /** The leaderboard as `leaderboardMarkdown` wrote it (it lists failed trials with reasons). */
+  leaderboardMd: string;
+  counts: TrialCounts;
+  best: AggregatedTrial | undefined;
+  pr?: SummaryPullRequest;
+  /** The workflow run's URL. */
+  runUrl?: string;
+}
+
+/**
+ * The aggregate job's summary: the outcome in one line (best trial and score, or why there is
+ * none; the failure budget), the pull request, then the leaderboard with its failed trials.
+ */
+export function aggregateSummary(input: AggregateSummaryInput): string {
+  const { counts, best, pr } = input;
+  const lines: string[] = [];
+  if (best) {
+    const params = Object.entries(best.params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(", ");
+    lines.push(
+      `**Best trial: ${best.trial_id}**, primary_score ${score(best.primary_score)}${params ? ` (${markdownCell(params)})` : ""}.`,
+    );
+  } else {
+    lines.push(
+      `**No best trial**: none of the ${counts.total} trials completed with a score; no evidence was written.`,
+    );
+  }
+  if (counts.failure_budget_exceeded) {
+    lines.push(
+      "",
+      `:x: ${counts.failures} trials failed or timed out, over max_failed_trials (${counts.max_failed_trials}).`,
+    );
+  }
+  if (pr) {
+    const verb = {
+      created: "opened",
+      updated: "updated with a new commit",
+      unchanged: "unchanged (same evidence)",
+    }[pr.operation];
+    lines.push(
+      "",
+      pr.number !== null && pr.url
+        ? `Evidence pull request [#${pr.number}](${pr.url}): ${verb}.`
+        : "Evidence pull request: none needed, the base branch already holds this evidence.",
+    );
+  }
+  if (input.runUrl) lines.push("", `[Workflow run](${input.runUrl})`);
+  lines.push("", input.leaderboardMd.trimEnd());
+  return finish(lines, input.secrets);
+}
+
+/** How the verify summary names the folder. */
+export interface VerifySummaryOptions extends SummaryOptions {
+  /** The evidence folder or zip as shown to the user. */
+  dir: string;
+  valid: boolean;
+}
+
+/**
+ * The verify step's summary. GitHub shows only the first few annotations of a step (10 errors
+ * at the time of writing), so every problem is listed here as well, in a table.
+ */
+export function verifySummary(problems: readonly Problem[], options: VerifySummaryOptions): string {
+  const n = problems.length;
+  const lines = [
+    options.valid
+      ? `## :white_check_mark: Evidence is valid: \`${options.dir}\``
+      : `## :x: ${n} problem${n === 1 ? "" : "s"} in \`${options.dir}\``,
+  ];
+  if (n > 0) {
+    lines.push("", "| file | line | field | problem |", "|---|---|---|---|");
+    for (const p of problems) {
+      lines.push(
+        `| ${markdownCell(p.file)} | ${p.line ?? ""} | ${markdownCell(p.path || "–")} | ${markdownCell(p.message)} |`,
+      );
+    }
+  }
+  return finish(lines, options.secrets);
+}
+
+/** One annotation, in the shape `core.error(message, {title, file, startLine})` takes. */
+export interface ProblemAnnotation {
+  message: string;
+  /** Path relative to the repository root, `/`-separated. */
+  file: string;
+  startLine?: number;
+  title: string;
+}
+
+/** How problem paths become annotation paths. */
+export interface AnnotationOptions extends SummaryOptions {
+  /** Absolute problem paths are made relative to this (the workspace); relative ones are kept. */
+  repoRoot?: string;
+}
+
+/**
+ * Problems as error annotations on their file (and line, for JSONL files): the message carries
+ * the JSON path, the title names the check.
+ */
+export function problemAnnotations(
+  problems: readonly Problem[],
+  options: AnnotationOptions = {},
+): ProblemAnnotation[] {
+  const secrets = options.secrets ?? [];
+  return problems.map((p) => {
+    let file = p.file;
+    if (options.repoRoot && path.isAbsolute(file)) file = path.relative(options.repoRoot, file);
+    file = file.split(path.sep).join("/").replace(/^\.\//, "");
+    return {
+      message: redact(p.path ? `${p.path}: ${p.message}` : p.message, secrets),
+      file: file || ".",
+      ...(p.line === undefined ? {} : { startLine: p.line }),
+      title: "tunix-rt verify",
+    };
+  });
+}

