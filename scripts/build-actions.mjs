@@ -92,10 +92,13 @@ if (process.argv.includes("--check")) {
         readFile(path.join(temp, name)).catch(() => null),
         readFile(path.join(dist, name)).catch(() => null),
       ]);
-      if (!a || !b || !a.equals(b)) differ.push(`dist/${name}${!a ? " (not built)" : !b ? " (not committed)" : ""}`);
+      if (!a || !b || !a.equals(b))
+        differ.push(`dist/${name}${!a ? " (not built)" : !b ? " (not committed)" : ""}`);
     }
     if (differ.length > 0) {
-      console.error(`dist/ differs from a fresh build; run npm run build:actions and commit:\n  ${differ.join("\n  ")}`);
+      console.error(
+        `dist/ differs from a fresh build; run npm run build:actions and commit:\n  ${differ.join("\n  ")}`,
+      );
       process.exitCode = 1;
     } else console.log(`dist/ matches a fresh build (${built.length} files)`);
   } finally {

@@ -176,9 +176,19 @@ describe("example trainer", () => {
     });
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain("at step 87");
+    expect(resumed.stdout).toContain("trained 113 steps (87 -> 200)");
     for (const file of ["predictions.jsonl", "metrics.jsonl", "checkpoint.json"]) {
       expect(await read("resumed", file)).toBe(await read("straight", file));
     }
+    // A trainer that cannot resume: --no-resume ignores the checkpoint and trains all 200 steps.
+    const over = await train([...args, "--output-dir", dir("over"), "--no-resume"], {
+      TUNIX_RT_RESUME_FROM: dir("first"),
+      TUNIX_RT_BUDGET: "200",
+    });
+    expect(over.code).toBe(0);
+    expect(over.stdout).toContain("--no-resume: TUNIX_RT_RESUME_FROM ignored");
+    expect(over.stdout).toContain("trained 200 steps (0 -> 200)");
+    expect(await read("over", "checkpoint.json")).toBe(await read("straight", "checkpoint.json"));
   });
 
   it("lets flags win over the params file", async () => {

@@ -27,7 +27,7 @@ async function writeShConfig(
       `waves: ${waves}`,
       "sampler: grid",
       "evalset: evalset.jsonl",
-      "fidelity: {min_budget: 1, max_budget: 9, eta: 3, resume: " + String(resume) + "}",
+      `fidelity: {min_budget: 1, max_budget: 9, eta: 3, resume: ${String(resume)}}`,
       "search_space:",
       "  fault: {type: choice, values: [checkpoint]}",
       "  quality: {type: choice, values: [0.5, 1, 0.17, 0.84, 0.34, 0.67]}",
@@ -144,16 +144,20 @@ describe("tunix-rt sweep with waves and successive halving", () => {
     expect(verify.stdout).toContain('"valid": true');
     expect(verify.code).toBe(0);
 
-    // verify agrees with aggregate: naming the lucky low-budget trial is refused.
+    // verify agrees with aggregate: naming rung 0's trial of the same configuration (same
+    // params, same score, an earlier id) is refused, because it ran at a lower budget.
+    const early = trials[6].parent as string;
+    expect(byId.get(early)).toMatchObject({ rung: 0, primary_score: 1, params: bestParams.params });
     await writeFile(
       path.join(runDir, "best_params.json"),
-      JSON.stringify({ ...bestParams, trial_id: "t0001" }),
+      JSON.stringify({ ...bestParams, trial_id: early }),
     );
     const refused = await runCli(["verify", "submission_runs/sh_v1"], { cwd: dir });
     expect(refused.code).toBe(1);
-    expect(refused.stdout + refused.stderr).toMatch(
-      /best_params\.json: trial_id: got "t0001".*"t0008".*highest budget 9/,
+    expect(refused.stdout).toContain(
+      `best_params.json:1: trial_id: got "${early}"; the best completed trial in trials.jsonl is "t0008" (line 9, primary_score 1, metric_mode max, at the highest budget 9)`,
     );
+    expect(refused.stdout.trim().split("\n")).toHaveLength(1);
   });
 
   it("starts over each rung with resume: false", async () => {

@@ -45,9 +45,21 @@ export function parseFlags<T extends Options>(
   options: T,
   allowPositionals = false,
 ) {
+  // `--seed -1` reads as a flag named -1 to parseArgs: join a negative number to its flag,
+  // so the flag's own check can say what range it takes.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
   try {
     return parseArgs({
-      args,
+      args: joined,
       options: { ...options, debug: { type: "boolean" }, help: { type: "boolean", short: "h" } },
       strict: true,
       allowPositionals,

@@ -79,12 +79,23 @@ export function messageOf(error: unknown): string {
 
 /** Quotes a user's value for an error message: strings in JSON quotes, long values cut. */
 export function quote(value: unknown): string {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = value === undefined ? "undefined" : JSON.stringify(value);
+    // Big integers (YAML reads long whole numbers that way) print as the numbers they are.
+    text =
+      value === undefined
+        ? "undefined"
+        : JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? Number(v) : v));
   } catch {
-    text = String(value);
+    text = undefined;
   }
-  if (text === undefined) text = String(value);
+  if (text === undefined) {
+    try {
+      text = String(value);
+    } catch {
+      // An object without a prototype has no toString.
+      text = Object.prototype.toString.call(value);
+    }
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

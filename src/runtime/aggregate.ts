@@ -18,7 +18,7 @@ import { InputError } from "../core/errors.js";
 import { compareTrialIds } from "../core/evidence/best-trial.js";
 import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
 import { redact, secretValuesOf } from "../core/redact.js";
-import { writeFileAtomic, writeJsonAtomic } from "./files.js";
+import { describeFsError, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
 
 /** A trial folder found under the trials folder: its record and where it lies. */
@@ -80,7 +80,7 @@ async function findTrialFiles(dir: string): Promise<string[]> {
     } catch (error) {
       if (depth === 0)
         throw new InputError(
-          `${dir}: cannot read trials folder: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (error as Error).message}`,
+          `${path.relative(process.cwd(), dir) || dir}: cannot read trials folder: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : describeFsError(error)}`,
         );
       return;
     }

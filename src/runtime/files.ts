@@ -57,6 +57,8 @@ export function describeFsError(error: unknown): string {
       return "is a directory";
     case "ENOTDIR":
       return "a parent is not a directory";
+    case "EEXIST":
+      return "a file is in the way";
     case "EROFS":
       return "read-only file system";
     case "ENOSPC":
@@ -88,8 +90,16 @@ export async function* readJsonl(file: string, shownAs = file): AsyncGenerator<J
   }
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
+  // A read error after opening (a folder: EISDIR) ends the loop below with that error.
+  const failed = (error: unknown) => new InputError(`${shownAs}: cannot read: ${describeFsError(error)}`);
   try {
-    for await (const text of lines) {
+    for await (const text of (async function* () {
+      try {
+        yield* lines;
+      } catch (error) {
+        throw failed(error);
+      }
+    })()) {
       line++;
       if (text.trim() === "") continue;
       try {

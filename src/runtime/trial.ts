@@ -7,7 +7,7 @@ import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
 import { redact, secretValuesOf } from "../core/redact.js";
 import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
-import { rewriteLines, writeJsonAtomic } from "./files.js";
+import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
 import { gradeTrialOutput } from "./trial-grade.js";
 import { runTrialProcess } from "./trial-process.js";
 
@@ -130,15 +130,13 @@ function shownPath(p: string, cwd: string): string {
 }
 
 /** Ensures the trial folder exists and is writable, or throws exit 2 naming it. */
-async function prepareOutDir(outDir: string): Promise<void> {
+async function prepareOutDir(outDir: string, shownAs: string): Promise<void> {
   try {
     await mkdir(outDir, { recursive: true });
     await access(outDir, constants.W_OK);
     if (!(await stat(outDir)).isDirectory()) throw new Error("not a directory");
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === "EACCES" ? "permission denied" : (error as Error).message;
-    throw new InputError(`${outDir}: trial folder is not writable: ${reason}`);
+    throw new InputError(`${shownAs}: trial folder is not writable: ${describeFsError(error)}`);
   }
 }
 
@@ -153,7 +151,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const outDir = path.resolve(cwd, options.outDir);
   if (!config.trainer)
     throw new InputError("config: trainer: missing; this command runs trials and needs trainer.command");
-  await prepareOutDir(outDir);
+  await prepareOutDir(outDir, options.outDir);
 
   const argv = trialArgv(config, trial, outDir, cwd);
   const resumeFrom = options.resumeFrom ? path.resolve(cwd, options.resumeFrom) : undefined;
@@ -229,11 +227,16 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   else if (ran.exitCode !== 0)
     final = fail("failed", `trainer exited with code ${ran.exitCode} (see output.log)`);
   else {
+    // Whatever grading meets, the record must not stay at "running".
     const graded = await gradeTrialOutput({
       outDir,
       evalset: config.evalset ? path.resolve(cwd, config.evalset) : undefined,
       evalsetShown: config.evalset,
-    });
+    }).catch((error: unknown) => ({
+      status: "failed" as const,
+      error: `grading failed: ${error instanceof Error ? error.message : String(error)}`,
+      fields: { primary_score: null },
+    }));
     final = { ...record, ...graded.fields, status: graded.status, error: graded.error };
   }
   await writeJsonAtomic(recordFile, final);

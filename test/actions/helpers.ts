@@ -86,7 +86,9 @@ export function stepEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Inputs as the runner passes them: `INPUT_` and the name upper-cased, dashes kept (`INPUT_RUN-DIR`). */
 export function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]));
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]),
+  );
 }
 
 /** Runs a process to its end, collecting its output. */

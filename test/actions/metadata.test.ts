@@ -35,9 +35,9 @@ const actionFiles = {
 const load = (file: string) => parse(readFileSync(path.join(repoRoot, file), "utf8")) as ActionYaml;
 /** Defaults that come from the workflow's context, not from the code. */
 const contextDefaults: Record<string, string> = {
-  token: "${{ github.token }}",
-  trial: "${{ toJson(matrix) }}",
-  base: "${{ github.ref_name }}",
+  token: `\${{ github.token }}`,
+  trial: `\${{ toJson(matrix) }}`,
+  base: `\${{ github.ref_name }}`,
 };
 
 describe("every action.yml", () => {
@@ -55,7 +55,7 @@ describe("every action.yml", () => {
       expect(action.branding?.color).toBeTruthy();
       for (const [input, spec] of Object.entries(action.inputs)) {
         expect(spec.description?.trim(), `${file}: inputs.${input}.description`).toBeTruthy();
-        if (typeof spec.default === "string" && spec.default.includes("${{"))
+        if (typeof spec.default === "string" && spec.default.includes(`\${{`))
           expect(spec.default, `${file}: inputs.${input}.default`).toBe(contextDefaults[input]);
       }
       for (const [output, spec] of Object.entries(action.outputs))
@@ -64,14 +64,20 @@ describe("every action.yml", () => {
   }
 
   it("dist/ is ES modules whatever the package.json above it says", () => {
-    expect(JSON.parse(readFileSync(path.join(repoRoot, "dist/package.json"), "utf8"))).toEqual({ type: "module" });
+    expect(JSON.parse(readFileSync(path.join(repoRoot, "dist/package.json"), "utf8"))).toEqual({
+      type: "module",
+    });
   });
 
   it("the outputs the workflows rely on exist", () => {
     const sweep = Object.keys(load(actionFiles.sweep).outputs);
-    expect(sweep).toEqual(expect.arrayContaining(["matrix", "sweep-id", "max-parallel", "count", "run-version"]));
+    expect(sweep).toEqual(
+      expect.arrayContaining(["matrix", "sweep-id", "max-parallel", "count", "run-version"]),
+    );
     const score = Object.keys(load(actionFiles.score).outputs);
-    expect(score).toEqual(expect.arrayContaining(["best-trial", "primary-score", "pr-number", "pr-url", "pr-operation"]));
+    expect(score).toEqual(
+      expect.arrayContaining(["best-trial", "primary-score", "pr-number", "pr-url", "pr-operation"]),
+    );
     expect(Object.keys(load(actionFiles.package).outputs)).toEqual(["zip-path", "asset-url"]);
     expect(Object.keys(load(actionFiles["verify-evidence"]).outputs)).toContain("valid");
   });
@@ -80,7 +86,7 @@ describe("every action.yml", () => {
     const declared = (file: string) =>
       Object.fromEntries(
         Object.entries(load(file).inputs)
-          .filter(([, spec]) => spec.default !== undefined && !String(spec.default).includes("${{"))
+          .filter(([, spec]) => spec.default !== undefined && !String(spec.default).includes(`\${{`))
           .map(([k, spec]) => [k, String(spec.default)]),
       );
     expect(declared(actionFiles.sweep)).toEqual(sweepDefaults);
@@ -97,7 +103,8 @@ describe("every action.yml", () => {
         if (input === "mode") continue;
         expect(umbrella.inputs[input], `action.yml lacks input ${input} of ${file}`).toBeDefined();
         // config: the umbrella leaves it empty, since package reads "empty" as "the manifest's".
-        if (input !== "config") expect(umbrella.inputs[input]?.default, `default of ${input}`).toEqual(spec.default);
+        if (input !== "config")
+          expect(umbrella.inputs[input]?.default, `default of ${input}`).toEqual(spec.default);
       }
       for (const output of Object.keys(action.outputs))
         expect(umbrella.outputs[output], `action.yml lacks output ${output} of ${file}`).toBeDefined();
@@ -154,7 +161,8 @@ describe("each input boundary reads only declared inputs", () => {
   for (const [name, read, inputs] of cases) {
     it(`${name} (${inputs.mode ?? inputs.command ?? "inputs"})`, () => {
       const declared = Object.keys(load(actionFiles[name]).inputs);
-      for (const input of readsOf(read, inputs)) expect(declared, `${name} reads undeclared input ${input}`).toContain(input);
+      for (const input of readsOf(read, inputs))
+        expect(declared, `${name} reads undeclared input ${input}`).toContain(input);
     });
   }
 });

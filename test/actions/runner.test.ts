@@ -116,14 +116,20 @@ describe("the pipeline, step by step, as the runner runs it", () => {
 
   it("runs each trial: trainer, grading, trial.json, outputs", async () => {
     for (const entry of matrix.include) {
-      const step = await runBundle(sweep, { mode: "trial", trial: JSON.stringify(entry), upload: "false" }, { workspace });
+      const step = await runBundle(
+        sweep,
+        { mode: "trial", trial: JSON.stringify(entry), upload: "false" },
+        { workspace },
+      );
       expect(step.code, step.stdout + step.stderr).toBe(0);
       expect(step.outputs.status).toBe("completed");
       expect(step.outputs["trial-dir"]).toBe(`runs/${entry.sweep_id}/${entry.trial_id}`);
       expect(Number(step.outputs["primary-score"])).toBeGreaterThanOrEqual(0);
       expect(step.outputs["artifact-name"]).toBe("");
       expect(step.summary).toContain(`tunix-rt trial ${entry.trial_id}: completed`);
-      const record = JSON.parse(await readFile(path.join(workspace, step.outputs["trial-dir"] as string, "trial.json"), "utf8"));
+      const record = JSON.parse(
+        await readFile(path.join(workspace, step.outputs["trial-dir"] as string, "trial.json"), "utf8"),
+      );
       expect(record.status).toBe("completed");
     }
   });
@@ -150,25 +156,40 @@ describe("the pipeline, step by step, as the runner runs it", () => {
     expect(step.outputs["pr-url"]).toBe("");
     expect(step.summary).toContain(`**Best trial: ${step.outputs["best-trial"]}**`);
     expect(step.summary).toContain("Evidence is valid");
-    const manifest = JSON.parse(await readFile(path.join(workspace, "submission_runs/actions_v1/run_manifest.json"), "utf8"));
+    const manifest = JSON.parse(
+      await readFile(path.join(workspace, "submission_runs/actions_v1/run_manifest.json"), "utf8"),
+    );
     expect(manifest.tuning_job_id).toBe(plan["sweep-id"]);
-    const cli = await runProcess([process.execPath, path.join(repoRoot, "bin/tunix-rt.js"), "verify", "submission_runs/actions_v1"], {
-      cwd: workspace,
-      env: process.env,
-    });
+    const cli = await runProcess(
+      [process.execPath, path.join(repoRoot, "bin/tunix-rt.js"), "verify", "submission_runs/actions_v1"],
+      {
+        cwd: workspace,
+        env: process.env,
+      },
+    );
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
   });
 
   it("packages the evidence (no release)", async () => {
-    const step = await runBundle(pack, { "run-dir": "submission_runs/actions_v1", "max-size": "102400" }, { workspace });
+    const step = await runBundle(
+      pack,
+      { "run-dir": "submission_runs/actions_v1", "max-size": "102400" },
+      { workspace },
+    );
     expect(step.code, step.stdout + step.stderr).toBe(0);
-    expect(step.outputs["zip-path"]).toMatch(/^submission\/tunix_rt_actions_v1_\d{4}-\d{2}-\d{2}_nogit\.zip$/);
+    expect(step.outputs["zip-path"]).toMatch(
+      /^submission\/tunix_rt_actions_v1_\d{4}-\d{2}-\d{2}_nogit\.zip$/,
+    );
     expect(step.outputs["asset-url"]).toBe("");
     expect((await stat(path.join(workspace, step.outputs["zip-path"] as string))).size).toBeGreaterThan(0);
   });
 
   it("the umbrella action runs the same step through `command`", async () => {
-    const step = await runBundle(umbrella, { command: "verify", path: "submission_runs/actions_v1" }, { workspace });
+    const step = await runBundle(
+      umbrella,
+      { command: "verify", path: "submission_runs/actions_v1" },
+      { workspace },
+    );
     expect(step.code, step.stdout + step.stderr).toBe(0);
     expect(step.outputs).toEqual({ valid: "true", problems: "0" });
     const missing = await runBundle(umbrella, { command: "" }, { workspace });
@@ -180,7 +201,7 @@ describe("the pipeline, step by step, as the runner runs it", () => {
 });
 
 describe("a trial that fails, and the trainer's secrets", () => {
-  const failing = `${'trainer:\n  command: [node, -e, "console.log(\'hf \' + process.env.HF_TOKEN); console.log(\'extra \' + process.env.EXTRA_SECRET); console.log(\'input token \' + (process.env.INPUT_TOKEN ?? \'absent\')); console.log(\'shape ghp_\' + \'a\'.repeat(36)); process.exit(3)"]\n  timeout_minutes: 1\n'}`;
+  const failing = `${"trainer:\n  command: [node, -e, \"console.log('hf ' + process.env.HF_TOKEN); console.log('extra ' + process.env.EXTRA_SECRET); console.log('input token ' + (process.env.INPUT_TOKEN ?? 'absent')); console.log('shape ghp_' + 'a'.repeat(36)); process.exit(3)\"]\n  timeout_minutes: 1\n"}`;
 
   it("records it, sets its outputs, then fails the step with the reason; secrets never leave", async () => {
     const base = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
@@ -205,7 +226,9 @@ describe("a trial that fails, and the trainer's secrets", () => {
     );
     expect(step.code).toBe(1);
     expect(step.outputs.status).toBe("failed");
-    expect(step.errors.at(-1)?.message).toBe("trial t0000 failed: trainer exited with code 3 (see output.log)");
+    expect(step.errors.at(-1)?.message).toBe(
+      "trial t0000 failed: trainer exited with code 3 (see output.log)",
+    );
     // Both values are masked for the rest of the job, and the trainer's output is not parsed for commands.
     expect(step.stdout).toContain("::add-mask::hf-secret-value-0123");
     expect(step.stdout).toContain("::add-mask::extra-secret-value-42");
@@ -228,7 +251,14 @@ describe("a trial that fails, and the trainer's secrets", () => {
     await mkdir(dir, { recursive: true });
     await writeFile(
       path.join(dir, "predictions.jsonl"),
-      items.map((it, i) => JSON.stringify({ id: it.id, prediction: i % 2 ? "wrong" : `<answer>${it.expected_answer}</answer>` })).join("\n"),
+      items
+        .map((it, i) =>
+          JSON.stringify({
+            id: it.id,
+            prediction: i % 2 ? "wrong" : `<answer>${it.expected_answer}</answer>`,
+          }),
+        )
+        .join("\n"),
     );
     const entry = {
       sweep_id: "00000000-0000-4000-8000-000000000002",
@@ -238,18 +268,35 @@ describe("a trial that fails, and the trainer's secrets", () => {
     };
     const step = await runBundle(
       score,
-      { mode: "trial", trial: JSON.stringify(entry), "trial-dir": "own/t0004", upload: "false", outcome: "success" },
+      {
+        mode: "trial",
+        trial: JSON.stringify(entry),
+        "trial-dir": "own/t0004",
+        upload: "false",
+        outcome: "success",
+      },
       { workspace },
     );
     expect(step.code, step.stdout + step.stderr).toBe(0);
     expect(step.outputs.status).toBe("completed");
     expect(Number(step.outputs["primary-score"])).toBeCloseTo(0.5, 6);
     const record = JSON.parse(await readFile(path.join(dir, "trial.json"), "utf8"));
-    expect(record).toMatchObject({ trial_id: "t0004", sweep_id: entry.sweep_id, status: "completed", rows: items.length });
+    expect(record).toMatchObject({
+      trial_id: "t0004",
+      sweep_id: entry.sweep_id,
+      status: "completed",
+      rows: items.length,
+    });
 
     const failed = await runBundle(
       score,
-      { mode: "trial", trial: JSON.stringify(entry), "trial-dir": "own/t0004", upload: "false", outcome: "failure" },
+      {
+        mode: "trial",
+        trial: JSON.stringify(entry),
+        "trial-dir": "own/t0004",
+        upload: "false",
+        outcome: "failure",
+      },
       { workspace },
     );
     expect(failed.code).toBe(1);

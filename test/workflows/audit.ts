@@ -86,7 +86,10 @@ export function auditWorkflow(text: string, file: string, load: LoadWorkflow = (
   }
 
   if (!("permissions" in workflow)) {
-    add("permissions", "no top-level permissions: the token gets the repository's default; set `permissions: contents: read` (or `{}`)");
+    add(
+      "permissions",
+      "no top-level permissions: the token gets the repository's default; set `permissions: contents: read` (or `{}`)",
+    );
   } else if (!readOnly(workflow.permissions)) {
     add(
       "permissions",
@@ -101,7 +104,11 @@ export function auditWorkflow(text: string, file: string, load: LoadWorkflow = (
     const jobNode = doc.getIn(["jobs", id], true);
     if (!job || typeof job !== "object") continue;
     if (!("permissions" in job)) {
-      add("permissions", `jobs.${id}: no permissions of its own; say what the job needs (at least contents: read)`, jobNode);
+      add(
+        "permissions",
+        `jobs.${id}: no permissions of its own; say what the job needs (at least contents: read)`,
+        jobNode,
+      );
     }
     const steps = Array.isArray(job.steps) ? (job.steps as Array<Record<string, unknown>>) : [];
     steps.forEach((step, index) => {
@@ -115,7 +122,11 @@ export function auditWorkflow(text: string, file: string, load: LoadWorkflow = (
     });
     if (prTriggered) {
       for (const problem of selfHostedJobs(id, job, load))
-        add("self-hosted-pr", `${problem}; a pull request (from a fork, too) would run code on that machine`, jobNode);
+        add(
+          "self-hosted-pr",
+          `${problem}; a pull request (from a fork, too) would run code on that machine`,
+          jobNode,
+        );
     }
   }
   return findings;
@@ -154,7 +165,8 @@ function describe(permissions: unknown): string {
 function selfHostedJobs(id: string, job: Record<string, unknown>, load: LoadWorkflow): string[] {
   if (typeof job.uses === "string") {
     const target = job.uses;
-    if (!target.startsWith("./")) return [`jobs.${id}: calls ${target}, whose runners cannot be checked here`];
+    if (!target.startsWith("./"))
+      return [`jobs.${id}: calls ${target}, whose runners cannot be checked here`];
     const text = load(path.posix.normalize(target.slice(2)));
     if (text === undefined) return [`jobs.${id}: calls ${target}, which could not be read`];
     const called = parseDocument(text).toJS() as Record<string, unknown>;
@@ -162,12 +174,17 @@ function selfHostedJobs(id: string, job: Record<string, unknown>, load: LoadWork
     const declared = on.workflow_call?.inputs ?? {};
     const given = (job.with ?? {}) as Record<string, unknown>;
     const inputs: Record<string, unknown> = {};
-    for (const [name, spec] of Object.entries(declared)) inputs[name] = name in given ? given[name] : spec?.default;
+    for (const [name, spec] of Object.entries(declared))
+      inputs[name] = name in given ? given[name] : spec?.default;
     const out: string[] = [];
-    for (const [calledId, calledJob] of Object.entries((called?.jobs ?? {}) as Record<string, Record<string, unknown>>)) {
+    for (const [calledId, calledJob] of Object.entries(
+      (called?.jobs ?? {}) as Record<string, Record<string, unknown>>,
+    )) {
       const labels = runnerLabels(calledJob?.["runs-on"], inputs);
       if (labels === undefined)
-        out.push(`jobs.${id} -> ${target} jobs.${calledId}: runs-on cannot be resolved, so it may be self-hosted`);
+        out.push(
+          `jobs.${id} -> ${target} jobs.${calledId}: runs-on cannot be resolved, so it may be self-hosted`,
+        );
       else if (labels.includes("self-hosted"))
         out.push(`jobs.${id} -> ${target} jobs.${calledId}: runs on ${JSON.stringify(labels)}`);
     }
@@ -184,7 +201,8 @@ function selfHostedJobs(id: string, job: Record<string, unknown>, load: LoadWork
  * Undefined when it cannot be resolved.
  */
 function runnerLabels(runsOn: unknown, inputs: Record<string, unknown>): string[] | undefined {
-  if (Array.isArray(runsOn)) return runsOn.every((l) => typeof l === "string" && !l.includes("${{")) ? runsOn : undefined;
+  if (Array.isArray(runsOn))
+    return runsOn.every((l) => typeof l === "string" && !l.includes("${{")) ? runsOn : undefined;
   if (runsOn && typeof runsOn === "object") {
     const { labels, group } = runsOn as { labels?: unknown; group?: unknown };
     // A runner group is a set of self-hosted runners (larger GitHub-hosted runners aside).

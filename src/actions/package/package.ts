@@ -27,14 +27,16 @@ export async function packageStep(settings: PackageSettings, context: RunContext
     });
   } catch (error) {
     // Invalid evidence: every problem on its file, then the step fails with the verdict.
-    if (error instanceof InvalidEvidenceError) annotateProblems(error.problems, { repoRoot: context.workspace });
+    if (error instanceof InvalidEvidenceError)
+      annotateProblems(error.problems, { repoRoot: context.workspace });
     throw error;
   }
   const zipPath = repoPath(context, file);
   if (settings.releaseTag === undefined) return { outputs: { "zip-path": zipPath, "asset-url": "" } };
   const { owner, repo } = repositoryParts(context, "uploading the zip to the release");
   const runVersion = path.basename(path.resolve(context.workspace, settings.runDir));
-  if (!runVersion) throw new InputError(`with.run-dir: got "${settings.runDir}"; expected submission_runs/<run_version>`);
+  if (!runVersion)
+    throw new InputError(`with.run-dir: got "${settings.runDir}"; expected submission_runs/<run_version>`);
   const asset = await uploadReleaseAsset(createOctokit({ token: settings.token, baseUrl: context.apiUrl }), {
     owner,
     repo,

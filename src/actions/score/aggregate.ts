@@ -15,7 +15,6 @@ import { secretValuesOf } from "../../core/redact.js";
 import { resolveSampler } from "../../core/samplers/index.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { PlannedTrial } from "../../core/types.js";
-import { toolkitVersion } from "../../runtime/version.js";
 import { downloadSweepArtifacts } from "../../github/artifacts.js";
 import { type PublishEvidenceResult, publishEvidence, reportCheck } from "../../github/evidence-pr.js";
 import { createOctokit } from "../../github/octokit.js";
@@ -24,6 +23,7 @@ import { type AggregateResult, aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import { collectProvenance } from "../../runtime/provenance.js";
+import { toolkitVersion } from "../../runtime/version.js";
 import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
 import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { AggregateSettings } from "./inputs.js";
@@ -45,7 +45,12 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     await downloadSweepArtifacts(new DefaultArtifactClient(), {
       sweepId: settings.sweepId,
       dest: trialsDir,
-      findBy: { token: settings.token, workflowRunId: context.runId, repositoryOwner: owner, repositoryName: repo },
+      findBy: {
+        token: settings.token,
+        workflowRunId: context.runId,
+        repositoryOwner: owner,
+        repositoryName: repo,
+      },
     });
   }
 
@@ -53,7 +58,8 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     cwd,
     env: process.env,
     toolkit: toolkitVersion,
-    sampler: settings.sampler === undefined ? resolveSampler(config.sampler) : resolveSampler(settings.sampler),
+    sampler:
+      settings.sampler === undefined ? resolveSampler(config.sampler) : resolveSampler(settings.sampler),
     seed: settings.seed ?? config.seed,
   });
   const result = await aggregate({
@@ -90,7 +96,10 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
   }
 
   const runDir = repoPath(context, result.runDir);
-  const { problems } = await verifyEvidenceFolder(result.runDir, { profile: settings.profile, shownAs: runDir });
+  const { problems } = await verifyEvidenceFolder(result.runDir, {
+    profile: settings.profile,
+    shownAs: runDir,
+  });
   const valid = problems.length === 0;
   const published = settings.createPr
     ? await publish(settings, context, result, { runDir, valid, problems, secrets })
@@ -133,7 +142,8 @@ async function publish(
 ): Promise<PublishedEvidence> {
   const { owner, repo } = repositoryParts(context, "opening the evidence pull request");
   const base = settings.base ?? process.env.GITHUB_REF_NAME;
-  if (!base) throw new InputError("with.base: missing; expected the branch the evidence pull request targets");
+  if (!base)
+    throw new InputError("with.base: missing; expected the branch the evidence pull request targets");
   const best = result.best;
   const runVersion = path.basename(result.runDir ?? "");
   const files = await evidenceFiles(context, result);
@@ -183,11 +193,16 @@ async function evidenceFiles(
     files.push({ path: repoPath(context, file), content: await readFile(file, "utf8") });
   }
   if (result.bestConfigFile) {
-    files.push({ path: repoPath(context, result.bestConfigFile), content: await readFile(result.bestConfigFile, "utf8") });
+    files.push({
+      path: repoPath(context, result.bestConfigFile),
+      content: await readFile(result.bestConfigFile, "utf8"),
+    });
   }
   for (const file of files) {
     if (path.isAbsolute(file.path))
-      throw new InputError(`${file.path}: is outside the repository; evidence and the promoted config must lie inside it`);
+      throw new InputError(
+        `${file.path}: is outside the repository; evidence and the promoted config must lie inside it`,
+      );
   }
   return files;
 }
@@ -233,7 +248,9 @@ function plannedTrials(matrix: unknown, config: SweepConfig, sweepId: string): P
   if (matrix === undefined) return undefined;
   const include = (matrix as { include?: unknown } | null)?.include;
   if (!Array.isArray(include)) {
-    throw new InputError(`with.matrix: got ${quote(matrix)}; expected the plan's matrix output, {"include": [...]}`);
+    throw new InputError(
+      `with.matrix: got ${quote(matrix)}; expected the plan's matrix output, {"include": [...]}`,
+    );
   }
   const trials: PlannedTrial[] = [];
   include.forEach((entry, index) => {

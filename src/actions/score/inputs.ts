@@ -90,7 +90,7 @@ export type ScoreSettings = ScoreTrialSettings | AggregateSettings;
 
 const trialSchema = z.object({
   config: optionalText,
-  trial: requiredJson("the matrix entry as JSON (the default is ${{ toJson(matrix) }})"),
+  trial: requiredJson(`the matrix entry as JSON (the default is \${{ toJson(matrix) }})`),
   "trial-dir": requiredText,
   outcome: oneOf(stepOutcomes, "success"),
   upload: flag(true),
@@ -121,7 +121,8 @@ const aggregateSchema = z.object({
  */
 export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt/score"): ScoreSettings {
   const chosen =
-    mode ?? parseInputs(z.object({ mode: requiredOneOf(["trial", "aggregate"]) }), read(["mode"]), action).mode;
+    mode ??
+    parseInputs(z.object({ mode: requiredOneOf(["trial", "aggregate"]) }), read(["mode"]), action).mode;
   if (chosen === "trial") {
     const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
     return Object.freeze({

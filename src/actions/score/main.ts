@@ -11,7 +11,9 @@ export async function run(): Promise<void> {
     const settings = readScoreInputs();
     const context = runContext(process.env);
     finishStep(
-      settings.mode === "trial" ? await scoreTrialStep(settings, context) : await aggregateStep(settings, context),
+      settings.mode === "trial"
+        ? await scoreTrialStep(settings, context)
+        : await aggregateStep(settings, context),
     );
   } catch (error) {
     failStep(error);

@@ -15,7 +15,10 @@ import { finishTrial } from "../shared/trial-step.js";
 import type { ScoreTrialSettings } from "./inputs.js";
 
 /** Grades the user's trial folder and uploads it as the trial's artifact. */
-export async function scoreTrialStep(settings: ScoreTrialSettings, context: RunContext): Promise<StepOutcome> {
+export async function scoreTrialStep(
+  settings: ScoreTrialSettings,
+  context: RunContext,
+): Promise<StepOutcome> {
   const loaded = await loadConfig(settings.config, { cwd: context.workspace });
   const parsed = parsePlannedTrial(settings.trial, loaded.config, "with.trial");
   if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
@@ -28,5 +31,14 @@ export async function scoreTrialStep(settings: ScoreTrialSettings, context: RunC
     env: process.env,
   });
   const dir = path.resolve(context.workspace, settings.trialDir);
-  return finishTrial({ record, dir, upload: settings.upload, retentionDays: settings.retentionDays, secrets: secretsOf(process.env, {}) }, context);
+  return finishTrial(
+    {
+      record,
+      dir,
+      upload: settings.upload,
+      retentionDays: settings.retentionDays,
+      secrets: secretsOf(process.env, {}),
+    },
+    context,
+  );
 }

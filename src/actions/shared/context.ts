@@ -28,7 +28,10 @@ export function runContext(env: NodeJS.ProcessEnv): Readonly<RunContext> {
     repository: repository || undefined,
     runId: Number.isSafeInteger(runId) && runId > 0 ? runId : undefined,
     apiUrl: env.GITHUB_API_URL || "https://api.github.com",
-    runUrl: server && repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : null,
+    runUrl:
+      server && repository && env.GITHUB_RUN_ID
+        ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}`
+        : null,
   });
 }
 
@@ -46,7 +49,7 @@ export function repositoryParts(context: RunContext, needs: string): { owner: st
 /** A path inside the workspace as a repository path (`/` separators), or the absolute path when outside it. */
 export function repoPath(context: RunContext, file: string): string {
   const relative = path.relative(context.workspace, path.resolve(context.workspace, file));
-  if (relative === "" ) return ".";
+  if (relative === "") return ".";
   if (relative.startsWith("..") || path.isAbsolute(relative)) return path.resolve(context.workspace, file);
   return relative.split(path.sep).join("/");
 }

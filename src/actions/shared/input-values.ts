@@ -34,7 +34,8 @@ export function requiredOneOf<const T extends readonly [string, ...string[]]>(va
     if ((values as readonly string[]).includes(s)) return s as T[number];
     ctx.addIssue({
       code: "custom",
-      message: s === "" ? `missing; expected ${choices(values)}` : `got ${quote(raw)}; expected ${choices(values)}`,
+      message:
+        s === "" ? `missing; expected ${choices(values)}` : `got ${quote(raw)}; expected ${choices(values)}`,
     });
     return z.NEVER;
   });
@@ -50,7 +51,10 @@ export function wholeNumber({ min, max }: { min: number; max: number }) {
     if (s === "") return undefined;
     const n = Number(s);
     if (/^\d+$/.test(s) && Number.isSafeInteger(n) && n >= min && n <= max) return n;
-    ctx.addIssue({ code: "custom", message: `got ${quote(raw)}; expected a whole number from ${min} to ${max}` });
+    ctx.addIssue({
+      code: "custom",
+      message: `got ${quote(raw)}; expected a whole number from ${min} to ${max}`,
+    });
     return z.NEVER;
   });
 }

@@ -26,7 +26,8 @@ export function finishStep(outcome: StepOutcome): void {
  * problems also gets one annotation per problem, on its file and line where it has them.
  */
 export function failStep(error: unknown): void {
-  if (error instanceof InputError && error.problems.length > 1) annotateProblems(error.problems, { title: "tunix-rt" });
+  if (error instanceof InputError && error.problems.length > 1)
+    annotateProblems(error.problems, { title: "tunix-rt" });
   core.setFailed(messageOf(error));
 }
 

@@ -73,7 +73,7 @@ const planSchema = z.object({
 
 const trialSchema = z.object({
   config: optionalText,
-  trial: requiredJson("the matrix entry as JSON (the default is ${{ toJson(matrix) }})"),
+  trial: requiredJson(`the matrix entry as JSON (the default is \${{ toJson(matrix) }})`),
   "trial-dir": optionalText,
   upload: flag(true),
   "retention-days": wholeNumber({ min: 1, max: 400 }),
@@ -85,13 +85,10 @@ const trialSchema = z.object({
  * (the umbrella action, whose `command` input already chose it).
  */
 export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/sweep"): SweepSettings {
-  const chosen = mode ?? parseInputs(z.object({ mode: requiredOneOf(["plan", "trial"]) }), read(["mode"]), action).mode;
+  const chosen =
+    mode ?? parseInputs(z.object({ mode: requiredOneOf(["plan", "trial"]) }), read(["mode"]), action).mode;
   if (chosen === "plan") {
-    const raw = parseInputs(
-      planSchema,
-      read(Object.keys(planSchema.shape)),
-      action,
-    );
+    const raw = parseInputs(planSchema, read(Object.keys(planSchema.shape)), action);
     return Object.freeze({
       mode: "plan",
       config: raw.config ?? sweepDefaults.config,
@@ -103,11 +100,7 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
       sweepId: raw["sweep-id"],
     });
   }
-  const raw = parseInputs(
-    trialSchema,
-    read(Object.keys(trialSchema.shape)),
-    action,
-  );
+  const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
   return Object.freeze({
     mode: "trial",
     config: raw.config ?? sweepDefaults.config,

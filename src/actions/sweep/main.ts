@@ -10,7 +10,9 @@ export async function run(): Promise<void> {
   try {
     const settings = readSweepInputs();
     const context = runContext(process.env);
-    finishStep(settings.mode === "plan" ? await planStep(settings, context) : await trialStep(settings, context));
+    finishStep(
+      settings.mode === "plan" ? await planStep(settings, context) : await trialStep(settings, context),
+    );
   } catch (error) {
     failStep(error);
   }

@@ -31,7 +31,10 @@ export async function planStep(settings: PlanSettings, context: RunContext): Pro
   const loaded = await loadConfig(settings.config, { cwd: context.workspace });
   if (settings.runVersion !== undefined) {
     // The same rule as the config's run_version, checked by the same validation.
-    const checked = validateConfig({ ...loaded.config, run_version: settings.runVersion }, "with.run-version");
+    const checked = validateConfig(
+      { ...loaded.config, run_version: settings.runVersion },
+      "with.run-version",
+    );
     const problem = checked.ok ? undefined : checked.problems.find((p) => p.path === "run_version");
     if (problem) throw new InputError(`with.run-version: ${problem.message}`);
   }

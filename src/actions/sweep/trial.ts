@@ -27,7 +27,10 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
   const secrets = secretsOf(process.env, settings.secretEnv);
   for (const line of maskableLines(secrets)) core.setSecret(line);
 
-  const dir = path.resolve(context.workspace, settings.trialDir ?? path.join("runs", trial.sweep_id, trial.trial_id));
+  const dir = path.resolve(
+    context.workspace,
+    settings.trialDir ?? path.join("runs", trial.sweep_id, trial.trial_id),
+  );
   // The runner sends SIGINT, then SIGTERM, when the job is cancelled: stop the trainer's
   // process group and record the trial as interrupted instead of dying with it.
   const stop = new AbortController();
@@ -58,7 +61,13 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
   }
   if (stop.signal.aborted) {
     // The job is being cancelled: the runner kills this process shortly, so no upload.
-    return { outputs: { "trial-id": trial.trial_id, status: record.status }, failure: `trial ${trial.trial_id} was interrupted` };
+    return {
+      outputs: { "trial-id": trial.trial_id, status: record.status },
+      failure: `trial ${trial.trial_id} was interrupted`,
+    };
   }
-  return finishTrial({ record, dir, upload: settings.upload, retentionDays: settings.retentionDays, secrets }, context);
+  return finishTrial(
+    { record, dir, upload: settings.upload, retentionDays: settings.retentionDays, secrets },
+    context,
+  );
 }

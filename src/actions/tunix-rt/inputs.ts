@@ -18,6 +18,10 @@ export interface UmbrellaSettings {
 
 /** Reads the umbrella action's `command` input. */
 export function readUmbrellaInputs(action = "tunix-rt"): UmbrellaSettings {
-  const raw = parseInputs(z.object({ command: requiredOneOf(commands) }), { command: core.getInput("command") }, action);
+  const raw = parseInputs(
+    z.object({ command: requiredOneOf(commands) }),
+    { command: core.getInput("command") },
+    action,
+  );
   return Object.freeze({ command: raw.command });
 }

@@ -1,4 +1,7 @@
 /** Entry point of the umbrella action (the repository's root action.yml): `command` picks the step. */
+
+import { readPackageInputs } from "../package/inputs.js";
+import { packageStep } from "../package/package.js";
 import { aggregateStep } from "../score/aggregate.js";
 import { readScoreInputs } from "../score/inputs.js";
 import { scoreTrialStep } from "../score/trial.js";
@@ -9,8 +12,6 @@ import { planStep } from "../sweep/plan.js";
 import { trialStep } from "../sweep/trial.js";
 import { readVerifyInputs } from "../verify-evidence/inputs.js";
 import { verifyStep } from "../verify-evidence/verify.js";
-import { readPackageInputs } from "../package/inputs.js";
-import { packageStep } from "../package/package.js";
 import { readUmbrellaInputs, type UmbrellaSettings } from "./inputs.js";
 
 /** Runs the umbrella action (the runner, or `local-action`, calls this). */

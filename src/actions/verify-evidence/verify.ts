@@ -28,14 +28,18 @@ export async function verifyStep(settings: VerifySettings, context: RunContext):
       throw new InputError(`${target}: cannot read: ${describeFsError(error)}`);
     }
     if (!isFolder && !/\.zip$/i.test(target))
-      throw new InputError(`${target}: is a file but not a .zip; expected an evidence folder or a submission zip`);
+      throw new InputError(
+        `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
+      );
     const { problems } = isFolder
       ? await verifyEvidenceFolder(absolute, { profile: settings.profile, shownAs: shown })
       : await verifySubmissionZip(absolute, { profile: settings.profile, shownAs: shown });
     const valid = problems.length === 0;
     if (!valid) invalid.push(shown);
     annotateProblems(problems, { repoRoot: context.workspace });
-    core.info(`${shown}: ${valid ? "valid" : `invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}`}`);
+    core.info(
+      `${shown}: ${valid ? "valid" : `invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}`}`,
+    );
     await writeSummary(verifySummary(problems, { dir: shown, valid }));
     all.push(...problems);
   }

@@ -16,12 +16,15 @@ const help = `Usage: tunix-rt sweep [--config F] [--parallel N] [--gpus LIST] [-
 Runs the whole loop on this machine: plan -> trials (a pool of workers) -> grading ->
 leaderboard -> evidence (submission_runs/<run_version>/) -> verify -> submission zip.
 Trials and their logs live in runs/<run_version>/trials/<trial_id>/.
+With \`waves\` in the config the trials run wave after wave, each wave planned from every
+record so far; with \`fidelity\`, as successive halving (rung 0 at min_budget, then the best
+1/eta of each rung at eta times the budget, resuming from the parent trial's folder).
 
   --config F      sweep config (default training/example/sweep.yaml, the example trainer)
   --parallel N    trials at once (default: the number of CPUs, or of --gpus)
   --gpus LIST     devices, e.g. 0,1,2,3: worker i gets CUDA_VISIBLE_DEVICES=<i-th device>
   --resume        finish an earlier sweep of this run_version: only trials without a
-                  completed record run (a plain re-run does the same)
+                  completed record run, then planning goes on (a plain re-run does the same)
   --fresh         start over; the earlier sweep's folder is kept aside as runs/<rv>.old-<time>
   --dry-run       check config, trainer and evalset, print the first trial; run nothing
   --max-size N    size gate of the zip in bytes (default 102400)
