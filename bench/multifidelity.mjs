@@ -13,6 +13,7 @@
 // metrics.jsonl minus the step it resumed at (its output.log says "resuming from ... at step N").
 //
 //   npm run build && node bench/multifidelity.mjs [--seeds 11,12,13,14,15] [--parallel 2] [--json]
+//     [--num-samples N] [--waves W] [--min-budget B] [--max-budget B] [--eta E]   (config overrides)
 // Targets: SH (resume) reaches >= 99% of random's best with <= 40% of its training steps.
 import { spawn } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -30,6 +31,12 @@ const { values: flags } = parseArgs({
     seeds: { type: "string", default: "11,12,13,14,15" },
     parallel: { type: "string", default: "2" },
     config: { type: "string", default: "training/example/sweep-sh.yaml" },
+    // Overrides of the config, to measure other ladders and sizes.
+    "num-samples": { type: "string" },
+    waves: { type: "string" },
+    "min-budget": { type: "string" },
+    "max-budget": { type: "string" },
+    eta: { type: "string" },
     json: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
@@ -37,8 +44,17 @@ const { values: flags } = parseArgs({
 const seeds = flags.seeds.split(",").map((s) => Number(s.trim()));
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds: got ${flags.seeds}`);
 const base = parse(await readFile(path.resolve(root, flags.config), "utf8"));
-const fidelity = { eta: 3, resume: true, ...base.fidelity };
 if (!base.fidelity) throw new Error(`${flags.config}: no fidelity section to benchmark`);
+const override = (name) => (flags[name] === undefined ? undefined : Number(flags[name]));
+base.num_samples = override("num-samples") ?? base.num_samples;
+base.waves = override("waves") ?? base.waves ?? 1;
+base.fidelity = {
+  ...base.fidelity,
+  min_budget: override("min-budget") ?? base.fidelity.min_budget,
+  max_budget: override("max-budget") ?? base.fidelity.max_budget,
+  eta: override("eta") ?? base.fidelity.eta ?? 3,
+};
+const fidelity = { resume: true, ...base.fidelity };
 const full = fidelity.max_budget;
 
 /** The three arms, each a change to the base config. */
@@ -118,8 +134,11 @@ async function runArm(arm, seed) {
       (t) => t.record.status === "completed" && t.record.budget === full && t.record.primary_score !== null,
     );
     const rung0 = trials.filter((t) => (t.record.rung ?? 0) === 0);
+    const best = atFull.length ? Math.max(...atFull.map((t) => t.record.primary_score)) : null;
     return {
-      best: atFull.length ? Math.max(...atFull.map((t) => t.record.primary_score)) : null,
+      best,
+      // How many configurations reached the best at the full budget: 1 is a needle, many a plateau.
+      atBest: atFull.filter((t) => t.record.primary_score === best).length,
       steps: trials.reduce((sum, t) => sum + t.steps, 0),
       trials: trials.length,
       failed: trials.filter((t) => t.record.status !== "completed").length,
@@ -156,6 +175,7 @@ const mean = (xs) => (xs.some((x) => x === null) ? null : xs.reduce((a, b) => a 
 const table = rows.map((row) => ({
   seed: row.seed,
   random_best: row.random.best,
+  random_at_best: row.random.atBest,
   sh_best: row.sh.best,
   sh_best_pct: pct(row.sh.best, row.random.best),
   sh_restart_best: row.sh_restart.best,
@@ -183,11 +203,13 @@ if (flags.json) {
   const f = (x, digits = 3) => (x === null ? "–" : x.toFixed(digits));
   const line = (cells) => `| ${cells.join(" | ")} |`;
   const out = [
-    `Successive halving vs full-budget random search, ${base.num_samples} configurations per seed (the same set for every method), example trainer, budgets ${fidelity.min_budget}..${full} (eta ${fidelity.eta})`,
+    `Successive halving vs full-budget random search, ${base.num_samples} configurations per seed (the same set for every method), example trainer, budgets ${fidelity.min_budget}..${full} (eta ${fidelity.eta}), rung 0 in ${base.waves} wave(s)`,
+    "configs at best: how many of random search's configurations reached its best score at the full budget.",
     "",
     line([
       "seed",
       "random best",
+      "configs at best",
       "SH best",
       "SH % of random",
       "SH restart best",
@@ -199,11 +221,12 @@ if (flags.json) {
       "restart steps %",
       "same configs",
     ]),
-    line(Array(12).fill("---")),
+    line(Array(13).fill("---")),
     ...table.map((r) =>
       line([
         String(r.seed),
         f(r.random_best),
+        String(r.random_at_best),
         f(r.sh_best),
         f(r.sh_best_pct, 1),
         f(r.sh_restart_best),
@@ -219,6 +242,7 @@ if (flags.json) {
     line([
       "mean",
       f(means.random_best),
+      f(means.random_at_best, 1),
       f(means.sh_best),
       f(means.sh_best_pct, 1),
       f(means.sh_restart_best),

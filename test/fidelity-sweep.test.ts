@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Plan } from "../src/core/plan.js";
 import { cliBin, runCli, tempDir } from "./helpers/cli.js";
-import { evalsetText, faultTrainer } from "./helpers/fault-sweep.js";
+import { evalsetText, faultTrainer, writeFaultConfig } from "./helpers/fault-sweep.js";
 
 const sweepId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
 
@@ -92,7 +92,7 @@ describe("tunix-rt sweep with waves and successive halving", () => {
       "wave 1 (rung 0, budget 1): 3 trials",
       "wave 2 (rung 0, budget 1): 3 trials",
       "wave 3 (rung 1, budget 3): 2 trials",
-      "wave 4 (rung 2, budget 9): 1 trials",
+      "wave 4 (rung 2, budget 9): 1 trial, 1 to run",
     ])
       expect(r.stderr).toContain(line);
 
@@ -160,6 +160,26 @@ describe("tunix-rt sweep with waves and successive halving", () => {
     expect(refused.stdout.trim().split("\n")).toHaveLength(1);
   });
 
+  it("runs plain waves without fidelity: each planned after the last finished", async () => {
+    const dir = await tempDir("tunix-rt-waves-");
+    await writeFaultConfig(dir, { faults: ["ok"], quality: [0.5, 1, 0.17, 0.84, 0.34], extra: "waves: 3" });
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "2"], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("2 trials planned so far, 2 to run");
+    expect(r.stderr).toContain("3 waves of 2");
+    for (const line of ["wave 1: 2 trials", "wave 2: 2 trials", "wave 3: 1 trial, 1 to run"])
+      expect(r.stderr).toContain(line);
+    const state = await readJson(path.join(dir, "runs/fault_v1/sweep.json"));
+    expect(state.waves.map((w: { trial_ids: string[] }) => w.trial_ids)).toEqual([
+      ["t0000", "t0001"],
+      ["t0002", "t0003"],
+      ["t0004"],
+    ]);
+    const trials = await readJsonl(path.join(dir, "submission_runs/fault_v1/trials.jsonl"));
+    expect(trials.map((t) => t.params.quality).sort()).toEqual([0.17, 0.34, 0.5, 0.84, 1]);
+    expect(trials.every((t) => t.budget === undefined && t.rung === undefined)).toBe(true);
+  });
+
   it("starts over each rung with resume: false", async () => {
     const dir = await tempDir("tunix-rt-sh-over-");
     await writeShConfig(dir, { waves: 1, resume: false });
@@ -205,7 +225,7 @@ describe("tunix-rt sweep with waves and successive halving", () => {
     const resumed = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "2"], { cwd: dir });
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/8 trials planned so far, 2 to run, 2 at a time, 6 already completed/);
-    expect(resumed.stderr).toContain("wave 3 (rung 2, budget 9): 1 trials, 1 to run");
+    expect(resumed.stderr).toContain("wave 3 (rung 2, budget 9): 1 trial, 1 to run");
     expect(await Promise.all(rung0.map(mtime))).toEqual(before);
     expect((await readdir(trialsDir)).filter((n) => n.startsWith("t")).sort()).toEqual([
       ...rung0,

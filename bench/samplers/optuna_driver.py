@@ -104,9 +104,10 @@ class Synthetic:
 
 
 class Tabular:
-    """An HPOBench set. tabular="float": each geometric grid (alpha, batch_size,
-    learning_rate_init, width) is a log-scale float range snapped to the nearest grid value on
-    the log scale, depth an int range; tabular="index": every parameter an int index 0..n-1."""
+    """An HPOBench set, seen as problems.mjs describes. tabular="float": each log-spaced grid
+    (alpha, batch_size, learning_rate_init, width) is a log-scale float range snapped to the
+    nearest grid value on the log scale, depth an int range; tabular="grid": every parameter
+    an int index 0..n-1 (the JS side gives tunix-rt's samplers ordered choices)."""
 
     def __init__(self, name, directory, tabular):
         with open(f"{directory}/{name}.json") as f:
@@ -123,7 +124,7 @@ class Tabular:
     def suggest(self, trial):
         digits = []
         for p, grid in zip(self.order, self.grids):
-            if self.tabular == "index":
+            if self.tabular == "grid":
                 digits.append(trial.suggest_int(p, 0, len(grid) - 1))
                 continue
             geometric = all(g > 0 for g in grid) and len(grid) > 3
@@ -138,6 +139,11 @@ class Tabular:
         for k, grid in zip(digits, self.grids):
             r = r * len(grid) + k
         return r
+
+    def sd(self, r):
+        v = self.values[r]
+        m = sum(v) / len(v)
+        return (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5
 
     def run(self, seed):
         problem = self
@@ -174,6 +180,7 @@ def main():
     started = time.time()
     regrets = []
     proposal_regrets = []
+    all_regrets = []
     for seed in job["seeds"]:
         if job["sampler"] == "optuna-tpe":
             sampler = optuna.samplers.TPESampler(multivariate=True, constant_liar=True, seed=seed)
@@ -192,6 +199,8 @@ def main():
                 trial = study.ask()
                 wave.append((trial, problem.suggest(trial)))
             proposed.append(sum(run.regret(x) for _, x in wave) / len(wave))
+            if job.get("all_regrets"):
+                all_regrets.append([[run.regret(x), problem.sd(x)] for _, x in wave])
             for trial, x in wave:
                 value = run.evaluate(x)
                 study.tell(trial, value)
@@ -202,7 +211,7 @@ def main():
             per_wave.append(run.regret(best[1]))
         regrets.append(per_wave)
         proposal_regrets.append(proposed)
-    print(json.dumps({"regrets": regrets, "proposalRegrets": proposal_regrets, "seconds": time.time() - started}))
+    print(json.dumps({"regrets": regrets, "proposalRegrets": proposal_regrets, "allRegrets": all_regrets, "seconds": time.time() - started}))
 
 
 if __name__ == "__main__":

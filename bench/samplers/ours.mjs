@@ -7,8 +7,8 @@ import { searchSpaceOf } from "../../lib/core/space.js";
 import { loadProblem } from "./problems.mjs";
 
 /** Regret of the recommended configuration (best observed score) after each wave, per seed. */
-export function runOurs({ problem: problemName, sampler, seeds, waves, q, root, factory }) {
-  const problem = loadProblem(problemName, root);
+export function runOurs({ problem: problemName, sampler, seeds, waves, q, root, factory, tabular }) {
+  const problem = loadProblem(problemName, root, tabular);
   const space = searchSpaceOf(problem.space);
   const better = problem.metricMode === "max" ? (a, b) => a > b : (a, b) => a < b;
   const regrets = [];

@@ -89,8 +89,15 @@ function hartmann6(params) {
  * A problem: `space` (tunix-rt search_space), `metricMode`, and `run(seed)`, a fresh
  * evaluator for one run: `evaluate(params)` gives the score a trial reports, `regret(params)`
  * the regret of recommending those params.
+ *
+ * Tabular sets are seen the same way by every sampler, ours and Optuna's (`tabular`):
+ * - "float" (the default, the README's way for continuous samplers): each log-spaced grid
+ *   is a log-uniform range from its first to its last value, depth an integer range, and a
+ *   suggestion is mapped to the nearest grid value (on the log scale for the log-spaced ones);
+ * - "grid": tunix-rt samplers get each parameter as a choice of its grid values (ordered,
+ *   as numeric choices are), Optuna an integer index 0..n-1 (its ordered discrete type).
  */
-export function loadProblem(name, root) {
+export function loadProblem(name, root, tabular = "float") {
   if (name === "branin") {
     const fStar = 0.397887357729738;
     return {
@@ -116,14 +123,29 @@ export function loadProblem(name, root) {
   const grids = order.map((p) => data.search_space[p]);
   const radices = grids.map((g) => g.length);
   const means = data.values.map((v) => v.reduce((s, x) => s + x, 0) / v.length);
+  // A grid of positive values whose ratio is constant (alpha, batch_size, learning_rate_init,
+  // width: all four are log-spaced); depth (1, 2, 3) is not.
+  const geometric = (g) => g.length > 3 && g.every((v) => v > 0);
   const space = {};
-  // tunix-rt's samplers see each parameter as a choice of its grid values: numeric choices
-  // are ordered (ordinal positions), which is what a user with this grid would write.
-  for (const [i, p] of order.entries()) space[p] = { type: "choice", values: grids[i] };
+  for (const [i, p] of order.entries()) {
+    const g = grids[i];
+    if (tabular === "grid") space[p] = { type: "choice", values: g };
+    else if (geometric(g)) space[p] = { type: "loguniform", min: g[0], max: g[g.length - 1] };
+    else space[p] = { type: "randint", min: g[0], max: g[g.length - 1] };
+  }
+  const digitOf = (i, value) => {
+    const g = grids[i];
+    if (tabular === "grid") return g.indexOf(value);
+    // The nearest grid value, on the log scale for the log-spaced grids.
+    const key = geometric(g) ? Math.log : (v) => v;
+    let best = 0;
+    for (let k = 1; k < g.length; k++) if (Math.abs(key(g[k]) - key(value)) < Math.abs(key(g[best]) - key(value))) best = k;
+    return best;
+  };
   const indexOf = (params) => {
     let r = 0;
     for (const [i, p] of order.entries()) {
-      const k = grids[i].indexOf(params[p]);
+      const k = digitOf(i, params[p]);
       if (k < 0) throw new Error(`${name}: ${p} = ${params[p]} is not a grid value`);
       r = r * radices[i] + k;
     }

@@ -188,8 +188,8 @@ async function main() {
             })
           : await runWorker(
               sampler.startsWith("variant:")
-                ? { problem, sampler, variant: sampler.slice(8), seeds, waves, q, root }
-                : { problem, sampler, seeds, waves, q, root },
+                ? { problem, sampler, variant: sampler.slice(8), seeds, waves, q, root, tabular: flags.tabular }
+                : { problem, sampler, seeds, waves, q, root, tabular: flags.tabular },
             );
         process.stderr.write(
           `bench: ${problem} ${label(sampler)}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`,

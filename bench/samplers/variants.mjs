@@ -21,3 +21,8 @@ export const variants = {
   "tpe-g10": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.1 * n))) }),
   "tpe-g25": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.25 * n))) }),
 };
+variants["gp-power-ucb0"] = gp({ transform: "power", acquisition: "ucb", ucbBeta: 0 });
+variants["gp-power-ucb03"] = gp({ transform: "power", acquisition: "ucb", ucbBeta: 0.3 });
+variants["gp-power-noise2"] = gp({ transform: "power", priors: noise(Math.log(0.1), 1) });
+variants["gp-power-local"] = gp({ transform: "power", localCentres: 10, localPerCentre: 100, refineKeep: 12 });
+variants["gp-power-obs"] = gp({ transform: "power", incumbent: "observed" });

@@ -57,7 +57,8 @@ export function createProgress({
       // A wave planned in this run adds its trials to the total; a resumed one is in it already.
       total = Math.max(total, info.total);
       const rung = info.rung === undefined ? "" : ` (rung ${info.rung}, budget ${info.budget})`;
-      line(`wave ${info.wave}${rung}: ${info.trial_ids.length} trials, ${info.toRun} to run`);
+      const n = info.trial_ids.length;
+      line(`wave ${info.wave}${rung}: ${n} trial${n === 1 ? "" : "s"}, ${info.toRun} to run`);
     },
     trialStarted(trial: PlannedRungTrial, worker: number) {
       running++;

@@ -162,11 +162,19 @@ function describe(permissions: unknown): string {
  * Why a job of a pull-request-triggered workflow would run on a self-hosted runner (empty
  * when it would not): its own `runs-on`, or the jobs of the local reusable workflow it calls.
  */
-function selfHostedJobs(id: string, job: Record<string, unknown>, load: LoadWorkflow): string[] {
+function selfHostedJobs(
+  id: string,
+  job: Record<string, unknown>,
+  load: LoadWorkflow,
+  outer: Record<string, unknown> = {},
+  depth = 0,
+): string[] {
   if (typeof job.uses === "string") {
     const target = job.uses;
     if (!target.startsWith("./"))
       return [`jobs.${id}: calls ${target}, whose runners cannot be checked here`];
+    // GitHub nests reusable workflows at most a few levels deep; deeper is a loop.
+    if (depth > 4) return [`jobs.${id}: calls ${target} too deeply nested to check`];
     const text = load(path.posix.normalize(target.slice(2)));
     if (text === undefined) return [`jobs.${id}: calls ${target}, which could not be read`];
     const called = parseDocument(text).toJS() as Record<string, unknown>;
@@ -175,11 +183,17 @@ function selfHostedJobs(id: string, job: Record<string, unknown>, load: LoadWork
     const given = (job.with ?? {}) as Record<string, unknown>;
     const inputs: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(declared))
-      inputs[name] = name in given ? given[name] : spec?.default;
+      inputs[name] = name in given ? passThrough(given[name], outer) : spec?.default;
     const out: string[] = [];
     for (const [calledId, calledJob] of Object.entries(
       (called?.jobs ?? {}) as Record<string, Record<string, unknown>>,
     )) {
+      if (typeof calledJob?.uses === "string") {
+        // A reusable workflow calling another: follow it with the inputs as they arrive there.
+        for (const inner of selfHostedJobs(calledId, calledJob, load, inputs, depth + 1))
+          out.push(`jobs.${id} -> ${target} ${inner}`);
+        continue;
+      }
       const labels = runnerLabels(calledJob?.["runs-on"], inputs);
       if (labels === undefined)
         out.push(
@@ -190,9 +204,16 @@ function selfHostedJobs(id: string, job: Record<string, unknown>, load: LoadWork
     }
     return out;
   }
-  const labels = runnerLabels(job["runs-on"], {});
+  const labels = runnerLabels(job["runs-on"], outer);
   if (labels === undefined) return [`jobs.${id}: runs-on is an expression, so it may be self-hosted`];
   return labels.includes("self-hosted") ? [`jobs.${id}: runs on ${JSON.stringify(labels)}`] : [];
+}
+
+/** A `with:` value as the called workflow sees it: `${{ inputs.<name> }}` is the caller's input. */
+function passThrough(value: unknown, outer: Record<string, unknown>): unknown {
+  if (typeof value !== "string") return value;
+  const match = /^\$\{\{\s*inputs\.([\w-]+)\s*\}\}$/.exec(value.trim());
+  return match ? outer[match[1] as string] : value;
 }
 
 /**

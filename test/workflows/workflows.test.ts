@@ -42,7 +42,14 @@ describe("actionlint", () => {
   });
 
   it("finds the workflows", () => {
-    expect(workflowFiles).toEqual(["check-dist.yml", "ci.yml", "evidence.yml", "release.yml", "sweep.yml"]);
+    expect(workflowFiles).toEqual([
+      "check-dist.yml",
+      "ci.yml",
+      "evidence.yml",
+      "release.yml",
+      "sweep-wave.yml",
+      "sweep.yml",
+    ]);
   });
 
   for (const file of workflowFiles) {
@@ -104,6 +111,7 @@ describe("this repository's actions and workflows, as the workflows use them", (
   it("are used (plan, trial, aggregate, verify, package, the reusable sweep)", () => {
     const targets = new Set(uses.map((u) => u.target));
     expect([...targets].sort()).toEqual([
+      "./.github/workflows/sweep-wave.yml",
       "./.github/workflows/sweep.yml",
       "./.tunix-rt/actions/score",
       "./.tunix-rt/actions/sweep",
@@ -264,10 +272,14 @@ jobs:
 
     const caller = (labels?: string) =>
       `on: pull_request\npermissions: {}\njobs:\n  sweep:\n    uses: ./.github/workflows/sweep.yml\n    permissions:\n      contents: read\n${labels ? `    with:\n      runner-labels: '${labels}'\n` : ""}`;
-    // sweep.yml's trial job runs on fromJSON(inputs.runner-labels), default ["self-hosted","gpu"].
-    expect(auditWorkflow(caller(), "bad.yml", loadLocal).map((f) => f.rule)).toEqual(["self-hosted-pr"]);
+    // sweep.yml's waves call sweep-wave.yml, whose trial job runs on
+    // fromJSON(inputs.runner-labels), passed through from sweep.yml (default ["self-hosted","gpu"]).
+    // One finding per wave job, each through its own call of sweep-wave.yml.
+    const rules = auditWorkflow(caller(), "bad.yml", loadLocal).map((f) => f.rule);
+    expect(rules.length).toBe(8);
+    expect(new Set(rules)).toEqual(new Set(["self-hosted-pr"]));
     expect(auditWorkflow(caller('["self-hosted"]'), "bad.yml", loadLocal)[0]?.message).toContain(
-      "jobs.sweep -> ./.github/workflows/sweep.yml jobs.trial",
+      "jobs.sweep -> ./.github/workflows/sweep.yml jobs.wave-1 -> ./.github/workflows/sweep-wave.yml jobs.trial",
     );
     expect(auditWorkflow(caller('["ubuntu-latest"]'), "ok.yml", loadLocal)).toEqual([]);
   });

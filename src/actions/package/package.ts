@@ -4,8 +4,6 @@
  */
 import path from "node:path";
 import { InputError } from "../../core/errors.js";
-import { createOctokit } from "../../github/octokit.js";
-import { uploadReleaseAsset } from "../../github/release.js";
 import { InvalidEvidenceError, packageRunDir } from "../../runtime/package.js";
 import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
 import { annotateProblems, type StepOutcome } from "../shared/step.js";
@@ -37,6 +35,11 @@ export async function packageStep(settings: PackageSettings, context: RunContext
   const runVersion = path.basename(path.resolve(context.workspace, settings.runDir));
   if (!runVersion)
     throw new InputError(`with.run-dir: got "${settings.runDir}"; expected submission_runs/<run_version>`);
+  // Octokit loads only for a release upload.
+  const [{ createOctokit }, { uploadReleaseAsset }] = await Promise.all([
+    import("../../github/octokit.js"),
+    import("../../github/release.js"),
+  ]);
   const asset = await uploadReleaseAsset(createOctokit({ token: settings.token, baseUrl: context.apiUrl }), {
     owner,
     repo,

@@ -6,7 +6,6 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { DefaultArtifactClient } from "@actions/artifact";
 import * as core from "@actions/core";
 import type { SweepConfig } from "../../core/config.js";
 import { validateConfig } from "../../core/config.js";
@@ -16,8 +15,7 @@ import { resolveSampler } from "../../core/samplers/index.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { PlannedTrial } from "../../core/types.js";
 import { downloadSweepArtifacts } from "../../github/artifacts.js";
-import { type PublishEvidenceResult, publishEvidence, reportCheck } from "../../github/evidence-pr.js";
-import { createOctokit } from "../../github/octokit.js";
+import type { PublishEvidenceResult } from "../../github/evidence-pr.js";
 import { aggregateSummary, verifySummary } from "../../github/summary.js";
 import { type AggregateResult, aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
@@ -42,6 +40,7 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     const { owner, repo } = repositoryParts(context, "downloading the trial artifacts");
     if (context.runId === undefined)
       throw new InputError("downloading the trial artifacts needs the run's id: GITHUB_RUN_ID is not set");
+    const { DefaultArtifactClient } = await import("@actions/artifact");
     await downloadSweepArtifacts(new DefaultArtifactClient(), {
       sweepId: settings.sweepId,
       dest: trialsDir,
@@ -148,6 +147,10 @@ async function publish(
   const runVersion = path.basename(result.runDir ?? "");
   const files = await evidenceFiles(context, result);
   const score = best?.primary_score === null || best === undefined ? "–" : best.primary_score.toFixed(4);
+  const [{ createOctokit }, { publishEvidence, reportCheck }] = await Promise.all([
+    import("../../github/octokit.js"),
+    import("../../github/evidence-pr.js"),
+  ]);
   const octokit = createOctokit({ token: settings.token, baseUrl: context.apiUrl });
   const pr = await publishEvidence(octokit, {
     owner,

@@ -28,6 +28,8 @@ export function finishStep(outcome: StepOutcome): void {
 export function failStep(error: unknown): void {
   if (error instanceof InputError && error.problems.length > 1)
     annotateProblems(error.problems, { title: "tunix-rt" });
+  // The stack goes only to the debug log (a re-run with debug logging); users get one line.
+  if (error instanceof Error && error.stack) core.debug(error.stack);
   core.setFailed(messageOf(error));
 }
 

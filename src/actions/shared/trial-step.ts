@@ -4,7 +4,6 @@
  * so aggregate sees why), write a summary, and only then fail the step when the trial
  * failed. Failing last is what makes "Re-run failed jobs" re-run exactly the failed trials.
  */
-import { DefaultArtifactClient } from "@actions/artifact";
 import { trialArtifactName, uploadTrialArtifact } from "../../github/artifacts.js";
 import type { TrialJson } from "../../runtime/trial.js";
 import type { RunContext } from "./context.js";
@@ -31,6 +30,8 @@ export async function finishTrial(finish: TrialFinish, context: RunContext): Pro
   await redactTrialFolder(dir, finish.secrets);
   const name = trialArtifactName(record.sweep_id, record.trial_id);
   if (finish.upload) {
+    // @actions/artifact is the biggest part of the bundle: loaded only for an upload.
+    const { DefaultArtifactClient } = await import("@actions/artifact");
     await uploadTrialArtifact(new DefaultArtifactClient(), {
       name,
       dir,

@@ -4,10 +4,12 @@
  */
 import * as core from "@actions/core";
 import { z } from "zod";
+import { InputError } from "../../core/errors.js";
 import { samplerNames } from "../../core/samplers/names.js";
 import {
   flag,
   oneOf,
+  optionalJson,
   optionalText,
   parseInputs,
   requiredJson,
@@ -20,6 +22,7 @@ import {
 export const sweepDefaults = {
   config: "training/sweep.yaml",
   upload: "true",
+  "history-from-artifacts": "false",
 } as const;
 
 /** Settings of `mode: plan`. */
@@ -39,6 +42,19 @@ export interface PlanSettings {
   history: string | undefined;
   /** The sweep's UUID; default a new one. */
   sweepId: string | undefined;
+  /**
+   * Which wave of the sweep this plan is (1-based); undefined: a plain plan, as before waves.
+   * With it, `num-samples` is the whole sweep's size and the wave's share is planned.
+   */
+  wave: number | undefined;
+  /** Rebuild the history from this workflow run's trial artifacts of the sweep. */
+  historyFromArtifacts: boolean;
+  /** The earlier waves' planned trials (the previous plan's `planned` output), parsed JSON. */
+  planned: unknown;
+  /** The wave jobs the workflow has: wave 1 fails when the schedule needs more. */
+  maxWaves: number | undefined;
+  /** Token for listing and downloading the run's artifacts (actions: read). */
+  token: string;
 }
 
 /** Settings of `mode: trial`. */
@@ -56,6 +72,11 @@ export interface TrialSettings {
   retentionDays: number | undefined;
   /** Extra environment for the trainer (NAME=value lines), every value a secret. */
   secretEnv: Readonly<Record<string, string>>;
+  /**
+   * Storage every trial runner sees (an NFS mount): the trial's folder goes to
+   * `<checkpoint-dir>/<sweep_id>/<trial_id>`, and a promoted trial resumes from its parent's.
+   */
+  checkpointDir: string | undefined;
 }
 
 /** What the sweep action was asked to do. */
@@ -69,6 +90,11 @@ const planSchema = z.object({
   "run-version": optionalText,
   history: optionalText,
   "sweep-id": optionalText,
+  wave: wholeNumber({ min: 1, max: 1000 }),
+  "history-from-artifacts": flag(false),
+  planned: optionalJson,
+  "max-waves": wholeNumber({ min: 1, max: 1000 }),
+  token: optionalText,
 });
 
 const trialSchema = z.object({
@@ -78,6 +104,7 @@ const trialSchema = z.object({
   upload: flag(true),
   "retention-days": wholeNumber({ min: 1, max: 400 }),
   "secret-env": secretEnvLines,
+  "checkpoint-dir": optionalText,
 });
 
 /**
@@ -89,6 +116,17 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
     mode ?? parseInputs(z.object({ mode: requiredOneOf(["plan", "trial"]) }), read(["mode"]), action).mode;
   if (chosen === "plan") {
     const raw = parseInputs(planSchema, read(Object.keys(planSchema.shape)), action);
+    const token = raw.token ?? "";
+    if (raw["history-from-artifacts"] && token === "") {
+      throw new InputError(
+        `${action}: with.token: missing; reading the history from the run's artifacts needs a token with actions: read (the default is \${{ github.token }})`,
+      );
+    }
+    if (raw["history-from-artifacts"] && raw["sweep-id"] === undefined) {
+      throw new InputError(
+        `${action}: with.sweep-id: missing; reading the history from the run's artifacts needs the sweep's id (wave 1's sweep-id output)`,
+      );
+    }
     return Object.freeze({
       mode: "plan",
       config: raw.config ?? sweepDefaults.config,
@@ -98,6 +136,11 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
       runVersion: raw["run-version"],
       history: raw.history,
       sweepId: raw["sweep-id"],
+      wave: raw.wave,
+      historyFromArtifacts: raw["history-from-artifacts"],
+      planned: raw.planned,
+      maxWaves: raw["max-waves"],
+      token,
     });
   }
   const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
@@ -109,6 +152,7 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
     upload: raw.upload,
     retentionDays: raw["retention-days"],
     secretEnv: Object.freeze(raw["secret-env"]),
+    checkpointDir: raw["checkpoint-dir"],
   });
 }
 

@@ -3,9 +3,12 @@
  * trial.json), then the trial's artifact; the step fails last when the trial failed.
  */
 import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
+import type { SweepConfig } from "../../core/config.js";
 import { InputError } from "../../core/errors.js";
+import type { PlannedRungTrial } from "../../core/fidelity.js";
 import { redact } from "../../core/redact.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import { loadConfig } from "../../runtime/config-file.js";
@@ -21,16 +24,23 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
   const loaded = await loadConfig(settings.config, { cwd: context.workspace, needs: { trainer: true } });
   const parsed = parsePlannedTrial(settings.trial, loaded.config, "with.trial");
   if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
-  const trial = parsed.trial;
+  const trial: PlannedRungTrial = parsed.trial;
 
   const env = trainerEnvironment(process.env, settings.secretEnv);
   const secrets = secretsOf(process.env, settings.secretEnv);
   for (const line of maskableLines(secrets)) core.setSecret(line);
 
+  // With shared storage the trial's folder (the trainer's checkpoints) lives there, where a
+  // promotion one rung up, on whichever runner it lands, can resume from it.
+  const shared = settings.checkpointDir
+    ? path.resolve(context.workspace, settings.checkpointDir, trial.sweep_id)
+    : undefined;
   const dir = path.resolve(
     context.workspace,
-    settings.trialDir ?? path.join("runs", trial.sweep_id, trial.trial_id),
+    settings.trialDir ??
+      (shared ? path.join(shared, trial.trial_id) : path.join("runs", trial.sweep_id, trial.trial_id)),
   );
+  const resumeFrom = await resumeFolder(loaded.config, trial, shared);
   // The runner sends SIGINT, then SIGTERM, when the job is cancelled: stop the trainer's
   // process group and record the trial as interrupted instead of dying with it.
   const stop = new AbortController();
@@ -51,6 +61,7 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
       cwd: context.workspace,
       env,
       signal: stop.signal,
+      ...(resumeFrom === undefined ? {} : { resumeFrom }),
       echo: (chunk) => process.stdout.write(redact(chunk.toString("utf8"), secrets)),
     });
   } finally {
@@ -70,4 +81,36 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
     { record, dir, upload: settings.upload, retentionDays: settings.retentionDays, secrets },
     context,
   );
+}
+
+/**
+ * The folder a promoted trial resumes from (`TUNIX_RT_RESUME_FROM`): its parent's under the
+ * shared checkpoint folder, when fidelity.resume is on and that folder exists. Without
+ * shared storage a trial job's runner cannot see its parent's folder (another machine), so
+ * the trainer is told nothing and starts over at the promoted budget.
+ */
+async function resumeFolder(
+  config: SweepConfig,
+  trial: PlannedRungTrial,
+  shared: string | undefined,
+): Promise<string | undefined> {
+  if (!config.fidelity?.resume || typeof trial.parent !== "string") return undefined;
+  if (shared === undefined) {
+    core.info(
+      `trial ${trial.trial_id}: no checkpoint-dir, so the trainer starts over instead of resuming from ${trial.parent}`,
+    );
+    return undefined;
+  }
+  const folder = path.join(shared, trial.parent);
+  const found = await stat(folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!found) {
+    core.warning(
+      `trial ${trial.trial_id}: its parent's folder ${folder} does not exist; the trainer starts over`,
+    );
+    return undefined;
+  }
+  return folder;
 }

@@ -1,17 +1,11 @@
 /** Entry point of the umbrella action (the repository's root action.yml): `command` picks the step. */
 
 import { readPackageInputs } from "../package/inputs.js";
-import { packageStep } from "../package/package.js";
-import { aggregateStep } from "../score/aggregate.js";
 import { readScoreInputs } from "../score/inputs.js";
-import { scoreTrialStep } from "../score/trial.js";
 import { type RunContext, runContext } from "../shared/context.js";
 import { failStep, finishStep, type StepOutcome } from "../shared/step.js";
 import { readSweepInputs } from "../sweep/inputs.js";
-import { planStep } from "../sweep/plan.js";
-import { trialStep } from "../sweep/trial.js";
 import { readVerifyInputs } from "../verify-evidence/inputs.js";
-import { verifyStep } from "../verify-evidence/verify.js";
 import { readUmbrellaInputs, type UmbrellaSettings } from "./inputs.js";
 
 /** Runs the umbrella action (the runner, or `local-action`, calls this). */
@@ -24,22 +18,29 @@ export async function run(): Promise<void> {
   }
 }
 
-/** One step, its inputs read by the boundary of the action it belongs to. */
+/**
+ * One step, its inputs read by the boundary of the action it belongs to. Each step's code
+ * loads only when it runs, as in the action it belongs to.
+ */
 async function runCommand(command: UmbrellaSettings["command"], context: RunContext): Promise<StepOutcome> {
   switch (command) {
     case "plan":
     case "trial": {
       const settings = readSweepInputs(command, "tunix-rt");
-      return settings.mode === "plan" ? planStep(settings, context) : trialStep(settings, context);
+      return settings.mode === "plan"
+        ? (await import("../sweep/plan.js")).planStep(settings, context)
+        : (await import("../sweep/trial.js")).trialStep(settings, context);
     }
     case "score":
     case "aggregate": {
       const settings = readScoreInputs(command === "score" ? "trial" : "aggregate", "tunix-rt");
-      return settings.mode === "trial" ? scoreTrialStep(settings, context) : aggregateStep(settings, context);
+      return settings.mode === "trial"
+        ? (await import("../score/trial.js")).scoreTrialStep(settings, context)
+        : (await import("../score/aggregate.js")).aggregateStep(settings, context);
     }
     case "verify":
-      return verifyStep(readVerifyInputs("tunix-rt"), context);
+      return (await import("../verify-evidence/verify.js")).verifyStep(readVerifyInputs("tunix-rt"), context);
     case "package":
-      return packageStep(readPackageInputs("tunix-rt"), context);
+      return (await import("../package/package.js")).packageStep(readPackageInputs("tunix-rt"), context);
   }
 }

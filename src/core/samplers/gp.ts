@@ -57,6 +57,8 @@ export interface GpSettings {
   /** The acquisition: expected improvement, or an upper confidence bound mean + beta * sd. */
   acquisition: "ei" | "ucb";
   ucbBeta: number;
+  /** EI's incumbent: the best posterior mean at a tried point, or the best (transformed) score. */
+  incumbent: "mean" | "observed";
 }
 
 /** The settings `gp` runs with. */
@@ -80,6 +82,7 @@ export const defaultGpSettings: GpSettings = {
   priors: defaultPriors,
   acquisition: "ei",
   ucbBeta: 1,
+  incumbent: "mean",
 };
 
 /**
@@ -380,7 +383,7 @@ function proposeWithModel(
   // The incumbent: the best posterior mean at a tried point.
   const posterior = new GpPosterior(data, hyper);
   let best = Number.NEGATIVE_INFINITY;
-  for (const m of posterior.trainingMeans()) best = Math.max(best, m);
+  for (const m of settings.incumbent === "mean" ? posterior.trainingMeans() : ys) best = Math.max(best, m);
 
   // Predict each candidate once; refine around the best by expected improvement.
   const parts: Prediction[] = [];

@@ -1,0 +1,125 @@
+/**
+ * Waves on GitHub (issue 5, item 2): sweep.yml runs up to `maxWorkflowWaves` wave jobs in one
+ * workflow run, and each wave's plan step rebuilds the sweep's history from the trial
+ * records that this run's artifacts hold. Everything here but `readWaveHistory` is pure; none
+ * of it touches @actions/*, so the same rules are tested without a runner.
+ */
+import path from "node:path";
+import type { SweepConfig } from "../../core/config.js";
+import { compareTrialIds } from "../../core/evidence/best-trial.js";
+import { type PlannedRungTrial, rungBudgets, rungFields, waveSize } from "../../core/fidelity.js";
+import type { TrialRecord } from "../../core/types.js";
+import { type AggregateNotice, readTrialRecords } from "../../runtime/aggregate.js";
+
+/**
+ * The wave jobs `.github/workflows/sweep.yml` has. A config whose schedule needs more is
+ * refused by wave 1's plan (with `max-waves`) instead of silently running part of it.
+ */
+export const maxWorkflowWaves = 8;
+
+/**
+ * How many waves a config's schedule takes at most: ceil(num_samples / wave size) plain
+ * waves (rung 0 with fidelity), then one wave per further rung of successive halving. A
+ * sweep can take fewer (a grid runs out of points, a rung has nothing to promote).
+ */
+export function wavesNeeded(config: Pick<SweepConfig, "num_samples" | "waves" | "fidelity">): number {
+  const plain = Math.ceil(config.num_samples / waveSize(config));
+  return plain + (config.fidelity ? rungBudgets(config.fidelity).length - 1 : 0);
+}
+
+/**
+ * How many trials wave `wave` (1-based) of a sweep without fidelity plans, given how many the
+ * earlier waves planned: a wave's size, fewer for the last, none past the config's `waves`
+ * or once num_samples trials are planned. Counting the planned trials (not the records)
+ * keeps a wave whose jobs died without an artifact from being planned a second time.
+ */
+export function plainWaveCount(
+  config: Pick<SweepConfig, "num_samples" | "waves">,
+  wave: number,
+  plannedBefore: number,
+): number {
+  if (wave > config.waves) return 0;
+  return Math.max(0, Math.min(waveSize(config), config.num_samples - plannedBefore));
+}
+
+const statusRank: Record<string, number> = { completed: 0, pruned: 1, timeout: 2, failed: 3, running: 4 };
+
+/**
+ * The history a wave is planned from: one record per trial of the sweep (a completed one
+ * over any other, as aggregate keeps them), and, for every trial an earlier wave planned
+ * that left no record (its runner died before the upload, or its job was cancelled), a
+ * failed stand-in with its params, budget, rung and parent. So new trials are numbered after
+ * every planned one (no artifact name is reused) and successive halving sees the gap.
+ * Records of other sweeps are left out. Sorted by trial id.
+ */
+export function waveHistory(
+  records: readonly TrialRecord[],
+  planned: readonly PlannedRungTrial[],
+  sweepId: string,
+): TrialRecord[] {
+  const byId = new Map<string, TrialRecord>();
+  for (const record of records) {
+    if (typeof record.sweep_id === "string" && record.sweep_id !== sweepId) continue;
+    const other = byId.get(record.trial_id);
+    const rank = (r: TrialRecord) => statusRank[r.status] ?? 9;
+    if (!other || rank(record) < rank(other)) byId.set(record.trial_id, record);
+  }
+  for (const trial of planned) {
+    if (byId.has(trial.trial_id)) continue;
+    byId.set(trial.trial_id, {
+      sweep_id: sweepId,
+      trial_id: trial.trial_id,
+      params: { ...trial.params },
+      status: "failed",
+      primary_score: null,
+      ...(trial.budget === undefined ? {} : { budget: trial.budget }),
+      ...rungFields(trial),
+      seed: trial.seed,
+    } as TrialRecord);
+  }
+  return [...byId.values()].sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
+}
+
+/**
+ * Reads every `trial.json` under `dir` (the downloaded artifacts, one folder each) and
+ * builds the wave's history with `waveHistory`. Broken records become notices, as in
+ * aggregate; a folder that does not exist (no artifact yet) is an empty history.
+ */
+export async function readWaveHistory(
+  dir: string,
+  options: { cwd: string; sweepId: string; planned: readonly PlannedRungTrial[] },
+): Promise<{ history: TrialRecord[]; notices: AggregateNotice[] }> {
+  let found: Awaited<ReturnType<typeof readTrialRecords>> = { found: [], notices: [] };
+  try {
+    found = await readTrialRecords(path.resolve(options.cwd, dir), options.cwd);
+  } catch (error) {
+    // No artifact downloaded means no folder: every earlier trial left no record.
+    if (!(error instanceof Error && /no such directory/.test(error.message))) throw error;
+  }
+  return {
+    history: waveHistory(
+      found.found.map((f) => f.record as TrialRecord),
+      options.planned,
+      options.sweepId,
+    ),
+    notices: found.notices,
+  };
+}
+
+/**
+ * The planned trials of every wave so far: the earlier waves' (the previous plan's
+ * `planned` output) and this wave's, without repeats (a re-run plan job plans the same ids).
+ */
+export function mergePlanned(
+  earlier: readonly PlannedRungTrial[],
+  now: readonly PlannedRungTrial[],
+): PlannedRungTrial[] {
+  const seen = new Set<string>();
+  const all: PlannedRungTrial[] = [];
+  for (const trial of [...earlier, ...now]) {
+    if (seen.has(trial.trial_id)) continue;
+    seen.add(trial.trial_id);
+    all.push(trial);
+  }
+  return all;
+}
