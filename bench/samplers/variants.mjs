@@ -26,3 +26,5 @@ variants["gp-power-ucb03"] = gp({ transform: "power", acquisition: "ucb", ucbBet
 variants["gp-power-noise2"] = gp({ transform: "power", priors: noise(Math.log(0.1), 1) });
 variants["gp-power-local"] = gp({ transform: "power", localCentres: 10, localPerCentre: 100, refineKeep: 12 });
 variants["gp-power-obs"] = gp({ transform: "power", incumbent: "observed" });
+variants["gp-power-ts"] = gp({ transform: "power", acquisition: "ts" });
+variants["gp-ts"] = gp({ acquisition: "ts" });

@@ -357,7 +357,9 @@ export function verifySubmission(
     const member = files.get(`${runDir}/${name}`);
     if (member) evidence[name] = decoder.decode(member.data);
   }
-  for (const problem of verifyEvidence({ runVersion, profile, files: evidence })) {
+  // The zip carries the sweep config: its hash is checked against the manifest's record.
+  const fileHashes = Object.fromEntries([...files].map(([name, member]) => [name, sha256Hex(member.data)]));
+  for (const problem of verifyEvidence({ runVersion, profile, files: evidence, fileHashes })) {
     problems.push({ ...problem, file: `${runDir}/${problem.file}` });
   }
   return problems;

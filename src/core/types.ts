@@ -27,8 +27,10 @@ export interface PlannedTrial {
   trial_id: string;
   seed: number;
   params: Params;
-  /** Present only for multi-fidelity sweeps. */
+  /** Present only for multi-fidelity sweeps: the budget, the rung and the promoted-from trial. */
   budget?: number;
+  rung?: number;
+  parent?: string;
 }
 
 /** One evalset item (`training/evalsets/*.jsonl`). */

@@ -5,6 +5,7 @@
  * `verify submission_runs/<run_version>` from the repository root, so the names are repo
  * paths that annotations can point at.
  */
+import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
@@ -36,10 +37,29 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   const shownAs = options.shownAs ?? dir;
   await requireFolder(dir, shownAs);
   const runVersion = path.basename(path.resolve(dir));
-  const verifier = new EvidenceVerifier({ runVersion, profile: options.profile ?? "default" });
+  const fileHashes = await sweepConfigHash(dir);
+  const verifier = new EvidenceVerifier({ runVersion, profile: options.profile ?? "default", fileHashes });
   for (const name of evidenceFileNames) await readOne(verifier, path.join(dir, name), name);
   const problems = verifier.finish().map((p) => ({ ...p, file: path.join(shownAs, p.file) }));
   return { problems, runVersion };
+}
+
+/**
+ * The SHA-256 of the sweep config that run_manifest.json names, read from the repository
+ * root (the working directory, as on a runner), when it is there; provenance is checked
+ * against it. Nothing when the manifest or the file cannot be read.
+ */
+async function sweepConfigHash(dir: string): Promise<Record<string, string>> {
+  try {
+    const manifest = JSON.parse(await readFile(path.join(dir, "run_manifest.json"), "utf8"));
+    const configPath = manifest?.sweep_config_path;
+    if (typeof configPath !== "string" || path.isAbsolute(configPath) || configPath.split("/").includes(".."))
+      return {};
+    const bytes = await readFile(path.resolve(configPath));
+    return { [configPath]: createHash("sha256").update(bytes).digest("hex") };
+  } catch {
+    return {};
+  }
 }
 
 /** Verifies a submission zip against its MANIFEST.json, and the evidence inside it. */

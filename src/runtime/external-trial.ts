@@ -55,6 +55,8 @@ export async function recordExternalTrial(options: ExternalTrialOptions): Promis
     status: "running",
     primary_score: null,
     ...(trial.budget === undefined ? {} : { budget: trial.budget }),
+    ...(trial.rung === undefined ? {} : { rung: trial.rung }),
+    ...(trial.parent === undefined ? {} : { parent: trial.parent }),
     sweep_id: trial.sweep_id,
     seed: trial.seed,
     exit_code: null,

@@ -53,6 +53,11 @@ export interface VerifyOptions {
   runVersion: string;
   /** Extra rules (default: none). */
   profile?: VerifyProfile;
+  /**
+   * SHA-256 of the files the caller could read, by repository path (the sweep config named
+   * by run_manifest.sweep_config_path): the manifest's recorded hash must match.
+   */
+  fileHashes?: Readonly<Record<string, string>>;
 }
 
 interface TrialSummary {
@@ -97,7 +102,7 @@ export class EvidenceVerifier {
   #trialLines = 0;
 
   constructor(options: VerifyOptions) {
-    this.#options = { profile: "default", ...options };
+    this.#options = { profile: "default", fileHashes: {}, ...options };
   }
 
   /** The file is there (call before streaming a JSONL file, so an empty one is "empty", not "missing"). */
@@ -385,6 +390,7 @@ export class EvidenceVerifier {
   #crossCheck(): void {
     this.#checkScores();
     this.#checkBestTrial();
+    this.#checkProvenance();
     const manifest = this.#manifest;
     const best = this.#best;
     if (manifest?.tuning_job_id && best?.tuning_job_id && manifest.tuning_job_id !== best.tuning_job_id) {
@@ -393,6 +399,63 @@ export class EvidenceVerifier {
         path: "tuning_job_id",
         message: `got ${quote(manifest.tuning_job_id)}; best_params.json has ${quote(best.tuning_job_id)}`,
       });
+    }
+  }
+
+  /**
+   * What the manifest records of its provenance and the files can confirm: the shape of the
+   * commit, config hash, toolkit and run URL; the config's hash against the config itself
+   * when the caller could read it; the trial counts against trials.jsonl.
+   */
+  #checkProvenance(): void {
+    const manifest = this.#manifest as (RunManifest & Record<string, unknown>) | undefined;
+    if (!manifest) return;
+    const file = "run_manifest.json";
+    const shape = (key: string, pattern: RegExp, expected: string) => {
+      const value = manifest[key];
+      if (value !== undefined && value !== null && (typeof value !== "string" || !pattern.test(value))) {
+        this.#add({ file, path: key, message: `got ${quote(value)}; expected ${expected}` });
+      }
+    };
+    shape("commit_sha", /^(?:[0-9a-f]{7,64}|unknown)$/, 'a git commit sha (7 to 64 hex digits) or "unknown"');
+    shape("sweep_config_sha256", /^[0-9a-f]{64}$/, "64 lowercase hex digits (SHA-256)");
+    shape("toolkit", /^tunix-rt \d+\.\d+\.\d+\S*$/, 'the tool and version, like "tunix-rt 0.1.0"');
+    shape(
+      "workflow_run_url",
+      /^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+\/actions\/runs\/\d+(?:\/attempts\/\d+)?$/,
+      "a workflow run URL, https://<host>/<owner>/<repo>/actions/runs/<id>",
+    );
+    if (manifest.seed !== undefined && !(Number.isInteger(manifest.seed) && (manifest.seed as number) >= 0)) {
+      this.#add({ file, path: "seed", message: `got ${quote(manifest.seed)}; expected a whole number >= 0` });
+    }
+    const configPath = manifest.sweep_config_path;
+    const recorded = manifest.sweep_config_sha256;
+    const actual = typeof configPath === "string" ? this.#options.fileHashes?.[configPath] : undefined;
+    if (typeof recorded === "string" && actual !== undefined && actual !== recorded) {
+      this.#add({
+        file,
+        path: "sweep_config_sha256",
+        message: `got ${recorded}; ${configPath} now hashes to ${actual} (the config changed since the sweep ran)`,
+      });
+    }
+    const counts = manifest.trials as Record<string, unknown> | undefined;
+    if (counts && typeof counts === "object" && !this.#unusable.has("trials.jsonl")) {
+      const count = (status?: string) =>
+        this.#trials.filter((t) => status === undefined || t.status === status).length;
+      const check = (key: string, actualCount: number) => {
+        const value = counts[key];
+        if (typeof value === "number" && value !== actualCount) {
+          this.#add({
+            file,
+            path: `trials.${key}`,
+            message: `got ${value}; trials.jsonl holds ${actualCount}`,
+          });
+        }
+      };
+      check("total", count());
+      check("completed", count("completed"));
+      check("failed", count("failed"));
+      check("timeout", count("timeout"));
     }
   }
 

@@ -16,6 +16,7 @@ import {
   joinPredictions,
   type Prediction,
 } from "./gp-model.js";
+import { cholesky } from "./linalg.js";
 import type { Sampler, SamplerOptions } from "./sampler.js";
 import { createSobolSampler } from "./sobol.js";
 
@@ -55,7 +56,7 @@ export interface GpSettings {
   /** The hyperparameters' priors for a number of coordinates. */
   priors: (dims: number) => GpPriors;
   /** The acquisition: expected improvement, or an upper confidence bound mean + beta * sd. */
-  acquisition: "ei" | "ucb";
+  acquisition: "ei" | "ucb" | "ts";
   ucbBeta: number;
   /** EI's incumbent: the best posterior mean at a tried point, or the best (transformed) score. */
   incumbent: "mean" | "observed";
@@ -376,7 +377,7 @@ function proposeWithModel(
       candidates.add(perturb(encoding, xs[t] as Float64Array, scales[i % scales.length] as number, rng));
 
   const acquire = (mean: number, variance: number, incumbent: number) =>
-    settings.acquisition === "ucb"
+    settings.acquisition === "ucb" || settings.acquisition === "ts"
       ? mean + settings.ucbBeta * Math.sqrt(variance)
       : logExpectedImprovement(mean, Math.sqrt(variance), incumbent);
 
@@ -418,6 +419,44 @@ function proposeWithModel(
   }
   const chosen = new Uint8Array(selectable);
   const proposals: Params[] = [];
+  if (settings.acquisition === "ts") {
+    // Thompson sampling: joint posterior draws over the most promising candidates, each
+    // draw's best untaken candidate is a pick.
+    const ranked = [...Array(selectable).keys()]
+      .map((p) => ({ p, u: (pool.mean[p] as number) + 2 * Math.sqrt(pool.variance[p] as number) }))
+      .sort((a, b) => b.u - a.u || a.p - b.p)
+      .slice(0, 300)
+      .map((e) => e.p);
+    const m = ranked.length;
+    const cov = new Float64Array(m * m);
+    for (let a = 0; a < m; a++)
+      for (let b = 0; b <= a; b++) {
+        const c = pool.covariance(ranked[a] as number, ranked[b] as number);
+        cov[a * m + b] = c;
+        cov[b * m + a] = c;
+      }
+    const chol = cholesky(cov, m, 1e-8);
+    if (chol !== undefined) {
+      const l = chol.factor;
+      for (let k = 0; k < count && k < m; k++) {
+        const z = Float64Array.from({ length: m }, () => gaussian(rng));
+        let pick = -1;
+        let pickValue = Number.NEGATIVE_INFINITY;
+        for (let a = 0; a < m; a++) {
+          let f = pool.mean[ranked[a] as number] as number;
+          for (let j = 0; j <= a; j++) f += (l[a * m + j] as number) * (z[j] as number);
+          if (!chosen[ranked[a] as number] && f > pickValue) {
+            pick = ranked[a] as number;
+            pickValue = f;
+          }
+        }
+        if (pick < 0) break;
+        chosen[pick] = 1;
+        proposals.push(encoding.decode(candidates.points[pick] as Float64Array));
+      }
+      return proposals;
+    }
+  }
   for (let k = 0; k < count && k < selectable; k++) {
     let pick = -1;
     let pickScore = Number.NEGATIVE_INFINITY;
