@@ -29,9 +29,9 @@ async function setup() {
   const evalset = path.join(dir, "evalset.jsonl");
   await writeFile(
     evalset,
-    Array.from({ length: 20 }, (_, i) =>
+    `${Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({ id: `q${i}`, prompt: `${i}+${i}`, expected_answer: String(2 * i) }),
-    ).join("\n") + "\n",
+    ).join("\n")}\n`,
   );
   await writeFile(
     path.join(dir, "sweep.yaml"),

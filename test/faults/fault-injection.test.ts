@@ -3,7 +3,7 @@
 // aggregate-side faults are injected into a copy of its records laid out as matrix
 // artifacts. Each fault is counted as injected, and as handled when its outcome is exactly
 // the specified one; the suite ends by printing the figure line.
-import { chmod, cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../../src/core/config.js";
