@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { validateConfig } from "../src/core/config.js";
 import { importConfig } from "../src/core/config-import.js";
 import { formatProblem, InputError } from "../src/core/errors.js";
+import { samplerNames } from "../src/core/samplers/names.js";
 import { loadConfig } from "../src/runtime/config-file.js";
 import { repoRoot, tempDir } from "./helpers/cli.js";
 
@@ -149,7 +150,7 @@ describe("sweep config validation", () => {
         `run_version: got "../x"; expected letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit`,
       ],
       [`${m34Space}metric_mode: up\n`, 'metric_mode: got "up"; expected one of max, min'],
-      [`${m34Space}sampler: tpe\n`, 'sampler: got "tpe"; expected one of auto, random, grid'],
+      [`${m34Space}sampler: bayes\n`, `sampler: got "bayes"; expected one of ${samplerNames.join(", ")}`],
       [`${m34Space}seed: 4294967296\n`, "seed: got 4294967296; expected <= 4294967295"],
       [`${m34Space}num_samples: 0\n`, "num_samples: got 0; expected >= 1"],
       [
@@ -369,7 +370,7 @@ describe("validateConfig", () => {
     if (result.ok) return;
     expect(result.problems.map(formatProblem)).toEqual([
       "c.yaml: seed: got -1; expected >= 0",
-      'c.yaml: sampler: got "x"; expected one of auto, random, grid',
+      `c.yaml: sampler: got "x"; expected one of ${samplerNames.join(", ")}`,
     ]);
   });
 });

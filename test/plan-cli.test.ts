@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Plan } from "../src/core/plan.js";
+import { resolveSampler, samplerNames } from "../src/core/samplers/index.js";
 import { isInSpace } from "../src/core/space.js";
 import { repoRoot, runCli, tempDir } from "./helpers/cli.js";
 
@@ -30,7 +31,12 @@ describe("tunix-rt plan", () => {
     expect(a.stdout.endsWith("}\n")).toBe(true);
     const p = parsed(a.stdout);
     expect(Object.keys(p)).toEqual(["sweep_id", "run_version", "sampler", "seed", "trials", "matrix"]);
-    expect(p).toMatchObject({ sweep_id: sweepId, run_version: "m34_v1", sampler: "random", seed: 7 });
+    expect(p).toMatchObject({
+      sweep_id: sweepId,
+      run_version: "m34_v1",
+      sampler: resolveSampler("auto"),
+      seed: 7,
+    });
     expect(p.trials.map((t) => t.trial_id)).toEqual(["t0000", "t0001", "t0002", "t0003", "t0004"]);
     for (const trial of p.trials) {
       for (const [name, spec] of Object.entries(m34Space))
@@ -92,7 +98,7 @@ describe("tunix-rt plan", () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     };
     await bad(["--sweep-id", "not-a-uuid"], '--sweep-id: got "not-a-uuid"; expected a UUID');
-    await bad(["--sampler", "tpe"], '--sampler: got "tpe"; expected one of auto, random, grid');
+    await bad(["--sampler", "bayes"], `--sampler: got "bayes"; expected one of ${samplerNames.join(", ")}`);
     await bad(["--run-version", "../up"], '--run-version: got "../up"; expected letters, digits');
     await bad(["--seed", "4294967296"], "--seed: got");
     await bad(["--count", "0"], "--count: got");
@@ -125,7 +131,7 @@ describe("tunix-rt plan", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     const p = parsed(r.stdout);
-    expect(p).toMatchObject({ run_version: "m34_v2", seed: 42, sampler: "random" });
+    expect(p).toMatchObject({ run_version: "m34_v2", seed: 42, sampler: resolveSampler("auto") });
     expect(p.trials).toHaveLength(3);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type SweepConfig, validateConfig } from "../src/core/config.js";
 import { InputError } from "../src/core/errors.js";
 import { firstTrialNumber, formatTrialId, planTrials, trialNumberOf, trialSeed } from "../src/core/plan.js";
+import { resolveSampler } from "../src/core/samplers/index.js";
 import { paramsInSpace, searchSpaceOf } from "../src/core/space.js";
 import type { TrialRecord } from "../src/core/types.js";
 
@@ -60,7 +61,12 @@ describe("planTrials", () => {
   it("plans num_samples trials from the config's defaults, the matrix equal to the trials", () => {
     const plan = planTrials({ config: config(), sweepId });
     expect(Object.keys(plan)).toEqual(["sweep_id", "run_version", "sampler", "seed", "trials", "matrix"]);
-    expect(plan).toMatchObject({ sweep_id: sweepId, run_version: "m34_v1", sampler: "random", seed: 42 });
+    expect(plan).toMatchObject({
+      sweep_id: sweepId,
+      run_version: "m34_v1",
+      sampler: resolveSampler("auto"),
+      seed: 42,
+    });
     expect(plan.trials.map((t) => t.trial_id)).toEqual(["t0000", "t0001", "t0002", "t0003", "t0004"]);
     expect(plan.matrix.include).toEqual(plan.trials);
     const space = searchSpaceOf(config().search_space);
@@ -78,7 +84,7 @@ describe("planTrials", () => {
     expect(JSON.stringify(planTrials(options))).toBe(JSON.stringify(plan));
     expect(plan).toMatchObject({ sampler: "grid", seed: 7, run_version: "wave_2" });
     expect(plan.trials.length).toBe(3);
-    expect(planTrials({ ...options, sampler: "auto" }).sampler).toBe("random");
+    expect(planTrials({ ...options, sampler: "auto" }).sampler).toBe(resolveSampler("auto"));
     expect(JSON.stringify(planTrials({ ...options, seed: 8 }).trials)).not.toBe(JSON.stringify(plan.trials));
   });
 

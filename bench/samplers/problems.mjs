@@ -139,7 +139,8 @@ export function loadProblem(name, root, tabular = "float") {
     // The nearest grid value, on the log scale for the log-spaced grids.
     const key = geometric(g) ? Math.log : (v) => v;
     let best = 0;
-    for (let k = 1; k < g.length; k++) if (Math.abs(key(g[k]) - key(value)) < Math.abs(key(g[best]) - key(value))) best = k;
+    for (let k = 1; k < g.length; k++)
+      if (Math.abs(key(g[k]) - key(value)) < Math.abs(key(g[best]) - key(value))) best = k;
     return best;
   };
   const indexOf = (params) => {

@@ -399,7 +399,7 @@ export class GpPool {
   }
 
   /** Posterior covariance of pool points p and q given the data and the fantasies so far. */
-  covariance(p: number, q: number): number {
+  private covariance(p: number, q: number): number {
     let c = this.posterior.covariance(this.prediction, p, this.prediction, q);
     for (const f of this.fantasies) c -= (f[p] as number) * (f[q] as number);
     return c;

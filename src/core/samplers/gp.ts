@@ -3,7 +3,7 @@
 import { createRng, type Rng } from "../rng.js";
 import { paramsKey } from "../space.js";
 import type { Params, TrialRecord } from "../types.js";
-import { logExpectedImprovement, normalCdf } from "./acquisition.js";
+import { logExpectedImprovement } from "./acquisition.js";
 import { type Encoding, encodeSpace, type Observations, observe } from "./encoding.js";
 import {
   defaultPriors,
@@ -16,11 +16,10 @@ import {
   joinPredictions,
   type Prediction,
 } from "./gp-model.js";
-import { cholesky } from "./linalg.js";
 import type { Sampler, SamplerOptions } from "./sampler.js";
 import { createSobolSampler } from "./sobol.js";
 
-/** Settings of the GP sampler; the defaults are what the sampler benchmark was run with. */
+/** Settings of the GP sampler; the defaults are what the sampler benchmark ran. */
 export interface GpSettings {
   /** Scored trials needed before the model is used; before that, scrambled Sobol points. */
   startup: (dims: number) => number;
@@ -32,6 +31,8 @@ export interface GpSettings {
   maxFitted: number;
   /** L-BFGS starts besides the priors' centre. */
   restarts: number;
+  /** Fitted trials from which no extra start is made (the likelihood is better determined). */
+  fewerRestartsFrom: number;
   /** L-BFGS iterations per start. */
   maxIterations: number;
   /** Uniform candidates: base + perDim * coordinates. */
@@ -40,7 +41,7 @@ export interface GpSettings {
   /** Trials (best scores) around which local candidates are drawn, and how many around each. */
   localCentres: number;
   localPerCentre: number;
-  /** Rounds of local refinement around the best candidates so far, and how many they keep. */
+  /** Rounds of local refinement around the best candidates so far, how many, how many each. */
   refineRounds: number;
   refineKeep: number;
   refinePerPoint: number;
@@ -49,17 +50,10 @@ export interface GpSettings {
    * above shrink so that candidates * n^2 stays under this (only long histories are affected).
    */
   predictionBudget: number;
-  /** Fitted trials from which one L-BFGS start is enough (the likelihood is better determined). */
-  fewerRestartsFrom: number;
-  /** How scores are turned into the GP's targets (see `targets`). */
-  transform: "standardise" | "copula" | "power";
-  /** The hyperparameters' priors for a number of coordinates. */
+  /** How scores become the GP's targets (see `targets`). */
+  transform: "standardise" | "power";
+  /** The hyperparameters' priors, for a number of coordinates. */
   priors: (dims: number) => GpPriors;
-  /** The acquisition: expected improvement, or an upper confidence bound mean + beta * sd. */
-  acquisition: "ei" | "ucb" | "ts";
-  ucbBeta: number;
-  /** EI's incumbent: the best posterior mean at a tried point, or the best (transformed) score. */
-  incumbent: "mean" | "observed";
 }
 
 /** The settings `gp` runs with. */
@@ -69,6 +63,7 @@ export const defaultGpSettings: GpSettings = {
   bestModelled: 120,
   maxFitted: 80,
   restarts: 2,
+  fewerRestartsFrom: 64,
   maxIterations: 50,
   uniformBase: 600,
   uniformPerDim: 100,
@@ -78,32 +73,34 @@ export const defaultGpSettings: GpSettings = {
   refineKeep: 8,
   refinePerPoint: 30,
   predictionBudget: 2.5e7,
-  fewerRestartsFrom: 64,
-  transform: "standardise",
+  transform: "power",
   priors: defaultPriors,
-  acquisition: "ei",
-  ucbBeta: 1,
-  incumbent: "mean",
 };
 
 /**
  * Gaussian-process batch Bayesian optimisation:
- * - until `startup` trials have scores: the scrambled Sobol sequence (`sobol`);
- * - then a GP (Matérn-5/2, ARD length scales, Hamming distance for categorical choices,
- *   fitted noise; see gp-model.ts) on the scored trials, their scores standardised;
- * - expected improvement (in logs) over the best posterior mean of a tried point (robust to
- *   noisy scores), maximised over uniform candidates, candidates near the best trials and
- *   local refinements of the best candidates, every candidate snapped to the value it
- *   decodes to (integers, q steps, choice values) and never a tried point;
- * - a wave of q: after each pick the model "believes" its own prediction there (kriging
- *   believer), which lowers the uncertainty around it so the next pick goes elsewhere.
- *   Running trials are believed the same way before the first pick, and so are failed,
- *   timed-out and pruned ones (no score to learn from, but no reason to crowd them either).
+ * - until `startup` trials have scores: the scrambled Sobol sequence (`sobol`), so the first
+ *   wave covers the space evenly;
+ * - then a GP (Matérn-5/2, ARD length scales, a Hamming distance for categorical choices,
+ *   a fitted noise; gp-model.ts) on the scored trials, their scores made near-normal by a
+ *   Yeo-Johnson power (`targets`: a long tail of failed-looking scores would otherwise set
+ *   the scale);
+ * - expected improvement (in logs) over the best posterior mean at a tried point (not the
+ *   best score: with noisy scores that one is lucky), maximised over uniform candidates,
+ *   candidates near the best trials and local refinements of the best candidates, every
+ *   candidate snapped to the value it decodes to (integers, q steps, choice values) and
+ *   never a tried point;
+ * - a wave of q: after each pick the model believes its own prediction there (kriging
+ *   believer: the variance around the pick drops, and the incumbent rises to the believed
+ *   value), so the next pick goes elsewhere. Running trials are believed the same way before
+ *   the first pick, and so are failed, timed-out and pruned ones (no score to learn from,
+ *   no reason to crowd them either).
  *
  * Numeric choices are ordered (ordinal positions, see encoding.ts); integers and q types
  * are modelled as continuous and rounded. metric_mode min is modelled as max of -score.
  * Cost: the model conditions on at most `maxModelled` trials (the best `bestModelled` and
- * the most recent), and fits its hyperparameters on at most `maxFitted` of them.
+ * the most recent), fits its hyperparameters on at most `maxFitted` of them, and scores
+ * fewer candidates when many trials are modelled (`predictionBudget`).
  */
 export function createGpSampler(options: SamplerOptions, settings: GpSettings = defaultGpSettings): Sampler {
   const { space, seed, metricMode } = options;
@@ -121,8 +118,8 @@ export function createGpSampler(options: SamplerOptions, settings: GpSettings = 
       try {
         picked = proposeWithModel(encoding, obs, count, rng, settings);
       } catch {
-        // A covariance that no jitter makes positive definite (degenerate scores): no model
-        // this wave, the Sobol sequence instead.
+        // A covariance that no jitter makes positive definite: no model this wave, the
+        // Sobol sequence instead.
         picked = [];
       }
       if (picked.length >= count) return picked;
@@ -171,70 +168,62 @@ function gpData(encoding: Encoding, xs: readonly Float64Array[], ys: ArrayLike<n
   };
 }
 
-/** The inverse of the standard normal distribution function, by bisection (p in (0, 1)). */
-function normalQuantile(p: number): number {
-  let low = -10;
-  let high = 10;
-  for (let i = 0; i < 60; i++) {
-    const mid = (low + high) / 2;
-    if (normalCdf(mid) < p) low = mid;
-    else high = mid;
-  }
-  return (low + high) / 2;
+/** Standardises values to mean 0 and variance 1 (all equal: all 0). */
+function standardise(y: ArrayLike<number>): Float64Array {
+  const n = y.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += y[i] as number;
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += ((y[i] as number) - mean) ** 2;
+  variance /= Math.max(1, n - 1);
+  const sd = variance > 0 ? Math.sqrt(variance) : 1;
+  return Float64Array.from(y, (v) => (v - mean) / sd);
+}
+
+/** The Yeo-Johnson transform of v with power lambda (defined for every real v). */
+function yeoJohnson(v: number, lambda: number): number {
+  if (v >= 0) return Math.abs(lambda) < 1e-9 ? Math.log1p(v) : ((v + 1) ** lambda - 1) / lambda;
+  return Math.abs(lambda - 2) < 1e-9 ? -Math.log1p(-v) : -((1 - v) ** (2 - lambda) - 1) / (2 - lambda);
 }
 
 /**
- * The GP's targets from the oriented scores: standardised, or first made normal by ranks
- * (copula: tied scores share their mean rank), or by a Yeo-Johnson power fitted by likelihood.
+ * The GP's targets from the oriented scores (larger is better): standardised; with
+ * "power", then Yeo-Johnson transformed with the power (a grid over [-2, 4]) that makes
+ * them most normal by likelihood, and standardised again. Scores of a sweep are often
+ * skewed (a few diverged trials far below the rest); the power shrinks that tail so the
+ * model spends its flexibility where the good trials are.
  */
-function targets(y: readonly number[], transform: GpSettings["transform"]): Float64Array {
-  if (transform === "copula") {
-    const n = y.length;
-    const order = [...y.keys()].sort((a, b) => (y[a] as number) - (y[b] as number));
-    const rank = new Float64Array(n);
-    for (let i = 0; i < n; ) {
-      let j = i;
-      while (j + 1 < n && y[order[j + 1] as number] === y[order[i] as number]) j++;
-      for (let k = i; k <= j; k++) rank[order[k] as number] = (i + j) / 2;
-      i = j + 1;
+export function targets(y: readonly number[], transform: GpSettings["transform"]): Float64Array {
+  const z = standardise(y);
+  if (transform === "standardise") return z;
+  const n = z.length;
+  let bestLambda = 1;
+  let bestLikelihood = Number.NEGATIVE_INFINITY;
+  const t = new Float64Array(n);
+  for (let step = 0; step <= 60; step++) {
+    const lambda = -2 + step * 0.1;
+    let mean = 0;
+    for (let i = 0; i < n; i++) {
+      t[i] = yeoJohnson(z[i] as number, lambda);
+      mean += t[i] as number;
     }
-    return standardise(Array.from(rank, (r) => normalQuantile((r + 0.5) / n)));
-  }
-  if (transform === "power") {
-    const z = standardise(y);
-    const yj = (v: number, l: number) =>
-      v >= 0
-        ? Math.abs(l) < 1e-6
-          ? Math.log1p(v)
-          : ((v + 1) ** l - 1) / l
-        : Math.abs(l - 2) < 1e-6
-          ? -Math.log1p(-v)
-          : -((1 - v) ** (2 - l) - 1) / (2 - l);
-    let bestL = 1;
-    let bestLl = Number.NEGATIVE_INFINITY;
-    for (let l = -2; l <= 4.0001; l += 0.1) {
-      const t = Array.from(z, (v) => yj(v, l));
-      const m = t.reduce((s, v) => s + v, 0) / t.length;
-      const variance = t.reduce((s, v) => s + (v - m) ** 2, 0) / t.length;
-      let ll = -0.5 * t.length * Math.log(Math.max(variance, 1e-300));
-      for (const v of z) ll += (l - 1) * Math.sign(v) * Math.log1p(Math.abs(v));
-      if (ll > bestLl) {
-        bestLl = ll;
-        bestL = l;
-      }
+    mean /= n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += ((t[i] as number) - mean) ** 2;
+    variance /= n;
+    // Normal log-likelihood of the transformed values plus the log-Jacobian of the transform.
+    let likelihood = -0.5 * n * Math.log(Math.max(variance, 1e-300));
+    for (let i = 0; i < n; i++) {
+      const v = z[i] as number;
+      likelihood += (lambda - 1) * Math.sign(v) * Math.log1p(Math.abs(v));
     }
-    return standardise(Array.from(z, (v) => yj(v, bestL)));
+    if (likelihood > bestLikelihood) {
+      bestLikelihood = likelihood;
+      bestLambda = lambda;
+    }
   }
-  return standardise(y);
-}
-
-/** Standardises scores to mean 0 and variance 1 (all equal: all 0). */
-function standardise(y: readonly number[]): Float64Array {
-  const n = y.length;
-  const mean = y.reduce((s, v) => s + v, 0) / n;
-  const variance = y.reduce((s, v) => s + (v - mean) * (v - mean), 0) / Math.max(1, n - 1);
-  const sd = variance > 0 ? Math.sqrt(variance) : 1;
-  return Float64Array.from(y, (v) => (v - mean) / sd);
+  return standardise(Array.from(z, (v) => yeoJohnson(v, bestLambda)));
 }
 
 /** A seeded random subset of `size` of the indices 0..n-1 (all when n <= size). */
@@ -248,7 +237,7 @@ function subset(n: number, size: number, rng: Rng): number[] {
   return indices.slice(0, size).sort((a, b) => a - b);
 }
 
-/** Draws a standard normal number (Box-Muller) from the seeded generator. */
+/** A standard normal number (Box-Muller) from the seeded generator. */
 function gaussian(rng: Rng): number {
   const u = Math.max(rng.next(), 1e-300);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
@@ -264,46 +253,39 @@ class Candidates {
   ) {
     this.keys = new Set(tried);
   }
-  /** Snaps x and keeps it when its params are new; returns whether it was kept. */
-  add(x: Float64Array): boolean {
+  /** Snaps x and keeps it when its params are new. */
+  add(x: Float64Array): void {
     this.encoding.snap(x);
     const key = paramsKey(this.encoding.space, this.encoding.decode(x));
-    if (this.keys.has(key)) return false;
+    if (this.keys.has(key)) return;
     this.keys.add(key);
     this.points.push(x);
-    return true;
   }
 }
 
 /**
  * A point near `centre`: numeric coordinates moved by normal steps of sd `scale` (all of
  * them, or each with chance 2/dims so that high-dimensional moves stay local), categorical
- * ones redrawn with chance 1/dims.
+ * ones redrawn with chance 1/dims; at least one coordinate moves.
  */
 function perturb(encoding: Encoding, centre: Float64Array, scale: number, rng: Rng): Float64Array {
   const dims = centre.length;
   const x = Float64Array.from(centre);
-  const all = rng.next() < 0.5;
-  let moved = false;
-  for (let d = 0; d < dims; d++) {
-    const c = encoding.coords[d];
-    if (c === undefined) continue;
-    if (c.kind === "categorical") {
-      if (rng.next() < 1 / dims) {
-        x[d] = rng.int(c.levels);
-        moved = true;
-      }
-    } else if (all || rng.next() < 2 / dims) {
-      x[d] = Math.min(1, Math.max(0, (x[d] as number) + scale * gaussian(rng)));
-      moved = true;
-    }
-  }
-  if (!moved && dims > 0) {
-    const d = rng.int(dims);
+  const move = (d: number) => {
     const c = encoding.coords[d];
     if (c?.kind === "categorical") x[d] = rng.int(c.levels);
     else x[d] = Math.min(1, Math.max(0, (x[d] as number) + scale * gaussian(rng)));
+  };
+  const all = rng.next() < 0.5;
+  let moved = false;
+  for (let d = 0; d < dims; d++) {
+    const categorical = encoding.coords[d]?.kind === "categorical";
+    if (categorical ? rng.next() < 1 / dims : all || rng.next() < 2 / dims) {
+      move(d);
+      moved = true;
+    }
   }
+  if (!moved && dims > 0) move(rng.int(dims));
   return x;
 }
 
@@ -322,15 +304,13 @@ function topIndices(values: readonly number[], k: number): number[] {
     .slice(0, k);
 }
 
-/** One wave from the model: up to `count` new points (fewer only when no candidate is left). */
-function proposeWithModel(
+/** The fitted model for the observations: data, hyperparameters and targets. */
+function fitModel(
   encoding: Encoding,
   obs: Observations,
-  count: number,
   rng: Rng,
   settings: GpSettings,
-): Params[] {
-  const dims = encoding.coords.length;
+): { data: GpData; hyper: GpHyper } {
   const modelled = modelledIndices(obs, settings);
   const xs = modelled.map((i) => obs.x[i] as Float64Array);
   const ys = targets(
@@ -345,12 +325,30 @@ function proposeWithModel(
     fitted.map((i) => ys[i] as number),
   );
   const hyper = fitGp(fitData, rng, {
-    priors: settings.priors(dims),
+    priors: settings.priors(encoding.coords.length),
     restarts: fitData.n >= settings.fewerRestartsFrom ? 0 : settings.restarts,
     maxIterations: settings.maxIterations,
   });
+  return { data, hyper };
+}
 
-  // How many candidates the prediction budget allows.
+/** One wave from the model: up to `count` new points (fewer only when no candidate is left). */
+function proposeWithModel(
+  encoding: Encoding,
+  obs: Observations,
+  count: number,
+  rng: Rng,
+  settings: GpSettings,
+): Params[] {
+  const dims = encoding.coords.length;
+  const { data, hyper } = fitModel(encoding, obs, rng, settings);
+  const posterior = new GpPosterior(data, hyper);
+  // The incumbent: the best posterior mean at a tried point.
+  let best = Number.NEGATIVE_INFINITY;
+  for (const m of posterior.trainingMeans()) best = Math.max(best, m);
+
+  // Candidates: uniform, then around the best trials at several scales, as many as the
+  // prediction budget allows.
   const planned =
     settings.uniformBase +
     settings.uniformPerDim * dims +
@@ -358,33 +356,17 @@ function proposeWithModel(
     settings.refineRounds * settings.refineKeep * settings.refinePerPoint;
   const share = Math.min(1, settings.predictionBudget / (data.n * data.n * planned));
   const scaled = (k: number) => Math.max(1, Math.round(k * share));
-
-  // Candidates: uniform, then around the best trials at several scales.
   const candidates = new Candidates(encoding, obs.tried);
-  const uniform = scaled(settings.uniformBase + settings.uniformPerDim * dims);
-  for (let i = 0; i < uniform; i++) {
-    const x = Float64Array.from(encoding.coords, (c) =>
-      c.kind === "categorical" ? rng.int(c.levels) : rng.next(),
+  for (let i = scaled(settings.uniformBase + settings.uniformPerDim * dims); i > 0; i--)
+    candidates.add(
+      Float64Array.from(encoding.coords, (c) => (c.kind === "categorical" ? rng.int(c.levels) : rng.next())),
     );
-    candidates.add(x);
-  }
-  const bestTrials = [...ys.keys()]
-    .sort((a, b) => (ys[b] as number) - (ys[a] as number))
-    .slice(0, settings.localCentres);
   const scales = [0.02, 0.05, 0.1, 0.2];
-  for (const t of bestTrials)
+  for (const t of topIndices(Array.from(data.y), settings.localCentres)) {
+    const centre = data.x.slice(t * dims, (t + 1) * dims);
     for (let i = 0; i < scaled(settings.localPerCentre); i++)
-      candidates.add(perturb(encoding, xs[t] as Float64Array, scales[i % scales.length] as number, rng));
-
-  const acquire = (mean: number, variance: number, incumbent: number) =>
-    settings.acquisition === "ucb" || settings.acquisition === "ts"
-      ? mean + settings.ucbBeta * Math.sqrt(variance)
-      : logExpectedImprovement(mean, Math.sqrt(variance), incumbent);
-
-  // The incumbent: the best posterior mean at a tried point.
-  const posterior = new GpPosterior(data, hyper);
-  let best = Number.NEGATIVE_INFINITY;
-  for (const m of settings.incumbent === "mean" ? posterior.trainingMeans() : ys) best = Math.max(best, m);
+      candidates.add(perturb(encoding, centre, scales[i % scales.length] as number, rng));
+  }
 
   // Predict each candidate once; refine around the best by expected improvement.
   const parts: Prediction[] = [];
@@ -395,7 +377,13 @@ function proposeWithModel(
     const prediction = posterior.predict(flatten(fresh, dims), fresh.length);
     parts.push(prediction);
     for (let p = 0; p < prediction.size; p++)
-      scores.push(acquire(prediction.mean[p] as number, prediction.variance[p] as number, best));
+      scores.push(
+        logExpectedImprovement(
+          prediction.mean[p] as number,
+          Math.sqrt(prediction.variance[p] as number),
+          best,
+        ),
+      );
   };
   for (let round = 0; round < settings.refineRounds; round++) {
     predictFresh();
@@ -405,94 +393,51 @@ function proposeWithModel(
         candidates.add(perturb(encoding, candidates.points[p] as Float64Array, scale, rng));
   }
   predictFresh();
-
-  // The wave: pending trials believed first, then pick by EI and believe each pick.
   const selectable = candidates.points.length;
   if (selectable === 0) return [];
+
+  // The wave: pending trials believed first, then pick by EI and believe each pick. A
+  // believed value counts as observed: the incumbent rises to it when it is better, so the
+  // next pick must improve on the believed point, not just sit beside it.
   if (obs.pending.length > 0) parts.push(posterior.predict(flatten(obs.pending, dims), obs.pending.length));
   const pool = new GpPool(posterior, joinPredictions(parts, dims, data.n));
-  // A believed value counts as observed: the incumbent rises to it when it is better, so
-  // the next pick must improve on the believed point, not just sit beside it.
-  for (let p = selectable; p < selectable + obs.pending.length; p++) {
+  const believe = (p: number) => {
     pool.believe(p);
     best = Math.max(best, pool.mean[p] as number);
-  }
+  };
+  for (let p = selectable; p < selectable + obs.pending.length; p++) believe(p);
   const chosen = new Uint8Array(selectable);
   const proposals: Params[] = [];
-  if (settings.acquisition === "ts") {
-    // Thompson sampling: joint posterior draws over the most promising candidates, each
-    // draw's best untaken candidate is a pick.
-    const ranked = [...Array(selectable).keys()]
-      .map((p) => ({ p, u: (pool.mean[p] as number) + 2 * Math.sqrt(pool.variance[p] as number) }))
-      .sort((a, b) => b.u - a.u || a.p - b.p)
-      .slice(0, 300)
-      .map((e) => e.p);
-    const m = ranked.length;
-    const cov = new Float64Array(m * m);
-    for (let a = 0; a < m; a++)
-      for (let b = 0; b <= a; b++) {
-        const c = pool.covariance(ranked[a] as number, ranked[b] as number);
-        cov[a * m + b] = c;
-        cov[b * m + a] = c;
-      }
-    const chol = cholesky(cov, m, 1e-8);
-    if (chol !== undefined) {
-      const l = chol.factor;
-      for (let k = 0; k < count && k < m; k++) {
-        const z = Float64Array.from({ length: m }, () => gaussian(rng));
-        let pick = -1;
-        let pickValue = Number.NEGATIVE_INFINITY;
-        for (let a = 0; a < m; a++) {
-          let f = pool.mean[ranked[a] as number] as number;
-          for (let j = 0; j <= a; j++) f += (l[a * m + j] as number) * (z[j] as number);
-          if (!chosen[ranked[a] as number] && f > pickValue) {
-            pick = ranked[a] as number;
-            pickValue = f;
-          }
-        }
-        if (pick < 0) break;
-        chosen[pick] = 1;
-        proposals.push(encoding.decode(candidates.points[pick] as Float64Array));
-      }
-      return proposals;
-    }
-  }
   for (let k = 0; k < count && k < selectable; k++) {
     let pick = -1;
     let pickScore = Number.NEGATIVE_INFINITY;
     for (let p = 0; p < selectable; p++) {
       if (chosen[p]) continue;
-      const score = acquire(pool.mean[p] as number, pool.variance[p] as number, best);
+      const score = logExpectedImprovement(
+        pool.mean[p] as number,
+        Math.sqrt(pool.variance[p] as number),
+        best,
+      );
       if (pick < 0 || score > pickScore) {
         pick = p;
         pickScore = score;
       }
     }
-    if (pick < 0) break;
     chosen[pick] = 1;
     proposals.push(encoding.decode(candidates.points[pick] as Float64Array));
-    pool.believe(pick);
-    best = Math.max(best, pool.mean[pick] as number);
+    believe(pick);
   }
   return proposals;
 }
 
-/** The fitted hyperparameters the sampler would use for a history (for tests and the benchmark). */
-export function gpHyperFor(options: SamplerOptions, history: readonly TrialRecord[]): GpHyper | undefined {
+/** The hyperparameters the sampler fits for a history (for tests), or undefined before startup. */
+export function gpHyperFor(
+  options: SamplerOptions,
+  history: readonly TrialRecord[],
+  settings: GpSettings = defaultGpSettings,
+): GpHyper | undefined {
   const encoding = encodeSpace(options.space);
   const obs = observe(encoding, history, options.metricMode);
-  if (obs.y.length < 2) return undefined;
-  const modelled = modelledIndices(obs, defaultGpSettings);
-  const rng = createRng(options.seed, "gp", history.length);
-  const ys = standardise(modelled.map((i) => obs.y[i] as number));
-  const data = gpData(
-    encoding,
-    modelled.map((i) => obs.x[i] as Float64Array),
-    ys,
-  );
-  return fitGp(data, rng, {
-    priors: defaultPriors(encoding.coords.length),
-    restarts: defaultGpSettings.restarts,
-    maxIterations: defaultGpSettings.maxIterations,
-  });
+  if (obs.y.length < settings.startup(encoding.coords.length)) return undefined;
+  return fitModel(encoding, obs, createRng(options.seed, "gp", history.length), settings).hyper;
 }
