@@ -29,7 +29,7 @@ Flags:
                     waves > 1 one wave, ceil(num_samples / waves); with fidelity the
                     next wave of successive halving, which --count then caps)
   --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler; auto picks
-                    the best default for the space, at present random)
+                    the best default for the space, at present gp)
   --run-version V   evidence folder name (default: the config's run_version)
   --history H       trials so far: JSONL, one trial record per line (or a JSON array);
                     new trials are proposed given them and numbered after them
