@@ -7,12 +7,11 @@
  * The CLI is `node bin/tunix-rt.js` (build lib/ first: `npm test` does). Cases run
  * concurrently, a few child processes at a time.
  */
-import { spawn } from "node:child_process";
 import { cp, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BadInputCase, fixturesDir, loadBadInputCases } from "./helpers/bad-inputs.js";
-import { cliBin, tempDir } from "./helpers/cli.js";
+import { type CliResult, cliBin, runProcess, tempDir } from "./helpers/cli.js";
 
 /** The cases of the corpus (loaded at collection time, so each case is its own test). */
 const badInputCases: BadInputCase[] = await loadBadInputCases();
@@ -43,30 +42,11 @@ async function prepare(dir: string, c: BadInputCase): Promise<void> {
 }
 
 /** Runs the CLI in `cwd`; resolves with what it printed and how it ended. */
-function runIn(
-  cwd: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // A CI runner's GITHUB_* variables must not change what a local command does.
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-    for (const key of Object.keys(env)) if (key.startsWith("GITHUB_")) delete env[key];
-    const child = spawn(process.execPath, [cliBin, ...args], {
-      cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function runIn(cwd: string, args: string[]): Promise<CliResult> {
+  // A CI runner's GITHUB_* variables must not change what a local command does.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  for (const key of Object.keys(env)) if (key.startsWith("GITHUB_")) delete env[key];
+  return runProcess([process.execPath, cliBin, ...args], { cwd, env });
 }
 
 /** Lines that show a crash rather than a message: stack frames, error class names, Node internals. */

@@ -46,7 +46,7 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
 
 /**
  * The SHA-256 of the sweep config that run_manifest.json names, read from the repository
- * root (the working directory, as on a runner), when it is there; provenance is checked
+ * root (the folder holding submission_runs/, else the working directory), when it is there; provenance is checked
  * against it. Nothing when the manifest or the file cannot be read.
  */
 async function sweepConfigHash(dir: string): Promise<Record<string, string>> {
@@ -55,7 +55,13 @@ async function sweepConfigHash(dir: string): Promise<Record<string, string>> {
     const configPath = manifest?.sweep_config_path;
     if (typeof configPath !== "string" || path.isAbsolute(configPath) || configPath.split("/").includes(".."))
       return {};
-    const bytes = await readFile(path.resolve(configPath));
+    // Evidence lives at <repo>/submission_runs/<run_version>; elsewhere, the working directory is the repo.
+    const folder = path.resolve(dir);
+    const root =
+      path.basename(path.dirname(folder)) === "submission_runs"
+        ? path.dirname(path.dirname(folder))
+        : process.cwd();
+    const bytes = await readFile(path.join(root, configPath));
     return { [configPath]: createHash("sha256").update(bytes).digest("hex") };
   } catch {
     return {};

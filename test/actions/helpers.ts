@@ -4,11 +4,12 @@
  * `node dist/<action>.js` with `INPUT_*` variables, a `GITHUB_OUTPUT` and a
  * `GITHUB_STEP_SUMMARY` file, and parsers for what the step leaves behind.
  */
-import { spawn } from "node:child_process";
+
 import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runProcess } from "../helpers/cli.js";
 
 /** The repository root. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -91,26 +92,7 @@ export function inputEnv(inputs: Record<string, string>): Record<string, string>
   );
 }
 
-/** Runs a process to its end, collecting its output. */
-export function runProcess(
-  argv: string[],
-  { cwd, env }: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const [command, ...args] = argv as [string, ...string[]];
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export { runProcess };
 
 /**
  * Runs a committed bundle as the runner runs a JavaScript action: `node <main>` in the

@@ -19,17 +19,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tunix-rt <args>` as a real child process. */
-export function runCli(
-  args: string[],
-  { cwd = repoRoot, env = {}, input }: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+/** Runs a program as a real child process and collects what it printed. */
+export function runProcess(
+  argv: string[],
+  {
+    cwd = repoRoot,
+    env = process.env,
+    input,
+  }: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const [command, ...args] = argv as [string, ...string[]];
+    const child = spawn(command, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -41,6 +42,18 @@ export function runCli(
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(input ?? "");
+  });
+}
+
+/** Runs `tunix-rt <args>` as a real child process. */
+export function runCli(
+  args: string[],
+  { cwd = repoRoot, env = {}, input }: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<CliResult> {
+  return runProcess([process.execPath, cliBin, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    input,
   });
 }
 
