@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../src/core/rng.js";
-import { logExpectedImprovement, logH, normalCdf } from "../src/core/samplers/acquisition.js";
+import {
+  logExpectedImprovement,
+  logH,
+  normalCdf,
+  selectionGainScore,
+} from "../src/core/samplers/acquisition.js";
 import { encodeSpace, observe } from "../src/core/samplers/encoding.js";
 import { createGpSampler, defaultGpSettings, gpHyperFor, modelledIndices } from "../src/core/samplers/gp.js";
 import {
@@ -119,6 +124,71 @@ describe("expected improvement", () => {
     }
     expect(logExpectedImprovement(1, 0, 0)).toBe(0);
     expect(logExpectedImprovement(0, 0, 1)).toBe(Number.NEGATIVE_INFINITY);
+  });
+});
+
+/** The selection gain by quadrature: ∫ (f - w) N(f; mean, sd^2) P(f + e > best) df, e ~ N(0, noise). */
+function selectionGainByQuadrature(mean: number, sd: number, noise: number, best: number, w: number): number {
+  const steps = 20000;
+  const lo = mean - 10 * sd;
+  const h = (20 * sd) / steps;
+  let sum = 0;
+  for (let i = 0; i <= steps; i++) {
+    const f = lo + i * h;
+    const density = Math.exp(-0.5 * ((f - mean) / sd) ** 2) / (sd * Math.sqrt(2 * Math.PI));
+    const beats = noise > 0 ? normalCdf((f - best) / Math.sqrt(noise)) : f > best ? 1 : 0;
+    sum += (i === 0 || i === steps ? 0.5 : 1) * (f - w) * density * beats;
+  }
+  return sum * h;
+}
+
+/** The gain a ranking score stands for (see selectionGainScore). */
+const gainOf = (score: number) => (score > -1e11 ? Math.exp(score) : score + 1e12);
+
+describe("selection gain", () => {
+  it("matches the integral it is defined by, gains and losses alike", () => {
+    const cases: [number, number, number, number, number][] = [
+      [0, 1, 0.5, 1, 0.5],
+      [0.3, 0.2, 0.5, 1, 0.5], // below the winner, may win by luck: a loss
+      [0.8, 0.3, 0.2, 1, 0.6],
+      [2, 0.5, 0.1, 1, 0.9],
+      [-0.5, 0.4, 0.05, 1.2, 1.1],
+    ];
+    for (const [mean, sd, noise, best, w] of cases) {
+      const expected = selectionGainByQuadrature(mean, sd, noise, best, w);
+      expect(gainOf(selectionGainScore(mean, sd, noise, best, w))).toBeCloseTo(expected, 4);
+    }
+    expect(selectionGainScore(0.3, 0.2, 0.5, 1, 0.5)).toBeLessThan(-1e11);
+  });
+
+  it("is expected improvement when there is no noise and the winner's mean is its score", () => {
+    for (const [mean, sd] of [
+      [0, 1],
+      [0.9, 0.05],
+      [-2, 0.3],
+    ] as const)
+      expect(selectionGainScore(mean, sd, 0, 1, 1)).toBeCloseTo(logExpectedImprovement(mean, sd, 1), 4);
+  });
+
+  it("counts a mediocre trial that may win by luck as a loss, where EI sees a gain", () => {
+    // The winner was observed at 1.0 but is believed 0.6 (noise 0.3). A candidate believed
+    // 0.5 ± 0.2 would mostly win only by luck, making the recommendation worse: a loss,
+    // ranked below one believed 0.6 ± 0.05. EI over the best mean ranks them the other way.
+    const mediocre = selectionGainScore(0.5, 0.2, 0.3, 1, 0.6);
+    const level = selectionGainScore(0.6, 0.05, 0.3, 1, 0.6);
+    expect(gainOf(mediocre)).toBeLessThan(0);
+    expect(level).toBeGreaterThan(mediocre);
+    expect(logExpectedImprovement(0.5, 0.2, 0.6)).toBeGreaterThan(logExpectedImprovement(0.6, 0.05, 0.6));
+  });
+
+  it("stays finite and ordered far below the best observed score", () => {
+    let previous = Number.POSITIVE_INFINITY;
+    for (let mean = -5; mean >= -60; mean -= 1) {
+      const value = selectionGainScore(mean, 1, 0.01, 1, -100);
+      expect(Number.isFinite(value)).toBe(true);
+      expect(value).toBeLessThan(previous);
+      previous = value;
+    }
   });
 });
 

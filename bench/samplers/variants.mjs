@@ -8,8 +8,33 @@ const tpe = (overrides) => (options) => createTpeSampler(options, { ...defaultTp
 
 export const variants = {
   gp: gp({}),
+  // Expected improvement over the best posterior mean: the acquisition before "selection".
+  "gp-ei": gp({ acquisition: "ei" }),
   "gp-standardise": gp({ transform: "standardise" }),
   tpe: tpe({}),
   "tpe-gamma10": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.1 * n))) }),
   "tpe-gamma15": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.15 * n))) }),
 };
+// A wave from the GP with its last `k` picks from TPE (told the GP's picks as running): a
+// hedge against the GP's model on very noisy problems; compared, not adopted.
+const hybrid = (k) => (options) => {
+  const g = createGpSampler(options);
+  const t = createTpeSampler(options);
+  return {
+    name: `gp+tpe${k}`,
+    propose(count, history) {
+      const scored = history.filter((h) => h.status === "completed").length;
+      if (scored < 8 || count <= k) return g.propose(count, history);
+      const first = g.propose(count - k, history);
+      const running = first.map((params, i) => ({
+        trial_id: `\u0000h${i}`,
+        params,
+        status: "running",
+        primary_score: null,
+      }));
+      return [...first, ...t.propose(k, [...history, ...running])];
+    },
+  };
+};
+variants["gp+tpe2"] = hybrid(2);
+variants["gp+tpe4"] = hybrid(4);

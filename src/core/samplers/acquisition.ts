@@ -8,6 +8,11 @@ const logSqrt2Pi = 0.5 * Math.log(2 * Math.PI);
  * form of Numerical Recipes ("erfcc", Press et al., 2nd ed., section 6.2).
  */
 function erfcNonNegative(x: number): number {
+  return erfcScaled(x) * Math.exp(-x * x);
+}
+
+/** exp(x^2) erfc(x) for x >= 0, by the same fit: no underflow for large x. */
+function erfcScaled(x: number): number {
   const t = 1 / (1 + 0.5 * x);
   const poly =
     -1.26551223 +
@@ -22,7 +27,7 @@ function erfcNonNegative(x: number): number {
                     t *
                       (0.27886807 +
                         t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  return t * Math.exp(-x * x + poly);
+  return t * Math.exp(poly);
 }
 
 /** The standard normal distribution function Φ(z). */
@@ -49,4 +54,42 @@ export function logH(z: number): number {
 export function logExpectedImprovement(mean: number, sd: number, best: number): number {
   if (!(sd > 1e-12)) return mean > best ? Math.log(mean - best) : Number.NEGATIVE_INFINITY;
   return Math.log(sd) + logH((mean - best) / sd);
+}
+
+const sqrt2Pi = Math.sqrt(2 * Math.PI);
+
+/** Mills ratio Φ(-u) / φ(u), without underflow for large u. */
+function millsRatio(u: number): number {
+  if (u < 0) return normalCdf(-u) / Math.exp(-0.5 * u * u - logSqrt2Pi);
+  // Φ(-u) = erfc(u / √2) / 2, and exp(-u^2 / 2) cancels against φ(u).
+  return 0.5 * sqrt2Pi * erfcScaled(u * inverseSqrt2);
+}
+
+/**
+ * How much one more trial is expected to improve the *recommended* trial (the one with the
+ * best observed score) when scores are noisy: E[(f - winnerMean) 1{f + e > bestObserved}]
+ * for a latent value f ~ N(mean, sd^2) and noise e ~ N(0, noise). A trial changes the
+ * recommendation only by beating the best observed score; it then gains its own true value
+ * over the current winner's (by the model, winnerMean), which is a loss when a mediocre
+ * trial wins by luck. With noise 0 and the winner's mean equal to its score this is expected
+ * improvement. Returned as a ranking score: log of the gain where it is positive, and below
+ * every such log (ordered by the gain) where it is not.
+ */
+export function selectionGainScore(
+  mean: number,
+  sd: number,
+  noise: number,
+  bestObserved: number,
+  winnerMean: number,
+): number {
+  const sy = Math.sqrt(sd * sd + noise);
+  if (!(sy > 1e-12)) return mean > winnerMean && mean > bestObserved ? Math.log(mean - winnerMean) : -1e12;
+  const u = (bestObserved - mean) / sy;
+  const a = (mean - winnerMean) / sy;
+  const rho = (sd * sd) / (sy * sy);
+  // gain = sy φ(u) (rho + a R(u)), R the Mills ratio.
+  const factor = rho + a * millsRatio(u);
+  const logPhi = -0.5 * u * u - logSqrt2Pi;
+  if (factor > 0) return Math.log(sy) + logPhi + Math.log(factor);
+  return -1e12 + Math.max(-1e3, sy * Math.exp(logPhi) * factor);
 }

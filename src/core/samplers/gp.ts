@@ -3,7 +3,7 @@
 import { createRng, type Rng } from "../rng.js";
 import { paramsKey } from "../space.js";
 import type { Params, TrialRecord } from "../types.js";
-import { logExpectedImprovement } from "./acquisition.js";
+import { logExpectedImprovement, selectionGainScore } from "./acquisition.js";
 import { type Encoding, encodeSpace, type Observations, observe } from "./encoding.js";
 import {
   defaultPriors,
@@ -50,6 +50,12 @@ export interface GpSettings {
    * above shrink so that candidates * n^2 stays under this (only long histories are affected).
    */
   predictionBudget: number;
+  /**
+   * What a candidate is worth: "selection", the expected gain of the recommended trial (the
+   * best observed score) when the candidate is observed with the fitted noise; or "ei",
+   * expected improvement over the best posterior mean at a tried point (see acquisition.ts).
+   */
+  acquisition: "selection" | "ei";
   /** How scores become the GP's targets (see `targets`). */
   transform: "standardise" | "power";
   /** The hyperparameters' priors, for a number of coordinates. */
@@ -74,6 +80,7 @@ export const defaultGpSettings: GpSettings = {
   refinePerPoint: 30,
   predictionBudget: 2.5e7,
   transform: "power",
+  acquisition: "selection",
   priors: defaultPriors,
 };
 
@@ -85,11 +92,14 @@ export const defaultGpSettings: GpSettings = {
  *   a fitted noise; gp-model.ts) on the scored trials, their scores made near-normal by a
  *   Yeo-Johnson power (`targets`: a long tail of failed-looking scores would otherwise set
  *   the scale);
- * - expected improvement (in logs) over the best posterior mean at a tried point (not the
- *   best score: with noisy scores that one is lucky), maximised over uniform candidates,
- *   candidates near the best trials and local refinements of the best candidates, every
- *   candidate snapped to the value it decodes to (integers, q steps, choice values) and
- *   never a tried point;
+ * - the selection gain (acquisition.ts): how much observing a candidate, with the fitted
+ *   noise, is expected to improve the true value of the trial a sweep recommends (the best
+ *   observed score). A trial changes the recommendation only by beating that score, and a
+ *   mediocre one that wins by luck makes it worse, so with noisy scores this favours
+ *   candidates that are likely good over ones that are merely uncertain; without noise it
+ *   is expected improvement. Maximised over uniform candidates, candidates near the best
+ *   trials and local refinements of the best candidates, every candidate snapped to the
+ *   value it decodes to (integers, q steps, choice values) and never a tried point;
  * - a wave of q: after each pick the model believes its own prediction there (kriging
  *   believer: the variance around the pick drops, and the incumbent rises to the believed
  *   value), so the next pick goes elsewhere. Running trials are believed the same way before
@@ -345,7 +355,20 @@ function proposeWithModel(
   const posterior = new GpPosterior(data, hyper);
   // The incumbent: the best posterior mean at a tried point.
   let best = Number.NEGATIVE_INFINITY;
-  for (const m of posterior.trainingMeans()) best = Math.max(best, m);
+  const trainingMeans = posterior.trainingMeans();
+  for (const m of trainingMeans) best = Math.max(best, m);
+  // The recommended trial today: the best observed target, and its posterior mean.
+  let observedBest = Number.NEGATIVE_INFINITY;
+  let winnerMean = 0;
+  for (let i = 0; i < data.n; i++)
+    if ((data.y[i] as number) > observedBest) {
+      observedBest = data.y[i] as number;
+      winnerMean = trainingMeans[i] as number;
+    }
+  const acquire = (mean: number, sd: number) =>
+    settings.acquisition === "selection"
+      ? selectionGainScore(mean, sd, hyper.noise, observedBest, winnerMean)
+      : logExpectedImprovement(mean, sd, best);
 
   // Candidates: uniform, then around the best trials at several scales, as many as the
   // prediction budget allows.
@@ -368,7 +391,7 @@ function proposeWithModel(
       candidates.add(perturb(encoding, centre, scales[i % scales.length] as number, rng));
   }
 
-  // Predict each candidate once; refine around the best by expected improvement.
+  // Predict each candidate once; refine around the best by the acquisition.
   const parts: Prediction[] = [];
   const scores: number[] = [];
   const predictFresh = () => {
@@ -377,13 +400,7 @@ function proposeWithModel(
     const prediction = posterior.predict(flatten(fresh, dims), fresh.length);
     parts.push(prediction);
     for (let p = 0; p < prediction.size; p++)
-      scores.push(
-        logExpectedImprovement(
-          prediction.mean[p] as number,
-          Math.sqrt(prediction.variance[p] as number),
-          best,
-        ),
-      );
+      scores.push(acquire(prediction.mean[p] as number, Math.sqrt(prediction.variance[p] as number)));
   };
   for (let round = 0; round < settings.refineRounds; round++) {
     predictFresh();
@@ -396,14 +413,20 @@ function proposeWithModel(
   const selectable = candidates.points.length;
   if (selectable === 0) return [];
 
-  // The wave: pending trials believed first, then pick by EI and believe each pick. A
-  // believed value counts as observed: the incumbent rises to it when it is better, so the
-  // next pick must improve on the believed point, not just sit beside it.
+  // The wave: pending trials believed first, then pick by the acquisition and believe each
+  // pick. A believed value counts as observed: the incumbent (and the best observed score)
+  // rises to it when it is better, so the next pick must improve on the believed point, not
+  // just sit beside it.
   if (obs.pending.length > 0) parts.push(posterior.predict(flatten(obs.pending, dims), obs.pending.length));
   const pool = new GpPool(posterior, joinPredictions(parts, dims, data.n));
   const believe = (p: number) => {
     pool.believe(p);
-    best = Math.max(best, pool.mean[p] as number);
+    const m = pool.mean[p] as number;
+    best = Math.max(best, m);
+    if (m > observedBest) {
+      observedBest = m;
+      winnerMean = m;
+    }
   };
   for (let p = selectable; p < selectable + obs.pending.length; p++) believe(p);
   const chosen = new Uint8Array(selectable);
@@ -413,11 +436,7 @@ function proposeWithModel(
     let pickScore = Number.NEGATIVE_INFINITY;
     for (let p = 0; p < selectable; p++) {
       if (chosen[p]) continue;
-      const score = logExpectedImprovement(
-        pool.mean[p] as number,
-        Math.sqrt(pool.variance[p] as number),
-        best,
-      );
+      const score = acquire(pool.mean[p] as number, Math.sqrt(pool.variance[p] as number));
       if (pick < 0 || score > pickScore) {
         pick = p;
         pickScore = score;
