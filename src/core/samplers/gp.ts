@@ -29,6 +29,12 @@ export interface GpSettings {
   bestModelled: number;
   /** The most trials the hyperparameters are fitted on (a seeded random subset beyond). */
   maxFitted: number;
+  /**
+   * The most unscored trials (running, failed) believed before a wave's picks: the most
+   * recent ones. Each belief costs a pass over every candidate and every earlier belief,
+   * and a long history can hold hundreds of old failures.
+   */
+  maxBelieved: number;
   /** L-BFGS starts besides the priors' centre. */
   restarts: number;
   /** Fitted trials from which no extra start is made (the likelihood is better determined). */
@@ -68,6 +74,7 @@ export const defaultGpSettings: GpSettings = {
   maxModelled: 200,
   bestModelled: 120,
   maxFitted: 80,
+  maxBelieved: 64,
   restarts: 2,
   fewerRestartsFrom: 64,
   maxIterations: 50,
@@ -417,7 +424,8 @@ function proposeWithModel(
   // pick. A believed value counts as observed: the incumbent (and the best observed score)
   // rises to it when it is better, so the next pick must improve on the believed point, not
   // just sit beside it.
-  if (obs.pending.length > 0) parts.push(posterior.predict(flatten(obs.pending, dims), obs.pending.length));
+  const pending = obs.pending.slice(-settings.maxBelieved);
+  if (pending.length > 0) parts.push(posterior.predict(flatten(pending, dims), pending.length));
   const pool = new GpPool(posterior, joinPredictions(parts, dims, data.n));
   const believe = (p: number) => {
     pool.believe(p);
@@ -428,7 +436,7 @@ function proposeWithModel(
       winnerMean = m;
     }
   };
-  for (let p = selectable; p < selectable + obs.pending.length; p++) believe(p);
+  for (let p = selectable; p < selectable + pending.length; p++) believe(p);
   const chosen = new Uint8Array(selectable);
   const proposals: Params[] = [];
   for (let k = 0; k < count && k < selectable; k++) {
