@@ -300,6 +300,25 @@ describe("gp sampler", () => {
     console.info(`gp: propose(8) with a history of 1000 scored trials took ${seconds.toFixed(2)} s`);
   });
 
+  it("still proposes new points when a history holds hundreds of failed trials", () => {
+    const rng = createRng(11);
+    const points = Array.from({ length: 340 }, () => ({ x: rng.next(), y: rng.next() }));
+    const history: TrialRecord[] = [
+      ...scored(points.slice(0, 40), f),
+      ...points.slice(40).map((p, i) => ({
+        trial_id: `failed${i}`,
+        params: p,
+        status: "failed" as const,
+        primary_score: null,
+      })),
+    ];
+    const proposals = createGpSampler({ space, seed: 2, metricMode: "max" }).propose(8, history);
+    expect(proposals).toHaveLength(8);
+    const keys = new Set(history.map((t) => JSON.stringify(t.params)));
+    for (const p of proposals) expect(keys.has(JSON.stringify(p))).toBe(false);
+    expect(new Set(proposals.map((p) => JSON.stringify(p))).size).toBe(8);
+  });
+
   it("moves towards the optimum, for metric_mode max and min alike", () => {
     const first = createGpSampler({ space, seed: 3, metricMode: "max" }).propose(8, []);
     const dist = (p: Params) => Math.hypot((p.x as number) - 0.7, (p.y as number) - 0.3);

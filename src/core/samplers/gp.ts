@@ -424,7 +424,7 @@ function proposeWithModel(
   // pick. A believed value counts as observed: the incumbent (and the best observed score)
   // rises to it when it is better, so the next pick must improve on the believed point, not
   // just sit beside it.
-  const pending = obs.pending.slice(-settings.maxBelieved);
+  const pending = obs.pending.slice(Math.max(0, obs.pending.length - settings.maxBelieved));
   if (pending.length > 0) parts.push(posterior.predict(flatten(pending, dims), pending.length));
   const pool = new GpPool(posterior, joinPredictions(parts, dims, data.n));
   const believe = (p: number) => {
