@@ -147,7 +147,7 @@ describe("sweep config validation", () => {
       ],
       [
         `${m34Space}run_version: ../x\n`,
-        `run_version: got "../x"; expected letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit`,
+        `run_version: got "../x"; expected letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit, not ending in '.' or '.lock'`,
       ],
       [`${m34Space}metric_mode: up\n`, 'metric_mode: got "up"; expected one of max, min'],
       [`${m34Space}sampler: bayes\n`, `sampler: got "bayes"; expected one of ${samplerNames.join(", ")}`],

@@ -54,8 +54,8 @@ const problems = flags.problems ? flags.problems.split(",") : flags.quick ? quic
 for (const p of problems)
   if (!allProblems.includes(p)) throw new Error(`unknown problem ${p}; one of ${allProblems.join(", ")}`);
 // 100 seeds by default: on the noisy tabular sets one seed's regret varies by about its own
-// mean, so at 20 seeds (the protocol's minimum) a ratio to Optuna carries about ±20% of
-// noise and "at most Optuna's" on a set near parity is a coin flip.
+// mean, so at 20 seeds (the protocol's minimum) a mean regret carries ±11% to ±40% (1.96
+// standard errors) and "at most Optuna's" on a set near parity is a coin flip.
 const seedCount = Number(flags.seeds ?? (flags.quick ? 8 : 100));
 // Development runs can use other seeds (`--seed-offset 1000`) than the reported run (0..N-1).
 const seedOffset = Number(flags["seed-offset"]);

@@ -1,6 +1,7 @@
 // Development variants of the samplers, for `run.mjs --variants a,b` (not run by default):
 // the settings the benchmark compared before the defaults were chosen.
 import { createGpSampler, defaultGpSettings } from "../../lib/core/samplers/gp.js";
+import { asRunning } from "../../lib/core/samplers/sampler.js";
 import { createTpeSampler, defaultTpeSettings } from "../../lib/core/samplers/tpe.js";
 
 const gp = (overrides) => (options) => createGpSampler(options, { ...defaultGpSettings, ...overrides });
@@ -26,13 +27,7 @@ const hybrid = (k) => (options) => {
       const scored = history.filter((h) => h.status === "completed").length;
       if (scored < 8 || count <= k) return g.propose(count, history);
       const first = g.propose(count - k, history);
-      const running = first.map((params, i) => ({
-        trial_id: `\u0000h${i}`,
-        params,
-        status: "running",
-        primary_score: null,
-      }));
-      return [...first, ...t.propose(k, [...history, ...running])];
+      return [...first, ...t.propose(k, [...history, ...asRunning(first)])];
     },
   };
 };

@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { isSafeRunVersion, runVersionRule } from "./config.js";
 import { InputError, type Problem, quote } from "./errors.js";
 import { jsonPathLines, lineOfPath, parseJsonText } from "./evidence/json-text.js";
 import {
@@ -83,8 +84,6 @@ export interface ArchivePlan {
   manifest: SubmissionManifest;
 }
 
-const safeRunVersion = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 /** Why `name` cannot be a zip entry name, or undefined when it can. */
 export function entryNameProblem(name: string): string | undefined {
   if (name === "") return "is empty";
@@ -113,9 +112,9 @@ export function sha256Hex(data: Uint8Array): string {
  * members, writes README_SUBMISSION.md and MANIFEST.json. Throws InputError on a bad name.
  */
 export function planArchive(input: ArchivePlanInput): ArchivePlan {
-  if (!safeRunVersion.test(input.runVersion) || input.runVersion.includes("..")) {
+  if (!isSafeRunVersion(input.runVersion)) {
     throw new InputError(
-      `run_version ${quote(input.runVersion)}: expected letters, digits, '.', '_' or '-' (no '..'), as it is part of the zip's name`,
+      `run_version ${quote(input.runVersion)}: expected ${runVersionRule}, as it is part of the zip's name`,
     );
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.date))

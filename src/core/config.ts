@@ -183,15 +183,26 @@ export function oneLineProblem(problem: Problem): Problem {
   };
 }
 
+/** What a run_version may be, as error messages say it. */
+export const runVersionRule =
+  "letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit, not ending in '.' or '.lock'";
+
+/**
+ * Whether a run_version is safe everywhere it goes: a folder name, a part of a git branch
+ * name (git refuses a part ending in '.' or '.lock') and a part of the zip's name.
+ */
+export function isSafeRunVersion(v: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) && !v.includes("..") && !/\.(lock)?$/.test(v);
+}
+
 function checkRunVersion(config: SweepConfig, file: string): Problem[] {
   const v = config.run_version;
-  // It names a folder, a git branch and part of a zip name: keep it to a safe alphabet.
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) || v.includes("..")) {
+  if (!isSafeRunVersion(v)) {
     return [
       {
         file,
         path: "run_version",
-        message: `got ${quote(v)}; expected letters, digits, '.', '_' or '-' (no '..', at most 100 characters), starting with a letter or digit`,
+        message: `got ${quote(v)}; expected ${runVersionRule}`,
       },
     ];
   }

@@ -44,13 +44,56 @@ export function secretValuesOf(env: Readonly<Record<string, string | undefined>>
   return [...values];
 }
 
-/** Replaces every known secret value and every token shape with `***`. */
-export function redact(text: string, secrets: readonly string[] = []): string {
+/** Secret values worth replacing, longest first so one that contains another goes whole. */
+const bySize = (secrets: readonly string[]): string[] =>
+  secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+
+function redactSorted(text: string, sorted: readonly string[]): string {
   let out = text;
-  // Longest first, so a secret that contains another is replaced whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length >= 4) out = out.split(secret).join("***");
-  }
+  for (const secret of sorted) out = out.split(secret).join("***");
   for (const { pattern } of secretShapes) out = out.replace(pattern, "***");
   return out;
+}
+
+/** Replaces every known secret value and every token shape with `***`. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  return redactSorted(text, bySize(secrets));
+}
+
+/** `redact` applied to every string inside a JSON-like value (records carry argv and error text). */
+export function redactDeep<T>(value: T, secrets: readonly string[] = []): T {
+  const sorted = bySize(secrets);
+  const walk = (v: unknown): unknown =>
+    typeof v === "string"
+      ? redactSorted(v, sorted)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
+  return walk(value) as T;
+}
+
+const keyBegin = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+const keyEnd = /-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+
+/**
+ * `redact` for a text read line by line (a log rewritten as a stream): the same result as
+ * redacting the whole text, including a private-key block over many lines, whose BEGIN line
+ * alone matches nothing that would catch the lines after it. Keeps state: one per text.
+ */
+export function lineRedactor(secrets: readonly string[] = []): (line: string) => string {
+  const sorted = bySize(secrets);
+  let inKey = false;
+  return (line) => {
+    if (inKey) {
+      const end = keyEnd.exec(line);
+      if (!end) return "***";
+      inKey = false;
+      return `***${redactSorted(line.slice(end.index + end[0].length), sorted)}`;
+    }
+    const begin = keyBegin.exec(line);
+    if (begin && !keyEnd.test(line.slice(begin.index))) inKey = true;
+    return redactSorted(line, sorted);
+  };
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
+import { isSafeRunVersion, runVersionRule } from "../core/config.js";
 import type { Problem } from "../core/errors.js";
 import { formatProblem, InputError } from "../core/errors.js";
 import { redact } from "../core/redact.js";
@@ -231,16 +232,9 @@ export async function publishEvidence(
 }
 
 function checkRunVersion(runVersion: string): void {
-  // The same alphabet the config accepts; also a valid git ref component.
-  if (
-    !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(runVersion) ||
-    runVersion.includes("..") ||
-    /\.(lock)?$/.test(runVersion)
-  ) {
-    throw new InputError(
-      `runVersion: got ${JSON.stringify(runVersion)}; expected letters, digits, '.', '_' or '-' (a valid branch name part)`,
-    );
-  }
+  // The config's rule, which also keeps it a valid git branch name part.
+  if (!isSafeRunVersion(runVersion))
+    throw new InputError(`runVersion: got ${JSON.stringify(runVersion)}; expected ${runVersionRule}`);
 }
 
 function prepareFiles(files: readonly EvidenceFile[]): Prepared[] {

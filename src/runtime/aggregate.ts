@@ -17,7 +17,7 @@ import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { compareTrialIds } from "../core/evidence/best-trial.js";
 import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
-import { redact, secretValuesOf } from "../core/redact.js";
+import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
 import { describeFsError, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
 
@@ -249,9 +249,9 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   const secrets = secretValuesOf(options.env ?? {});
   const raw = evidenceDocuments(config, best, counts, provenance);
   const docs = {
-    run_manifest: redactRecord(raw.run_manifest, secrets),
+    run_manifest: redactDeep(raw.run_manifest, secrets),
     eval_summary: raw.eval_summary,
-    best_params: redactRecord(raw.best_params, secrets),
+    best_params: redactDeep(raw.best_params, secrets),
   };
 
   // The best trial's graded rows must exist: they are how anyone recomputes primary_score.
@@ -262,10 +262,8 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
     );
   }
   const log = bestFound ? await readFile(path.join(bestFound.dir, "output.log"), "utf8").catch(() => "") : "";
-  const logText =
-    redact(clipLog(log), secrets).trim() === ""
-      ? "(the best trial's trainer printed nothing)\n"
-      : redact(clipLog(log), secrets);
+  const cleanLog = redact(clipLog(log), secrets);
+  const logText = cleanLog.trim() === "" ? "(the best trial's trainer printed nothing)\n" : cleanLog;
 
   // Each file is written atomically.
   await writeJsonAtomic(path.join(runDir, "run_manifest.json"), docs.run_manifest);
@@ -275,7 +273,7 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   await writeFileAtomic(path.join(runDir, "eval_rows.jsonl"), await readFile(rowsSource));
   await writeFileAtomic(
     path.join(runDir, "trials.jsonl"),
-    trials.map((t) => `${JSON.stringify(redactRecord(trialLine(t), secrets))}\n`).join(""),
+    trials.map((t) => `${JSON.stringify(redactDeep(trialLine(t), secrets))}\n`).join(""),
   );
   const leaderboardFile = path.join(runDir, "leaderboard.md");
   await writeFileAtomic(leaderboardFile, leaderboardMd);
@@ -292,17 +290,4 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
     leaderboardMd,
     notices,
   };
-}
-
-/** Trial records carry argv and error text: every string in them is redacted like the logs. */
-function redactRecord(record: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
-  const walk = (v: unknown): unknown =>
-    typeof v === "string"
-      ? redact(v, secrets)
-      : Array.isArray(v)
-        ? v.map(walk)
-        : v && typeof v === "object"
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
-          : v;
-  return walk(record) as Record<string, unknown>;
 }

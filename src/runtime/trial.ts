@@ -4,7 +4,7 @@ import path from "node:path";
 import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
-import { redact, secretValuesOf } from "../core/redact.js";
+import { lineRedactor, secretValuesOf } from "../core/redact.js";
 import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
@@ -203,7 +203,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   });
   // The log travels on (artifacts, evidence, summaries): secrets the trainer printed stop here.
   const secrets = secretValuesOf(env);
-  await rewriteLines(path.join(outDir, "output.log"), (line) => redact(line, secrets)).catch(() => undefined);
+  await rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined);
   const finished = clock.now();
   const record: TrialJson = {
     ...base,

@@ -151,7 +151,8 @@ describe("fault injection", { timeout: 120_000 }, () => {
       !evidence.some((text) => text.includes(secret) || text.includes(`ghp_${"A".repeat(36)}`)) &&
         !zipText.includes(secret) &&
         !trialLog.includes(secret) &&
-        trialLog.includes("token=***"),
+        trialLog.includes("token=***") &&
+        ![...evidence, zipText, trialLog].some((text) => text.includes("keyBodyLine")),
     );
     // Every completed trial's record is in the evidence.
     const records = await Promise.all(

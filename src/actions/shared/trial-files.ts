@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { redact, secretValuesOf } from "../../core/redact.js";
+import { redact, redactDeep, secretValuesOf } from "../../core/redact.js";
 import { writeFileAtomic, writeJsonAtomic } from "../../runtime/files.js";
 
 // Variables the runner gives the action itself: its inputs (the token among them), the
@@ -72,14 +72,6 @@ export async function redactTrialFolder(dir: string, secrets: readonly string[])
     // A record that does not parse is uploaded as it is; aggregate reports it as unreadable.
     return;
   }
-  const clean = redactStrings(record, secrets);
+  const clean = redactDeep(record, secrets);
   if (JSON.stringify(clean) !== JSON.stringify(record)) await writeJsonAtomic(recordFile, clean);
-}
-
-function redactStrings(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === "string") return redact(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => redactStrings(v, secrets));
-  if (value && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v, secrets)]));
-  return value;
 }

@@ -16,7 +16,7 @@ import {
   joinPredictions,
   type Prediction,
 } from "./gp-model.js";
-import type { Sampler, SamplerOptions } from "./sampler.js";
+import { asRunning, type Sampler, type SamplerOptions } from "./sampler.js";
 import { createSobolSampler } from "./sobol.js";
 
 /** Settings of the GP sampler; the defaults are what the sampler benchmark ran. */
@@ -141,15 +141,7 @@ export function createGpSampler(options: SamplerOptions, settings: GpSettings = 
       }
       if (picked.length >= count) return picked;
       // The candidates ran out (a small discrete space): fill from the Sobol sequence.
-      const filler = sobol.propose(count - picked.length, [
-        ...history,
-        ...picked.map((params, i) => ({
-          trial_id: `\u0000${i}`,
-          params,
-          status: "running" as const,
-          primary_score: null,
-        })),
-      ]);
+      const filler = sobol.propose(count - picked.length, [...history, ...asRunning(picked)]);
       return [...picked, ...filler];
     },
   };

@@ -37,3 +37,16 @@ export interface Sampler {
   /** The number of distinct points the sampler can ever propose, when finite (grid). */
   readonly size?: number;
 }
+
+/**
+ * Proposals of the current call as running trials: a history to hand another sampler (the
+ * Sobol filler of a model that ran out of candidates) so it neither repeats nor crowds them.
+ */
+export function asRunning(proposals: readonly Params[]): TrialRecord[] {
+  return proposals.map((params, i) => ({
+    trial_id: `\u0000${i}`,
+    params,
+    status: "running",
+    primary_score: null,
+  }));
+}

@@ -5,7 +5,7 @@ import { paramsKey } from "../space.js";
 import type { Params, TrialRecord } from "../types.js";
 import { normalCdf } from "./acquisition.js";
 import { type Coordinate, type Encoding, encodeSpace, observe } from "./encoding.js";
-import type { Sampler, SamplerOptions } from "./sampler.js";
+import { asRunning, type Sampler, type SamplerOptions } from "./sampler.js";
 import { createSobolSampler } from "./sobol.js";
 
 /** Settings of the TPE sampler. */
@@ -176,15 +176,7 @@ export function createTpeSampler(
         badPoints.push(pick.x);
       }
       if (proposals.length >= count) return proposals;
-      const filler = sobol.propose(count - proposals.length, [
-        ...history,
-        ...proposals.map((params, i) => ({
-          trial_id: `\u0000${i}`,
-          params,
-          status: "running" as const,
-          primary_score: null,
-        })),
-      ]);
+      const filler = sobol.propose(count - proposals.length, [...history, ...asRunning(proposals)]);
       return [...proposals, ...filler];
     },
   };
