@@ -40,6 +40,40 @@ function finish(lines: readonly string[], secrets: readonly string[] = []): stri
   return `${text.slice(0, maxSummaryChars)}\n\n(summary clipped: GitHub takes at most 1 MiB per step)\n`;
 }
 
+/** A trial's few lines of job summary: outcome, score, params, the artifact. */
+export function trialSummary(
+  record: TrialSummaryInput,
+  artifact: string | null,
+  options: SummaryOptions = {},
+): string {
+  const lines = [
+    `### tunix-rt trial ${record.trial_id}: ${record.status}`,
+    "",
+    `primary_score **${score(record.primary_score)}**${record.duration_s === null ? "" : ` in ${record.duration_s.toFixed(1)}s`}` +
+      ` (sweep \`${record.sweep_id}\`, seed ${record.seed})`,
+  ];
+  if (record.error) lines.push("", `> ${markdownCell(record.error)}`);
+  const params = Object.entries(record.params);
+  if (params.length) {
+    lines.push("", "| parameter | value |", "|---|---|");
+    for (const [k, v] of params) lines.push(`| ${markdownCell(k)} | ${markdownCell(String(v))} |`);
+  }
+  if (artifact) lines.push("", `Artifact: \`${artifact}\``);
+  return finish(lines, options.secrets);
+}
+
+/** What `trialSummary` shows of a trial record. */
+export interface TrialSummaryInput {
+  trial_id: string;
+  status: string;
+  primary_score: number | null;
+  duration_s: number | null;
+  sweep_id: string;
+  seed: number;
+  error?: string | null;
+  params: Readonly<Record<string, unknown>>;
+}
+
 /**
  * The plan job's summary: the sweep's identity, the matrix size and parallelism, and one row
  * per planned trial with its params.

@@ -101,10 +101,12 @@ export async function* readJsonl(file: string, shownAs = file): AsyncGenerator<J
       }
     })()) {
       line++;
-      if (text.trim() === "") continue;
+      // A byte-order mark belongs to the file, not to its first value.
+      const body = line === 1 && text.startsWith("\uFEFF") ? text.slice(1) : text;
+      if (body.trim() === "") continue;
       try {
         // Python's json.dumps writes NaN and Infinity: read them, so trainers' files count.
-        yield { line, ok: true, value: parsePythonJson(text) };
+        yield { line, ok: true, value: parsePythonJson(body) };
       } catch (error) {
         yield { line, ok: false, error: messageOf(error) };
       }

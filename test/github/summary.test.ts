@@ -14,6 +14,7 @@ import {
   maxSummaryChars,
   planSummary,
   problemAnnotations,
+  trialSummary,
   verifySummary,
 } from "../../src/github/summary.js";
 
@@ -174,5 +175,29 @@ describe("verifySummary and problemAnnotations", () => {
 
   it("markdownCell keeps a cell on one line", () => {
     expect(markdownCell("a|b\nc <d> & e")).toBe("a\\|b c &lt;d&gt; &amp; e");
+  });
+});
+
+describe("trialSummary", () => {
+  it("neutralises HTML, keeps each cell on one line, and redacts secret values", () => {
+    const text = trialSummary(
+      {
+        trial_id: "t0001",
+        status: "failed",
+        primary_score: null,
+        duration_s: 1.5,
+        sweep_id: "s",
+        seed: 7,
+        error: "exited 1: <details>open</details>\nkey hunter22secret",
+        params: { "fmt|x": "<answer>", lr: 0.01 },
+      },
+      "tunix-rt-s-t0001",
+      { secrets: ["hunter22secret"] },
+    );
+    expect(text).toContain("> exited 1: &lt;details&gt;open&lt;/details&gt; key ***");
+    expect(text).toContain("| fmt\\|x | &lt;answer&gt; |");
+    expect(text).toContain("| lr | 0.01 |");
+    expect(text).not.toContain("hunter22secret");
+    expect(text).toContain("Artifact: `tunix-rt-s-t0001`");
   });
 });

@@ -4,7 +4,9 @@
  * so aggregate sees why), write a summary, and only then fail the step when the trial
  * failed. Failing last is what makes "Re-run failed jobs" re-run exactly the failed trials.
  */
+import { redactDeep } from "../../core/redact.js";
 import { trialArtifactName, uploadTrialArtifact } from "../../github/artifacts.js";
+import { trialSummary } from "../../github/summary.js";
 import type { TrialJson } from "../../runtime/trial.js";
 import type { RunContext } from "./context.js";
 import { repoPath } from "./context.js";
@@ -26,7 +28,10 @@ export interface TrialFinish {
 
 /** Redacts, uploads, summarizes; the outcome fails the step when the trial did not complete. */
 export async function finishTrial(finish: TrialFinish, context: RunContext): Promise<StepOutcome> {
-  const { record, dir } = finish;
+  const { dir } = finish;
+  // The record's strings (argv, error) reach the summary and the step's outputs: redacted
+  // like the folder.
+  const record = redactDeep(finish.record, finish.secrets);
   await redactTrialFolder(dir, finish.secrets);
   const name = trialArtifactName(record.sweep_id, record.trial_id);
   if (finish.upload) {
@@ -38,7 +43,7 @@ export async function finishTrial(finish: TrialFinish, context: RunContext): Pro
       ...(finish.retentionDays === undefined ? {} : { retentionDays: finish.retentionDays }),
     });
   }
-  await writeSummary(trialSummary(record, finish.upload ? name : null));
+  await writeSummary(trialSummary(record, finish.upload ? name : null, { secrets: finish.secrets }));
   const score = record.primary_score === null ? "" : String(record.primary_score);
   return {
     outputs: {
@@ -52,24 +57,4 @@ export async function finishTrial(finish: TrialFinish, context: RunContext): Pro
       ? {}
       : { failure: `trial ${record.trial_id} ${record.status}: ${record.error ?? "no reason recorded"}` }),
   };
-}
-
-/** A trial's few lines of job summary: outcome, score, params, the artifact. */
-export function trialSummary(record: TrialJson, artifact: string | null): string {
-  const score = record.primary_score === null ? "–" : record.primary_score.toFixed(4);
-  const cell = (v: unknown) => String(v).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-  const lines = [
-    `### tunix-rt trial ${record.trial_id}: ${record.status}`,
-    "",
-    `primary_score **${score}**${record.duration_s === null ? "" : ` in ${record.duration_s.toFixed(1)}s`}` +
-      ` (sweep \`${record.sweep_id}\`, seed ${record.seed})`,
-  ];
-  if (record.error) lines.push("", `> ${cell(record.error)}`);
-  const params = Object.entries(record.params);
-  if (params.length) {
-    lines.push("", "| parameter | value |", "|---|---|");
-    for (const [k, v] of params) lines.push(`| ${cell(k)} | ${cell(v)} |`);
-  }
-  if (artifact) lines.push("", `Artifact: \`${artifact}\``);
-  return `${lines.join("\n")}\n`;
 }

@@ -8,7 +8,8 @@
  * time (JSONL line by line, so a large file streams); problems name files by their bare
  * names (`eval_summary.json`) and the caller maps them to the paths it shows.
  */
-import { type Problem, quote } from "../errors.js";
+import { messageOf, type Problem, quote } from "../errors.js";
+import { parsePythonJson } from "../python.js";
 import { ScoreAccumulator } from "../score.js";
 import { bestTrial, type MetricMode } from "./best-trial.js";
 import {
@@ -430,7 +431,10 @@ export class EvidenceVerifier {
     }
     const configPath = manifest.sweep_config_path;
     const recorded = manifest.sweep_config_sha256;
-    const actual = typeof configPath === "string" ? this.#options.fileHashes?.[configPath] : undefined;
+    const hashes = this.#options.fileHashes ?? {};
+    // Own keys only: a path such as "constructor" must not find Object's members.
+    const actual =
+      typeof configPath === "string" && Object.hasOwn(hashes, configPath) ? hashes[configPath] : undefined;
     if (typeof recorded === "string" && actual !== undefined && actual !== recorded) {
       this.#add({
         file,
@@ -580,15 +584,23 @@ export function verifyEvidence(contents: EvidenceContents): Problem[] {
   return verifier.finish();
 }
 
-/** Splits JSONL text into parsed lines, skipping blank ones (as the streaming reader does). */
+/**
+ * Splits JSONL text into parsed lines as the streaming reader (`readJsonl`) reads a file, so
+ * a zip and a folder get the same verdict: blank lines skipped, a byte-order mark dropped
+ * from the first line only, Python's NaN and Infinity read.
+ */
 export function* jsonlEntries(text: string): Generator<JsonlEntry> {
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]?.replace(/\r$/, "") ?? "";
+    let raw = lines[i]?.replace(/\r$/, "") ?? "";
+    if (i === 0 && raw.startsWith("\uFEFF")) raw = raw.slice(1);
     if (raw.trim() === "") continue;
-    const parsed = parseJsonText(raw);
-    yield parsed.ok
-      ? { line: i + 1, ok: true, value: parsed.value }
-      : { line: i + 1, ok: false, error: parsed.reason };
+    let entry: JsonlEntry;
+    try {
+      entry = { line: i + 1, ok: true, value: parsePythonJson(raw) };
+    } catch (error) {
+      entry = { line: i + 1, ok: false, error: messageOf(error) };
+    }
+    yield entry;
   }
 }
