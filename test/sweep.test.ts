@@ -82,9 +82,11 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
     const trials = await readJsonl(path.join(dir, "submission_runs/fault_v1/trials.jsonl"));
     const byFault = (fault: string) => trials.filter((t) => t.params.fault === fault);
     expect(byFault("ok").map((t) => t.status)).toEqual(["completed", "completed"]);
-    expect(byFault("exit3").every((t) => t.status === "failed" && /code 3/.test(t.error))).toBe(true);
-    expect(byFault("hang").every((t) => t.status === "timeout")).toBe(true);
-    expect(byFault("malformed").every((t) => t.status === "failed" && /malformed/.test(t.error))).toBe(true);
+    expect(byFault("exit3").map((t) => t.status)).toEqual(["failed", "failed"]);
+    expect(byFault("exit3").every((t) => /code 3/.test(t.error))).toBe(true);
+    expect(byFault("hang").map((t) => t.status)).toEqual(["timeout", "timeout"]);
+    expect(byFault("malformed").map((t) => t.status)).toEqual(["failed", "failed"]);
+    expect(byFault("malformed").every((t) => /malformed/.test(t.error))).toBe(true);
     const best = JSON.parse(
       await readFile(path.join(dir, "submission_runs/fault_v1/best_params.json"), "utf8"),
     );

@@ -152,6 +152,8 @@ describe("this repository's actions and workflows, as the workflows use them", (
     };
     const dispatch = sweep.on.workflow_dispatch?.inputs ?? {};
     const call = sweep.on.workflow_call?.inputs ?? {};
+    expect(Object.keys(dispatch).length).toBeGreaterThan(0);
+    expect(Object.keys(call).sort()).toEqual(Object.keys(dispatch).sort());
     for (const [name, spec] of Object.entries(dispatch)) {
       expect(call[name], `workflow_call lacks ${name}`).toBeDefined();
       expect(call[name]?.default).toEqual(spec.default);
