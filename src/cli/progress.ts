@@ -1,4 +1,4 @@
-import { fidelityLevel } from "../core/evidence/best-trial.js";
+import { bestTrial } from "../core/evidence/best-trial.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import type { SweepProgress } from "../runtime/sweep.js";
 import type { TrialJson } from "../runtime/trial.js";
@@ -72,20 +72,9 @@ export function createProgress({
       running--;
       done++;
       if (record.status !== "completed") failed++;
-      // The best so far as the evidence will choose it: the highest budget first.
-      if (
-        record.status === "completed" &&
-        record.primary_score !== null &&
-        (!best ||
-          best.primary_score === null ||
-          fidelityLevel(record) > fidelityLevel(best) ||
-          (fidelityLevel(record) === fidelityLevel(best) &&
-            (mode === "max"
-              ? record.primary_score > best.primary_score
-              : record.primary_score < best.primary_score)))
-      ) {
-        best = record;
-      }
+      // The best so far as the evidence will choose it (bestTrial: the highest budget first,
+      // ties to the earlier trial id).
+      best = bestTrial(best ? [best, record] : [record], mode) ?? best;
       const why = record.status === "completed" ? "" : `: ${record.error}`;
       line(
         `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`,

@@ -117,13 +117,21 @@ export const sweepCommand: Command = {
       return ExitCode.no;
     }
     ctx.stdout(agg.leaderboardMd);
-    const verified = await verifyEvidenceFolder(rel(agg.runDir));
+    // Read from the absolute folder (the command's cwd need not be the process's), shown
+    // relative; package below is told not to verify the same files again.
+    const verified = await verifyEvidenceFolder(agg.runDir, { shownAs: rel(agg.runDir) });
     if (verified.problems.length) {
       for (const p of verified.problems) ctx.stderr(`${formatProblem(p)}\n`);
       ctx.stderr(`tunix-rt sweep: the evidence in ${rel(agg.runDir)} did not verify\n`);
       return ExitCode.no;
     }
-    const zip = await packageRunDir({ runDir: agg.runDir, cwd: ctx.cwd, env: ctx.env, maxSize });
+    const zip = await packageRunDir({
+      runDir: agg.runDir,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      maxSize,
+      verify: false,
+    });
     ctx.stdout(
       `\nevidence: ${rel(agg.runDir)} (verified)\npromoted config: ${rel(agg.bestConfigFile ?? "")}\nzip: ${rel(zip)}\n`,
     );
