@@ -95,6 +95,12 @@ describe("sweep config validation", () => {
     );
   });
 
+  it("refuses metric_mode min: minimizing primary_score would promote the worst trial", async () => {
+    expect(await errorOf(`${m34Space}metric_mode: min\n`)).toBe(
+      'training/sweep.yaml: metric_mode: got "min"; primary_score is higher-is-better by definition (the share of correct answers), so a sweep always promotes the highest; remove metric_mode or set it to max',
+    );
+  });
+
   it("names bad values and what was expected", async () => {
     const cases: [string, string][] = [
       [
@@ -279,20 +285,49 @@ parameters:
     }
   });
 
-  it("keeps W&B's default goal (minimize) and tunix-rt keys beside W&B ones", async () => {
+  it("never turns primary_score upside down: another metric is dropped with a note", async () => {
     const { config, notes } = await load(
-      "method: grid\nmetric: {name: loss}\nrun_version: w1\nparameters:\n  a: {values: [1]}\n",
+      "method: grid\nmetric: {name: val_loss, goal: minimize}\nrun_version: w1\nparameters:\n  a: {values: [1]}\n",
       { name: "w.yaml" },
     );
+    // The sweep still ranks by primary_score, highest first; val_loss is not recorded as its metric.
     expect(config).toMatchObject({
       sampler: "grid",
-      metric_mode: "min",
-      metric_name: "loss",
+      metric_mode: "max",
+      metric_name: "answer_correctness",
       run_version: "w1",
     });
-    expect(notes.join("\n")).toContain(
-      'metric.goal: not given; W&B\'s default "minimize" kept as metric_mode: min',
+    expect(notes).toEqual([
+      'w.yaml: metric: "val_loss" (minimize) is not what tunix-rt ranks by, and is dropped: trials are ranked by primary_score, graded from each trial\'s predictions against the evalset, highest first',
+    ]);
+  });
+
+  it("maximizes primary_score when W&B gives no goal, and refuses minimizing it", async () => {
+    const { config, notes } = await load(
+      "method: grid\nmetric: {name: primary_score}\nparameters:\n  a: {values: [1]}\n",
+      { name: "w.yaml" },
     );
+    expect(config).toMatchObject({ metric_mode: "max", metric_name: "primary_score" });
+    expect(notes.join("\n")).toContain(
+      "w.yaml: metric.goal: not given (W&B would minimize); primary_score is higher-is-better, so the sweep maximizes it",
+    );
+    expect(
+      await errorOf(
+        "method: grid\nmetric: {name: answer_correctness, goal: minimize}\nparameters:\n  a: {values: [1]}\n",
+        {
+          name: "w.yaml",
+        },
+      ),
+    ).toBe(
+      'w.yaml: metric.goal: got "minimize" for answer_correctness; primary_score is higher-is-better by definition (the share of correct answers), so a sweep always promotes the highest; remove metric_mode or set it to max',
+    );
+  });
+
+  it("drops W&B's program with a note only when no trainer section replaces it", async () => {
+    const space = "method: random\nparameters:\n  a: {values: [1]}\nprogram: train.py\n";
+    expect((await load(space, { name: "w.yaml" })).notes.join("\n")).toContain("w.yaml: program: dropped");
+    const withTrainer = await load(`${space}trainer: {command: [python, train.py]}\n`, { name: "w.yaml" });
+    expect(withTrainer.notes.join("\n")).not.toContain("program");
   });
 
   it("refuses what it cannot translate", async () => {

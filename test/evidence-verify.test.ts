@@ -72,11 +72,14 @@ describe("verify on a consistent evidence folder", () => {
     expect(result.code).toBe(0);
   });
 
-  it("picks the lowest score when sweep_config.metric_mode is min", async () => {
+  it("refuses evidence that promoted the lowest score (a sweep with metric_mode min)", async () => {
+    // primary_score is higher-is-better whatever the config said: the worst trial is never the best.
     const cwd = await folder({ metricMode: "min", rows: gradedRows([1, 0, 0, 0]) });
     const result = await verify(cwd, "rt_test_v1");
-    expect(result.stdout).toBe("");
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      'rt_test_v1/best_params.json:4: trial_id: got "t0003"; the best completed trial in trials.jsonl is "t0001" (line 2: primary_score 0.75, the highest)',
+    );
   });
 
   it("breaks a tie in favour of the earlier trial id (t0002 before t0010)", async () => {
@@ -93,7 +96,7 @@ describe("verify on a consistent evidence folder", () => {
     });
     const result = await verify(wrong, "rt_test_v1");
     expect(result.lines).toContain(
-      `rt_test_v1/best_params.json:4: trial_id: got "t0010"; the best completed trial in trials.jsonl is "t0002" (line 2, primary_score 0.75, metric_mode max)`,
+      `rt_test_v1/best_params.json:4: trial_id: got "t0010"; the best completed trial in trials.jsonl is "t0002" (line 2: primary_score 0.75, the highest)`,
     );
     expect(result.code).toBe(1);
   });
@@ -145,8 +148,8 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
         manifest: { trial_id: "t0000" },
       },
       expected: [
-        `rt_test_v1/run_manifest.json:10: trial_id: got "t0000"; the best completed trial in trials.jsonl is "t0001" (line 2, primary_score 0.75, metric_mode max)`,
-        `rt_test_v1/best_params.json:4: trial_id: got "t0000"; the best completed trial in trials.jsonl is "t0001" (line 2, primary_score 0.75, metric_mode max)`,
+        `rt_test_v1/run_manifest.json:10: trial_id: got "t0000"; the best completed trial in trials.jsonl is "t0001" (line 2: primary_score 0.75, the highest)`,
+        `rt_test_v1/best_params.json:4: trial_id: got "t0000"; the best completed trial in trials.jsonl is "t0001" (line 2: primary_score 0.75, the highest)`,
         "rt_test_v1/best_params.json:10: primary_score: got 0.75; trials.jsonl line 1 (t0000) has 0.5",
       ],
     },
@@ -154,7 +157,7 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
       name: "best_params naming a trial that is not in trials.jsonl",
       fixture: { best: { trial_id: "t0042" }, manifest: { trial_id: "t0042" } },
       expected: [
-        `rt_test_v1/best_params.json:4: trial_id: got "t0042", which is not in trials.jsonl; the best completed trial in trials.jsonl is "t0001" (line 2, primary_score 0.75, metric_mode max)`,
+        `rt_test_v1/best_params.json:4: trial_id: got "t0042", which is not in trials.jsonl; the best completed trial in trials.jsonl is "t0001" (line 2: primary_score 0.75, the highest)`,
       ],
     },
     {

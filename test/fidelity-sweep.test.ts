@@ -155,7 +155,7 @@ describe("tunix-rt sweep with waves and successive halving", () => {
     const refused = await runCli(["verify", "submission_runs/sh_v1"], { cwd: dir });
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(
-      `best_params.json:1: trial_id: got "${early}"; the best completed trial in trials.jsonl is "t0008" (line 9, primary_score 1, metric_mode max, at the highest budget 9)`,
+      `best_params.json:1: trial_id: got "${early}"; the best completed trial in trials.jsonl is "t0008" (line 9: primary_score 1, the highest at the highest budget 9)`,
     );
     expect(refused.stdout.trim().split("\n")).toHaveLength(1);
   });

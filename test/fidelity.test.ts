@@ -188,18 +188,6 @@ describe("successive halving plans", () => {
     expect(empty.fidelity?.note).toMatch(/no trial of rung 0 completed with a score/);
   });
 
-  it("ranks by the lowest score with metric_mode min", () => {
-    const c = config({ metric_mode: "min" });
-    const first = planTrials({ config: c, sweepId });
-    const scores = [0.1, 0.7, 0.3, 0.9, 0.2, 0.6, 0.4, 0.5, 0.8];
-    const history = ran(first.trials, (_t, i) => scores[i] ?? null);
-    expect(planTrials({ config: c, sweepId, history }).trials.map((t) => t.parent)).toEqual([
-      "t0000",
-      "t0004",
-      "t0002",
-    ]);
-  });
-
   it("runs rung 0 in waves of q, then one wave per rung; numbering runs on across waves", () => {
     const c = config({ waves: 3 });
     const { history, waves } = runAll(c, (t) => Number(t.params.learning_rate) * (t.budget ?? 0));
@@ -302,7 +290,6 @@ describe("best trial of a multi-fidelity sweep", () => {
   it("is chosen at the highest budget any completed trial reached", () => {
     const trials = [t("t0000", 0.99, 100), t("t0001", 0.6, 900), t("t0002", 0.7, 900), t("t0003", 0.95, 300)];
     expect(bestTrial(trials)?.trial_id).toBe("t0002");
-    expect(bestTrial(trials, "min")?.trial_id).toBe("t0001");
     // A failed or unscored full-budget trial does not count: the next budget down decides.
     const failedTop = [
       t("t0000", 0.99, 100),
@@ -324,7 +311,7 @@ describe("best trial of a multi-fidelity sweep", () => {
       { ...t("t0001", 0.6, 900), params: {}, rung: 2 },
       { ...t("t0002", 0.7, 300), params: {}, rung: 1 },
     ];
-    const rows = buildLeaderboard(trials, "max");
+    const rows = buildLeaderboard(trials);
     expect(rows.map((r) => [r.rank, r.trial_id, r.rung, r.budget])).toEqual([
       [1, "t0001", 2, 900],
       [2, "t0002", 1, 300],

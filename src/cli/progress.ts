@@ -22,12 +22,10 @@ const clock = (ms: number) => {
 export function createProgress({
   write,
   tty,
-  mode,
   now = () => Date.now(),
 }: {
   write: (text: string) => void;
   tty: boolean;
-  mode: "max" | "min";
   now?: () => number;
 }): SweepProgress & { stop(): void } {
   const start = now();
@@ -74,7 +72,7 @@ export function createProgress({
       if (record.status !== "completed") failed++;
       // The best so far as the evidence will choose it (bestTrial: the highest budget first,
       // ties to the earlier trial id).
-      best = bestTrial(best ? [best, record] : [record], mode) ?? best;
+      best = bestTrial(best ? [best, record] : [record]) ?? best;
       const why = record.status === "completed" ? "" : `: ${record.error}`;
       line(
         `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`,

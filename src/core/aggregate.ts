@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { SweepConfig } from "./config.js";
-import { bestTrial, compareTrialIds, fidelityLevel } from "./evidence/best-trial.js";
+import { compareTrialIds, isScored, rankTrials } from "./evidence/best-trial.js";
 import type { Params, TrialRecord, TrialStatus } from "./types.js";
 
 /** A trial record as aggregate reads it from `trial.json` (the fields it relies on). */
@@ -31,21 +31,13 @@ export interface LeaderboardRow {
 }
 
 /**
- * The leaderboard: completed trials with a score, best first (ties: earlier trial id), then
- * the rest by trial id. Only scored, completed trials get a rank. In a multi-fidelity sweep
- * higher budgets rank first, as `bestTrial` chooses: rank 1 is the best trial.
+ * The leaderboard: completed trials with a score, best first (`compareTrials`: in a
+ * multi-fidelity sweep the highest budget first, so rank 1 is the best trial), then the rest
+ * by trial id. Only scored, completed trials get a rank.
  */
-export function buildLeaderboard(trials: readonly AggregatedTrial[], mode: "max" | "min"): LeaderboardRow[] {
-  const scored = trials.filter((t) => t.status === "completed" && t.primary_score !== null);
-  const rest = trials.filter((t) => !(t.status === "completed" && t.primary_score !== null));
-  scored.sort((a, b) => {
-    const la = fidelityLevel(a);
-    const lb = fidelityLevel(b);
-    if (la !== lb) return la > lb ? -1 : 1;
-    const d = (b.primary_score as number) - (a.primary_score as number);
-    return (mode === "max" ? d : -d) || compareTrialIds(a.trial_id, b.trial_id);
-  });
-  rest.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
+export function buildLeaderboard(trials: readonly AggregatedTrial[]): LeaderboardRow[] {
+  const scored = rankTrials(trials);
+  const rest = trials.filter((t) => !isScored(t)).sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
   const row = (t: AggregatedTrial, rank: number | null): LeaderboardRow => ({
     rank,
     trial_id: t.trial_id,
@@ -91,14 +83,6 @@ export function countTrials(trials: readonly AggregatedTrial[], maxFailed: numbe
     max_failed_trials: maxFailed,
     failure_budget_exceeded: maxFailed !== null && failures > maxFailed,
   };
-}
-
-/** The best trial of a sweep (completed, scored; ties to the earlier id), if any. */
-export function pickBest(
-  trials: readonly AggregatedTrial[],
-  mode: "max" | "min",
-): AggregatedTrial | undefined {
-  return bestTrial(trials, mode);
 }
 
 /** Where the evidence came from: everything the manifest records besides the trials. */
@@ -206,7 +190,7 @@ export function bestConfigYaml(config: SweepConfig, best: AggregatedTrial, p: Pr
       sweep_id: best.sweep_id ?? null,
       trial_id: best.trial_id,
       primary_score: best.primary_score,
-      metric: `${config.metric_name} (${config.metric_mode})`,
+      metric: `${config.metric_name} (max)`,
       commit: p.commit,
       date: p.timestamp,
       workflow_run_url: p.workflowRunUrl,

@@ -1,4 +1,4 @@
-import { oneLineProblem } from "./config.js";
+import { metricModeRule, oneLineProblem } from "./config.js";
 import { type Problem, quote as quoteJson } from "./errors.js";
 
 /** The formats a config file may come in. */
@@ -240,6 +240,8 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
         raw.num_samples = value;
         break;
       default:
+        // A trainer section beside `program` replaces it: nothing is lost, nothing to say.
+        if (key === "program" && "trainer" in doc) break;
         if (key in wandbDropped) notes.push(`${file}: ${key}: dropped (${wandbDropped[key]})`);
         // tunix-rt keys (run_version, trainer, evalset, ...) may sit beside W&B ones.
         else setOwn(raw, key, value);
@@ -248,6 +250,15 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
   return { format: "wandb", raw, notes, problems };
 }
 
+/** W&B metric names that mean what tunix-rt ranks trials by. */
+const rankedMetrics = ["primary_score", "answer_correctness"];
+
+/**
+ * A W&B `metric {name, goal}`. tunix-rt ranks trials by primary_score alone, higher first
+ * (it is the share of correct answers): a goal is never applied to it the other way round.
+ * A metric of that name keeps its name; "minimize" on it is refused. Any other metric
+ * (val_loss, ...) is not what the sweep ranks by: it is dropped with a note that says so.
+ */
 function translateMetric(
   value: unknown,
   file: string,
@@ -259,20 +270,28 @@ function translateMetric(
     problems.push({ file, path: "metric", message: `got ${quote(value)}; expected {name, goal}` });
     return;
   }
-  if (value.name !== undefined) raw.metric_name = value.name;
-  if (value.goal === undefined) {
-    // W&B minimizes when no goal is given; keep its meaning, visibly.
-    raw.metric_mode = "min";
-    notes.push(`${file}: metric.goal: not given; W&B's default "minimize" kept as metric_mode: min`);
+  const { name, goal } = value;
+  if (goal !== undefined && goal !== "maximize" && goal !== "minimize") {
+    problems.push({
+      file,
+      path: "metric.goal",
+      message: `got ${quote(goal)}; expected maximize or minimize`,
+    });
+    return;
+  }
+  if (typeof name === "string" && rankedMetrics.includes(name)) {
+    raw.metric_name = name;
+    if (goal === "minimize") {
+      problems.push({ file, path: "metric.goal", message: `got "minimize" for ${name}; ${metricModeRule}` });
+    } else if (goal === undefined) {
+      notes.push(
+        `${file}: metric.goal: not given (W&B would minimize); ${name} is higher-is-better, so the sweep maximizes it`,
+      );
+    }
   } else {
-    if (value.goal === "maximize") raw.metric_mode = "max";
-    else if (value.goal === "minimize") raw.metric_mode = "min";
-    else
-      problems.push({
-        file,
-        path: "metric.goal",
-        message: `got ${quote(value.goal)}; expected maximize or minimize`,
-      });
+    notes.push(
+      `${file}: metric: ${quote(name)}${goal === undefined ? "" : ` (${goal})`} is not what tunix-rt ranks by, and is dropped: trials are ranked by primary_score, graded from each trial's predictions against the evalset, highest first`,
+    );
   }
   for (const key of Object.keys(value)) {
     if (key !== "name" && key !== "goal") notes.push(`${file}: metric.${key}: dropped (no tunix-rt meaning)`);

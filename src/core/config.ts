@@ -80,7 +80,12 @@ export const SweepConfigSchema = z.strictObject({
   run_version: z.string().default("m34_v1"),
   dataset_key: z.string().default("dev-reasoning-v2"),
   base_model_id: z.string().default("google/gemma-3-1b-it"),
+  /** What the trials' primary_score measures, for the record (the M34 default). */
   metric_name: z.string().default("answer_correctness"),
+  /**
+   * Kept from the M34 payload, where it is always max: primary_score is higher-is-better by
+   * definition (the share of correct answers), so "min" is refused (`checkMetricMode`).
+   */
   metric_mode: z.enum(["max", "min"]).default("max"),
   num_samples: z.number().int().min(1).default(5),
   /** Becomes the matrix's max-parallel. */
@@ -150,6 +155,7 @@ export function validateConfig(raw: unknown, file: string, needs: ConfigNeeds = 
     ...checkRunVersion(config, file),
     ...checkTrainer(config, file),
     ...checkWaves(config, file),
+    ...checkMetricMode(config, file),
   ];
   if (needs.trainer && !config.trainer) {
     problems.push({
@@ -207,6 +213,16 @@ function checkRunVersion(config: SweepConfig, file: string): Problem[] {
     ];
   }
   return [];
+}
+
+/** Why `metric_mode: min` is refused: minimizing primary_score would promote the worst trial. */
+export const metricModeRule =
+  "primary_score is higher-is-better by definition (the share of correct answers), so a sweep always promotes the highest; remove metric_mode or set it to max";
+
+function checkMetricMode(config: SweepConfig, file: string): Problem[] {
+  return config.metric_mode === "min"
+    ? [{ file, path: "metric_mode", message: `got "min"; ${metricModeRule}` }]
+    : [];
 }
 
 function checkSearchSpace(config: SweepConfig, file: string): Problem[] {

@@ -11,7 +11,7 @@
 // the very run it would have made at the full budget, and one that starts over repeats it.
 
 import type { FidelityConfig, SweepConfig } from "./config.js";
-import { compareTrialIds } from "./evidence/best-trial.js";
+import { compareTrialIds, rankTrials } from "./evidence/best-trial.js";
 import type { Params, PlannedTrial, TrialRecord } from "./types.js";
 
 /**
@@ -113,19 +113,6 @@ export function recordsByRung(budgets: readonly number[], history: readonly Tria
   return rungs;
 }
 
-/**
- * The completed trials with a score of one rung, best first by primary_score per
- * `metric_mode`, ties to the earlier trial id: the order promotions follow.
- */
-export function rankRung(records: readonly TrialRecord[], mode: "max" | "min"): TrialRecord[] {
-  return records
-    .filter((t) => t.status === "completed" && typeof t.primary_score === "number")
-    .sort((a, b) => {
-      const d = (b.primary_score as number) - (a.primary_score as number);
-      return (mode === "max" ? d : -d) || compareTrialIds(a.trial_id, b.trial_id);
-    });
-}
-
 const paramsText = (params: Params) =>
   JSON.stringify(
     Object.keys(params)
@@ -173,7 +160,8 @@ export function nextRungTrials(
         reason: `trial ${running.trial_id} of rung ${r - 1} is still running; rung ${r} is chosen when it finishes`,
       };
     }
-    const chosen = rankRung(below, config.metric_mode).slice(0, sizes[r]);
+    // Best first, as the best trial is chosen (ties to the earlier trial id).
+    const chosen = rankTrials(below).slice(0, sizes[r]);
     if (chosen.length === 0) {
       return { kind: "done", reason: `no trial of rung ${r - 1} completed with a score; nothing to promote` };
     }

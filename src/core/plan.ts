@@ -132,7 +132,7 @@ export function planTrials(options: PlanOptions): Plan {
     createSampler(sampler, {
       space: searchSpaceOf(config.search_space),
       seed,
-      metricMode: config.metric_mode,
+      metricMode: "max",
     }).propose(n, samplerHistory(config, history));
   let trials: PlannedRungTrial[];
   let fidelity: Plan["fidelity"];

@@ -83,7 +83,7 @@ export function planSummary(plan: Plan, config: SweepConfig, options: SummaryOpt
   const lines = [
     `## tunix-rt plan: ${markdownCell(plan.run_version)}`,
     "",
-    `Sweep \`${plan.sweep_id}\` of **${markdownCell(config.name)}** (${markdownCell(config.base_model_id)}, metric ${markdownCell(config.metric_name)} ${config.metric_mode}).`,
+    `Sweep \`${plan.sweep_id}\` of **${markdownCell(config.name)}** (${markdownCell(config.base_model_id)}, metric ${markdownCell(config.metric_name)}).`,
     "",
     `${plan.trials.length} trial${plan.trials.length === 1 ? "" : "s"}, sampler ${plan.sampler}, seed ${plan.seed}, at most ${config.max_concurrent_trials} in parallel.`,
   ];

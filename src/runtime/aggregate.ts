@@ -9,13 +9,12 @@ import {
   type LeaderboardRow,
   leaderboardMarkdown,
   type Provenance,
-  pickBest,
   type TrialCounts,
   trialLine,
 } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
-import { compareTrialIds } from "../core/evidence/best-trial.js";
+import { bestTrial, compareTrialIds } from "../core/evidence/best-trial.js";
 import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
 import { describeFsError, writeFileAtomic, writeJsonAtomic } from "./files.js";
@@ -213,10 +212,9 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   }
   trials.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
 
-  const mode = config.metric_mode;
-  const leaderboard = buildLeaderboard(trials, mode);
+  const leaderboard = buildLeaderboard(trials);
   const counts = countTrials(trials, config.max_failed_trials);
-  const best = pickBest(trials, mode);
+  const best = bestTrial(trials);
   const title = `tunix-rt sweep ${config.run_version}${sweepId ? ` (${sweepId})` : ""}`;
   const leaderboardMd = leaderboardMarkdown(leaderboard, { title, counts, bestId: best?.trial_id ?? null });
 

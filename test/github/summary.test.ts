@@ -69,7 +69,7 @@ describe("planSummary", () => {
 
 describe("aggregateSummary", () => {
   const counts = countTrials(trials, null);
-  const leaderboardMd = leaderboardMarkdown(buildLeaderboard(trials, "max"), {
+  const leaderboardMd = leaderboardMarkdown(buildLeaderboard(trials), {
     title: "tunix-rt sweep m34_v1",
     counts,
     bestId: "t0001",

@@ -23,6 +23,7 @@ export interface EvidenceFixture {
   trials?: FixtureTrial[];
   /** The best trial's graded rows (default: 4 rows, 3 correct: primary_score 0.75). */
   rows?: unknown[];
+  /** "min" builds the evidence an old sweep with metric_mode min wrote: the lowest score promoted. */
   metricMode?: "max" | "min";
   modelId?: string;
   /** Merged over the generated documents (top-level keys). */

@@ -12,7 +12,7 @@ import { type Command, parseFlags, required } from "../command.js";
 const help = `Usage: tunix-rt aggregate --config F --trials DIR [--run-dir D] [--best-config F] [--plan P] [--sweep-id ID]
 
 Reads every trial.json under DIR (any layout: trial folders, downloaded artifacts), builds
-the leaderboard, picks the best trial (completed, highest primary_score for metric_mode max;
+the leaderboard, picks the best trial (completed, highest primary_score, the highest budget first;
 ties go to the earlier trial id; failed trials never win), and writes the evidence folder:
 run_manifest.json, eval_summary.json, best_params.json, kaggle_output_log.txt (the best
 trial's log, redacted), eval_rows.jsonl, trials.jsonl, and leaderboard.md beside them; then

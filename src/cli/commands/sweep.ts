@@ -83,7 +83,7 @@ export const sweepCommand: Command = {
       return ExitCode.ok;
     }
 
-    const progress = createProgress({ write: ctx.stderr, tty: ctx.isTTY, mode: loaded.config.metric_mode });
+    const progress = createProgress({ write: ctx.stderr, tty: ctx.isTTY });
     let outcome: Awaited<ReturnType<typeof runSweep>>;
     try {
       outcome = await runSweep({

@@ -19,9 +19,9 @@ kaggle_output_log.txt, eval_rows.jsonl and trials.jsonl, each valid, with no nul
 sweep puts a value (the M34 templates are not evidence), and they must agree:
   - primary_score recomputed from eval_rows.jsonl equals eval_summary.json's primary_score
     and metrics.answer_correctness, and best_params.json's primary_score (within 1e-9);
-  - the best completed trial of trials.jsonl (by best_params.json sweep_config.metric_mode,
-    default max; a tie goes to the earlier trial id) is the trial_id of best_params.json and
-    run_manifest.json, with the same params and primary_score;
+  - the best completed trial of trials.jsonl (the highest primary_score, at the highest
+    budget in a multi-fidelity sweep; a tie goes to the earlier trial id) is the trial_id of
+    best_params.json and run_manifest.json, with the same params and primary_score;
   - run_version in run_manifest.json and eval_summary.json is the folder's name;
   - tuning_job_id is the same in run_manifest.json and best_params.json.
 A zip must also list every member in its MANIFEST.json with the right size and SHA-256;

@@ -9,9 +9,6 @@ export interface RankedTrial {
   budget?: number;
 }
 
-/** Whether a higher or a lower primary_score is better (the sweep config's `metric_mode`). */
-export type MetricMode = "max" | "min";
-
 /**
  * Orders trial ids as they were numbered: `t` and digits compare by number (`t9999` before
  * `t10000`, which plain string order gets wrong once ids outgrow four digits); any other
@@ -40,36 +37,44 @@ export function fidelityLevel(trial: Pick<RankedTrial, "budget">): number {
     : Number.POSITIVE_INFINITY;
 }
 
+/** Whether a trial can be ranked: it completed with a primary_score. A null score never wins. */
+export function isScored<T extends RankedTrial>(trial: T): trial is T & { primary_score: number } {
+  return trial.status === "completed" && typeof trial.primary_score === "number";
+}
+
 /**
- * The best trial: among completed trials with a score at the highest budget any of them
- * reached, the highest (`max`) or lowest (`min`) primary_score; a tie goes to the earlier
- * trial id. Undefined when no trial qualifies (a trial whose primary_score is null never
- * wins). The budget comes first so that, in a successive-halving sweep, a lucky score at a
- * low budget cannot beat the configurations trained to the full budget; a trial without a
- * budget counts as the highest level (it ran at the trainer's full budget). Both `aggregate`
- * and `verify` pick the best with this function, so they agree.
+ * The one order of scored trials, best first: the highest fidelity level (`fidelityLevel`),
+ * then the highest primary_score (higher is better by definition: it is the share of correct
+ * answers), then the earlier trial id. The best trial, the leaderboard and the promotions of
+ * successive halving all follow it. The budget comes first so that, in a successive-halving
+ * sweep, a lucky score at a low budget cannot beat the configurations trained to the full
+ * budget.
  */
-export function bestTrial<T extends RankedTrial>(
-  trials: Iterable<T>,
-  mode: MetricMode = "max",
-): T | undefined {
-  let best: T | undefined;
+export function compareTrials(
+  a: RankedTrial & { primary_score: number },
+  b: RankedTrial & { primary_score: number },
+): number {
+  const la = fidelityLevel(a);
+  const lb = fidelityLevel(b);
+  if (la !== lb) return la > lb ? -1 : 1;
+  if (a.primary_score !== b.primary_score) return a.primary_score > b.primary_score ? -1 : 1;
+  return compareTrialIds(a.trial_id, b.trial_id);
+}
+
+/** The scored trials of a list, best first (`compareTrials`). */
+export function rankTrials<T extends RankedTrial>(trials: Iterable<T>): Array<T & { primary_score: number }> {
+  return [...trials].filter(isScored).sort(compareTrials);
+}
+
+/**
+ * The best trial: the first of the scored trials in `compareTrials` order; undefined when no
+ * trial completed with a score. `aggregate`, the live progress line and `verify` all pick the
+ * best with it, so they agree.
+ */
+export function bestTrial<T extends RankedTrial>(trials: Iterable<T>): T | undefined {
+  let best: (T & { primary_score: number }) | undefined;
   for (const trial of trials) {
-    if (trial.status !== "completed" || trial.primary_score === null) continue;
-    if (best === undefined || best.primary_score === null) {
-      best = trial;
-      continue;
-    }
-    const level = fidelityLevel(trial);
-    const bestLevel = fidelityLevel(best);
-    if (level !== bestLevel) {
-      if (level > bestLevel) best = trial;
-      continue;
-    }
-    const better =
-      mode === "max" ? trial.primary_score > best.primary_score : trial.primary_score < best.primary_score;
-    const tie = trial.primary_score === best.primary_score;
-    if (better || (tie && compareTrialIds(trial.trial_id, best.trial_id) < 0)) best = trial;
+    if (isScored(trial) && (best === undefined || compareTrials(trial, best) < 0)) best = trial;
   }
   return best;
 }

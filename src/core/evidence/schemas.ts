@@ -88,8 +88,8 @@ export const BestParamsSchema = z.looseObject({
   best_run_id: text.nullable(),
   params: z.record(z.string(), paramValue),
   primary_score: unitScore.nullable(),
-  /** The sweep config that ran; `metric_mode` decides which trial is best (default max). */
-  sweep_config: z.looseObject({ metric_mode: z.enum(["max", "min"]).optional() }),
+  /** The sweep config that ran (kept as it was; the best trial is always the highest primary_score). */
+  sweep_config: z.looseObject({}),
 });
 /** A parsed `best_params.json`. */
 export type BestParams = z.infer<typeof BestParamsSchema>;

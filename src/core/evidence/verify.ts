@@ -11,7 +11,7 @@
 import { messageOf, type Problem, quote } from "../errors.js";
 import { parsePythonJson } from "../python.js";
 import { ScoreAccumulator } from "../score.js";
-import { bestTrial, type MetricMode } from "./best-trial.js";
+import { bestTrial } from "./best-trial.js";
 import {
   describeJsonError,
   escapeControlCharacters,
@@ -490,7 +490,6 @@ export class EvidenceVerifier {
   #checkBestTrial(): void {
     const best = this.#best;
     const manifest = this.#manifest;
-    const mode: MetricMode = best?.sweep_config.metric_mode ?? "max";
     if (this.#unusable.has("trials.jsonl")) {
       // Without the trials, the two files can still be checked against each other.
       if (best?.trial_id && manifest?.trial_id && best.trial_id !== manifest.trial_id) {
@@ -502,7 +501,7 @@ export class EvidenceVerifier {
       }
       return;
     }
-    const winner = bestTrial(this.#trials, mode);
+    const winner = bestTrial(this.#trials);
     if (!winner) {
       this.#add({
         file: "trials.jsonl",
@@ -511,8 +510,8 @@ export class EvidenceVerifier {
       });
       return;
     }
-    const atBudget = winner.budget === undefined ? "" : `, at the highest budget ${winner.budget}`;
-    const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}, primary_score ${winner.primary_score}, metric_mode ${mode}${atBudget})`;
+    const atBudget = winner.budget === undefined ? "" : ` at the highest budget ${winner.budget}`;
+    const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}: primary_score ${winner.primary_score}, the highest${atBudget})`;
     const checkNamed = (file: EvidenceFileName, named: string | null | undefined) => {
       if (typeof named !== "string" || named === winner.trial_id) return;
       const known = this.#trialIds.has(named);
