@@ -69,7 +69,7 @@ describe("sweep config validation", () => {
   });
 
   it("loads the repository's sweep config, trainer and evalset included", async () => {
-    const { config } = await loadConfig("training/sweep.yaml", {
+    const { config } = await loadConfig("training/gemma/sweep.yaml", {
       cwd: repoRoot,
       needs: { trainer: true, evalset: true },
     });

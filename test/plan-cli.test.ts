@@ -23,7 +23,7 @@ const asHistory = (p: Plan) =>
 
 describe("tunix-rt plan", () => {
   it("prints the same bytes twice for the same config, seed and sweep id", async () => {
-    const args = ["--config", "training/sweep.yaml", "--seed", "7", "--sweep-id", sweepId];
+    const args = ["--config", "training/gemma/sweep.yaml", "--seed", "7", "--sweep-id", sweepId];
     const [a, b] = await Promise.all([plan(args), plan(args)]);
     expect(a.code).toBe(0);
     expect(a.stderr).toBe("");
@@ -52,8 +52,8 @@ describe("tunix-rt plan", () => {
 
   it("makes a new UUID per run without --sweep-id", async () => {
     const [a, b] = await Promise.all([
-      plan(["--config", "training/sweep.yaml"]),
-      plan(["--config", "training/sweep.yaml"]),
+      plan(["--config", "training/gemma/sweep.yaml"]),
+      plan(["--config", "training/gemma/sweep.yaml"]),
     ]);
     const [ia, ib] = [parsed(a.stdout).sweep_id, parsed(b.stdout).sweep_id];
     expect(ia).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -65,7 +65,7 @@ describe("tunix-rt plan", () => {
 
   it("numbers on after --history and proposes --count new trials", async () => {
     const dir = await tempDir("tunix-rt-plan-");
-    const config = path.join(repoRoot, "training/sweep.yaml");
+    const config = path.join(repoRoot, "training/gemma/sweep.yaml");
     for (const sampler of ["random", "grid"]) {
       const common = ["--config", config, "--sweep-id", sweepId, "--sampler", sampler];
       const all = parsed((await plan([...common, "--count", "7"], { cwd: dir })).stdout);
@@ -80,7 +80,7 @@ describe("tunix-rt plan", () => {
   });
 
   it("refuses more than 256 trials in one matrix, in one line that says how to split", async () => {
-    const r = await plan(["--config", "training/sweep.yaml", "--count", "300", "--sweep-id", sweepId]);
+    const r = await plan(["--config", "training/gemma/sweep.yaml", "--count", "300", "--sweep-id", sweepId]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -91,7 +91,7 @@ describe("tunix-rt plan", () => {
 
   it("refuses a bad sweep id, sampler, run version, seed or history with exit 2", async () => {
     const bad = async (args: string[], message: string) => {
-      const r = await plan(["--config", "training/sweep.yaml", ...args]);
+      const r = await plan(["--config", "training/gemma/sweep.yaml", ...args]);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
       expect(r.stderr).toContain(message);
@@ -163,7 +163,7 @@ describe("tunix-rt plan", () => {
     const r = await plan(
       [
         "--config",
-        path.join(repoRoot, "training/sweep.yaml"),
+        path.join(repoRoot, "training/gemma/sweep.yaml"),
         "--sweep-id",
         sweepId,
         "--history",

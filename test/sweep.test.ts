@@ -3,19 +3,10 @@ import { cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { primaryScore } from "../src/core/score.js";
+import { readZipFile } from "../src/runtime/zip-read.js";
 import { cliBin, repoRoot, runCli, tempDir } from "./helpers/cli.js";
+import { exampleRepo } from "./helpers/example-repo.js";
 import { writeFaultConfig } from "./helpers/fault-sweep.js";
-
-/** A scratch repository holding the example trainer, its config and evalset. */
-async function exampleRepo(): Promise<string> {
-  const dir = await tempDir("tunix-rt-sweep-");
-  await cp(path.join(repoRoot, "training/example"), path.join(dir, "training/example"), { recursive: true });
-  await cp(
-    path.join(repoRoot, "training/evalsets/example_eval.jsonl"),
-    path.join(dir, "training/evalsets/example_eval.jsonl"),
-  );
-  return dir;
-}
 
 const readJsonl = async (file: string) =>
   (await readFile(file, "utf8"))
@@ -48,7 +39,7 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
     const summary = JSON.parse(await readFile(path.join(runDir, "eval_summary.json"), "utf8"));
     expect(primaryScore(await readJsonl(path.join(runDir, "eval_rows.jsonl")))).toBe(summary.primary_score);
     expect(Math.max(...trials.map((t) => t.primary_score ?? -1))).toBe(summary.primary_score);
-    expect(await readFile(path.join(dir, "training/configs/best.yaml"), "utf8")).toContain(
+    expect(await readFile(path.join(dir, "training/configs/example_v1_best.yaml"), "utf8")).toContain(
       `trial_id: ${summary.trial_id}`,
     );
     const zips = await readdir(path.join(dir, "submission"));
@@ -68,6 +59,42 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("0 to run");
     expect(await recordTimes()).toEqual(before);
+  });
+
+  it("keeps one promoted config per run_version: a package of run A holds A's, after B was swept", async () => {
+    const dir = await exampleRepo({ git: true });
+    const example = await readFile(path.join(dir, "training/example/sweep.yaml"), "utf8");
+    for (const rv of ["a_v1", "b_v1"]) {
+      const text = example
+        .replace("run_version: example_v1", `run_version: ${rv}`)
+        .replace("num_samples: 8", "num_samples: 2");
+      await writeFile(path.join(dir, `training/${rv}.yaml`), text);
+    }
+    for (const rv of ["a_v1", "b_v1"]) {
+      const r = await runCli(["sweep", "--config", `training/${rv}.yaml`, "--parallel", "2"], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`promoted config: training/configs/${rv}_best.yaml`);
+    }
+    const sweepIdOf = async (rv: string) =>
+      JSON.parse(await readFile(path.join(dir, `submission_runs/${rv}/run_manifest.json`), "utf8"))
+        .tuning_job_id;
+    const packaged = await runCli(["package", "--run-dir", "submission_runs/a_v1", "--out", "zips"], {
+      cwd: dir,
+    });
+    expect(packaged.code).toBe(0);
+    const members = await readZipFile(path.join(dir, packaged.stdout.trim()));
+    const promoted = members.find((m) => m.name.startsWith("training/configs/"));
+    expect(promoted?.name).toBe("training/configs/a_v1_best.yaml");
+    const text = promoted?.data.toString("utf8") ?? "";
+    expect(text).toContain(`sweep_id: ${await sweepIdOf("a_v1")}`);
+    expect(text).not.toContain(await sweepIdOf("b_v1"));
+    // --best-config puts it elsewhere, as aggregate's flag does.
+    const elsewhere = await runCli(
+      ["sweep", "--config", "training/a_v1.yaml", "--best-config", "promoted/a.yaml"],
+      { cwd: dir },
+    );
+    expect(elsewhere.code).toBe(0);
+    expect(await readFile(path.join(dir, "promoted/a.yaml"), "utf8")).toContain("run_version: a_v1");
   });
 
   it("survives a crash, a hang with a child and malformed predictions, and picks the best of the rest", async () => {

@@ -1,10 +1,18 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../core/errors.js";
 
 /** What a command gets from the CLI: where it runs and where it writes. */
 export interface CliContext {
-  /** Working directory: the repository root, against which relative config paths resolve. */
+  /** The working directory: paths given on the command line resolve against it. */
   cwd: string;
+  /**
+   * The repository root (`repositoryRoot`: the git top level of `cwd`): paths inside a config
+   * (evalset, trainer argv), default paths and output folders resolve against it, and the
+   * trainer runs there.
+   */
+  root: string;
   /** Environment variables (a copy; commands read, never write, the process env). */
   env: NodeJS.ProcessEnv;
   /** Standard output: results (JSON, paths, problem lines). */
@@ -95,4 +103,41 @@ export function intFlag(
 export function required<T>(name: string, value: T | undefined, _command?: string): T {
   if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
   return value;
+}
+
+/**
+ * A path given on the command line (relative to the working directory) as the runtime takes
+ * it: relative to the repository root, so messages and evidence read the same from any
+ * folder (an absolute path stays absolute).
+ */
+export function fromCwd(ctx: Pick<CliContext, "cwd" | "root">, given: string): string {
+  if (path.isAbsolute(given)) return given;
+  return path.relative(ctx.root, path.resolve(ctx.cwd, given)) || ".";
+}
+
+/** Where `sweep` and `validate` look for a config when no --config is given, in order. */
+export const defaultConfigFiles = ["training/sweep.yaml", "training/example/sweep.yaml"] as const;
+
+/**
+ * The config a command reads: `--config` as given (against the working directory), else the
+ * first of `defaultConfigFiles` that exists at the repository root: a repository's own
+ * training/sweep.yaml, or, in tunix-rt's own checkout, the example.
+ */
+export async function configFile(
+  given: string | undefined,
+  ctx: Pick<CliContext, "cwd" | "root">,
+): Promise<{ file: string; cwd: string }> {
+  if (given !== undefined) return { file: given, cwd: ctx.cwd };
+  for (const file of defaultConfigFiles) {
+    if (
+      await stat(path.join(ctx.root, file)).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return { file, cwd: ctx.root };
+  }
+  throw new UsageError(
+    `no --config given, and ${defaultConfigFiles[0]} does not exist in the repository root ${ctx.root}; pass --config F, or write ${defaultConfigFiles[0]} (README, "The sweep config")`,
+  );
 }

@@ -1,4 +1,5 @@
 import { ExitCode, messageOf, TunixError, UsageError } from "../core/errors.js";
+import { repositoryRoot } from "../runtime/root.js";
 import { toolkitVersion } from "../runtime/version.js";
 import type { CliContext } from "./command.js";
 import { type CommandEntry, commands } from "./commands/index.js";
@@ -20,11 +21,11 @@ Exit codes: 0 success, 1 the answer is "no", 2 usage or input error,
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
   const controller = new AbortController();
-  const ctx: CliContext = {
+  const base = {
     cwd: process.cwd(),
     env: { ...process.env },
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: (text: string) => process.stdout.write(text),
+    stderr: (text: string) => process.stderr.write(text),
     isTTY: Boolean(process.stdout.isTTY),
     signal: controller.signal,
     ...overrides,
@@ -32,25 +33,26 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   const debug = argv.includes("--debug");
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    ctx.stdout(usage(commands));
+    base.stdout(usage(commands));
     return name === undefined ? ExitCode.input : ExitCode.ok;
   }
   if (name === "--version" || name === "-V") {
-    ctx.stdout(`${toolkitVersion}\n`);
+    base.stdout(`${toolkitVersion}\n`);
     return ExitCode.ok;
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
-    ctx.stderr(
+    base.stderr(
       `tunix-rt: unknown command ${JSON.stringify(name)}; expected one of ${commands.map((c) => c.name).join(", ")} (see tunix-rt --help)\n`,
     );
     return ExitCode.input;
   }
   const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
-    ctx.stdout(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
+    base.stdout(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
     return ExitCode.ok;
   }
+  const ctx: CliContext = { ...base, root: overrides.root ?? (await repositoryRoot(base.cwd, base.env)) };
   const onSignal = () => {
     if (!command.handlesSignals) process.exit(ExitCode.interrupted);
     controller.abort();

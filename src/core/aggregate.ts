@@ -176,7 +176,15 @@ export function trialLine(t: AggregatedTrial): Record<string, unknown> {
   return { trial_id, params, status, primary_score, ...(budget === undefined ? {} : { budget }), ...rest };
 }
 
-/** `training/configs/best.yaml`: the promoted params with a provenance block. */
+/**
+ * Where a run_version's promoted config goes by default: one file per run_version, so the
+ * evidence of one run never travels with another run's params.
+ */
+export function promotedConfigPath(runVersion: string): string {
+  return `training/configs/${runVersion}_best.yaml`;
+}
+
+/** The promoted config (`promotedConfigPath`): the best trial's params with a provenance block. */
 export function bestConfigYaml(config: SweepConfig, best: AggregatedTrial, p: Provenance): string {
   const doc = {
     run_version: p.runVersion,

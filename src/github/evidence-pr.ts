@@ -33,7 +33,7 @@ export interface PublishEvidenceOptions {
   base?: string;
   /** The run version: names the branch `tunix-rt/evidence/<runVersion>`. */
   runVersion: string;
-  /** The files to commit (the evidence folder's files and `training/configs/best.yaml`). */
+  /** The files to commit (the evidence folder's files and the promoted config). */
   files: readonly EvidenceFile[];
   /** Pull request title and body (Markdown: the leaderboard and a link to the workflow run). */
   title: string;

@@ -54,7 +54,7 @@ export interface AggregateOptions {
   trialsDir: string;
   /** The evidence folder; its name must be the run_version. */
   runDir: string;
-  /** Where the promoted config goes (`training/configs/best.yaml`). */
+  /** Where the promoted config goes (`promotedConfigPath(run_version)` by default). */
   bestConfigFile: string;
   /** Repository root, for the relative paths evidence records. */
   cwd: string;

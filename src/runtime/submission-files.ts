@@ -11,6 +11,7 @@
 import type { Dirent } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { promotedConfigPath } from "../core/aggregate.js";
 import { type ArchiveInput, evidenceRole, findSecrets, type SubmissionFacts } from "../core/archive.js";
 import { InputError, type Problem } from "../core/errors.js";
 import { describeFsError } from "./files.js";
@@ -55,9 +56,9 @@ export async function gatherSubmission(options: GatherOptions): Promise<Gathered
   const configPath = stringField(manifest, "config_path");
   if (configPath !== undefined)
     await gatherer.repoFile(configPath, "the promoted config (run_manifest.json config_path)", true);
-  else if (!(await gatherer.repoFile("training/configs/best.yaml", "the promoted config", false))) {
+  else if (!(await gatherer.repoFile(promotedConfigPath(runVersion), "the promoted config", false))) {
     leftOut.push(
-      "the promoted config: run_manifest.json has no config_path and training/configs/best.yaml does not exist",
+      `the promoted config: run_manifest.json has no config_path and ${promotedConfigPath(runVersion)} does not exist`,
     );
   }
   const sweepConfig = options.configFile ?? stringField(manifest, "sweep_config_path");

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
+import { promotedConfigPath } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
 import { ExitCode, TunixError } from "../core/errors.js";
 import { type PlannedRungTrial, rungBudgets, rungFields, rungSizes, waveSize } from "../core/fidelity.js";
@@ -46,7 +47,10 @@ export interface WaveInfo {
 /** How to run a local sweep. */
 export interface SweepOptions {
   loaded: LoadedConfig;
+  /** The repository root: the trainer runs there; runs/, submission_runs/ and the promoted config lie under it. */
   cwd: string;
+  /** Where the promoted config goes (default `promotedConfigPath(run_version)`), relative to `cwd`. */
+  bestConfigFile?: string;
   env: NodeJS.ProcessEnv;
   /** Trials at once. */
   parallel: number;
@@ -346,7 +350,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       config,
       trialsDir,
       runDir: path.join("submission_runs", config.run_version),
-      bestConfigFile: "training/configs/best.yaml",
+      bestConfigFile: options.bestConfigFile ?? promotedConfigPath(config.run_version),
       cwd,
       provenance,
       planned: plan.trials,

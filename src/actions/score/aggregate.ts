@@ -7,6 +7,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
+import { promotedConfigPath } from "../../core/aggregate.js";
 import type { SweepConfig } from "../../core/config.js";
 import { validateConfig } from "../../core/config.js";
 import { formatProblem, InputError, type Problem, quote } from "../../core/errors.js";
@@ -65,7 +66,7 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     config,
     trialsDir,
     runDir: settings.runDir ?? path.join("submission_runs", config.run_version),
-    bestConfigFile: settings.bestConfig,
+    bestConfigFile: settings.bestConfig ?? promotedConfigPath(config.run_version),
     cwd,
     provenance,
     planned,

@@ -25,7 +25,6 @@ export const scoreDefaults = {
   outcome: "success",
   upload: "true",
   download: "true",
-  "best-config": "training/configs/best.yaml",
   "create-pr": "true",
   "check-name": "tunix-rt / verify-evidence",
   profile: "default",
@@ -71,8 +70,8 @@ export interface AggregateSettings {
   download: boolean;
   /** The evidence folder; default `submission_runs/<run_version>`. */
   runDir: string | undefined;
-  /** Where the best trial's params are promoted. */
-  bestConfig: string;
+  /** Where the best trial's params are promoted; default `training/configs/<run_version>_best.yaml`. */
+  bestConfig: string | undefined;
   /** Token for the artifact listing and the pull request (never logged). */
   token: string;
   /** Open or update the evidence pull request. */
@@ -153,7 +152,7 @@ export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt
     trialsDir: raw["trials-dir"],
     download: raw.download,
     runDir: raw["run-dir"],
-    bestConfig: raw["best-config"] ?? scoreDefaults["best-config"],
+    bestConfig: raw["best-config"],
     token,
     createPr: raw["create-pr"],
     base: raw.base,

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { promotedConfigPath } from "../../core/aggregate.js";
 import { ExitCode, InputError } from "../../core/errors.js";
 import { resolveSampler } from "../../core/samplers/index.js";
 import type { PlannedTrial } from "../../core/types.js";
@@ -7,7 +8,7 @@ import { loadConfig } from "../../runtime/config-file.js";
 import { readTextFile } from "../../runtime/files.js";
 import { collectProvenance } from "../../runtime/provenance.js";
 import { toolkitVersion } from "../../runtime/version.js";
-import { type Command, parseFlags, required } from "../command.js";
+import { type Command, fromCwd, parseFlags, required } from "../command.js";
 
 const help = `Usage: tunix-rt aggregate --config F --trials DIR [--run-dir D] [--best-config F] [--plan P] [--sweep-id ID]
 
@@ -22,7 +23,7 @@ promotes the best params into the promoted config with a provenance block.
   --trials DIR      folder holding the trial records
   --run-dir D       evidence folder (default submission_runs/<run_version>; its name must be
                     the run_version)
-  --best-config F   promoted config (default training/configs/best.yaml)
+  --best-config F   promoted config (default training/configs/<run_version>_best.yaml)
   --plan P          the plan JSON (from tunix-rt plan): planned trials without a record
                     count as failed, and only records of its sweep count
   --sweep-id ID     only records of this sweep count (default: the plan's, else the sweep
@@ -35,7 +36,7 @@ written but DIR/leaderboard.md), 2 usage/input error, 3 max_failed_trials exceed
 /** `tunix-rt aggregate`: leaderboard, best trial, evidence, promoted config. */
 export const aggregateCommand: Command = {
   name: "aggregate",
-  summary: "leaderboard, best trial, evidence folder, promoted best.yaml",
+  summary: "leaderboard, best trial, evidence folder, promoted config",
   help,
   async run(args, ctx) {
     const { values } = parseFlags("aggregate", args, {
@@ -60,7 +61,7 @@ export const aggregateCommand: Command = {
       }
     }
     const provenance = await collectProvenance(loaded, {
-      cwd: ctx.cwd,
+      cwd: ctx.root,
       env: ctx.env,
       toolkit: toolkitVersion,
       sampler: resolveSampler(loaded.config.sampler),
@@ -68,10 +69,16 @@ export const aggregateCommand: Command = {
     });
     const result = await aggregate({
       config: loaded.config,
-      trialsDir,
-      runDir: values["run-dir"] ?? path.join("submission_runs", loaded.config.run_version),
-      bestConfigFile: values["best-config"] ?? "training/configs/best.yaml",
-      cwd: ctx.cwd,
+      trialsDir: fromCwd(ctx, trialsDir),
+      runDir:
+        values["run-dir"] === undefined
+          ? path.join("submission_runs", loaded.config.run_version)
+          : fromCwd(ctx, values["run-dir"]),
+      bestConfigFile:
+        values["best-config"] === undefined
+          ? promotedConfigPath(loaded.config.run_version)
+          : fromCwd(ctx, values["best-config"]),
+      cwd: ctx.root,
       provenance,
       planned,
       sweepId: values["sweep-id"],

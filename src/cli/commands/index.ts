@@ -33,7 +33,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: "aggregate",
-    summary: "leaderboard, best trial, evidence folder, promoted best.yaml",
+    summary: "leaderboard, best trial, evidence folder, promoted config",
     load: async () => (await import("./aggregate.js")).aggregateCommand,
   },
   {

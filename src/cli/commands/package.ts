@@ -1,7 +1,7 @@
 import path from "node:path";
 import { ExitCode, formatProblem, InputError, UsageError } from "../../core/errors.js";
 import { defaultMaxSize, InvalidEvidenceError, packageRunDir } from "../../runtime/package.js";
-import { type Command, intFlag, parseFlags, required } from "../command.js";
+import { type Command, fromCwd, intFlag, parseFlags, required } from "../command.js";
 import { parseProfile } from "./verify.js";
 
 const help = `Usage: tunix-rt package --run-dir D [--out DIR] [--max-size BYTES] [--config F]
@@ -16,7 +16,7 @@ The zip holds, under their repository paths:
   - every file of the evidence folder, as submission_runs/<run_version>/... (dotfiles such
     as locks and temp files are left out);
   - the promoted config named by run_manifest.json config_path (it must exist), or
-    training/configs/best.yaml when the manifest names none;
+    training/configs/<run_version>_best.yaml when the manifest names none;
   - the sweep config: --config F, else run_manifest.json sweep_config_path;
   - the evalset named by eval_summary.json eval_set, when it is in the repository;
   - README_SUBMISSION.md (what it holds, the score, the best trial, how to verify);
@@ -63,14 +63,14 @@ export const packageCommand: Command = {
     let file: string;
     try {
       file = await packageRunDir({
-        runDir,
-        cwd: ctx.cwd,
+        runDir: fromCwd(ctx, runDir),
+        cwd: ctx.root,
         env: ctx.env,
         maxSize,
         profile,
         verify: !values["no-verify"],
-        ...(values.out === undefined ? {} : { outDir: values.out }),
-        ...(values.config === undefined ? {} : { configFile: values.config }),
+        ...(values.out === undefined ? {} : { outDir: fromCwd(ctx, values.out) }),
+        ...(values.config === undefined ? {} : { configFile: fromCwd(ctx, values.config) }),
         onNote: (note) => ctx.stderr(`tunix-rt package: note: not included: ${note}\n`),
       });
     } catch (error) {

@@ -7,11 +7,11 @@ import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
 import { runSweep } from "../../runtime/sweep.js";
 import { toolkitVersion } from "../../runtime/version.js";
-import { type Command, intFlag, parseFlags } from "../command.js";
+import { type Command, configFile, fromCwd, intFlag, parseFlags } from "../command.js";
 import { createProgress } from "../progress.js";
 import { formatPreflight } from "./validate.js";
 
-const help = `Usage: tunix-rt sweep [--config F] [--parallel N] [--gpus LIST] [--fresh | --resume] [--dry-run]
+const help = `Usage: tunix-rt sweep [--config F] [--parallel N] [--gpus LIST] [--fresh | --resume] [--dry-run] [--best-config F]
 
 Runs the whole loop on this machine: plan -> trials (a pool of workers) -> grading ->
 leaderboard -> evidence (submission_runs/<run_version>/) -> verify -> submission zip.
@@ -20,7 +20,9 @@ With \`waves\` in the config the trials run wave after wave, each wave planned f
 record so far; with \`fidelity\`, as successive halving (rung 0 at min_budget, then the best
 1/eta of each rung at eta times the budget, resuming from the parent trial's folder).
 
-  --config F      sweep config (default training/example/sweep.yaml, the example trainer)
+  --config F      sweep config (default: training/sweep.yaml at the repository root; in
+                  tunix-rt's own checkout, which has none, the example trainer's
+                  training/example/sweep.yaml)
   --parallel N    trials at once (default: the number of CPUs, or of --gpus)
   --gpus LIST     devices, e.g. 0,1,2,3: worker i gets CUDA_VISIBLE_DEVICES=<i-th device>
   --resume        finish an earlier sweep of this run_version: only trials without a
@@ -28,6 +30,8 @@ record so far; with \`fidelity\`, as successive halving (rung 0 at min_budget, t
   --fresh         start over; the earlier sweep's folder is kept aside as runs/<rv>.old-<time>
   --dry-run       check config, trainer and evalset, print the first trial; run nothing
   --max-size N    size gate of the zip in bytes (default 102400)
+  --best-config F where the promoted config goes (default
+                  training/configs/<run_version>_best.yaml: one per run_version)
 
 Ctrl-C stops the running trainers (their process groups), keeps every finished record and
 exits 130; run the same command again to resume.
@@ -50,6 +54,7 @@ export const sweepCommand: Command = {
       resume: { type: "boolean" },
       "dry-run": { type: "boolean" },
       "max-size": { type: "string" },
+      "best-config": { type: "string" },
     });
     if (values.fresh && values.resume)
       throw new UsageError("--fresh and --resume contradict each other; choose one");
@@ -69,11 +74,11 @@ export const sweepCommand: Command = {
       );
     }
     const maxSize = intFlag("max-size", values["max-size"], { min: 1 });
-    const file = values.config ?? "training/example/sweep.yaml";
-    const loaded = await loadConfig(file, { cwd: ctx.cwd, needs: { trainer: true } });
+    const { file, cwd } = await configFile(values.config, ctx);
+    const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
     for (const note of loaded.notes) ctx.stderr(`tunix-rt sweep: note: ${note}\n`);
 
-    const report = await preflight(loaded, { cwd: ctx.cwd, env: ctx.env });
+    const report = await preflight(loaded, { cwd: ctx.root, env: ctx.env });
     if (report.problems.length) {
       for (const p of report.problems) ctx.stderr(`tunix-rt sweep: ${formatProblem(p)}\n`);
       return ExitCode.input;
@@ -88,11 +93,14 @@ export const sweepCommand: Command = {
     try {
       outcome = await runSweep({
         loaded,
-        cwd: ctx.cwd,
+        cwd: ctx.root,
         env: ctx.env,
         parallel,
         gpus,
         fresh: values.fresh,
+        ...(values["best-config"] === undefined
+          ? {}
+          : { bestConfigFile: fromCwd(ctx, values["best-config"]) }),
         signal: ctx.signal,
         progress,
         toolkit: toolkitVersion,
@@ -127,7 +135,7 @@ export const sweepCommand: Command = {
     }
     const zip = await packageRunDir({
       runDir: agg.runDir,
-      cwd: ctx.cwd,
+      cwd: ctx.root,
       env: ctx.env,
       maxSize,
       verify: false,

@@ -5,7 +5,7 @@ import { loadConfig } from "../../runtime/config-file.js";
 import { readEvalset } from "../../runtime/evalset.js";
 import { readTextFile } from "../../runtime/files.js";
 import { runTrial } from "../../runtime/trial.js";
-import { type Command, parseFlags, required } from "../command.js";
+import { type Command, fromCwd, parseFlags, required } from "../command.js";
 
 const help = `Usage: tunix-rt trial --config F --trial JSON|@file --out DIR [--json]
 
@@ -57,13 +57,13 @@ export const trialCommand: Command = {
     // A bad evalset is an input error: find it before the trainer spends its time (and before
     // DIR holds a record of a trial that could never be graded).
     if (loaded.config.evalset)
-      await readEvalset(path.resolve(ctx.cwd, loaded.config.evalset), loaded.config.evalset);
+      await readEvalset(path.resolve(ctx.root, loaded.config.evalset), loaded.config.evalset);
 
     const record = await runTrial({
       config: loaded.config,
       trial: parsed.trial,
-      outDir: out,
-      cwd: ctx.cwd,
+      outDir: fromCwd(ctx, out),
+      cwd: ctx.root,
       env: ctx.env,
       signal: ctx.signal,
       echo: ctx.isTTY ? (chunk) => ctx.stderr(chunk.toString()) : undefined,

@@ -1,7 +1,7 @@
 import { ExitCode, formatProblem } from "../../core/errors.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { type PreflightReport, preflight } from "../../runtime/preflight.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, configFile, parseFlags } from "../command.js";
 
 const help = `Usage: tunix-rt validate [--config F] [--json]
 
@@ -9,7 +9,8 @@ Checks a sweep before any GPU time is spent: the config is valid, every {placeho
 resolves, the trainer program exists and is executable, the evalset is readable and valid.
 Prints the first trial's resolved argv and TUNIX_RT_* environment (secrets masked).
 
-  --config F   sweep config (default training/example/sweep.yaml)
+  --config F   sweep config (default: training/sweep.yaml at the repository root; in
+               tunix-rt's own checkout, which has none, training/example/sweep.yaml)
   --json       print the report as JSON
 
 Exit: 0 ready to run, 2 a problem (each printed as file: path: message).`;
@@ -40,10 +41,10 @@ export const validateCommand: Command = {
       config: { type: "string" },
       json: { type: "boolean" },
     });
-    const file = values.config ?? "training/example/sweep.yaml";
-    const loaded = await loadConfig(file, { cwd: ctx.cwd, needs: { trainer: true } });
+    const { file, cwd } = await configFile(values.config, ctx);
+    const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
     for (const note of loaded.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);
-    const report = await preflight(loaded, { cwd: ctx.cwd, env: ctx.env });
+    const report = await preflight(loaded, { cwd: ctx.root, env: ctx.env });
     if (values.json) ctx.stdout(`${JSON.stringify({ valid: report.problems.length === 0, ...report })}\n`);
     if (report.problems.length) {
       for (const p of report.problems) ctx.stderr(`tunix-rt validate: ${formatProblem(p)}\n`);

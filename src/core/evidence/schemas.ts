@@ -46,7 +46,7 @@ export const RunManifestSchema = z.looseObject({
   model_id: text,
   /** The dataset key the trainer used. */
   dataset: text,
-  /** The promoted config (`training/configs/best.yaml`), relative to the repository root. */
+  /** The promoted config (`training/configs/<run_version>_best.yaml`), relative to the repository root. */
   config_path: text,
   /** The command that trained the best trial (shell-quoted for reading, not for running). */
   command: text,
