@@ -91,8 +91,8 @@ describe("rung budgets and sizes", () => {
   });
 
   it("makes waves of ceil(num_samples / waves)", () => {
-    expect(waveSize({ num_samples: 10, waves: 3 })).toBe(4);
-    expect(waveSize({ num_samples: 8, waves: 1 })).toBe(8);
+    expect(waveSize({ num_samples: 10, waves: 3, max_concurrent_trials: 1 })).toBe(4);
+    expect(waveSize({ num_samples: 8, waves: 1, max_concurrent_trials: 1 })).toBe(8);
   });
 });
 
@@ -110,7 +110,7 @@ describe("successive halving plans", () => {
     // The same configurations as a plain sweep of the same seed (the sampler sees rung 0 only).
     const { fidelity: _f, ...plain } = c;
     expect(first.trials.map((t) => t.params)).toEqual(
-      planTrials({ config: plain as SweepConfig, sweepId }).trials.map((t) => t.params),
+      planTrials({ config: { ...plain, waves: 1 } as SweepConfig, sweepId }).trials.map((t) => t.params),
     );
 
     const scores = [0.1, 0.7, 0.3, 0.9, 0.2, 0.6, 0.4, 0.5, 0.8];
@@ -252,9 +252,9 @@ describe("fidelity config", () => {
     return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
   };
 
-  it("defaults keep today's behaviour: one wave, no fidelity; eta 3 and resume on", () => {
+  it("defaults: no waves key (the schedule follows the runners), no fidelity; eta 3 and resume on", () => {
     const r = validateConfig({ search_space: { x: { type: "uniform", min: 0, max: 1 } } }, "s.yaml");
-    expect(r.ok && r.value.waves).toBe(1);
+    expect(r.ok && r.value.waves).toBeUndefined();
     expect(r.ok && r.value.fidelity).toBeUndefined();
     expect(config().fidelity).toEqual({ min_budget: 100, max_budget: 900, eta: 3, resume: true });
   });

@@ -23,14 +23,31 @@ const asHistory = (p: Plan) =>
 
 describe("tunix-rt plan", () => {
   it("prints the same bytes twice for the same config, seed and sweep id", async () => {
-    const args = ["--config", "training/gemma/sweep.yaml", "--seed", "7", "--sweep-id", sweepId];
+    const args = [
+      "--config",
+      "training/gemma/sweep.yaml",
+      "--seed",
+      "7",
+      "--sweep-id",
+      sweepId,
+      "--count",
+      "5",
+    ];
     const [a, b] = await Promise.all([plan(args), plan(args)]);
     expect(a.code).toBe(0);
     expect(a.stderr).toBe("");
     expect(a.stdout).toBe(b.stdout);
     expect(a.stdout.endsWith("}\n")).toBe(true);
     const p = parsed(a.stdout);
-    expect(Object.keys(p)).toEqual(["sweep_id", "run_version", "sampler", "seed", "trials", "matrix"]);
+    expect(Object.keys(p)).toEqual([
+      "sweep_id",
+      "run_version",
+      "sampler",
+      "seed",
+      "trials",
+      "matrix",
+      "proposed",
+    ]);
     expect(p).toMatchObject({
       sweep_id: sweepId,
       run_version: "m34_v1",
@@ -129,10 +146,18 @@ describe("tunix-rt plan", () => {
       cwd: dir,
     });
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe("");
+    // max_concurrent_trials 1 and no waves key: three waves of one, each planned from the scores before it.
+    expect(r.stderr).toBe(
+      "tunix-rt plan: note: no waves key: the sweep runs as 3 waves of 1 (one per round of max_concurrent_trials 1), each planned from every result before it; this is wave 1 (the next: --history with the records so far)\n",
+    );
     const p = parsed(r.stdout);
     expect(p).toMatchObject({ run_version: "m34_v2", seed: 42, sampler: resolveSampler("auto") });
-    expect(p.trials).toHaveLength(3);
+    expect(p.trials).toHaveLength(1);
+    expect(p.proposed).toEqual({
+      phase: "warm-up",
+      trial_ids: ["t0000"],
+      note: "gp: warm-up (Sobol points) until 5 trials have a score (0 so far)",
+    });
   });
 
   it("plans a W&B sweep and notes what it dropped on stderr", async () => {

@@ -58,9 +58,18 @@ describe("trial ids", () => {
 });
 
 describe("planTrials", () => {
-  it("plans num_samples trials from the config's defaults, the matrix equal to the trials", () => {
-    const plan = planTrials({ config: config(), sweepId });
-    expect(Object.keys(plan)).toEqual(["sweep_id", "run_version", "sampler", "seed", "trials", "matrix"]);
+  it("plans one wave of num_samples trials from the config's defaults, the matrix equal to the trials", () => {
+    // No waves key: one wave per round of max_concurrent_trials (here all 5 at once).
+    const plan = planTrials({ config: config({ max_concurrent_trials: 5 }), sweepId });
+    expect(Object.keys(plan)).toEqual([
+      "sweep_id",
+      "run_version",
+      "sampler",
+      "seed",
+      "trials",
+      "matrix",
+      "proposed",
+    ]);
     expect(plan).toMatchObject({
       sweep_id: sweepId,
       run_version: "m34_v1",
@@ -69,6 +78,9 @@ describe("planTrials", () => {
     });
     expect(plan.trials.map((t) => t.trial_id)).toEqual(["t0000", "t0001", "t0002", "t0003", "t0004"]);
     expect(plan.matrix.include).toEqual(plan.trials);
+    expect(plan.proposed?.phase).toBe("warm-up");
+    // max_concurrent_trials 1 (the M34 default): five waves of one.
+    expect(planTrials({ config: config(), sweepId }).trials).toHaveLength(1);
     const space = searchSpaceOf(config().search_space);
     for (const trial of plan.trials) {
       expect(Object.keys(trial)).toEqual(["sweep_id", "trial_id", "seed", "params"]);
@@ -122,9 +134,9 @@ describe("planTrials", () => {
     expect(plan).toThrow(
       "300 trials (--count) exceed the 256 jobs one matrix may hold; plan in waves: --count 256, then --count 44 --history",
     );
-    expect(() => planTrials({ config: config({ num_samples: 257 }), sweepId, matrixLimit: 256 })).toThrow(
-      /\(num_samples\)/,
-    );
+    expect(() =>
+      planTrials({ config: config({ num_samples: 257, waves: 1 }), sweepId, matrixLimit: 256 }),
+    ).toThrow(/\(num_samples\)/);
     expect(planTrials({ config: config(), sweepId, count: 256, matrixLimit: 256 }).trials.length).toBe(256);
     // A local sweep sets no limit.
     expect(planTrials({ config: config(), sweepId, count: 300 }).trials.length).toBe(300);

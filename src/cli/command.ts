@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { UsageError } from "../core/errors.js";
+import { quote, UsageError } from "../core/errors.js";
+import { type SamplerName, samplerNames } from "../core/samplers/names.js";
 
 /** What a command gets from the CLI: where it runs and where it writes. */
 export interface CliContext {
@@ -140,4 +141,13 @@ export async function configFile(
   throw new UsageError(
     `no --config given, and ${defaultConfigFiles[0]} does not exist in the repository root ${ctx.root}; pass --config F, or write ${defaultConfigFiles[0]} (README, "The sweep config")`,
   );
+}
+
+/** Parses `--sampler`: one of the sampler names. */
+export function samplerFlag(value: string | undefined): SamplerName | undefined {
+  if (value === undefined) return undefined;
+  if (!(samplerNames as readonly string[]).includes(value)) {
+    throw new UsageError(`--sampler: got ${quote(value)}; expected one of ${samplerNames.join(", ")}`);
+  }
+  return value as SamplerName;
 }

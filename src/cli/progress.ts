@@ -1,6 +1,6 @@
 import { bestTrial } from "../core/evidence/best-trial.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
-import type { SweepProgress } from "../runtime/sweep.js";
+import type { SweepProgress, TrialStart } from "../runtime/sweep.js";
 import type { TrialJson } from "../runtime/trial.js";
 
 /** " [rung 1, budget 1500, from t0003]" for a trial of a successive-halving sweep, else "". */
@@ -44,7 +44,7 @@ export function createProgress({
       total = info.total;
       done = info.total - info.toRun;
       const resumed = info.resumed ? `, ${info.resumed} already completed (resumed)` : "";
-      const planned = info.schedule ? " planned so far" : "";
+      const planned = info.final ? "" : " planned so far";
       const schedule = info.schedule ? `; ${info.schedule}` : "";
       line(
         `sweep ${info.sweepId}: ${info.total} trials${planned}, ${info.toRun} to run, ${info.parallel} at a time${resumed}${schedule}`,
@@ -58,13 +58,14 @@ export function createProgress({
       const n = info.trial_ids.length;
       line(`wave ${info.wave}${rung}: ${n} trial${n === 1 ? "" : "s"}, ${info.toRun} to run`);
     },
-    trialStarted(trial: PlannedRungTrial, worker: number) {
+    trialStarted(trial: PlannedRungTrial, info: TrialStart) {
       running++;
       const params = Object.entries(trial.params)
         .map(([k, v]) => `${k}=${v}`)
         .join(" ");
-      if (tty) redraw();
-      else write(`${trial.trial_id} started (worker ${worker})${rungOf(trial)} ${params}\n`);
+      const where = `worker ${info.worker}${info.device === undefined ? "" : `, device ${info.device}`}`;
+      const why = info.proposed === undefined ? "" : ` (${info.proposed})`;
+      line(`${trial.trial_id} started (${where})${rungOf(trial)} ${params}${why}`);
     },
     trialFinished(record: TrialJson) {
       running--;
@@ -74,8 +75,10 @@ export function createProgress({
       // ties to the earlier trial id).
       best = bestTrial(best ? [best, record] : [record]) ?? best;
       const why = record.status === "completed" ? "" : `: ${record.error}`;
+      // A failure shows what the trainer last said on stderr: usually the reason.
+      const tail = record.status === "completed" ? [] : (record.stderr_tail ?? []).map((l) => `\n    | ${l}`);
       line(
-        `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`,
+        `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}${tail.join("")}`,
       );
     },
     stop() {

@@ -60,6 +60,8 @@ export interface TrialCounts {
   timeout: number;
   pruned: number;
   running: number;
+  /** Trials of the sweep that never started (its failure budget was spent first); not in `total`. */
+  not_run: number;
   /** failed + timeout: what `max_failed_trials` limits. */
   failures: number;
   max_failed_trials: number | null;
@@ -67,7 +69,11 @@ export interface TrialCounts {
 }
 
 /** Counts trials and checks them against `max_failed_trials` (null: no limit). */
-export function countTrials(trials: readonly AggregatedTrial[], maxFailed: number | null): TrialCounts {
+export function countTrials(
+  trials: readonly AggregatedTrial[],
+  maxFailed: number | null,
+  notRun = 0,
+): TrialCounts {
   const by = (s: TrialStatus) => trials.filter((t) => t.status === s).length;
   const failed = by("failed");
   const timeout = by("timeout");
@@ -79,6 +85,7 @@ export function countTrials(trials: readonly AggregatedTrial[], maxFailed: numbe
     timeout,
     pruned: by("pruned"),
     running: by("running"),
+    not_run: notRun,
     failures,
     max_failed_trials: maxFailed,
     failure_budget_exceeded: maxFailed !== null && failures > maxFailed,
@@ -238,12 +245,13 @@ export function leaderboardMarkdown(
     "",
     `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out` +
       (counts.pruned ? `, ${counts.pruned} pruned` : "") +
+      (counts.not_run ? `, ${counts.not_run} not run` : "") +
       `. Best: ${bestId ?? "none (no completed trial with a score)"}.`,
   ];
   if (counts.failure_budget_exceeded) {
     lines.push(
       "",
-      `**Failure budget exceeded**: ${counts.failures} failed trials, max_failed_trials is ${counts.max_failed_trials}.`,
+      `**Failure budget exceeded**: ${counts.failures} failed trials, max_failed_trials is ${counts.max_failed_trials}${counts.not_run ? `; ${counts.not_run} trials were not run` : ""}.`,
     );
   }
   lines.push("", `| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);

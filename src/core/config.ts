@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Problem, quote } from "./errors.js";
 import { escapeControlCharacters } from "./evidence/json-text.js";
-import { samplerNames } from "./samplers/names.js";
+import { type SamplerName, samplerNames } from "./samplers/names.js";
 import { multiplesRange } from "./space.js";
 
 const finite = z.number().refine(Number.isFinite, { message: "expected a finite number" });
@@ -103,8 +103,10 @@ export const SweepConfigSchema = z.strictObject({
    * The sweep runs as this many waves of ceil(num_samples / waves) trials; wave k+1 is
    * proposed from the results of waves 1..k (1: every trial is planned at once). With
    * `fidelity`, it splits rung 0 into waves; the later rungs follow as waves of their own.
+   * Absent: a local sweep plans each trial when a worker frees up, from every result so far;
+   * on GitHub the waves follow the runners (`scheduledWaves`).
    */
-  waves: z.number().int().min(1).default(1),
+  waves: z.number().int().min(1).optional(),
   /** Successive halving across waves; absent: every trial runs at the trainer's own budget. */
   fidelity: FidelitySchema.optional(),
   /** Path of the evalset (JSONL), relative to the repository root. */
@@ -298,7 +300,7 @@ function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
 
 function checkWaves(config: SweepConfig, file: string): Problem[] {
   const problems: Problem[] = [];
-  if (config.waves > config.num_samples) {
+  if (config.waves !== undefined && config.waves > config.num_samples) {
     problems.push({
       file,
       path: "waves",
@@ -476,5 +478,63 @@ export function sweepConfigJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(SweepConfigSchema, { io: "input", unrepresentable: "any" }),
     $id: "https://github.com/tunix-rt/tunix-rt/schema/sweep-config.schema.json",
     title: "tunix-rt sweep config",
+  };
+}
+
+/**
+ * What a sweep's trials mean: the parts of a config that decide which configurations are
+ * tried and what a trial's score says. A sweep resumes (and may be extended) while these stay
+ * the same; a change to any of them asks for a fresh sweep. Left out on purpose: the name,
+ * num_samples and waves (raising them extends the sweep), the limits (max_concurrent_trials,
+ * max_failed_trials, trainer.timeout_minutes), metric_name and comments. With successive
+ * halving num_samples is in: it sizes every rung.
+ */
+export function trialMeaning(config: SweepConfig): Record<string, unknown> {
+  return {
+    search_space: config.search_space,
+    trainer: config.trainer ? { command: config.trainer.command, env: config.trainer.env } : null,
+    evalset: config.evalset ?? null,
+    seed: config.seed,
+    sampler: config.sampler,
+    base_model_id: config.base_model_id,
+    dataset_key: config.dataset_key,
+    fidelity: config.fidelity ?? null,
+    ...(config.fidelity ? { num_samples: config.num_samples } : {}),
+  };
+}
+
+/** The keys of two `trialMeaning`s that differ, in order. */
+export function changedMeaning(before: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])];
+  return keys.filter((key) => canonicalJson(before[key]) !== canonicalJson(now[key]));
+}
+
+/** JSON with object keys sorted, so key order never reads as a change. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
+      : v,
+  );
+}
+
+/** Values given on the command line that replace the config's (`sweep --seed/--sampler/--num-samples`). */
+export interface SweepOverrides {
+  seed?: number | undefined;
+  sampler?: SamplerName | undefined;
+  numSamples?: number | undefined;
+}
+
+/** The config with the command line's values in place of its own. */
+export function withOverrides(config: SweepConfig, overrides: SweepOverrides = {}): SweepConfig {
+  return {
+    ...config,
+    ...(overrides.seed === undefined ? {} : { seed: overrides.seed }),
+    ...(overrides.sampler === undefined ? {} : { sampler: overrides.sampler }),
+    ...(overrides.numSamples === undefined ? {} : { num_samples: overrides.numSamples }),
   };
 }

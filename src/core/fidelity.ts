@@ -74,9 +74,34 @@ export function rungOfBudget(budgets: readonly number[], budget: unknown): numbe
   return r < 0 ? undefined : r;
 }
 
-/** The size of a wave: ceil(num_samples / waves). */
-export function waveSize(config: Pick<SweepConfig, "num_samples" | "waves">): number {
-  return Math.ceil(config.num_samples / Math.max(1, config.waves));
+/** The most waves a sweep on GitHub runs: `.github/workflows/sweep.yml` has this many wave jobs. */
+export const maxWorkflowWaves = 8;
+
+/** What a wave schedule depends on. */
+export type WaveConfig = Pick<SweepConfig, "num_samples" | "waves" | "max_concurrent_trials"> &
+  Partial<Pick<SweepConfig, "fidelity">>;
+
+/**
+ * How many waves a sweep is planned in where a wave is a batch of jobs (a GitHub workflow,
+ * `tunix-rt plan`): `waves` when the config sets it; else, with `fidelity`, 1 (rung 0 at once;
+ * the rungs follow as waves of their own); else one wave per round of the runners,
+ * ceil(num_samples / max_concurrent_trials), at most `maxWorkflowWaves`. So every trial of a
+ * wave can run at once, and each later wave is proposed from every score before it: a
+ * model-based sampler learns without any `waves` key. (A local sweep without `waves` needs
+ * no waves at all: it plans each trial when a worker frees up.)
+ */
+export function scheduledWaves(config: WaveConfig): number {
+  if (config.waves !== undefined) return config.waves;
+  if (config.fidelity) return 1;
+  return Math.min(
+    maxWorkflowWaves,
+    Math.ceil(config.num_samples / Math.max(1, config.max_concurrent_trials)),
+  );
+}
+
+/** The size of a wave: ceil(num_samples / `scheduledWaves`). */
+export function waveSize(config: WaveConfig): number {
+  return Math.ceil(config.num_samples / Math.max(1, scheduledWaves(config)));
 }
 
 /** One configuration going up a rung. */

@@ -3,7 +3,13 @@
 
 import type { SweepConfig } from "./config.js";
 import { InputError } from "./errors.js";
-import { nextRungTrials, type PlannedRungTrial, samplerHistory, waveSize } from "./fidelity.js";
+import {
+  nextRungTrials,
+  type PlannedRungTrial,
+  samplerHistory,
+  scheduledWaves,
+  waveSize,
+} from "./fidelity.js";
 import { hashSeed } from "./rng.js";
 import {
   type ConcreteSamplerName,
@@ -23,9 +29,9 @@ export interface PlanOptions {
   /** The sweep seed (uint32); default `config.seed`. */
   seed?: number;
   /**
-   * How many new trials to propose (at most). Default: `config.num_samples`; with `waves` > 1
-   * one wave, ceil(num_samples / waves); with `fidelity`, the next wave of successive halving
-   * (`nextRungTrials`), which `count` then caps.
+   * How many new trials to propose (at most). Default: one wave, `waveSize(config)` (all of
+   * num_samples when the schedule is one wave); with `fidelity`, the next wave of successive
+   * halving (`nextRungTrials`), which `count` then caps.
    */
   count?: number;
   /** The sampler, "auto" allowed; default `config.sampler`. */
@@ -61,7 +67,53 @@ export interface Plan {
    * left to run and why). Absent otherwise, so plans without fidelity read as before.
    */
   fidelity?: { rung: number | null; budget: number | null; note: string };
+  /**
+   * Where the new configurations come from: the sampler's warm-up design, its model, or a
+   * sampler without a model. Absent when the plan proposes none (empty, or only promotions).
+   */
+  proposed?: Proposed;
 }
+
+/** Where a plan's new configurations come from (`Plan.proposed`). */
+export interface Proposed {
+  /** `warm-up`: a model-based sampler with too few scores yet; `model`: its model; `design`: no model. */
+  phase: "warm-up" | "model" | "design";
+  /** The trials it covers, in order. */
+  trial_ids: string[];
+  /** One line for people. */
+  note: string;
+}
+
+/** What a sampler's `warmUpLeft` says of its next proposals, for the plan and the progress lines. */
+export function describeProposal(
+  sampler: ConcreteSamplerName,
+  warmUpLeft: number | undefined,
+  scored: number,
+): Omit<Proposed, "trial_ids"> {
+  if (warmUpLeft === undefined)
+    return { phase: "design", note: `${sampler}: no model; ${designs[sampler] ?? "its own design"}` };
+  if (!Number.isFinite(warmUpLeft))
+    return { phase: "warm-up", note: `${sampler}: the space has no parameter to model; Sobol points` };
+  if (warmUpLeft > 0)
+    return {
+      phase: "warm-up",
+      note: `${sampler}: warm-up (Sobol points) until ${scored + warmUpLeft} trials have a score (${scored} so far)`,
+    };
+  return {
+    phase: "model",
+    note: `${sampler}: ${models[sampler] ?? "its model"}, fitted to ${scored} scored trials`,
+  };
+}
+
+const designs: Partial<Record<ConcreteSamplerName, string>> = {
+  random: "independent random draws",
+  sobol: "the scrambled Sobol sequence",
+  grid: "the grid's points in a shuffled order",
+};
+const models: Partial<Record<ConcreteSamplerName, string>> = {
+  gp: "a Gaussian process",
+  tpe: "a tree-structured Parzen estimator",
+};
 
 /** GitHub Actions' limit on the jobs of one matrix. */
 export const githubMatrixLimit = 256;
@@ -113,7 +165,7 @@ export function trialSeed(sweepSeed: number, trialNumber: number): number {
 export function planTrials(options: PlanOptions): Plan {
   const { config, sweepId, history = [] } = options;
   const seed = options.seed ?? config.seed;
-  const count = options.count ?? (config.waves > 1 ? waveSize(config) : config.num_samples);
+  const count = options.count ?? waveSize(config);
   const sampler = resolveSampler(options.sampler ?? config.sampler);
   if (!Number.isSafeInteger(count) || count < 0)
     throw new InputError(`count: got ${count}; expected a whole number >= 0`);
@@ -122,18 +174,25 @@ export function planTrials(options: PlanOptions): Plan {
   }
   const limit = options.matrixLimit;
   if (limit !== undefined && count > limit) {
-    const from = options.count === undefined ? "num_samples" : "--count";
+    const waves = scheduledWaves(config);
+    const from =
+      options.count !== undefined
+        ? "--count"
+        : waves > 1
+          ? `one of ${waves} waves of num_samples`
+          : "num_samples";
     throw new InputError(
-      `${count} trials (${from}) exceed the ${limit} jobs one matrix may hold; plan in waves: --count ${limit}, then --count ${Math.min(limit, count - limit)} --history <the earlier waves' trial records>, and so on`,
+      `${count} trials (${from}) exceed the ${limit} jobs one matrix may hold; plan in ${options.count === undefined ? "more waves (raise waves in the config), or by hand in " : ""}waves: --count ${limit}, then --count ${Math.min(limit, count - limit)} --history <the earlier waves' trial records>, and so on`,
     );
   }
   const first = firstTrialNumber(history);
-  const propose = (n: number) =>
-    createSampler(sampler, {
-      space: searchSpaceOf(config.search_space),
-      seed,
-      metricMode: "max",
-    }).propose(n, samplerHistory(config, history));
+  const learnsFrom = samplerHistory(config, history);
+  const instance = createSampler(sampler, {
+    space: searchSpaceOf(config.search_space),
+    seed,
+    metricMode: "max",
+  });
+  const propose = (n: number) => instance.propose(n, learnsFrom);
   let trials: PlannedRungTrial[];
   let fidelity: Plan["fidelity"];
   if (!config.fidelity) {
@@ -181,6 +240,17 @@ export function planTrials(options: PlanOptions): Plan {
       );
     }
   }
+  const fresh = trials.filter((t) => t.parent === undefined);
+  const scored = learnsFrom.filter(
+    (r) => r.status === "completed" && typeof r.primary_score === "number",
+  ).length;
+  const proposed: Proposed | undefined =
+    fresh.length === 0
+      ? undefined
+      : {
+          ...describeProposal(sampler, instance.warmUpLeft?.(learnsFrom), scored),
+          trial_ids: fresh.map((t) => t.trial_id),
+        };
   return {
     sweep_id: sweepId,
     run_version: options.runVersion ?? config.run_version,
@@ -189,5 +259,69 @@ export function planTrials(options: PlanOptions): Plan {
     trials,
     matrix: { include: trials.map((trial) => ({ ...trial, params: { ...trial.params } })) },
     ...(fidelity === undefined ? {} : { fidelity }),
+    ...(proposed === undefined ? {} : { proposed }),
   };
+}
+
+/** What `sweep --dry-run` can tell before a sweep runs. */
+export interface SweepPreview {
+  /** The trials planned before any result exists, in order. */
+  trials: PlannedRungTrial[];
+  /** Where each of them comes from (`Plan.proposed.note`), by trial id. */
+  proposed: Record<string, string>;
+  /** What follows them, for people; null when they are the whole sweep. */
+  rest: string | null;
+}
+
+/**
+ * The trials a local sweep plans before any result exists. Without `waves` (planned one at a
+ * time, the running ones counted as running): every trial for a sampler without a model;
+ * for a model-based sampler its warm-up (or the first `parallel`, if more), since the model
+ * proposes the others from the results. With `waves` or `fidelity`: the first wave.
+ */
+export function previewSweep(config: SweepConfig, sweepId: string, parallel: number): SweepPreview {
+  const proposed: Record<string, string> = {};
+  if (config.waves !== undefined || config.fidelity) {
+    const plan = planTrials({ config, sweepId });
+    for (const t of plan.proposed?.trial_ids ?? []) proposed[t] = plan.proposed?.note ?? "";
+    const left = config.num_samples - plan.trials.length;
+    const rest = config.fidelity
+      ? "the next waves (rung 0's others, then the promotions of each rung) are planned from the results"
+      : left > 0
+        ? `${left} more in later waves, each planned from every result before it`
+        : null;
+    return { trials: plan.trials, proposed, rest };
+  }
+  const sampler = createSampler(config.sampler, {
+    space: searchSpaceOf(config.search_space),
+    seed: config.seed,
+    metricMode: "max",
+  });
+  const warmUp = sampler.warmUpLeft?.([]);
+  const known =
+    warmUp === undefined || !Number.isFinite(warmUp)
+      ? config.num_samples
+      : Math.min(config.num_samples, Math.max(warmUp, parallel));
+  const trials: PlannedRungTrial[] = [];
+  for (let k = 0; k < known; k++) {
+    const history = trials.map((t) => ({
+      trial_id: t.trial_id,
+      params: t.params,
+      status: "running" as const,
+      primary_score: null,
+    }));
+    const plan = planTrials({ config, sweepId, history, count: 1 });
+    const trial = plan.trials[0];
+    if (!trial) break;
+    trials.push(trial);
+    if (plan.proposed) proposed[trial.trial_id] = plan.proposed.note;
+  }
+  const left = config.num_samples - trials.length;
+  const rest =
+    left > 0 && trials.length === known && known < config.num_samples
+      ? `${left} more, proposed by ${resolveSampler(config.sampler)}'s model as results come in`
+      : left > 0
+        ? `${left} fewer than num_samples: the space has no other untried point`
+        : null;
+  return { trials, proposed, rest };
 }

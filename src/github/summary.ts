@@ -87,6 +87,9 @@ export function planSummary(plan: Plan, config: SweepConfig, options: SummaryOpt
     "",
     `${plan.trials.length} trial${plan.trials.length === 1 ? "" : "s"}, sampler ${plan.sampler}, seed ${plan.seed}, at most ${config.max_concurrent_trials} in parallel.`,
   ];
+  // Which trials come from the sampler's warm-up and which from its model.
+  if (plan.proposed)
+    lines.push("", `Proposed (${plan.proposed.phase}): ${markdownCell(plan.proposed.note)}.`);
   if (plan.trials.length === 0) {
     lines.push("", "Nothing to run: the plan is empty (the trial jobs are skipped).");
     return finish(lines, options.secrets);

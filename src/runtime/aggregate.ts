@@ -59,8 +59,13 @@ export interface AggregateOptions {
   /** Repository root, for the relative paths evidence records. */
   cwd: string;
   provenance: Omit<Provenance, "bestRunId" | "runVersion" | "bestConfigPath">;
-  /** The planned trials, when known: a planned trial without a record counts as failed. */
+  /**
+   * The planned trials, when known (GitHub): a planned trial without a record counts as
+   * failed, since its job ran (or should have) and left nothing.
+   */
   planned?: readonly PlannedRungTrial[];
+  /** Trials of the sweep that never started (a local sweep's spent failure budget): counted as not run. */
+  notRun?: number;
   /** Only records of this sweep count (default: the sweep most records belong to). */
   sweepId?: string;
   /** Names secrets whose values are redacted from the log that becomes evidence. */
@@ -213,7 +218,7 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   trials.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
 
   const leaderboard = buildLeaderboard(trials);
-  const counts = countTrials(trials, config.max_failed_trials);
+  const counts = countTrials(trials, config.max_failed_trials, options.notRun ?? 0);
   const best = bestTrial(trials);
   const title = `tunix-rt sweep ${config.run_version}${sweepId ? ` (${sweepId})` : ""}`;
   const leaderboardMd = leaderboardMarkdown(leaderboard, { title, counts, bestId: best?.trial_id ?? null });

@@ -1,8 +1,9 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
+import { type SweepOverrides, withOverrides } from "../core/config.js";
 import type { Problem } from "../core/errors.js";
-import { planTrials } from "../core/plan.js";
+import { planTrials, previewSweep, type SweepPreview } from "../core/plan.js";
 import { looksSecret, redact, secretValuesOf } from "../core/redact.js";
 import type { PlannedTrial } from "../core/types.js";
 import type { LoadedConfig } from "./config-file.js";
@@ -12,10 +13,14 @@ import { trialArgv, trialEnv } from "./trial.js";
 /** What the checks before a sweep found, and the first trial as it would run. */
 export interface PreflightReport {
   problems: Problem[];
+  /** What may be wrong but need not be (a path in the argv that does not exist yet). */
+  notes: string[];
   /** Where the trainer program was found. */
   program: string | null;
   evalsetItems: number | null;
   first: { trial: PlannedTrial; argv: string[]; env: Record<string, string> } | null;
+  /** With `parallel`: the trials the sweep plans before any result, and what follows. */
+  preview?: SweepPreview;
 }
 
 /** Finds a program as spawn would: a path (relative to cwd) or a name on PATH. */
@@ -55,10 +60,17 @@ export async function findProgram(
  */
 export async function preflight(
   loaded: LoadedConfig,
-  { cwd, env }: { cwd: string; env: NodeJS.ProcessEnv },
+  {
+    cwd,
+    env,
+    overrides,
+    parallel,
+  }: { cwd: string; env: NodeJS.ProcessEnv; overrides?: SweepOverrides; parallel?: number },
 ): Promise<PreflightReport> {
-  const { config, file } = loaded;
+  const { file } = loaded;
+  const config = withOverrides(loaded.config, overrides);
   const problems: Problem[] = [];
+  const notes: string[] = [];
   let program: string | null = null;
   let evalsetItems: number | null = null;
   const trainer = config.trainer;
@@ -72,6 +84,7 @@ export async function preflight(
     const found = await findProgram(trainer.command[0] ?? "", cwd, env);
     if ("error" in found) problems.push({ file, path: "trainer.command.0", message: found.error });
     else program = found.path;
+    await checkArgvFiles(trainer.command, { cwd, file, problems, notes });
   }
   if (config.evalset) {
     try {
@@ -103,5 +116,67 @@ export async function preflight(
       problems.push({ file, path: "trainer", message: (error as Error).message });
     }
   }
-  return { problems, program, evalsetItems, first };
+  const preview =
+    parallel === undefined
+      ? undefined
+      : previewSweep(config, "00000000-0000-4000-8000-000000000000", parallel);
+  return { problems, notes, program, evalsetItems, first, ...(preview ? { preview } : {}) };
+}
+
+/** Programs that run a script named by their first argument that looks like a path. */
+const interpreters =
+  /^(?:python(?:\d+(?:\.\d+)*)?|pypy3?|node|deno|bun|bash|sh|zsh|ruby|perl|Rscript|julia|uv|poetry|torchrun|accelerate|deepspeed)$/;
+/** File extensions of scripts: a missing one is an error. */
+const scriptExtension = /\.(?:py|mjs|cjs|js|ts|sh|bash|rb|pl|R|jl)$/;
+/** File extensions of inputs a trainer reads: a missing one is worth a note. */
+const inputExtension = /\.(?:json|jsonl|ya?ml|toml|cfg|ini|txt|csv|tsv|parquet)$/;
+
+/**
+ * Checks the files a trainer's argv names before GPU time is spent: the script after an
+ * interpreter (`python train.py`, `torchrun --nproc_per_node 8 train.py`, `uv run
+ * train.py`; `python -m pkg` names none) must exist, relative to the repository root; any
+ * other argument without placeholders that names a repository file of an input kind (a
+ * config, a dataset) and does not exist gets a note, since the trainer might write it.
+ */
+async function checkArgvFiles(
+  argv: readonly string[],
+  { cwd, file, problems, notes }: { cwd: string; file: string; problems: Problem[]; notes: string[] },
+): Promise<void> {
+  const isFile = (p: string) =>
+    stat(path.resolve(cwd, p)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+  const literal = (arg: string) => !/[{}]/.test(arg);
+  let script = -1;
+  if (interpreters.test(path.basename(argv[0] ?? ""))) {
+    for (let i = 1; i < argv.length; i++) {
+      const arg = argv[i] as string;
+      if (arg === "-m" || arg === "-c" || arg === "-e") break; // a module or inline code: no script
+      if (arg.startsWith("-")) continue;
+      if (literal(arg) && (scriptExtension.test(arg) || arg.includes("/"))) {
+        script = i;
+        break;
+      }
+    }
+  }
+  if (script > 0) {
+    const arg = argv[script] as string;
+    if (!(await isFile(arg))) {
+      problems.push({
+        file,
+        path: `trainer.command.${script}`,
+        message: `${arg} does not exist (the script ${path.basename(argv[0] ?? "")} runs; paths are relative to the repository root ${cwd})`,
+      });
+    }
+  }
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (i === script || !literal(arg) || arg.startsWith("-") || !inputExtension.test(arg)) continue;
+    const inside = !path.isAbsolute(arg) && !arg.split("/").includes("..");
+    if (inside && !(await isFile(arg)))
+      notes.push(
+        `${file}: trainer.command.${i}: ${arg} does not exist in the repository (fine if the trainer writes it)`,
+      );
+  }
 }

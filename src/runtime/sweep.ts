@@ -1,7 +1,13 @@
-import { mkdir, readFile, rename, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promotedConfigPath } from "../core/aggregate.js";
-import type { SweepConfig } from "../core/config.js";
+import {
+  changedMeaning,
+  type SweepConfig,
+  type SweepOverrides,
+  trialMeaning,
+  withOverrides,
+} from "../core/config.js";
 import { ExitCode, TunixError } from "../core/errors.js";
 import { type PlannedRungTrial, rungBudgets, rungFields, rungSizes, waveSize } from "../core/fidelity.js";
 import { type Plan, planTrials } from "../core/plan.js";
@@ -17,8 +23,8 @@ import { runTrial, type TrialJson } from "./trial.js";
 /** What a sweep reports as it goes (a terminal line, plain log lines, a test). */
 export interface SweepProgress {
   /**
-   * Once, before the first trial: the trials planned so far (a sweep in waves plans more as
-   * it goes), how many of them will run, and `schedule`, a phrase on the waves or rungs.
+   * Once, before the first trial: the trials of the sweep (planned so far, for a sweep in
+   * waves), how many of them will run, and `schedule`, a phrase on how trials are planned.
    */
   started(info: {
     total: number;
@@ -26,12 +32,24 @@ export interface SweepProgress {
     parallel: number;
     sweepId: string;
     resumed: number;
+    /** Whether `total` is every trial the sweep will run (false: waves still to be planned). */
+    final: boolean;
     schedule?: string;
   }): void;
   /** A sweep in waves (or with successive halving) starts a wave; `total` counts every wave's trials. */
   waveStarted?(info: WaveInfo & { toRun: number; total: number }): void;
-  trialStarted(trial: PlannedRungTrial, worker: number): void;
+  trialStarted(trial: PlannedRungTrial, info: TrialStart): void;
   trialFinished(record: TrialJson): void;
+}
+
+/** Where and why a trial starts, for its progress line. */
+export interface TrialStart {
+  /** 0-based worker index. */
+  worker: number;
+  /** The device the worker owns (`CUDA_VISIBLE_DEVICES`), when devices were given. */
+  device?: string;
+  /** Where a newly planned configuration came from (`Plan.proposed.note`). */
+  proposed?: string;
 }
 
 /** One wave of a sweep as `sweep.json` keeps it. */
@@ -51,13 +69,18 @@ export interface SweepOptions {
   cwd: string;
   /** Where the promoted config goes (default `promotedConfigPath(run_version)`), relative to `cwd`. */
   bestConfigFile?: string;
+  /** The environment trainers inherit. */
   env: NodeJS.ProcessEnv;
+  /** Replace the config's seed, sampler or num_samples (`sweep --seed/--sampler/--num-samples`). */
+  overrides?: SweepOverrides;
   /** Trials at once. */
   parallel: number;
   /** One device per worker (`CUDA_VISIBLE_DEVICES`), when given. */
   gpus?: string[];
   /** Start over: an earlier sweep of this run_version is moved aside first. */
   fresh?: boolean;
+  /** Remove the folders earlier `fresh` starts of this run_version moved aside. */
+  cleanOld?: boolean;
   /** The folder of local sweeps (default `runs/`). */
   workDir?: string;
   signal?: AbortSignal;
@@ -78,20 +101,30 @@ export interface SweepOutcome {
   ran: TrialJson[];
   aggregated?: AggregateResult;
   interrupted: boolean;
-  /** Trials not started because the failure budget was spent. */
-  skipped: number;
+  /** Trials of the sweep that never ran because the failure budget was spent. */
+  notRun: number;
+  /** Where `fresh` moved the earlier sweep, when it did. */
+  movedAside?: string;
+  /** Folders of earlier sweeps of this run_version kept aside (after `cleanOld`, none). */
+  keptAside: string[];
+  /** Folders `cleanOld` removed. */
+  removed: string[];
 }
 
 /**
  * The state file of a local sweep (`runs/<run_version>/sweep.json`): the config it was
- * planned from, every trial planned so far (`plan`, all waves together) and the waves.
- * A state without `waves` (written before waves existed) is one wave.
+ * planned from, what its trials mean, every trial planned so far (`plan`) and, for a sweep in
+ * waves, the waves. A state without `waves` that runs in waves is one wave so far.
  */
 interface SweepState {
   config_sha256: string;
   config_path: string;
+  /** `trialMeaning` of the config that planned the first trial; absent in older states. */
+  meaning?: Record<string, unknown>;
   plan: Plan;
   waves?: WaveInfo[];
+  /** A sweep planned one trial at a time: the trials with a record when each was planned. */
+  proposed_from?: Record<string, string[]>;
 }
 
 /** The folder of a run_version's local sweep. */
@@ -115,29 +148,35 @@ async function readState(dir: string): Promise<SweepState | undefined> {
   }
 }
 
-/** Whether a trial already has a completed record (a resumed sweep does not run it again). */
-async function completedRecord(dir: string): Promise<TrialJson | undefined> {
-  try {
-    const record = JSON.parse(await readFile(path.join(dir, "trial.json"), "utf8"));
-    return record?.status === "completed" ? record : undefined;
-  } catch {
-    return undefined;
+/** The records of planned trials found in their folders (any status), by trial id. */
+async function readRecords(
+  trialsDir: string,
+  trials: readonly PlannedRungTrial[],
+): Promise<Map<string, TrialJson>> {
+  const records = new Map<string, TrialJson>();
+  for (const trial of trials) {
+    try {
+      const record = JSON.parse(await readFile(path.join(trialsDir, trial.trial_id, "trial.json"), "utf8"));
+      if (
+        record &&
+        typeof record === "object" &&
+        record.trial_id === trial.trial_id &&
+        record.status !== "running"
+      )
+        records.set(trial.trial_id, record as TrialJson);
+    } catch {
+      // No record: the trial never ran, or its attempt was cut off before the record.
+    }
   }
+  return records;
 }
 
-/** A planned trial's record for planning the next wave: its trial.json, or a failed stand-in. */
-async function recordOf(trialsDir: string, trial: PlannedRungTrial): Promise<TrialRecord> {
-  try {
-    const record = JSON.parse(await readFile(path.join(trialsDir, trial.trial_id, "trial.json"), "utf8"));
-    if (record && typeof record === "object" && record.trial_id === trial.trial_id)
-      return record as TrialRecord;
-  } catch {
-    // No record: the trial never ran (the failure budget stopped the sweep first).
-  }
+/** A planned trial without a record, as a history shows it: `status` says how it counts. */
+function standIn(trial: PlannedRungTrial, status: "running" | "failed"): TrialRecord {
   return {
     trial_id: trial.trial_id,
     params: trial.params,
-    status: "failed",
+    status,
     primary_score: null,
     ...(trial.budget === undefined ? {} : { budget: trial.budget }),
     ...rungFields(trial),
@@ -146,9 +185,9 @@ async function recordOf(trialsDir: string, trial: PlannedRungTrial): Promise<Tri
 }
 
 /**
- * The next wave of a sweep given every record so far, or undefined when the sweep has no
- * more: without fidelity, `waves` waves of ceil(num_samples / waves) trials; with it, what
- * successive halving plans next (`planTrials` / `nextRungTrials`) until the plan is empty.
+ * The next wave of a sweep in waves given every record so far, or undefined when it has no
+ * more: without fidelity, waves of `waveSize` until num_samples trials are planned; with it,
+ * what successive halving plans next (`planTrials` / `nextRungTrials`) until the plan is empty.
  */
 function planNextWave(
   config: SweepConfig,
@@ -167,17 +206,22 @@ function planNextWave(
   return plan.trials.length ? plan : undefined;
 }
 
+/** Adds planned trials to the sweep's plan (`proposed` belongs to one plan, not the sweep's). */
+function addTrials(state: SweepState, plan: Plan): void {
+  const { fidelity: _fidelity, proposed: _proposed, ...rest } = plan;
+  state.plan =
+    state.plan.trials.length === 0
+      ? rest
+      : {
+          ...state.plan,
+          trials: [...state.plan.trials, ...plan.trials],
+          matrix: { include: [...state.plan.matrix.include, ...plan.matrix.include] },
+        };
+}
+
 /** Adds a wave's trials to the sweep's plan and its wave list. */
 function addWave(state: SweepState, wave: Plan): WaveInfo {
-  const { fidelity: _wave, ...rest } = wave;
-  const first = state.plan.trials.length === 0;
-  state.plan = first
-    ? rest
-    : {
-        ...state.plan,
-        trials: [...state.plan.trials, ...wave.trials],
-        matrix: { include: [...state.plan.matrix.include, ...wave.matrix.include] },
-      };
+  addTrials(state, wave);
   const info: WaveInfo = {
     wave: (state.waves?.length ?? 0) + 1,
     trial_ids: wave.trials.map((t) => t.trial_id),
@@ -188,156 +232,277 @@ function addWave(state: SweepState, wave: Plan): WaveInfo {
   return info;
 }
 
-/** How the sweep's waves or rungs run, for the progress line; undefined for one plain wave. */
-function scheduleOf(config: SweepConfig): string | undefined {
+/**
+ * Whether a sweep plans each trial when a worker frees up (no `waves`, no `fidelity`), or in
+ * waves. Successive halving is synchronous by nature: a rung is chosen from the whole rung below.
+ */
+export function runsAsynchronously(config: SweepConfig): boolean {
+  return config.waves === undefined && !config.fidelity;
+}
+
+/** How the sweep's trials are planned, for the progress line. */
+function scheduleOf(config: SweepConfig): string {
+  if (runsAsynchronously(config))
+    return "each trial planned when a worker frees up, from every result so far";
   const f = config.fidelity;
-  const waves = config.waves > 1 ? `${config.waves} waves of ${waveSize(config)}` : undefined;
-  if (!f) return waves;
+  const waves =
+    config.waves !== undefined && config.waves > 1
+      ? `${config.waves} waves of ${waveSize(config)}`
+      : undefined;
+  if (!f) return waves ?? "one wave";
   const rungs = rungBudgets(f);
   return `successive halving over budgets ${rungs.join(", ")} (eta ${f.eta}, ${rungSizes(config.num_samples, f.eta, rungs.length).join("/")} configurations${f.resume ? ", resuming from the rung below" : ", starting over each rung"})${waves ? `, rung 0 in ${waves}` : ""}`;
 }
 
 /**
- * Runs a whole sweep on this machine, wave by wave: plan a wave (or take the waves planned
- * before, when resuming), run it with a pool of workers, plan the next from every record so
- * far, and so on until the plan is empty or `waves` waves ran; then aggregate. Verify and
- * package are the caller's next steps. A re-run resumes: only trials without a completed
- * record run, then planning goes on from there. A promoted trial (successive halving) is
- * told its parent's folder as `TUNIX_RT_RESUME_FROM` when `fidelity.resume` is on.
+ * Moves an earlier sweep aside (`fresh`) and removes the ones moved aside before (`cleanOld`).
+ * Records are never deleted unless asked: a folder moved aside keeps them.
+ */
+async function setAside(
+  sweepDir: string,
+  options: Pick<SweepOptions, "fresh" | "cleanOld">,
+  clock: Clock,
+): Promise<{ movedAside?: string; keptAside: string[]; removed: string[] }> {
+  const parent = path.dirname(sweepDir);
+  const prefix = `${path.basename(sweepDir)}.old-`;
+  const asideNow = async () =>
+    (await readdir(parent).catch(() => [] as string[]))
+      .filter((name) => name.startsWith(prefix))
+      .sort()
+      .map((name) => path.join(parent, name));
+  const removed: string[] = [];
+  if (options.cleanOld) {
+    for (const dir of await asideNow()) {
+      await rm(dir, { recursive: true, force: true });
+      removed.push(dir);
+    }
+  }
+  let movedAside: string | undefined;
+  if (options.fresh && (await exists(sweepDir))) {
+    movedAside = `${sweepDir}.old-${new Date(clock.now()).toISOString().replace(/[:.]/g, "-")}`;
+    await rename(sweepDir, movedAside);
+  }
+  return { ...(movedAside ? { movedAside } : {}), keptAside: await asideNow(), removed };
+}
+
+/**
+ * Runs a whole sweep on this machine, then aggregates it. Without `waves` (and without
+ * `fidelity`) it runs asynchronously: each time a worker frees up, the sampler proposes the
+ * next trial from every finished record, the running trials counted as running (a model
+ * neither repeats nor crowds them), so a model-based sampler learns from the first scores on.
+ * With `waves` or `fidelity` it runs wave after wave, each planned from every record so far.
+ * Every planned trial is saved in sweep.json before it starts. A re-run resumes: trials
+ * without a completed record run first, then planning goes on; raising num_samples (or
+ * waves) extends the sweep, while a change to what the trials mean (`trialMeaning`) asks for
+ * `fresh`. A promoted trial (successive halving) is told its parent's folder as
+ * `TUNIX_RT_RESUME_FROM` when `fidelity.resume` is on. Verify and package are the caller's.
  */
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const { loaded, cwd } = options;
-  const config = loaded.config;
+  const config = withOverrides(loaded.config, options.overrides);
   const clock = options.clock ?? systemClock;
   const sweepDir = sweepDirOf(cwd, config, options.workDir);
   await mkdir(path.dirname(sweepDir), { recursive: true });
   const lock = await acquireLock(`${sweepDir}.lock`, `tunix-rt sweep --config ${loaded.file}`);
   try {
-    if (options.fresh && (await exists(sweepDir))) {
-      // Old records are kept aside, never deleted.
-      await rename(sweepDir, `${sweepDir}.old-${new Date(clock.now()).toISOString().replace(/[:.]/g, "-")}`);
-    }
+    const aside = await setAside(sweepDir, options, clock);
     await mkdir(sweepDir, { recursive: true });
     const stateFile = path.join(sweepDir, "sweep.json");
     const trialsDir = path.join(sweepDir, "trials");
-    let state = await readState(sweepDir);
-    if (state && state.config_sha256 !== loaded.sha256) {
-      throw new TunixError(
-        `${loaded.file}: the config changed since the sweep in ${path.relative(cwd, sweepDir)} was planned; run with --fresh to start over (its records are kept aside)`,
-        ExitCode.input,
-      );
-    }
-    if (!state) {
-      const plan = planTrials({ config, sweepId: crypto.randomUUID() });
-      state = {
-        config_sha256: loaded.sha256,
-        config_path: loaded.file,
-        plan: { ...plan, trials: [], matrix: { include: [] } },
-        waves: [],
-      };
-      addWave(state, plan);
-      await writeJsonAtomic(stateFile, state);
-    } else if (!state.waves) {
+    const meaning = trialMeaning(config);
+    const found = await readState(sweepDir);
+    if (found) checkResumable(found, meaning, loaded, path.relative(cwd, sweepDir));
+    const asynchronous = runsAsynchronously(config);
+    const state: SweepState = found ?? {
+      config_sha256: loaded.sha256,
+      config_path: loaded.file,
+      meaning,
+      plan: {
+        ...planTrials({ config, sweepId: crypto.randomUUID(), count: 0 }),
+        trials: [],
+        matrix: { include: [] },
+      },
+      ...(asynchronous ? {} : { waves: [] }),
+    };
+    // A resumed sweep takes on the config it now runs with (a raised num_samples, a new comment).
+    state.config_sha256 = loaded.sha256;
+    state.config_path = loaded.file;
+    state.meaning ??= meaning;
+    // sweep.json is written whole, one write at a time, so the last write holds every trial.
+    let saving = Promise.resolve();
+    const save = () => {
+      saving = saving.then(() => writeJsonAtomic(stateFile, state));
+      return saving;
+    };
+    if (!asynchronous && !found) {
+      addWave(state, planTrials({ config, sweepId: state.plan.sweep_id }));
+    } else if (!asynchronous && !state.waves) {
       state.waves = [{ wave: 1, trial_ids: state.plan.trials.map((t) => t.trial_id) }];
     }
-    const current: SweepState = state;
-    const byId = () => new Map(current.plan.trials.map((t) => [t.trial_id, t] as const));
-    const pendingOf = async (ids: readonly string[]) => {
-      const trials = byId();
-      const pending: PlannedRungTrial[] = [];
-      for (const id of ids) {
-        const trial = trials.get(id);
-        if (trial && !(await completedRecord(path.join(trialsDir, id)))) pending.push(trial);
-      }
-      return pending;
-    };
-    const planned = current.waves ?? [];
-    const toRun = (await Promise.all(planned.map((w) => pendingOf(w.trial_ids)))).reduce(
-      (n, p) => n + p.length,
-      0,
-    );
-    const schedule = scheduleOf(config);
-    options.progress.started({
-      total: current.plan.trials.length,
-      toRun,
-      parallel: Math.max(1, Math.min(options.parallel, toRun || waveSize(config))),
-      sweepId: current.plan.sweep_id,
-      resumed: current.plan.trials.length - toRun,
-      ...(schedule === undefined ? {} : { schedule }),
-    });
+    await save();
 
+    const records = await readRecords(trialsDir, state.plan.trials);
+    const done = (id: string) => records.get(id)?.status === "completed";
     const ran: TrialJson[] = [];
     const maxFailed = config.max_failed_trials;
     let failures = 0;
-    let skipped = 0;
     const budgetSpent = () => maxFailed !== null && failures > maxFailed;
-    const runPool = async (trials: readonly PlannedRungTrial[]) => {
-      const queue = [...trials];
+    const stopped = () => options.signal?.aborted === true || budgetSpent();
+
+    /** Runs trials with a pool of workers, each taking the next trial `next` gives until none. */
+    const runPool = async (
+      next: () => Promise<{ trial: PlannedRungTrial; proposed?: string } | undefined>,
+      workers: number,
+      started: Set<string>,
+    ) => {
       const worker = async (index: number) => {
         for (;;) {
-          if (options.signal?.aborted) return;
-          if (budgetSpent()) {
-            // The failure budget is spent: no new GPU time goes into this sweep.
-            skipped += queue.length;
-            queue.length = 0;
-            return;
-          }
-          const trial = queue.shift();
-          if (!trial) return;
-          options.progress.trialStarted(trial, index);
-          const gpu = options.gpus?.[index];
+          if (stopped()) return; // a spent failure budget puts no new GPU time into this sweep
+          const picked = await next();
+          if (!picked) return;
+          const { trial } = picked;
+          started.add(trial.trial_id);
+          const device = options.gpus?.[index];
+          options.progress.trialStarted(trial, {
+            worker: index,
+            ...(device === undefined ? {} : { device }),
+            ...(picked.proposed === undefined ? {} : { proposed: picked.proposed }),
+          });
           const record = await runTrial({
             config,
             trial,
             outDir: path.join(trialsDir, trial.trial_id),
             cwd,
             env: options.env,
-            extraEnv: gpu === undefined ? undefined : { CUDA_VISIBLE_DEVICES: gpu },
+            extraEnv: device === undefined ? undefined : { CUDA_VISIBLE_DEVICES: device },
             signal: options.signal,
             echo: options.echo,
             clock,
             graceMs: options.graceMs,
             resumeFrom:
               config.fidelity?.resume && trial.parent ? path.join(trialsDir, trial.parent) : undefined,
+            proposedFrom: state.proposed_from?.[trial.trial_id],
           });
+          started.delete(trial.trial_id);
+          records.set(trial.trial_id, record);
           if (record.status === "failed" || record.status === "timeout") failures++;
           ran.push(record);
           options.progress.trialFinished(record);
         }
       };
-      const parallel = Math.max(1, Math.min(options.parallel, trials.length));
-      await Promise.all(Array.from({ length: parallel }, (_, i) => worker(i)));
+      await Promise.all(Array.from({ length: Math.max(1, workers) }, (_, i) => worker(i)));
     };
 
-    const announce = schedule !== undefined;
-    let next = 0;
-    for (;;) {
-      // The waves planned and not yet run in this invocation (all of them when resuming).
-      for (; next < (current.waves?.length ?? 0); next++) {
-        const wave = current.waves?.[next] as WaveInfo;
-        const pending = await pendingOf(wave.trial_ids);
-        // One plain wave reads as sweeps always did; waves and rungs get a line each.
-        if (announce)
-          options.progress.waveStarted?.({
-            ...wave,
-            toRun: pending.length,
-            total: current.plan.trials.length,
-          });
-        await runPool(pending);
-        if (options.signal?.aborted || budgetSpent()) break;
+    let notRun = 0;
+    if (asynchronous) {
+      const target = config.num_samples;
+      // Planned trials past a lowered num_samples are not run; the rest run first when unfinished.
+      const queue = state.plan.trials.slice(0, target).filter((t) => !done(t.trial_id));
+      const toRun = Math.max(
+        0,
+        target - state.plan.trials.slice(0, target).filter((t) => done(t.trial_id)).length,
+      );
+      options.progress.started({
+        total: target,
+        toRun,
+        parallel: Math.max(1, Math.min(options.parallel, toRun)),
+        sweepId: state.plan.sweep_id,
+        resumed: target - toRun,
+        final: true,
+        schedule: scheduleOf(config),
+      });
+      // Queued or running: these count as running when the next trial is planned.
+      const running = new Set<string>(queue.map((t) => t.trial_id));
+      const next = async () => {
+        const resumed = queue.shift();
+        if (resumed) return { trial: resumed };
+        if (state.plan.trials.length >= target) return undefined;
+        const history = state.plan.trials.map((t) =>
+          running.has(t.trial_id) ? standIn(t, "running") : (records.get(t.trial_id) ?? standIn(t, "failed")),
+        );
+        const plan = planTrials({
+          config,
+          sweepId: state.plan.sweep_id,
+          seed: state.plan.seed,
+          history,
+          count: 1,
+        });
+        const trial = plan.trials[0];
+        if (!trial) return undefined; // a grid with no untried point left
+        // Synchronously, before the save: a worker planning meanwhile sees it as running.
+        addTrials(state, plan);
+        running.add(trial.trial_id);
+        state.proposed_from = {
+          ...state.proposed_from,
+          [trial.trial_id]: history
+            .filter((r) => records.has(r.trial_id) && r.status !== "running")
+            .map((r) => r.trial_id),
+        };
+        await save();
+        return { trial, ...(plan.proposed ? { proposed: plan.proposed.note } : {}) };
+      };
+      await runPool(next, Math.min(options.parallel, Math.max(1, toRun)), running);
+      const recorded = state.plan.trials.slice(0, target).filter((t) => records.has(t.trial_id)).length;
+      if (budgetSpent()) notRun = Math.max(0, target - recorded);
+    } else {
+      const pendingOf = (ids: readonly string[]) => {
+        const byId = new Map(state.plan.trials.map((t) => [t.trial_id, t] as const));
+        return ids.flatMap((id) => {
+          const trial = byId.get(id);
+          return trial && !done(id) ? [trial] : [];
+        });
+      };
+      const waves = () => state.waves ?? [];
+      const toRun = waves().reduce((n, w) => n + pendingOf(w.trial_ids).length, 0);
+      options.progress.started({
+        total: state.plan.trials.length,
+        toRun,
+        parallel: Math.max(1, Math.min(options.parallel, toRun || waveSize(config))),
+        sweepId: state.plan.sweep_id,
+        resumed: state.plan.trials.length - toRun,
+        final: !config.fidelity && waves().length >= Math.ceil(config.num_samples / waveSize(config)),
+        schedule: scheduleOf(config),
+      });
+      const announce = config.fidelity !== undefined || (config.waves ?? 1) > 1;
+      let next = 0;
+      for (;;) {
+        // The waves planned and not yet run in this invocation (all of them when resuming).
+        for (; next < waves().length && !stopped(); next++) {
+          const wave = waves()[next] as WaveInfo;
+          const pending = pendingOf(wave.trial_ids);
+          if (announce)
+            options.progress.waveStarted?.({
+              ...wave,
+              toRun: pending.length,
+              total: state.plan.trials.length,
+            });
+          const queue = [...pending];
+          await runPool(
+            async () => {
+              const trial = queue.shift();
+              return trial && { trial };
+            },
+            Math.min(options.parallel, pending.length),
+            new Set(),
+          );
+        }
+        if (stopped()) break;
+        const history = state.plan.trials.map((t) => records.get(t.trial_id) ?? standIn(t, "failed"));
+        const wave = planNextWave(config, state, history);
+        if (!wave) break;
+        addWave(state, wave);
+        await save();
       }
-      if (options.signal?.aborted || budgetSpent()) break;
-      const history = await Promise.all(current.plan.trials.map((t) => recordOf(trialsDir, t)));
-      const wave = planNextWave(config, current, history);
-      if (!wave) break;
-      addWave(current, wave);
-      await writeJsonAtomic(stateFile, current);
+      if (budgetSpent()) {
+        const unplanned = config.fidelity ? 0 : Math.max(0, config.num_samples - state.plan.trials.length);
+        notRun = state.plan.trials.filter((t) => !records.has(t.trial_id)).length + unplanned;
+      }
     }
-    const plan = current.plan;
+    await saving;
+    const plan = state.plan;
+    const outcome = { plan, sweepDir, ran, notRun, ...aside };
 
-    if (options.signal?.aborted) {
-      return { exitCode: ExitCode.interrupted, plan, sweepDir, ran, interrupted: true, skipped };
-    }
+    if (options.signal?.aborted) return { ...outcome, exitCode: ExitCode.interrupted, interrupted: true };
     const provenance = await collectProvenance(loaded, {
       cwd,
       env: options.env,
@@ -353,7 +518,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       bestConfigFile: options.bestConfigFile ?? promotedConfigPath(config.run_version),
       cwd,
       provenance,
-      planned: plan.trials,
+      sweepId: plan.sweep_id,
+      notRun,
       env: options.env,
     });
     const exitCode = !aggregated.best
@@ -361,8 +527,31 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       : aggregated.counts.failure_budget_exceeded
         ? ExitCode.failureBudget
         : ExitCode.ok;
-    return { exitCode, plan, sweepDir, ran, aggregated, interrupted: false, skipped };
+    return { ...outcome, exitCode, aggregated, interrupted: false };
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Throws (exit 2) when an earlier sweep in the folder was planned from a config whose trials
+ * meant something else, naming what changed; a change that keeps their meaning (num_samples,
+ * a comment, max_failed_trials) resumes.
+ */
+function checkResumable(
+  state: SweepState,
+  meaning: Record<string, unknown>,
+  loaded: LoadedConfig,
+  shownDir: string,
+): void {
+  const changed = state.meaning
+    ? changedMeaning(state.meaning, meaning)
+    : state.config_sha256 === loaded.sha256
+      ? []
+      : ["the config (a sweep planned by an older tunix-rt records no more)"];
+  if (changed.length === 0) return;
+  throw new TunixError(
+    `${loaded.file}: ${changed.join(", ")} changed since the sweep in ${shownDir} was planned, so its trials would mean something else; run with --fresh to start over (its records are kept aside)`,
+    ExitCode.input,
+  );
 }

@@ -24,6 +24,11 @@ export interface TrialProcessOptions {
    */
   headBytes?: number;
   tailBytes?: number;
+  /**
+   * Applied to every line of stderr in order (a stateful redactor), before the last lines are
+   * kept for `stderrTail`: a secret printed earlier on stderr never reaches the tail.
+   */
+  stderrLine?: (line: string) => string;
 }
 
 /** How a trainer process ended. */
@@ -39,7 +44,12 @@ export interface TrialProcessResult {
   outputBytes: number;
   /** Bytes of output left out of the log (between its head and its tail). */
   droppedBytes: number;
+  /** The last lines the trainer wrote to stderr (at most `stderrLines`), for a failure's message. */
+  stderrTail: string[];
 }
+
+/** How many of stderr's last lines a result keeps. */
+const stderrLines = 5;
 
 const defaultHead = 8 * 1024 * 1024;
 const defaultTail = 1024 * 1024;
@@ -103,11 +113,14 @@ export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProc
         spawnError,
         outputBytes,
         droppedBytes,
+        stderrTail: stderrTail.end(),
       });
     };
 
-    const pump = (stream: Readable) => {
+    const stderrTail = new LastLines(stderrLines, options.stderrLine);
+    const pump = (stream: Readable, isStderr: boolean) => {
       stream.on("data", (chunk: Buffer) => {
+        if (isStderr) stderrTail.write(chunk);
         if (!log.write(chunk)) {
           stream.pause();
           log.once("drain", () => stream.resume());
@@ -119,8 +132,8 @@ export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProc
         void finish();
       });
     };
-    pump(child.stdout);
-    pump(child.stderr);
+    pump(child.stdout, false);
+    pump(child.stderr, true);
 
     child.on("error", (error: NodeJS.ErrnoException) => {
       spawnError = describeSpawnError(error, program ?? "");
@@ -144,6 +157,40 @@ export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProc
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * The last `n` non-blank lines of a stream, each passed through `filter` in order and cut to
+ * 300 characters; a line longer than 64 KiB is cut there, so memory stays bounded.
+ */
+class LastLines {
+  private partial = "";
+  private readonly lines: string[] = [];
+  private readonly decoder = new TextDecoder();
+
+  constructor(
+    private readonly n: number,
+    private readonly filter: (line: string) => string = (line) => line,
+  ) {}
+
+  write(chunk: Buffer): void {
+    const parts = (this.partial + this.decoder.decode(chunk, { stream: true })).split(/\r?\n|\r/);
+    this.partial = (parts.pop() ?? "").slice(0, 65_536);
+    for (const line of parts) this.add(line);
+  }
+
+  end(): string[] {
+    this.add(this.partial + this.decoder.decode());
+    this.partial = "";
+    return [...this.lines];
+  }
+
+  private add(raw: string): void {
+    const line = this.filter(raw).trimEnd();
+    if (line.trim() === "") return;
+    this.lines.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+    if (this.lines.length > this.n) this.lines.shift();
+  }
 }
 
 function describeSpawnError(error: NodeJS.ErrnoException, program: string): string {

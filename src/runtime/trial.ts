@@ -39,6 +39,13 @@ export interface TrialJson extends TrialRecord {
   parent?: string;
   /** The folder the trainer was told to resume from (`TUNIX_RT_RESUME_FROM`), when it was. */
   resume_from?: string;
+  /** A trial that did not complete: the last lines its trainer wrote to stderr (redacted). */
+  stderr_tail?: string[];
+  /**
+   * A trial of a local sweep planned one at a time: the trials whose records its sampler saw
+   * (every other earlier trial was running), so its proposal can be replayed from trials.jsonl.
+   */
+  proposed_from?: string[];
 }
 
 /** Files a trial attempt writes; removed before a new attempt in the same folder. */
@@ -69,6 +76,8 @@ export interface RunTrialOptions {
    * downloaded artifact). Relative paths are resolved against `cwd`.
    */
   resumeFrom?: string;
+  /** Recorded as `proposed_from` (see TrialJson). */
+  proposedFrom?: readonly string[];
 }
 
 /**
@@ -174,6 +183,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     command: argv,
     runner: options.env.RUNNER_NAME || os.hostname(),
     ...(resumeFrom === undefined ? {} : { resume_from: shownPath(resumeFrom, cwd) }),
+    ...(options.proposedFrom === undefined ? {} : { proposed_from: [...options.proposedFrom] }),
   };
   const recordFile = path.join(outDir, "trial.json");
   // A new attempt starts clean: outputs of an earlier attempt must not be graded as this one's.
@@ -191,6 +201,8 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     ...options.extraEnv,
   };
   if (resumeFrom) env.TUNIX_RT_RESUME_FROM = resumeFrom;
+  // The log travels on (artifacts, evidence, summaries): secrets the trainer printed stop here.
+  const secrets = secretValuesOf(env);
   const ran = await runTrialProcess({
     argv,
     cwd,
@@ -200,9 +212,8 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     graceMs: options.graceMs,
     signal: options.signal,
     echo: options.echo,
+    stderrLine: lineRedactor(secrets),
   });
-  // The log travels on (artifacts, evidence, summaries): secrets the trainer printed stop here.
-  const secrets = secretValuesOf(env);
   await rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined);
   const finished = clock.now();
   const record: TrialJson = {
@@ -213,7 +224,14 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     duration_s: Math.round(finished - started) / 1000,
   };
 
-  const fail = (status: TrialStatus, error: string): TrialJson => ({ ...record, status, error });
+  // What the trainer last said on stderr is usually why it failed: the record keeps it.
+  const tail = ran.stderrTail;
+  const fail = (status: TrialStatus, error: string): TrialJson => ({
+    ...record,
+    status,
+    error,
+    ...(tail.length ? { stderr_tail: tail } : {}),
+  });
   let final: TrialJson;
   if (ran.spawnError) final = fail("failed", ran.spawnError);
   else if (ran.interrupted)

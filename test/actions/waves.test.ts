@@ -14,7 +14,7 @@ import {
   waveHistory,
   wavesNeeded,
 } from "../../src/actions/sweep/waves.js";
-import type { PlannedRungTrial } from "../../src/core/fidelity.js";
+import { type PlannedRungTrial, scheduledWaves, waveSize } from "../../src/core/fidelity.js";
 import type { TrialRecord } from "../../src/core/types.js";
 import { makeWorkspace, runBundle } from "./helpers.js";
 
@@ -31,16 +31,33 @@ const record = (id: string, status: TrialRecord["status"], score: number | null,
 
 describe("the wave schedule", () => {
   it("takes ceil(num_samples / size) plain waves, and one more per further rung", () => {
-    expect(wavesNeeded({ num_samples: 10, waves: 3, fidelity: undefined })).toBe(3);
-    expect(wavesNeeded({ num_samples: 10, waves: 1, fidelity: undefined })).toBe(1);
+    const c = { max_concurrent_trials: 1, fidelity: undefined };
+    expect(wavesNeeded({ ...c, num_samples: 10, waves: 3 })).toBe(3);
+    expect(wavesNeeded({ ...c, num_samples: 10, waves: 1 })).toBe(1);
     // 9 in waves of ceil(9/4) = 3: three waves suffice.
-    expect(wavesNeeded({ num_samples: 9, waves: 4, fidelity: undefined })).toBe(3);
+    expect(wavesNeeded({ ...c, num_samples: 9, waves: 4 })).toBe(3);
     const fidelity = { min_budget: 1, max_budget: 9, eta: 3, resume: true };
-    expect(wavesNeeded({ num_samples: 9, waves: 2, fidelity })).toBe(4);
+    expect(wavesNeeded({ ...c, num_samples: 9, waves: 2, fidelity })).toBe(4);
+  });
+
+  it("without a waves key, follows the runners: one wave per round of max_concurrent_trials, at most 8", () => {
+    const plain = (num_samples: number, max_concurrent_trials: number) =>
+      scheduledWaves({ num_samples, max_concurrent_trials, waves: undefined, fidelity: undefined });
+    expect(plain(5, 1)).toBe(5); // the M34 default: one trial a wave, each planned from every score
+    expect(plain(16, 4)).toBe(4);
+    expect(plain(17, 4)).toBe(5);
+    expect(plain(4, 8)).toBe(1);
+    expect(plain(256, 2)).toBe(8);
+    expect(
+      waveSize({ num_samples: 256, max_concurrent_trials: 2, waves: undefined, fidelity: undefined }),
+    ).toBe(32);
+    // With fidelity, rung 0 runs at once unless waves says otherwise; the rungs follow.
+    const fidelity = { min_budget: 1, max_budget: 9, eta: 3, resume: true };
+    expect(scheduledWaves({ num_samples: 9, max_concurrent_trials: 1, waves: undefined, fidelity })).toBe(1);
   });
 
   it("gives each wave its share, the last one the rest, none past waves or num_samples", () => {
-    const config = { num_samples: 10, waves: 3 };
+    const config = { num_samples: 10, waves: 3, max_concurrent_trials: 1 };
     expect(plainWaveCount(config, 1, 0)).toBe(4);
     expect(plainWaveCount(config, 2, 4)).toBe(4);
     expect(plainWaveCount(config, 3, 8)).toBe(2);

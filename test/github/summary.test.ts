@@ -54,7 +54,11 @@ describe("planSummary", () => {
     const md = planSummary(plan, c);
     expect(md).toContain("## tunix-rt plan: m34_v1");
     expect(md).toContain("Sweep `3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d`");
-    expect(md).toContain(`3 trials, sampler ${plan.sampler}, seed 42, at most 2 in parallel.`);
+    // No waves key: 3 trials at most 2 at once make two waves, of 2 and then 1.
+    expect(md).toContain(`2 trials, sampler ${plan.sampler}, seed 42, at most 2 in parallel.`);
+    expect(md).toContain(
+      "Proposed (warm-up): gp: warm-up (Sobol points) until 3 trials have a score (0 so far).",
+    );
     expect(md).toContain("| trial | seed | learning_rate | per_device_batch_size |");
     for (const t of plan.trials)
       expect(md).toContain(`| ${t.trial_id} | ${t.seed} | ${t.params.learning_rate} |`);

@@ -7,7 +7,7 @@ import path from "node:path";
 import * as core from "@actions/core";
 import { type SweepConfig, validateConfig } from "../../core/config.js";
 import { InputError, quote } from "../../core/errors.js";
-import type { PlannedRungTrial } from "../../core/fidelity.js";
+import { type PlannedRungTrial, scheduledWaves } from "../../core/fidelity.js";
 import { githubMatrixLimit, planTrials } from "../../core/plan.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
@@ -65,7 +65,7 @@ export async function planStep(settings: PlanSettings, context: RunContext): Pro
   const needed = wavesNeeded(config);
   if (wave === 1 && settings.maxWaves !== undefined && needed > settings.maxWaves) {
     throw new InputError(
-      `${settings.config}: the schedule takes up to ${needed} waves (waves ${config.waves}${config.fidelity ? " for rung 0, then one per further rung" : ""}); this workflow runs at most ${settings.maxWaves}: lower waves or num_samples, or fidelity's rungs`,
+      `${settings.config}: the schedule takes up to ${needed} waves (waves ${scheduledWaves(config)}${config.fidelity ? " for rung 0, then one per further rung" : ""}); this workflow runs at most ${settings.maxWaves}: lower waves or num_samples, or fidelity's rungs`,
     );
   }
   let count = settings.count;
@@ -89,7 +89,7 @@ export async function planStep(settings: PlanSettings, context: RunContext): Pro
   const done =
     wave === undefined ||
     plan.trials.length === 0 ||
-    (!config.fidelity && (wave >= config.waves || plan.trials.length < (count ?? 0))) ||
+    (!config.fidelity && (wave >= scheduledWaves(config) || plan.trials.length < (count ?? 0))) ||
     (settings.maxWaves !== undefined && wave >= settings.maxWaves);
   const maxParallel = config.max_concurrent_trials;
   const timeoutMinutes = Math.ceil(config.trainer?.timeout_minutes ?? 120) + jobOverheadMinutes;

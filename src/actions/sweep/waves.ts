@@ -7,22 +7,23 @@
 import path from "node:path";
 import type { SweepConfig } from "../../core/config.js";
 import { compareTrialIds } from "../../core/evidence/best-trial.js";
-import { type PlannedRungTrial, rungBudgets, rungFields, waveSize } from "../../core/fidelity.js";
+import {
+  type PlannedRungTrial,
+  rungBudgets,
+  rungFields,
+  scheduledWaves,
+  type WaveConfig,
+  waveSize,
+} from "../../core/fidelity.js";
 import type { TrialRecord } from "../../core/types.js";
 import { type AggregateNotice, readTrialRecords } from "../../runtime/aggregate.js";
-
-/**
- * The wave jobs `.github/workflows/sweep.yml` has. A config whose schedule needs more is
- * refused by wave 1's plan (with `max-waves`) instead of silently running part of it.
- */
-export const maxWorkflowWaves = 8;
 
 /**
  * How many waves a config's schedule takes at most: ceil(num_samples / wave size) plain
  * waves (rung 0 with fidelity), then one wave per further rung of successive halving. A
  * sweep can take fewer (a grid runs out of points, a rung has nothing to promote).
  */
-export function wavesNeeded(config: Pick<SweepConfig, "num_samples" | "waves" | "fidelity">): number {
+export function wavesNeeded(config: WaveConfig): number {
   const plain = Math.ceil(config.num_samples / waveSize(config));
   return plain + (config.fidelity ? rungBudgets(config.fidelity).length - 1 : 0);
 }
@@ -33,12 +34,8 @@ export function wavesNeeded(config: Pick<SweepConfig, "num_samples" | "waves" | 
  * or once num_samples trials are planned. Counting the planned trials (not the records)
  * keeps a wave whose jobs died without an artifact from being planned a second time.
  */
-export function plainWaveCount(
-  config: Pick<SweepConfig, "num_samples" | "waves">,
-  wave: number,
-  plannedBefore: number,
-): number {
-  if (wave > config.waves) return 0;
+export function plainWaveCount(config: WaveConfig, wave: number, plannedBefore: number): number {
+  if (wave > scheduledWaves(config)) return 0;
   return Math.max(0, Math.min(waveSize(config), config.num_samples - plannedBefore));
 }
 

@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { type SweepConfig, validateConfig } from "../../core/config.js";
 import { ExitCode, quote, UsageError } from "../../core/errors.js";
-import { waveSize } from "../../core/fidelity.js";
+import { scheduledWaves, waveSize } from "../../core/fidelity.js";
 import { githubMatrixLimit, type Plan, planTrials } from "../../core/plan.js";
-import { type SamplerName, samplerNames } from "../../core/samplers/names.js";
+import { samplerNames } from "../../core/samplers/names.js";
 import { paramsInSpace, searchSpaceOf } from "../../core/space.js";
 import type { TrialRecord } from "../../core/types.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { readHistory } from "../../runtime/history.js";
-import { type CliContext, type Command, intFlag, parseFlags, required } from "../command.js";
+import { type CliContext, type Command, intFlag, parseFlags, required, samplerFlag } from "../command.js";
 
 const help = `Usage: tunix-rt plan --config F [--seed N] [--count N] [--sampler S] [--run-version V]
                      [--history H] [--sweep-id ID]
@@ -98,10 +98,11 @@ export const planCommand: Command = {
       history,
       matrixLimit: githubMatrixLimit,
     });
-    const asked = count ?? (loaded.config.waves > 1 ? waveSize(loaded.config) : loaded.config.num_samples);
+    const asked = count ?? waveSize(loaded.config);
     for (const note of planNotes({
       plan,
       asked,
+      countGiven: count !== undefined,
       history,
       historyFile: values.history,
       config: loaded.config,
@@ -113,29 +114,30 @@ export const planCommand: Command = {
   },
 };
 
-function samplerFlag(value: string | undefined): SamplerName | undefined {
-  if (value === undefined) return undefined;
-  if (!(samplerNames as readonly string[]).includes(value)) {
-    throw new UsageError(`--sampler: got ${quote(value)}; expected one of ${samplerNames.join(", ")}`);
-  }
-  return value as SamplerName;
-}
-
 /** What a user should know about a plan that is not in it: a short plan, history off the space. */
 function planNotes({
   plan,
   asked,
+  countGiven,
   history,
   historyFile,
   config,
 }: {
   plan: Plan;
   asked: number;
+  countGiven: boolean;
   history: readonly TrialRecord[];
   historyFile: string | undefined;
   config: SweepConfig;
 }): string[] {
   const notes: string[] = [];
+  const waves = scheduledWaves(config);
+  if (!countGiven && !config.fidelity && config.waves === undefined && waves > 1) {
+    const wave = Math.floor(history.length / waveSize(config)) + 1;
+    notes.push(
+      `no waves key: the sweep runs as ${waves} waves of ${waveSize(config)} (one per round of max_concurrent_trials ${config.max_concurrent_trials}), each planned from every result before it; this is wave ${Math.min(wave, waves)} (the next: --history with the records so far)`,
+    );
+  }
   if (plan.fidelity) notes.push(`successive halving: ${plan.fidelity.note}`);
   else if (plan.trials.length < asked) {
     notes.push(

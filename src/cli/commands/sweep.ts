@@ -1,38 +1,55 @@
 import os from "node:os";
 import path from "node:path";
 import { ExitCode, formatProblem, UsageError } from "../../core/errors.js";
+import { samplerNames } from "../../core/samplers/names.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
+import { checkGpuIds } from "../../runtime/gpus.js";
 import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
 import { runSweep } from "../../runtime/sweep.js";
 import { toolkitVersion } from "../../runtime/version.js";
-import { type Command, configFile, fromCwd, intFlag, parseFlags } from "../command.js";
+import { type Command, configFile, fromCwd, intFlag, parseFlags, samplerFlag } from "../command.js";
 import { createProgress } from "../progress.js";
 import { formatPreflight } from "./validate.js";
 
-const help = `Usage: tunix-rt sweep [--config F] [--parallel N] [--gpus LIST] [--fresh | --resume] [--dry-run] [--best-config F]
+const help = `Usage: tunix-rt sweep [--config F] [--parallel N] [--gpus LIST] [--fresh | --resume] [--dry-run]
+                     [--seed N] [--sampler S] [--num-samples N] [--best-config F] [--clean-old]
 
 Runs the whole loop on this machine: plan -> trials (a pool of workers) -> grading ->
 leaderboard -> evidence (submission_runs/<run_version>/) -> verify -> submission zip.
 Trials and their logs live in runs/<run_version>/trials/<trial_id>/.
-With \`waves\` in the config the trials run wave after wave, each wave planned from every
-record so far; with \`fidelity\`, as successive halving (rung 0 at min_budget, then the best
-1/eta of each rung at eta times the budget, resuming from the parent trial's folder).
+Each time a worker frees up, the sampler proposes the next trial from every result so far
+(the running trials count as running, so it neither repeats nor crowds them): the default
+sampler, a Gaussian process, learns from the first scores on. With \`waves\` in the config
+the trials run wave after wave instead, each wave planned from every record so far; with
+\`fidelity\`, as successive halving (rung 0 at min_budget, then the best 1/eta of each rung
+at eta times the budget, resuming from the parent trial's folder).
 
-  --config F      sweep config (default: training/sweep.yaml at the repository root; in
-                  tunix-rt's own checkout, which has none, the example trainer's
-                  training/example/sweep.yaml)
-  --parallel N    trials at once (default: the number of CPUs, or of --gpus)
-  --gpus LIST     devices, e.g. 0,1,2,3: worker i gets CUDA_VISIBLE_DEVICES=<i-th device>
-  --resume        finish an earlier sweep of this run_version: only trials without a
-                  completed record run, then planning goes on (a plain re-run does the same)
-  --fresh         start over; the earlier sweep's folder is kept aside as runs/<rv>.old-<time>
-  --dry-run       check config, trainer and evalset, print the first trial; run nothing
-  --max-size N    size gate of the zip in bytes (default 102400)
-  --best-config F where the promoted config goes (default
-                  training/configs/<run_version>_best.yaml: one per run_version)
+  --config F        sweep config (default: training/sweep.yaml at the repository root; in
+                    tunix-rt's own checkout, which has none, the example trainer's
+                    training/example/sweep.yaml)
+  --parallel N      trials at once (default: max_concurrent_trials, at most the number of
+                    CPUs, or of --gpus)
+  --gpus LIST       devices, e.g. 0,1,2,3: worker i gets CUDA_VISIBLE_DEVICES=<i-th device>;
+                    checked against nvidia-smi -L when it is installed
+  --seed N          the sweep seed (default: the config's seed)
+  --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler)
+  --num-samples N   trials in all (default: the config's num_samples); raising it on a
+                    finished sweep runs more trials of the same sweep
+  --resume          finish an earlier sweep of this run_version: only trials without a
+                    completed record run, then planning goes on (a plain re-run does the same)
+  --fresh           start over; the earlier sweep's folder is kept aside as runs/<rv>.old-<time>
+  --clean-old       remove the runs/<rv>.old-* folders earlier --fresh starts kept aside
+  --dry-run         check config, trainer, the files its argv names and the evalset; list
+                    the trials planned before any result; run nothing
+  --max-size N      size gate of the zip in bytes (default 102400)
+  --best-config F   where the promoted config goes (default
+                    training/configs/<run_version>_best.yaml: one per run_version)
 
+A re-run resumes and may extend the sweep (a higher num_samples, more waves, a new comment
+or max_failed_trials); a change to what its trials mean (the search space, the trainer, the
+evalset, the seed or the sampler) asks for --fresh.
 Ctrl-C stops the running trainers (their process groups), keeps every finished record and
 exits 130; run the same command again to resume.
 Exit: 0 done, 1 no trial completed (or the evidence did not verify), 2 usage/input error,
@@ -50,8 +67,12 @@ export const sweepCommand: Command = {
       config: { type: "string" },
       parallel: { type: "string" },
       gpus: { type: "string" },
+      seed: { type: "string" },
+      sampler: { type: "string" },
+      "num-samples": { type: "string" },
       fresh: { type: "boolean" },
       resume: { type: "boolean" },
+      "clean-old": { type: "boolean" },
       "dry-run": { type: "boolean" },
       "max-size": { type: "string" },
       "best-config": { type: "string" },
@@ -64,25 +85,36 @@ export const sweepCommand: Command = {
         `--gpus: got ${JSON.stringify(values.gpus)}; expected device ids separated by commas, like 0,1,2`,
       );
     }
-    const parallel =
-      intFlag("parallel", values.parallel, { min: 1, max: 1024 }) ??
-      gpus?.length ??
-      os.availableParallelism();
-    if (gpus && parallel > gpus.length) {
+    const parallelFlag = intFlag("parallel", values.parallel, { min: 1, max: 1024 });
+    if (gpus && parallelFlag !== undefined && parallelFlag > gpus.length) {
       throw new UsageError(
-        `--parallel: got ${parallel} with ${gpus.length} GPUs; each worker needs its own device`,
+        `--parallel: got ${parallelFlag} with ${gpus.length} GPUs; each worker needs its own device`,
       );
     }
+    const overrides = {
+      seed: intFlag("seed", values.seed, { min: 0, max: 0xffffffff }),
+      sampler: samplerFlag(values.sampler),
+      numSamples: intFlag("num-samples", values["num-samples"], { min: 1 }),
+    };
     const maxSize = intFlag("max-size", values["max-size"], { min: 1 });
     const { file, cwd } = await configFile(values.config, ctx);
     const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
     for (const note of loaded.notes) ctx.stderr(`tunix-rt sweep: note: ${note}\n`);
+    // The config's max_concurrent_trials, within what this machine offers.
+    const parallel =
+      parallelFlag ??
+      Math.max(1, Math.min(loaded.config.max_concurrent_trials, gpus?.length ?? os.availableParallelism()));
+    if (gpus) {
+      const problem = await checkGpuIds(gpus, ctx.env);
+      if (problem) throw new UsageError(problem);
+    }
 
-    const report = await preflight(loaded, { cwd: ctx.root, env: ctx.env });
+    const report = await preflight(loaded, { cwd: ctx.root, env: ctx.env, overrides, parallel });
     if (report.problems.length) {
       for (const p of report.problems) ctx.stderr(`tunix-rt sweep: ${formatProblem(p)}\n`);
       return ExitCode.input;
     }
+    for (const note of report.notes) ctx.stderr(`tunix-rt sweep: note: ${note}\n`);
     if (values["dry-run"]) {
       ctx.stdout(formatPreflight(report, file));
       return ExitCode.ok;
@@ -97,7 +129,9 @@ export const sweepCommand: Command = {
         env: ctx.env,
         parallel,
         gpus,
+        overrides,
         fresh: values.fresh,
+        cleanOld: values["clean-old"],
         ...(values["best-config"] === undefined
           ? {}
           : { bestConfigFile: fromCwd(ctx, values["best-config"]) }),
@@ -109,6 +143,13 @@ export const sweepCommand: Command = {
       progress.stop();
     }
     const rel = (p: string) => path.relative(ctx.cwd, p) || ".";
+    for (const dir of outcome.removed) ctx.stderr(`tunix-rt sweep: removed ${rel(dir)} (--clean-old)\n`);
+    if (outcome.movedAside) {
+      const more = outcome.keptAside.length > 1 ? `; ${outcome.keptAside.length} such folders now` : "";
+      ctx.stderr(
+        `tunix-rt sweep: the earlier sweep is kept aside in ${rel(outcome.movedAside)}${more} (--clean-old removes them)\n`,
+      );
+    }
     if (outcome.interrupted) {
       ctx.stderr(
         `tunix-rt sweep: interrupted; finished records are kept in ${rel(outcome.sweepDir)}; run the same command to resume\n`,
@@ -116,8 +157,10 @@ export const sweepCommand: Command = {
       return ExitCode.interrupted;
     }
     const agg = outcome.aggregated;
-    if (outcome.skipped)
-      ctx.stderr(`tunix-rt sweep: failure budget spent: ${outcome.skipped} trials were not started\n`);
+    if (outcome.notRun)
+      ctx.stderr(
+        `tunix-rt sweep: failure budget spent (max_failed_trials ${loaded.config.max_failed_trials}): ${outcome.notRun} trial${outcome.notRun === 1 ? " was" : "s were"} not run\n`,
+      );
     if (!agg?.runDir || !agg.best) {
       ctx.stderr(
         `tunix-rt sweep: no trial completed with a score; see ${agg ? rel(agg.leaderboardFile) : rel(outcome.sweepDir)}\n`,

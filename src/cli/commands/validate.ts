@@ -6,7 +6,8 @@ import { type Command, configFile, parseFlags } from "../command.js";
 const help = `Usage: tunix-rt validate [--config F] [--json]
 
 Checks a sweep before any GPU time is spent: the config is valid, every {placeholder}
-resolves, the trainer program exists and is executable, the evalset is readable and valid.
+resolves, the trainer program exists and is executable, the script it runs exists (python
+train.py: training/... relative to the repository root), the evalset is readable and valid.
 Prints the first trial's resolved argv and TUNIX_RT_* environment (secrets masked).
 
   --config F   sweep config (default: training/sweep.yaml at the repository root; in
@@ -28,6 +29,19 @@ export function formatPreflight(report: PreflightReport, file: string): string {
     );
     for (const [k, v] of Object.entries(report.first.env)) lines.push(`    ${k}=${v}`);
   }
+  const preview = report.preview;
+  if (preview) {
+    lines.push(`planned before any result (${preview.trials.length}):`);
+    for (const trial of preview.trials) {
+      const params = Object.entries(trial.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ");
+      const rung = typeof trial.rung === "number" ? ` [rung ${trial.rung}, budget ${trial.budget}]` : "";
+      const why = preview.proposed[trial.trial_id];
+      lines.push(`  ${trial.trial_id}${rung} ${params}${why ? ` (${why})` : ""}`);
+    }
+    if (preview.rest) lines.push(`then: ${preview.rest}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -45,6 +59,7 @@ export const validateCommand: Command = {
     const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
     for (const note of loaded.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);
     const report = await preflight(loaded, { cwd: ctx.root, env: ctx.env });
+    for (const note of report.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);
     if (values.json) ctx.stdout(`${JSON.stringify({ valid: report.problems.length === 0, ...report })}\n`);
     if (report.problems.length) {
       for (const p of report.problems) ctx.stderr(`tunix-rt validate: ${formatProblem(p)}\n`);

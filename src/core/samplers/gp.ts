@@ -125,6 +125,13 @@ export function createGpSampler(options: SamplerOptions, settings: GpSettings = 
   const sobol = createSobolSampler(options);
   return {
     name: "gp",
+    warmUpLeft(history: readonly TrialRecord[]): number {
+      if (encoding.coords.length === 0) return Number.POSITIVE_INFINITY;
+      return Math.max(
+        0,
+        settings.startup(encoding.coords.length) - observe(encoding, history, metricMode).y.length,
+      );
+    },
     propose(count: number, history: readonly TrialRecord[]): Params[] {
       if (count <= 0) return [];
       const obs = observe(encoding, history, metricMode);

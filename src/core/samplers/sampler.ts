@@ -36,6 +36,12 @@ export interface Sampler {
   propose(count: number, history: readonly TrialRecord[]): Params[];
   /** The number of distinct points the sampler can ever propose, when finite (grid). */
   readonly size?: number;
+  /**
+   * For a sampler that learns from scores: how many more trials of `history` must have a
+   * score before its model proposes (0: the next proposals come from the model; until then
+   * they come from its warm-up design). Absent for samplers without a model.
+   */
+  warmUpLeft?(history: readonly TrialRecord[]): number;
 }
 
 /**

@@ -151,6 +151,13 @@ export function createTpeSampler(
   const sobol = createSobolSampler(options);
   return {
     name: "tpe",
+    warmUpLeft(history: readonly TrialRecord[]): number {
+      if (encoding.coords.length === 0) return Number.POSITIVE_INFINITY;
+      return Math.max(
+        0,
+        settings.startup(encoding.coords.length) - observe(encoding, history, metricMode).y.length,
+      );
+    },
     propose(count: number, history: readonly TrialRecord[]): Params[] {
       if (count <= 0) return [];
       const obs = observe(encoding, history, metricMode);
