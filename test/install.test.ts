@@ -1,0 +1,218 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { primaryScore } from "../src/core/score.js";
+import { repoRoot, runProcess, tempDir } from "./helpers/cli.js";
+
+/**
+ * The package as a user gets it: `npm pack` of this repository, installed into a project of its
+ * own that has its own trainer, evalset and sweep config, and run there through `npx tunix-rt`.
+ * `npm install` reads the packages from npm's cache (filled by `npm ci`). The git install runs
+ * `prepare` with every devDependency in a clone, over a minute, so it runs only with
+ * TUNIX_RT_GIT_INSTALL=1 (`npm run test:install`).
+ */
+
+const pkg = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
+const gitInstall = process.env.TUNIX_RT_GIT_INSTALL === "1";
+const npmFlags = ["--prefer-offline", "--no-audit", "--no-fund"];
+
+/**
+ * The environment of a user's shell: without the npm_* variables that `npm test` sets (npm reads
+ * npm_config_local_prefix as its project folder) and without this repository's node_modules/.bin.
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(key) && key !== "INIT_CWD") env[key] = value;
+  }
+  env.PATH = (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((dir) => !dir.startsWith(repoRoot))
+    .join(path.delimiter);
+  env.NO_COLOR = "1";
+  return env;
+}
+
+const run = (argv: string[], cwd: string) => runProcess(argv, { cwd, env: userEnv() });
+/** `npx tunix-rt …`; `--no` keeps npx from fetching a tunix-rt from the registry when none is installed. */
+const npx = (args: string[], cwd: string) => run(["npx", "--no", "--", "tunix-rt", ...args], cwd);
+const git = (args: string[], cwd: string) =>
+  execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", ...args], {
+    cwd,
+    stdio: "pipe",
+    encoding: "utf8",
+  });
+
+const evalset = [
+  ["q1", "What is 2 + 3?", "5"],
+  ["q2", "What is 7 - 4?", "3"],
+  ["q3", "What is 6 * 2?", "12"],
+  ["q4", "What is 9 + 9?", "18"],
+  ["q5", "What is 10 - 1?", "9"],
+  ["q6", "What is 3 * 3?", "9"],
+].map(([id, prompt, expected_answer]) => ({ id, prompt, expected_answer }));
+
+/**
+ * A trainer of the user's own that honours the trial contract: `level` comes from its argv,
+ * `bonus` from TUNIX_RT_PARAMS_FILE, and it answers the first level + bonus evalset items right,
+ * so each trial's primary_score is min(level + bonus, 6) / 6.
+ */
+const trainer = `import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const level = Number(process.argv[process.argv.indexOf("--level") + 1]);
+const { bonus } = JSON.parse(readFileSync(process.env.TUNIX_RT_PARAMS_FILE, "utf8"));
+const items = readFileSync(process.env.TUNIX_RT_EVALSET, "utf8").split("\\n").filter(Boolean).map((l) => JSON.parse(l));
+const lines = items.map((item, i) =>
+  JSON.stringify({ id: item.id, prediction: "<answer>" + (i < level + bonus ? item.expected_answer : "?") + "</answer>" }),
+);
+writeFileSync(path.join(process.env.TUNIX_RT_OUTPUT_DIR, "predictions.jsonl"), lines.join("\\n") + "\\n");
+console.log("trained: level " + level + ", bonus " + bonus);
+`;
+
+const sweepConfig = `name: Install test sweep
+run_version: install_v1
+dataset_key: install-test
+base_model_id: install-test/none
+metric_name: answer_correctness
+metric_mode: max
+num_samples: 4
+max_concurrent_trials: 2
+seed: 7
+sampler: random
+evalset: training/evalsets/eval.jsonl
+search_space:
+  level: {type: randint, min: 0, max: 6}
+  bonus: {type: choice, values: [0, 1]}
+trainer:
+  command: [node, training/train.mjs, --level, "{level}"]
+  timeout_minutes: 1
+`;
+
+/** A user's project folder, a git repository with one commit; `withSweep` adds a trainer, evalset and config. */
+async function userProject(dir: string, withSweep: boolean): Promise<string> {
+  await mkdir(path.join(dir, "training/evalsets"), { recursive: true });
+  await writeFile(
+    path.join(dir, "package.json"),
+    `${JSON.stringify({ name: "user-project", version: "1.0.0", private: true }, null, 2)}\n`,
+  );
+  await writeFile(path.join(dir, ".gitignore"), "node_modules/\nruns/\n");
+  if (withSweep) {
+    await writeFile(path.join(dir, "training/train.mjs"), trainer);
+    await writeFile(path.join(dir, "training/sweep.yaml"), sweepConfig);
+    await writeFile(
+      path.join(dir, "training/evalsets/eval.jsonl"),
+      evalset.map((row) => `${JSON.stringify(row)}\n`).join(""),
+    );
+  }
+  git(["init", "-q"], dir);
+  git(["add", "."], dir);
+  git(["commit", "-q", "-m", "a user's project"], dir);
+  return dir;
+}
+
+/** Checks an install: no engine warning, the CLI's code and nothing of the actions' dependencies. */
+async function expectCleanInstall(project: string, install: { code: number | null; stderr: string }) {
+  expect(install.stderr).not.toMatch(/EBADENGINE/);
+  expect(install.code).toBe(0);
+  const installed = path.join(project, "node_modules");
+  expect((await readdir(path.join(installed, "tunix-rt/lib"))).sort()).toEqual(["cli", "core", "runtime"]);
+  for (const scope of ["@actions", "@octokit", "@azure"]) {
+    expect(existsSync(path.join(installed, scope)), scope).toBe(false);
+  }
+  const version = await npx(["--version"], project);
+  expect(version.stderr).toBe("");
+  expect(version.stdout.trim()).toBe(pkg.version);
+  expect(version.code).toBe(0);
+}
+
+let work: string;
+beforeAll(async () => {
+  work = await tempDir("tunix-rt-install-");
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("the packed package, installed in another project", () => {
+  it("packs the CLI, installs without the actions' dependencies, and sweeps, packages and verifies there", async () => {
+    // `npm test` has just built lib/. `--ignore-scripts` keeps `npm pack` from running `prepare`,
+    // which would rewrite lib/ under the tests running beside this one; the git install test
+    // runs `prepare` for real.
+    expect(existsSync(path.join(repoRoot, "lib/cli/main.js")), "lib/ is built by `npm run build`").toBe(true);
+    const packed = await run(
+      ["npm", "pack", "--ignore-scripts", "--json", "--pack-destination", work],
+      repoRoot,
+    );
+    expect(packed.code, packed.stderr).toBe(0);
+    const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+    const files = info?.files.map((f) => f.path) ?? [];
+    expect(files).toContain("bin/tunix-rt.js");
+    expect(files).toContain("lib/cli/main.js");
+    expect(files).toContain("schema/sweep-config.schema.json");
+    const shipped = /^(bin|lib\/(cli|core|runtime)|schema)\/|^(README\.md|package\.json|LICENSE)$/;
+    expect(files.filter((f) => !shipped.test(f))).toEqual([]);
+
+    const project = await userProject(path.join(work, "tarball-project"), true);
+    const tarball = path.join(work, info?.filename ?? "");
+    await expectCleanInstall(project, await run(["npm", "install", ...npmFlags, tarball], project));
+
+    // Every shipped module loads with the installed dependencies alone, the lazily loaded commands too.
+    const lib = path.join(project, "node_modules/tunix-rt/lib");
+    const modules = (await readdir(lib, { recursive: true })).filter((f) => f.endsWith(".js"));
+    expect(modules.length).toBeGreaterThan(20);
+    const loads = await run(
+      [
+        process.execPath,
+        "--input-type=module",
+        "-e",
+        `for (const f of ${JSON.stringify(modules)}) await import(${JSON.stringify(`${lib}/`)} + f);`,
+      ],
+      project,
+    );
+    expect(loads.stderr).toBe("");
+    expect(loads.code).toBe(0);
+
+    const sweep = await npx(["sweep", "--config", "training/sweep.yaml", "--parallel", "2"], project);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    const runDir = path.join(project, "submission_runs/install_v1");
+    const trials = (await readFile(path.join(runDir, "trials.jsonl"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { status: string; primary_score: number; params: Record<string, number> });
+    expect(trials).toHaveLength(4);
+    // Each trial's score is what the user's trainer gives for the params it was told.
+    for (const t of trials) {
+      expect(t.status).toBe("completed");
+      expect(t.primary_score).toBeCloseTo(Math.min((t.params.level ?? 0) + (t.params.bonus ?? 0), 6) / 6, 10);
+    }
+    const summary = JSON.parse(await readFile(path.join(runDir, "eval_summary.json"), "utf8"));
+    expect(summary.primary_score).toBe(Math.max(...trials.map((t) => t.primary_score)));
+    const rows = (await readFile(path.join(runDir, "eval_rows.jsonl"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(primaryScore(rows)).toBe(summary.primary_score);
+
+    const zips = await readdir(path.join(project, "submission"));
+    const sha = git(["rev-parse", "--short", "HEAD"], project).trim();
+    expect(zips).toHaveLength(1);
+    expect(zips[0]).toMatch(new RegExp(`^tunix_rt_install_v1_\\d{4}-\\d{2}-\\d{2}_${sha}\\.zip$`));
+    const verify = await npx(["verify", path.join("submission", zips[0] ?? "")], project);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  }, 180_000);
+});
+
+describe.skipIf(!gitInstall)("a git install (TUNIX_RT_GIT_INSTALL=1)", () => {
+  it("builds lib/ through prepare in a clean clone and installs a working CLI", async () => {
+    const clone = path.join(work, "clone");
+    git(["clone", "-q", repoRoot, clone], work);
+    expect(existsSync(path.join(clone, "lib"))).toBe(false);
+    const commit = git(["rev-parse", "HEAD"], clone).trim();
+    const project = await userProject(path.join(work, "git-project"), false);
+    const install = await run(["npm", "install", ...npmFlags, `git+file://${clone}#${commit}`], project);
+    await expectCleanInstall(project, install);
+  }, 600_000);
+});
