@@ -51,7 +51,7 @@ describe("verify on a consistent evidence folder", () => {
   it("prints {valid: true, problems: []} with --json", async () => {
     const cwd = await folder();
     const result = await verify(cwd, "rt_test_v1", "--json");
-    expect(JSON.parse(result.stdout)).toEqual({ valid: true, problems: [] });
+    expect(JSON.parse(result.stdout)).toEqual({ valid: true, problems: [], notes: [] });
     expect(result.code).toBe(0);
   });
 
@@ -280,6 +280,7 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
       const cwd = await folder(c.fixture, { omit: c.omit ?? [], replace: c.replace ?? {} });
       const { problems } = await verifyEvidenceFolder(path.join(cwd, "rt_test_v1"), {
         shownAs: "rt_test_v1",
+        cwd,
       });
       const lines = problems.map(formatProblem);
       for (const line of c.expected) expect(lines).toContain(line);
@@ -298,7 +299,10 @@ describe("verify reports each kind of breakage as file[:line]: path: message, ex
 
   it("keeps checking the other files when one is broken", async () => {
     const cwd = await folder({ summary: { primary_score: 0.7 } }, { replace: { "best_params.json": "{" } });
-    const { problems } = await verifyEvidenceFolder(path.join(cwd, "rt_test_v1"), { shownAs: "rt_test_v1" });
+    const { problems } = await verifyEvidenceFolder(path.join(cwd, "rt_test_v1"), {
+      shownAs: "rt_test_v1",
+      cwd,
+    });
     expect(problems.map(formatProblem)).toEqual([
       "rt_test_v1/eval_summary.json:7: primary_score: got 0.7; expected 0.75, the primary_score recomputed from eval_rows.jsonl (4 of 4 rows counted)",
       "rt_test_v1/best_params.json:1: not valid JSON: Expected property name or '}'",
@@ -403,9 +407,13 @@ describe("verify on the M34 templates", () => {
           `m34_v1/kaggle_output_log.txt:7: holds the template line "Status: TEMPLATE - Not yet executed"; expected the best trial's output log`,
           "m34_v1/eval_rows.jsonl: missing; the evidence needs it (the best trial's graded rows, from which primary_score is recomputed)",
           "m34_v1/trials.jsonl: missing; the evidence needs it (every trial's record, from which the best trial is found)",
+          // The promoted config it names is not beside it (seed-data holds it as m34_best.yaml).
+          `m34_v1/run_manifest.json:5: config_path: got "training/configs/m34_best.yaml"; the promoted config is not in the repository (${path.dirname(m34)})`,
         ]),
       );
-      expect(result.stderr).toBe("verify: m34_v1: invalid, 17 problems\n");
+      expect(result.stderr).toBe(
+        `tunix-rt verify: note: eval_rows.jsonl was not re-graded: eval_summary.json eval_set "training/evalsets/eval_v1.jsonl" is not in the repository (${path.dirname(m34)})\nverify: m34_v1: invalid, 18 problems\n`,
+      );
     },
   );
 });

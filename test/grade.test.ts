@@ -131,18 +131,60 @@ describe("gradePredictions", () => {
     expect(result.summary).toEqual([]);
   });
 
-  it("reports predictions for unknown ids and ignores them", () => {
+  it("reports predictions for unknown ids and ignores them, while they are at most half", () => {
     const result = gradePredictions(
       ITEMS,
       lines(
         line({ id: "zzz", prediction: "42" }),
         line({ id: "eval-001", prediction: "42" }),
+        line({ id: "eval-002", prediction: "Paris" }),
         line({ id: "yyy", prediction: "x" }),
       ),
     );
     expect(result.extra).toEqual(["zzz", "yyy"]);
     expect(result.rows).toHaveLength(3);
     expect(result.summary).toEqual([]);
+  });
+
+  it("fails when no prediction id matches an evalset item, naming the counts, the first id and an evalset id", () => {
+    // A trainer that answered another evalset, or wrote its ids in another form.
+    const result = gradePredictions(
+      ITEMS,
+      lines(
+        line({ id: "1", prediction: "42" }),
+        line({ id: "2", prediction: "Paris" }),
+        line({ id: "3", prediction: "120 km" }),
+      ),
+      "predictions.jsonl",
+      "evalset.jsonl",
+    );
+    expect(result.summary).toEqual([
+      '3 of 3 prediction ids in predictions.jsonl match no item of evalset.jsonl (first: "1"; its ids look like "eval-001"): predictions for another evalset, or ids in another form?',
+    ]);
+    // The counts are still there for the trial record.
+    expect(result.extra).toEqual(["1", "2", "3"]);
+    expect(result.missing).toEqual(["eval-001", "eval-002", "eval-003"]);
+  });
+
+  it("fails when more than half of the prediction ids match no evalset item", () => {
+    const result = gradePredictions(
+      ITEMS,
+      lines(
+        line({ id: "eval-001", prediction: "42" }),
+        line({ id: "EVAL-002", prediction: "Paris" }),
+        line({ id: "EVAL-003", prediction: "120 km" }),
+      ),
+    );
+    expect(result.summary).toEqual([
+      '2 of 3 prediction ids in predictions.jsonl match no item of the evalset (first: "EVAL-002"; its ids look like "eval-001"): predictions for another evalset, or ids in another form?',
+    ]);
+  });
+
+  it("fails on a predictions file with no prediction at all", () => {
+    const result = gradePredictions(ITEMS, lines(""), "predictions.jsonl", "evalset.jsonl");
+    expect(result.summary).toEqual([
+      'predictions.jsonl holds no prediction; expected one {"id", "prediction"} per item of evalset.jsonl (3 items)',
+    ]);
   });
 
   it("accepts whole-number ids as their decimal text", () => {
@@ -187,8 +229,10 @@ describe("gradePredictions", () => {
     for (let i = 0; i < 5; i++)
       texts.push(line({ id: `d${i}`, prediction: "" }), line({ id: `d${i}`, prediction: "" }));
     const result = gradePredictions(ITEMS, lines(...texts));
-    expect(result.summary).toHaveLength(4);
+    // Three named, the rest counted; and (the ids d0..d4 being no evalset's) the unmatched ids.
+    expect(result.summary).toHaveLength(5);
     expect(result.summary[3]).toBe("and 2 more duplicated ids in predictions.jsonl");
+    expect(result.summary[4]).toMatch(/^5 of 5 prediction ids in predictions\.jsonl match no item/);
   });
 
   it("fails on malformed lines, with their line numbers and the first reason", () => {

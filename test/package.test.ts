@@ -35,21 +35,15 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** A repository-like folder: evidence in submission_runs/rt_test_v1 and the files it names. */
+/**
+ * A repository-like folder: evidence in submission_runs/rt_test_v1 and the files it names
+ * (the fixture writes its promoted config and evalset; the sweep config is added here).
+ */
 async function repo(fixture: EvidenceFixture = {}, options: FolderOptions = {}): Promise<string> {
   const root = path.join(work, `repo${counter++}`);
   await writeEvidenceFolder(path.join(root, "submission_runs"), fixture, options);
-  await mkdir(path.join(root, "training/configs"), { recursive: true });
-  await mkdir(path.join(root, "training/evalsets"), { recursive: true });
-  await writeFile(
-    path.join(root, "training/configs/best.yaml"),
-    "learning_rate: 5.0e-5\nper_device_batch_size: 4\n",
-  );
+  await mkdir(path.join(root, "training"), { recursive: true });
   await writeFile(path.join(root, "training/sweep.yaml"), "name: Tuning Sweep\nrun_version: rt_test_v1\n");
-  await writeFile(
-    path.join(root, "training/evalsets/eval_v1.jsonl"),
-    '{"id":"q1","prompt":"2+2?","expected_answer":"4"}\n',
-  );
   return root;
 }
 
@@ -229,8 +223,19 @@ describe("package gates (exit 2, nothing written)", () => {
   });
 
   it("refuses a promoted config that run_manifest.json names but the repository lacks", async () => {
-    const cwd = await repo({ manifest: { config_path: "training/configs/gone.yaml" } });
-    const result = await pack(cwd);
+    const cwd = await repo(
+      { manifest: { config_path: "training/configs/gone.yaml" } },
+      { omitRepo: ["promotedConfig"] },
+    );
+    // Verify finds it first (the evidence names a file that is not there: exit 1) ...
+    const verified = await pack(cwd);
+    expect(verified.stderr).toBe(
+      `submission_runs/rt_test_v1/run_manifest.json:5: config_path: got "training/configs/gone.yaml"; the promoted config is not in the repository (${cwd})\n` +
+        "tunix-rt package: submission_runs/rt_test_v1: the evidence is invalid (1 problem); fix it, or pass --no-verify\n",
+    );
+    expect(verified.code).toBe(1);
+    // ... and without verify, gathering the members still refuses it (exit 2).
+    const result = await pack(cwd, "--no-verify");
     expect(result.stderr).toBe(
       "tunix-rt package: training/configs/gone.yaml: cannot read the promoted config (run_manifest.json config_path): no such file or directory\n",
     );
@@ -325,10 +330,15 @@ describe("verify ZIP against its MANIFEST.json", () => {
         .toString("utf8")
         .split("\n")
         .findIndex((l) => l.includes('"path": "training/sweep.yaml"')) ?? -2) + 1;
+    const configSize = (await readFile(path.join(cwd, "training/configs/best.yaml"))).length;
     expect(lines).toEqual([
-      "tampered.zip/training/configs/best.yaml: is 19 bytes; MANIFEST.json lists 47 (the member was changed after packaging)",
+      `tampered.zip/training/configs/best.yaml: is 19 bytes; MANIFEST.json lists ${configSize} (the member was changed after packaging)`,
       `tampered.zip/MANIFEST.json:${listedLine}: files.9.path: got "training/sweep.yaml"; no such member in the zip`,
       "tampered.zip/extra.txt: is not listed in MANIFEST.json",
+      // The changed member is also no longer this evidence's promoted config.
+      'tampered.zip/training/configs/best.yaml: run_version: missing; this evidence is of run_version "rt_test_v1"',
+      "tampered.zip/training/configs/best.yaml: provenance: missing; expected the sweep and trial the config was promoted from",
+      'tampered.zip/training/configs/best.yaml: params: missing; best_params.json has {"learning_rate":0.00005,"per_device_batch_size":4}',
     ]);
     expect(result.code).toBe(1);
   });

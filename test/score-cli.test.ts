@@ -210,6 +210,43 @@ describe("tunix-rt score --predictions --evalset", () => {
     );
   });
 
+  it("exits 1 when no prediction id, or less than half of them, matches an evalset item, saying so in one line", async () => {
+    const evalset = await file(
+      "ids-eval.jsonl",
+      jsonl([
+        { id: "eval-001", prompt: "1+1?", expected_answer: "2" },
+        { id: "eval-002", prompt: "2+2?", expected_answer: "4" },
+      ]),
+    );
+    // Another evalset's predictions: a 0.0 here would be a wrong answer, not a score.
+    const other = await file(
+      "other-ids.jsonl",
+      jsonl([
+        { id: "1", prediction: "2" },
+        { id: "2", prediction: "4" },
+      ]),
+    );
+    const result = await runCli(["score", "--predictions", other, "--evalset", evalset, "--json"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      `tunix-rt score: 2 of 2 prediction ids in ${other} match no item of ${evalset} (first: "1"; its ids look like "eval-001"): predictions for another evalset, or ids in another form?\n`,
+    );
+    // One unknown id beside two known ones is still reported and ignored.
+    const few = await file(
+      "few-extra.jsonl",
+      jsonl([
+        { id: "eval-001", prediction: "2" },
+        { id: "eval-002", prediction: "5" },
+        { id: "eval-999", prediction: "x" },
+      ]),
+    );
+    const ok = await runCli(["score", "--predictions", few, "--evalset", evalset, "--json"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ primary_score: 0.5, rows: 2, counted: 2 });
+    expect(ok.stderr).toContain("1 prediction has an id not in");
+  });
+
   it("exits 2 on an invalid evalset, and on an unreadable predictions file", async () => {
     const evalset = await file("bad-eval.jsonl", jsonl([{ id: "a", prompt: "p" }]));
     const predictions = await file("p.jsonl", jsonl([{ id: "a", prediction: "x" }]));

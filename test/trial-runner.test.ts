@@ -135,6 +135,34 @@ describe("trial runner with real trainer processes", () => {
     expect(e.error).toContain("not in the evalset");
   });
 
+  it("fails a trial whose prediction ids match no evalset item, or mostly none, keeping the counts", async () => {
+    const none = await setup("other-ids");
+    const n = await runTrial({ ...none, cwd: none.dir, env: process.env });
+    expect(n).toMatchObject({
+      status: "failed",
+      primary_score: null,
+      rows: 6,
+      counted: 6,
+      missing_predictions: 6,
+      extra_predictions: 6,
+    });
+    expect(n.error).toMatch(
+      /^6 of 6 prediction ids in .*predictions\.jsonl match no item of .*evalset\.jsonl \(first: "item-0"; its ids look like "q0"\): predictions for another evalset, or ids in another form\?$/,
+    );
+    const saved = JSON.parse(await readFile(path.join(none.outDir, "trial.json"), "utf8"));
+    expect(saved).toMatchObject({ status: "failed", primary_score: null, extra_predictions: 6 });
+    const mostly = await setup("mostly-other-ids");
+    const m = await runTrial({ ...mostly, cwd: mostly.dir, env: process.env });
+    expect(m).toMatchObject({
+      status: "failed",
+      primary_score: null,
+      missing_predictions: 4,
+      extra_predictions: 4,
+    });
+    expect(m.error).toContain("4 of 6 prediction ids in");
+    expect(m.error).toContain('(first: "Q2"; its ids look like "q0")');
+  });
+
   it("scores a trainer's own eval_rows.jsonl by the M34 rules", async () => {
     const s = await setup("rows-out-of-range");
     const record = await runTrial({ ...s, cwd: s.dir, env: process.env });

@@ -17,7 +17,7 @@ import {
   SubmissionManifestSchema,
   schemaProblems,
 } from "./evidence/schemas.js";
-import { type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
+import { type NamedFile, type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
 import { secretShapes } from "./redact.js";
 
 /** The manifest member's name; it lists every other member. */
@@ -213,7 +213,8 @@ function renderReadme(input: ArchivePlanInput): string {
     "",
     "This checks every member against MANIFEST.json, then the evidence in",
     `\`${input.runDir}/\`: each file's schema, primary_score recomputed from eval_rows.jsonl,`,
-    "and the best trial of trials.jsonl named in best_params.json and run_manifest.json.",
+    "each row re-graded against the evalset in the zip, the best trial of trials.jsonl named",
+    "in best_params.json and run_manifest.json, and the promoted config being this run's.",
     "",
   ];
   return lines.join("\n");
@@ -272,11 +273,14 @@ export interface ZipMemberView {
 /**
  * Verifies a submission zip: every member named safely and listed in MANIFEST.json with
  * its size and SHA-256, nothing listed that is absent, and the evidence folder inside it
- * (`run_dir`) valid. Problems name files by their entry names.
+ * (`run_dir`) valid, its rows re-graded against the evalset member that eval_summary.json
+ * eval_set names and its promoted config (the member at run_manifest.json config_path)
+ * checked to be its own. Problems name files by their entry names; `onNote` is told what
+ * could not be checked (no evalset in the zip).
  */
 export function verifySubmission(
   members: readonly ZipMemberView[],
-  { profile = "default" }: { profile?: VerifyProfile } = {},
+  { profile = "default", onNote }: { profile?: VerifyProfile; onNote?: (note: string) => void } = {},
 ): Problem[] {
   const problems: Problem[] = [];
   const files = new Map<string, ZipMemberView>();
@@ -358,9 +362,24 @@ export function verifySubmission(
   }
   // The zip carries the sweep config: its hash is checked against the manifest's record.
   const fileHashes = Object.fromEntries([...files].map(([name, member]) => [name, sha256Hex(member.data)]));
-  for (const problem of verifyEvidence({ runVersion, profile, files: evidence, fileHashes })) {
-    problems.push({ ...problem, file: `${runDir}/${problem.file}` });
-  }
+  // And the evalset and the promoted config, as members at their repository paths.
+  const findRepoFile = (repoPath: string): NamedFile => {
+    const member = files.get(repoPath);
+    return member
+      ? { shownAs: repoPath, text: decoder.decode(member.data) }
+      : { shownAs: repoPath, absent: "is not in the zip" };
+  };
+  problems.push(
+    ...verifyEvidence({
+      runVersion,
+      profile,
+      files: evidence,
+      fileHashes,
+      findRepoFile,
+      nameEvidenceFile: (name) => `${runDir}/${name}`,
+      ...(onNote ? { onNote } : {}),
+    }),
+  );
   return problems;
 }
 

@@ -65,7 +65,8 @@ export interface GradeResult {
   /**
    * One line per kind of fault, for a failed trial's reason: `12 malformed lines in
    * predictions.jsonl (first at line 3: …)`, `duplicated id "eval-004" in predictions.jsonl at
-   * lines 4 and 9`. Empty when the predictions are sound.
+   * lines 4 and 9`, `12 of 12 prediction ids in predictions.jsonl match no item of …` (see
+   * `unmatchedIds`). Empty when the predictions are sound.
    */
   summary: string[];
 }
@@ -75,6 +76,42 @@ export const MAX_FAULTS = 100;
 
 /** Duplicated ids named one by one in the summary; the rest are counted. */
 const MAX_NAMED_DUPLICATES = 3;
+
+/**
+ * Why predictions cannot be graded against this evalset, when their ids do not fit it: none
+ * at all, or more than half of their (distinct) ids naming no evalset item. Graded, such a
+ * file gives a primary_score near 0 that says nothing of the model: the trainer answered
+ * another evalset, or wrote its ids in another form ("1" for "eval-001"). A few unknown ids
+ * beside known ones are only reported. Undefined when the ids fit.
+ */
+export function unmatchedIds({
+  matched,
+  extra,
+  items,
+  file,
+  evalset,
+}: {
+  /** How many distinct prediction ids are evalset ids. */
+  matched: number;
+  /** The distinct prediction ids that are not, in first-seen order. */
+  extra: readonly string[];
+  items: readonly EvalItem[];
+  /** How the predictions file and the evalset are named in the message. */
+  file: string;
+  evalset: string;
+}): string | undefined {
+  const total = matched + extra.length;
+  if (total === 0) {
+    const count = items.length === 1 ? "1 item" : `${items.length} items`;
+    return `${file} holds no prediction; expected one {"id", "prediction"} per item of ${evalset} (${count})`;
+  }
+  if (extra.length * 2 <= total) return undefined;
+  return (
+    `${extra.length} of ${total} prediction ids in ${file} match no item of ${evalset} ` +
+    `(first: ${quote(extra[0])}; its ids look like ${quote(items[0]?.id)}): ` +
+    "predictions for another evalset, or ids in another form?"
+  );
+}
 
 /**
  * Grades predictions line by line, so a reader can stream a file into it.
@@ -88,6 +125,7 @@ const MAX_NAMED_DUPLICATES = 3;
 export class PredictionGrader {
   readonly #items: readonly EvalItem[];
   readonly #file: string;
+  readonly #evalset: string;
   readonly #wanted: Set<string>;
   readonly #predictions = new Map<string, string>();
   /** Every line an id was seen on, in order. */
@@ -97,10 +135,14 @@ export class PredictionGrader {
   #malformed = 0;
   #firstMalformed: Problem | undefined;
 
-  /** `items` is the validated evalset; `file` the name faults are reported under. */
-  constructor(items: readonly EvalItem[], file = "predictions.jsonl") {
+  /**
+   * `items` is the validated evalset; `file` the name faults are reported under, `evalset`
+   * the name the evalset has in them.
+   */
+  constructor(items: readonly EvalItem[], file = "predictions.jsonl", evalset = "the evalset") {
     this.#items = items;
     this.#file = file;
+    this.#evalset = evalset;
     this.#wanted = new Set(items.map((item) => item.id));
   }
 
@@ -163,6 +205,17 @@ export class PredictionGrader {
     }
     const more = duplicates.length - MAX_NAMED_DUPLICATES;
     if (more > 0) lines.push(`and ${more} more duplicated id${more === 1 ? "" : "s"} in ${this.#file}`);
+    // A file whose every line is malformed holds no prediction: that is said above already.
+    if (this.#malformed === 0 || this.#lines.size > 0) {
+      const unmatched = unmatchedIds({
+        matched: this.#predictions.size,
+        extra: this.#extra,
+        items: this.#items,
+        file: this.#file,
+        evalset: this.#evalset,
+      });
+      if (unmatched) lines.push(unmatched);
+    }
     return lines;
   }
 }
@@ -207,8 +260,9 @@ export function gradePredictions(
   items: readonly EvalItem[],
   lines: Iterable<ParsedLine>,
   file = "predictions.jsonl",
+  evalset = "the evalset",
 ): GradeResult {
-  const grader = new PredictionGrader(items, file);
+  const grader = new PredictionGrader(items, file, evalset);
   for (const entry of lines) grader.add(entry);
   return grader.finish();
 }

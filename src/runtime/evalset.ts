@@ -19,11 +19,16 @@ export async function readEvalset(file: string, shownAs = file): Promise<EvalIte
 
 /**
  * Grades a predictions file against evalset items, streaming it (see PredictionGrader).
- * Faults in the file (malformed lines, duplicated ids) come back in the result, for the
- * caller to fail the trial with; only a file that cannot be read throws InputError.
+ * Faults in the file (malformed lines, duplicated ids, ids that do not fit the evalset) come
+ * back in the result, for the caller to fail the trial with; only a file that cannot be read
+ * throws InputError. `evalset` is how the evalset is named in the faults.
  */
-export async function gradePredictionsFile(items: readonly EvalItem[], file: string): Promise<GradeResult> {
-  const grader = new PredictionGrader(items, file);
+export async function gradePredictionsFile(
+  items: readonly EvalItem[],
+  file: string,
+  evalset?: string,
+): Promise<GradeResult> {
+  const grader = new PredictionGrader(items, file, evalset);
   for await (const entry of readLines(file, file)) grader.add(entry);
   return grader.finish();
 }

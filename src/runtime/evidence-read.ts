@@ -4,6 +4,10 @@
  * stream line by line. Problems name files as `<folder as given>/<file>`: CI runs
  * `verify submission_runs/<run_version>` from the repository root, so the names are repo
  * paths that annotations can point at.
+ *
+ * The files the evidence names in the repository (the evalset, the promoted config, the
+ * sweep config) are read from the repository root: the git top level of the evidence
+ * folder; outside git, the folder holding submission_runs/, else the working directory.
  */
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
@@ -11,8 +15,9 @@ import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
 import { InputError, type Problem } from "../core/errors.js";
 import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
-import { EvidenceVerifier, type VerifyProfile } from "../core/evidence/verify.js";
+import { EvidenceVerifier, type NamedFile, type VerifyProfile } from "../core/evidence/verify.js";
 import { describeFsError, readJsonl } from "./files.js";
+import { gitTopLevel } from "./git.js";
 import { readZipFile } from "./zip-read.js";
 
 /** How to verify and how to name files in problems. */
@@ -20,11 +25,19 @@ export interface ReadOptions {
   profile?: VerifyProfile;
   /** How the folder or zip is named in problems (default: the path given). */
   shownAs?: string;
+  /**
+   * The working directory (default: the process's): the repository root of a folder that is
+   * in no git repository and not under submission_runs/, and what repository files are
+   * shown relative to.
+   */
+  cwd?: string;
 }
 
-/** What verification found: the problems, and a few facts for the summary line. */
+/** What verification found: the problems, what could not be checked, and a few facts for the summary line. */
 export interface VerifyOutcome {
   problems: Problem[];
+  /** What could not be checked and why (the evalset not at hand: the rows were not re-graded). */
+  notes: string[];
   /** The run_version checked (the folder's name). */
   runVersion: string;
 }
@@ -35,32 +48,80 @@ export interface VerifyOutcome {
  */
 export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {}): Promise<VerifyOutcome> {
   const shownAs = options.shownAs ?? dir;
+  const cwd = options.cwd ?? process.cwd();
   await requireFolder(dir, shownAs);
   const runVersion = path.basename(path.resolve(dir));
-  const fileHashes = await sweepConfigHash(dir);
-  const verifier = new EvidenceVerifier({ runVersion, profile: options.profile ?? "default", fileHashes });
-  for (const name of evidenceFileNames) await readOne(verifier, path.join(dir, name), name);
-  const problems = verifier.finish().map((p) => ({ ...p, file: path.join(shownAs, p.file) }));
-  return { problems, runVersion };
+  const root = await repositoryRoot(dir, cwd);
+  const fileHashes = await sweepConfigHash(dir, root);
+  const verifier = new EvidenceVerifier({
+    runVersion,
+    profile: options.profile ?? "default",
+    fileHashes,
+    nameEvidenceFile: (name) => path.join(shownAs, name),
+  });
+  const isJsonl = (name: EvidenceFileName) => name === "eval_rows.jsonl" || name === "trials.jsonl";
+  // The JSON files first: they name the evalset that the rows are re-graded against as they stream.
+  for (const name of evidenceFileNames.filter((n) => !isJsonl(n))) {
+    await readOne(verifier, path.join(dir, name), name);
+  }
+  const { evalSet, configPath } = verifier.namedFiles();
+  if (evalSet !== undefined) verifier.evalset(await readRepoFile(root, evalSet, cwd));
+  if (configPath !== undefined) verifier.promotedConfig(await readRepoFile(root, configPath, cwd));
+  for (const name of evidenceFileNames.filter(isJsonl)) await readOne(verifier, path.join(dir, name), name);
+  const problems = verifier.finish();
+  return { problems, notes: [...verifier.notes], runVersion };
+}
+
+/**
+ * The repository root of an evidence folder: the git top level of the folder; outside git,
+ * the folder holding submission_runs/ when the evidence lies in one, else `cwd`.
+ */
+export async function repositoryRoot(dir: string, cwd: string): Promise<string> {
+  const folder = path.resolve(cwd, dir);
+  const top = await gitTopLevel(folder);
+  if (top !== null) return top;
+  return path.basename(path.dirname(folder)) === "submission_runs" ? path.dirname(path.dirname(folder)) : cwd;
+}
+
+/** Whether a path the evidence names is a repository path: relative, never leaving the root. */
+function isRepoPath(file: string): boolean {
+  return !path.isAbsolute(file) && !file.split(/[\\/]/).includes("..");
+}
+
+/**
+ * A repository file the evidence names, read from the root: its text, or why it is not at
+ * hand. It is shown relative to `cwd` (a repository path when verify runs from the root).
+ */
+async function readRepoFile(root: string, file: string, cwd: string): Promise<NamedFile> {
+  if (!isRepoPath(file)) return { shownAs: file, absent: "is not a repository path (relative, inside it)" };
+  const abs = path.join(root, file);
+  const relative = path.relative(cwd, abs);
+  const shownAs = relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? abs : relative;
+  try {
+    return { shownAs, text: await readFile(abs, "utf8") };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `the repository (${root})`;
+    return {
+      shownAs,
+      absent:
+        code === "ENOENT" || code === "ENOTDIR"
+          ? `is not in ${where}`
+          : `cannot be read from ${where}: ${describeFsError(error)}`,
+    };
+  }
 }
 
 /**
  * The SHA-256 of the sweep config that run_manifest.json names, read from the repository
- * root (the folder holding submission_runs/, else the working directory), when it is there; provenance is checked
- * against it. Nothing when the manifest or the file cannot be read.
+ * root, when it is there; provenance is checked against it. Nothing when the manifest or
+ * the file cannot be read.
  */
-async function sweepConfigHash(dir: string): Promise<Record<string, string>> {
+async function sweepConfigHash(dir: string, root: string): Promise<Record<string, string>> {
   try {
     const manifest = JSON.parse(await readFile(path.join(dir, "run_manifest.json"), "utf8"));
     const configPath = manifest?.sweep_config_path;
-    if (typeof configPath !== "string" || path.isAbsolute(configPath) || configPath.split("/").includes(".."))
-      return {};
-    // Evidence lives at <repo>/submission_runs/<run_version>; elsewhere, the working directory is the repo.
-    const folder = path.resolve(dir);
-    const root =
-      path.basename(path.dirname(folder)) === "submission_runs"
-        ? path.dirname(path.dirname(folder))
-        : process.cwd();
+    if (typeof configPath !== "string" || !isRepoPath(configPath)) return {};
     const bytes = await readFile(path.join(root, configPath));
     return { [configPath]: createHash("sha256").update(bytes).digest("hex") };
   } catch {
@@ -75,7 +136,11 @@ export async function verifySubmissionZip(
 ): Promise<VerifyOutcome> {
   const shownAs = options.shownAs ?? zipFile;
   const members = await readZipFile(zipFile, shownAs);
-  const problems = verifySubmission(members, { profile: options.profile ?? "default" }).map((p) => ({
+  const notes: string[] = [];
+  const problems = verifySubmission(members, {
+    profile: options.profile ?? "default",
+    onNote: (note) => notes.push(note),
+  }).map((p) => ({
     ...p,
     // Members are named as paths inside the zip, as Python's zipimport does: `<zip>/<entry>`.
     file: p.file === "" ? shownAs : `${shownAs}/${p.file}`,
@@ -89,7 +154,7 @@ export async function verifySubmissionZip(
   } catch {
     // A broken manifest is already a problem; the summary just has no run_version.
   }
-  return { problems, runVersion };
+  return { problems, notes, runVersion };
 }
 
 async function requireFolder(dir: string, shownAs: string): Promise<void> {

@@ -32,3 +32,21 @@ function git(cwd: string, args: string[]): Promise<string | null> {
     );
   });
 }
+
+/**
+ * The top level of the git working tree that holds `dir` (`git rev-parse --show-toplevel`),
+ * or null outside one (or without git).
+ */
+export function gitTopLevel(dir: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["rev-parse", "--show-toplevel"],
+      { cwd: dir, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
+      (error, stdout) => {
+        const out = String(stdout).replace(/\r?\n$/, "");
+        resolve(error || out === "" ? null : out);
+      },
+    );
+  });
+}

@@ -68,6 +68,7 @@ export async function packageRunDir(options: PackageOptions): Promise<string> {
     const { problems } = await verifyEvidenceFolder(runDirAbs, {
       profile: options.profile ?? "default",
       shownAs: runDir,
+      cwd,
     });
     if (problems.length > 0) {
       const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;

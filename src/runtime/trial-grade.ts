@@ -86,7 +86,7 @@ export async function gradeTrialOutput({
   const items = await readEvalset(evalset, evalsetShown);
   let graded: GradeResult;
   try {
-    graded = await gradePredictionsFile(items, predictionsFile);
+    graded = await gradePredictionsFile(items, predictionsFile, evalsetShown ?? evalset);
   } catch (error) {
     return unreadable("predictions.jsonl", error);
   }

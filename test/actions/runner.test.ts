@@ -25,13 +25,27 @@ afterAll(async () => {
   await rm(workspace, { recursive: true, force: true });
 });
 
-/** Copies the committed example evidence into the workspace under another run_version. */
+/**
+ * Copies the committed example evidence into the workspace under another run_version, with
+ * its promoted config (made that run_version's, at a path of its own, which the manifest
+ * names); the evalset it was graded on is in the workspace already.
+ */
 async function evidenceFolder(runVersion: string): Promise<string> {
   const dir = path.join(workspace, "submission_runs", runVersion);
   await cp(path.join(repoRoot, "submission_runs/example_v1"), dir, { recursive: true });
+  const configPath = `training/configs/${runVersion}.yaml`;
   for (const name of ["run_manifest.json", "eval_summary.json"]) {
     const file = path.join(dir, name);
     const doc = JSON.parse(await readFile(file, "utf8"));
+    if (name === "run_manifest.json") {
+      const config = await readFile(path.join(repoRoot, doc.config_path), "utf8");
+      await mkdir(path.join(workspace, "training/configs"), { recursive: true });
+      await writeFile(
+        path.join(workspace, configPath),
+        config.replace(/^run_version: .*$/m, `run_version: ${runVersion}`),
+      );
+      doc.config_path = configPath;
+    }
     doc.run_version = runVersion;
     await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
   }

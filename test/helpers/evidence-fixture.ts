@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { stringify } from "yaml";
 import type { EvidenceFileName } from "../../src/core/evidence/schemas.js";
 
 /** A trial record as trials.jsonl holds it. */
@@ -79,6 +80,79 @@ export function defaultTrials(): FixtureTrial[] {
 
 /** The six files' text for a fixture, consistent unless the fixture's overrides break it. */
 export function evidenceTexts(fixture: EvidenceFixture = {}): Record<EvidenceFileName, string> {
+  const { manifest, summary, bestParams, rows, trials, best } = documents(fixture);
+  const jsonl = (values: unknown[]) => values.map((v) => `${JSON.stringify(v)}\n`).join("");
+  return {
+    "run_manifest.json": `${JSON.stringify(manifest, null, 2)}\n`,
+    "eval_summary.json": `${JSON.stringify(summary, null, 2)}\n`,
+    "best_params.json": `${JSON.stringify(bestParams, null, 2)}\n`,
+    "kaggle_output_log.txt":
+      fixture.log ?? `trial ${best?.trial_id}: step 1 loss 1.25\ntrial ${best?.trial_id}: done\n`,
+    "eval_rows.jsonl": jsonl(rows),
+    "trials.jsonl": jsonl(trials),
+  };
+}
+
+/** The repository files an evidence folder names besides itself. */
+export type RepoFileRole = "promotedConfig" | "evalset";
+
+/**
+ * The repository files the evidence names, by repository path, consistent with it: the
+ * promoted config at run_manifest.json config_path (as `bestConfigYaml` writes it, from
+ * best_params.json and the manifest) and the evalset at eval_summary.json eval_set (one item
+ * per row that has an id and an expected_answer; none when no row has).
+ */
+export function repoTexts(
+  fixture: EvidenceFixture = {},
+): Partial<Record<RepoFileRole, { path: string; text: string }>> {
+  const { manifest, summary, bestParams, rows } = documents(fixture);
+  const out: Partial<Record<RepoFileRole, { path: string; text: string }>> = {};
+  if (typeof manifest.config_path === "string") {
+    const doc = {
+      run_version: fixture.runVersion ?? "rt_test_v1",
+      base_model_id: manifest.model_id,
+      dataset_key: manifest.dataset,
+      params: bestParams.params,
+      ...(bestParams.budget === undefined ? {} : { budget: bestParams.budget }),
+      provenance: {
+        tool: "tunix-rt 0.1.0",
+        sweep_config: manifest.sweep_config_path,
+        sweep_id: bestParams.tuning_job_id,
+        trial_id: bestParams.trial_id,
+        primary_score: bestParams.primary_score,
+        metric: "answer_correctness (max)",
+        commit: manifest.commit_sha,
+        date: manifest.timestamp,
+        workflow_run_url: null,
+      },
+    };
+    out.promotedConfig = {
+      path: manifest.config_path,
+      text: `# Promoted by tunix-rt: the best trial of a sweep.\n${stringify(doc, { lineWidth: 0 })}`,
+    };
+  }
+  const items = new Map<string, string>();
+  for (const row of rows as Record<string, unknown>[]) {
+    const id = typeof row?.id === "string" || typeof row?.id === "number" ? String(row.id) : undefined;
+    if (id !== undefined && typeof row.expected_answer === "string" && !items.has(id))
+      items.set(id, row.expected_answer);
+  }
+  if (typeof summary.eval_set === "string" && items.size > 0) {
+    out.evalset = {
+      path: summary.eval_set,
+      text: [...items]
+        .map(
+          ([id, expected]) =>
+            `${JSON.stringify({ id, prompt: `question ${id}`, expected_answer: expected })}\n`,
+        )
+        .join(""),
+    };
+  }
+  return out;
+}
+
+/** The documents of a fixture, overrides applied. */
+function documents(fixture: EvidenceFixture) {
   const runVersion = fixture.runVersion ?? "rt_test_v1";
   const trials = fixture.trials ?? defaultTrials();
   const rows = fixture.rows ?? gradedRows([1, 1, 0, 1]);
@@ -122,15 +196,13 @@ export function evidenceTexts(fixture: EvidenceFixture = {}): Record<EvidenceFil
     sweep_config: { metric_name: "answer_correctness", metric_mode: mode, num_samples: trials.length },
     ...fixture.best,
   };
-  const jsonl = (values: unknown[]) => values.map((v) => `${JSON.stringify(v)}\n`).join("");
   return {
-    "run_manifest.json": `${JSON.stringify(manifest, null, 2)}\n`,
-    "eval_summary.json": `${JSON.stringify(summary, null, 2)}\n`,
-    "best_params.json": `${JSON.stringify(bestParams, null, 2)}\n`,
-    "kaggle_output_log.txt":
-      fixture.log ?? `trial ${best?.trial_id}: step 1 loss 1.25\ntrial ${best?.trial_id}: done\n`,
-    "eval_rows.jsonl": jsonl(rows),
-    "trials.jsonl": jsonl(trials),
+    manifest: manifest as Record<string, unknown>,
+    summary: summary as Record<string, unknown>,
+    bestParams: bestParams as Record<string, unknown>,
+    rows,
+    trials,
+    best,
   };
 }
 
@@ -138,22 +210,40 @@ export function evidenceTexts(fixture: EvidenceFixture = {}): Record<EvidenceFil
 export interface FolderOptions {
   omit?: EvidenceFileName[];
   replace?: Partial<Record<EvidenceFileName, string>>;
+  /** Repository files (the promoted config, the evalset) not to write. */
+  omitRepo?: RepoFileRole[];
+  /** Other text for repository files. */
+  replaceRepo?: Partial<Record<RepoFileRole, string>>;
 }
 
 /**
  * Writes a fixture as `<parent>/<runVersion>/` and returns the folder. `omit` leaves files
- * out; `replace` writes other text in their place.
+ * out; `replace` writes other text in their place. The repository files the evidence names
+ * (`repoTexts`) are written at the repository root as verify finds it outside git: the
+ * folder holding `submission_runs/` when `parent` is one, else `parent` (a test then runs
+ * verify there).
  */
 export async function writeEvidenceFolder(
   parent: string,
   fixture: EvidenceFixture = {},
-  { omit = [], replace = {} }: FolderOptions = {},
+  { omit = [], replace = {}, omitRepo = [], replaceRepo = {} }: FolderOptions = {},
 ): Promise<string> {
   const dir = path.join(parent, fixture.runVersion ?? "rt_test_v1");
   await mkdir(dir, { recursive: true });
   const texts = { ...evidenceTexts(fixture), ...replace };
   for (const [name, text] of Object.entries(texts)) {
     if (!omit.includes(name as EvidenceFileName)) await writeFile(path.join(dir, name), text);
+  }
+  const root = path.basename(parent) === "submission_runs" ? path.dirname(parent) : parent;
+  for (const [role, file] of Object.entries(repoTexts(fixture)) as [
+    RepoFileRole,
+    { path: string; text: string },
+  ][]) {
+    if (omitRepo.includes(role) || path.isAbsolute(file.path) || file.path.split("/").includes(".."))
+      continue;
+    const target = path.join(root, file.path);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, replaceRepo[role] ?? file.text);
   }
   return dir;
 }

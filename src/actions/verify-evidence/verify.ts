@@ -31,12 +31,15 @@ export async function verifyStep(settings: VerifySettings, context: RunContext):
       throw new InputError(
         `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
       );
-    const { problems } = isFolder
-      ? await verifyEvidenceFolder(absolute, { profile: settings.profile, shownAs: shown })
-      : await verifySubmissionZip(absolute, { profile: settings.profile, shownAs: shown });
+    const options = { profile: settings.profile, shownAs: shown, cwd: context.workspace };
+    const { problems, notes } = isFolder
+      ? await verifyEvidenceFolder(absolute, options)
+      : await verifySubmissionZip(absolute, options);
     const valid = problems.length === 0;
     if (!valid) invalid.push(shown);
     annotateProblems(problems, { repoRoot: context.workspace });
+    // What could not be checked (an evalset not in the repository: the rows were not re-graded).
+    for (const note of notes) core.info(`${shown}: note: ${note}`);
     core.info(
       `${shown}: ${valid ? "valid" : `invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}`}`,
     );

@@ -26,7 +26,10 @@ Flags:
                        prediction) must equal expected_answer after
                        strip().lower(). An evalset item without a prediction is
                        graded 0 and counted; a prediction for an unknown id is
-                       ignored; both are noted on stderr.
+                       ignored; both are noted on stderr. But when no prediction's
+                       id is an evalset id, or more than half of them are not
+                       (predictions for another evalset, ids in another form),
+                       there is no score: exit 1.
   --evalset FILE       {"id", "prompt", "expected_answer"} per line.
   --json               print {"primary_score": number|null, "rows": N, "counted": M}
                        on one line instead of a sentence.
@@ -35,9 +38,10 @@ Exit codes:
   0  scored; primary_score may be null (no row counted): that is an answer,
      and a trial whose primary_score is null never wins a sweep
   1  the predictions fail the trial: a malformed line (not JSON, not an object,
-     id neither a string nor a whole number, prediction not a string) or a
-     duplicated id; the reasons, with line numbers, go to stderr and nothing
-     to stdout
+     id neither a string nor a whole number, prediction not a string), a
+     duplicated id, no prediction at all, or ids that mostly (more than half)
+     or all match no evalset item; the reasons, with line numbers or counts,
+     go to stderr and nothing to stdout
   2  usage or input error: bad flags, a file that cannot be read, a rows line
      that is not JSON (a score over a corrupt file is not trustworthy; the
      first such line is named, and how many there are), an invalid evalset
@@ -74,7 +78,7 @@ export const scoreCommand: Command = {
       throw new UsageError(`--${given} needs --${lacking}`);
     }
     const items = await readEvalset(resolve(ctx, evalset));
-    const graded = await gradePredictionsFile(items, resolve(ctx, predictions));
+    const graded = await gradePredictionsFile(items, resolve(ctx, predictions), evalset);
     if (graded.summary.length > 0) {
       for (const line of graded.summary) ctx.stderr(`tunix-rt score: ${line}\n`);
       return ExitCode.no;

@@ -23,18 +23,32 @@ sweep puts a value (the M34 templates are not evidence), and they must agree:
     budget in a multi-fidelity sweep; a tie goes to the earlier trial id) is the trial_id of
     best_params.json and run_manifest.json, with the same params and primary_score;
   - run_version in run_manifest.json and eval_summary.json is the folder's name;
-  - tuning_job_id is the same in run_manifest.json and best_params.json.
+  - tuning_job_id is the same in run_manifest.json and best_params.json;
+  - each row of eval_rows.jsonl, re-graded from its prediction by the M34 judge against the
+    evalset that eval_summary.json eval_set names, has the answer_correctness (or score) it
+    claims; its id is an item of the evalset, its expected_answer the evalset's, and every
+    evalset item has a row (a row without a prediction is noted, not re-graded);
+  - the promoted config that run_manifest.json config_path names is there and is this
+    evidence's: its run_version, provenance.sweep_id (= tuning_job_id), provenance.trial_id
+    (= the best trial), params (= best_params.json's) and budget.
+The evalset and the promoted config are read from the repository root: the git top level
+of the folder; outside git, the folder holding submission_runs/, else the working
+directory. An evalset that is not there is a note (the rows were not re-graded), not a
+problem.
 A zip must also list every member in its MANIFEST.json with the right size and SHA-256;
-its evidence folder is checked as above.
+its evidence folder is checked as above, against the evalset and the promoted config in
+the zip (package puts them there).
 
 Flags:
   --profile kaggle   also require model_id google/gemma-3-1b-it or google/gemma-2-2b
-  --json             print {"valid": bool, "problems": [{file, line, path, message}]}
-                     (line is null when a problem has none)
+  --json             print {"valid": bool, "problems": [{file, line, path, message}],
+                     "notes": [string]} (line is null when a problem has none)
 
 Output: one line per problem on stdout, file[:line]: json.path: message, where file is
-the folder as given plus the file's name (a repository path when run from the root), or
-<zip>/<entry> for a zip. The verdict goes to stderr, so stdout stays machine-readable.
+the folder as given plus the file's name (a repository path when run from the root),
+a repository file relative to the working directory, or <zip>/<entry> for a zip.
+Notes (tunix-rt verify: note: ...), which say what could not be checked, and the
+verdict go to stderr, so stdout stays machine-readable.
 
 Exit: 0 valid, 1 invalid, 2 usage error or a folder/zip that cannot be read.
 `;
@@ -66,14 +80,14 @@ export const verifyCommand: Command = {
       throw new InputError(`${target}: cannot read: ${describeFsError(error)}`);
     }
     let outcome: VerifyOutcome;
-    if (isFolder) outcome = await verifyEvidenceFolder(absolute, { profile, shownAs: target });
+    if (isFolder) outcome = await verifyEvidenceFolder(absolute, { profile, shownAs: target, cwd: ctx.cwd });
     else if (/\.zip$/i.test(target))
-      outcome = await verifySubmissionZip(absolute, { profile, shownAs: target });
+      outcome = await verifySubmissionZip(absolute, { profile, shownAs: target, cwd: ctx.cwd });
     else
       throw new InputError(
         `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
       );
-    const { problems } = outcome;
+    const { problems, notes } = outcome;
     const valid = problems.length === 0;
     if (values.json) {
       const shown = problems.map((p: Problem) => ({
@@ -82,10 +96,12 @@ export const verifyCommand: Command = {
         path: p.path,
         message: p.message,
       }));
-      ctx.stdout(`${JSON.stringify({ valid, problems: shown }, null, 2)}\n`);
+      ctx.stdout(`${JSON.stringify({ valid, problems: shown, notes }, null, 2)}\n`);
     } else {
       for (const problem of problems) ctx.stdout(`${formatProblem(problem)}\n`);
     }
+    // Notes are not problems: what could not be checked, so that "valid" is not read as more than it is.
+    for (const note of notes) ctx.stderr(`tunix-rt verify: note: ${note}\n`);
     const what = `${target}${profile === "kaggle" ? " (kaggle profile)" : ""}`;
     ctx.stderr(
       valid

@@ -2,13 +2,18 @@
  * Verifying an evidence folder (DESIGN.md, "Evidence folder"), in stages: each file against
  * its schema, then what makes it evidence rather than a template (no nulls where a sweep
  * must have put a value), then the cross-file rules (primary_score recomputed from
- * eval_rows.jsonl, the best trial of trials.jsonl named everywhere, run_version = folder).
+ * eval_rows.jsonl, the best trial of trials.jsonl named everywhere, run_version = folder),
+ * and the two repository files the evidence names: each row re-graded against the evalset
+ * (eval_summary.json eval_set), and the promoted config (run_manifest.json config_path)
+ * checked to be this evidence's.
  *
  * Pure: the caller reads the files and feeds their text or parsed lines in, one file at a
- * time (JSONL line by line, so a large file streams); problems name files by their bare
- * names (`eval_summary.json`) and the caller maps them to the paths it shows.
+ * time (JSONL line by line, so a large file streams); problems name evidence files by their
+ * bare names (`eval_summary.json`) unless `nameEvidenceFile` says otherwise, and repository
+ * files as the caller showed them.
  */
 import { messageOf, type Problem, quote } from "../errors.js";
+import { EvalsetParser } from "../evalset.js";
 import { parsePythonJson } from "../python.js";
 import { ScoreAccumulator } from "../score.js";
 import { bestTrial } from "./best-trial.js";
@@ -19,6 +24,8 @@ import {
   lineOfPath,
   parseJsonText,
 } from "./json-text.js";
+import { checkPromotedConfig } from "./promoted-config.js";
+import { RowRegrader } from "./regrade.js";
 import {
   type BestParams,
   BestParamsSchema,
@@ -59,6 +66,28 @@ export interface VerifyOptions {
    * by run_manifest.sweep_config_path): the manifest's recorded hash must match.
    */
   fileHashes?: Readonly<Record<string, string>>;
+  /** How problems name an evidence file (default: its bare name, `eval_rows.jsonl`). */
+  nameEvidenceFile?: (name: EvidenceFileName) => string;
+}
+
+/**
+ * A repository file the evidence names (its evalset, its promoted config), as the caller
+ * found it: its text, or why it is not at hand. `shownAs` is how problems name it.
+ */
+export type NamedFile =
+  | { shownAs: string; text: string }
+  | {
+      shownAs: string;
+      /** Why it is not at hand, to follow the file's name: `is not in the zip`. */
+      absent: string;
+    };
+
+/** The repository files the evidence names, by repository path as it names them. */
+export interface NamedFiles {
+  /** eval_summary.json eval_set. */
+  evalSet?: string;
+  /** run_manifest.json config_path. */
+  configPath?: string;
 }
 
 interface TrialSummary {
@@ -88,6 +117,13 @@ const whatItMeans: Record<EvidenceFileName, string> = {
 export class EvidenceVerifier {
   readonly #options: Required<VerifyOptions>;
   readonly #problems: Problem[] = [];
+  /** Problems in repository files (the evalset, the promoted config): named as the caller showed them. */
+  readonly #repoProblems: Problem[] = [];
+  readonly #notes: string[] = [];
+  #regrader: RowRegrader | undefined;
+  #evalsetGiven = false;
+  #promoted: { shownAs: string; text: string } | undefined;
+  #promotedGiven = false;
   /** Files that could not be used (missing, unreadable, invalid): cross-checks skip them. */
   readonly #unusable = new Set<EvidenceFileName>();
   readonly #seen = new Set<EvidenceFileName>();
@@ -103,7 +139,72 @@ export class EvidenceVerifier {
   #trialLines = 0;
 
   constructor(options: VerifyOptions) {
-    this.#options = { profile: "default", fileHashes: {}, ...options };
+    this.#options = { profile: "default", fileHashes: {}, nameEvidenceFile: (name) => name, ...options };
+  }
+
+  /**
+   * The repository files the evidence names, from the JSON files given so far (so call it
+   * after `jsonFile` for run_manifest.json and eval_summary.json); a name is left out when its
+   * file is unusable.
+   */
+  namedFiles(): NamedFiles {
+    return {
+      ...(this.#summary ? { evalSet: this.#summary.eval_set } : {}),
+      ...(this.#manifest ? { configPath: this.#manifest.config_path } : {}),
+    };
+  }
+
+  /**
+   * The evalset eval_summary.json names, as found: each row of eval_rows.jsonl is then
+   * re-graded against it as it streams (so give it before the first `evalRowsLine`). Not at
+   * hand, the rows are not re-graded, and a note says so.
+   */
+  evalset(found: NamedFile): void {
+    this.#evalsetGiven = true;
+    const named = quote(this.#summary?.eval_set ?? found.shownAs);
+    if ("absent" in found) {
+      this.#notes.push(
+        `eval_rows.jsonl was not re-graded: eval_summary.json eval_set ${named} ${found.absent}`,
+      );
+      return;
+    }
+    const parser = new EvalsetParser(found.shownAs);
+    for (const entry of jsonlEntries(found.text)) parser.add(entry);
+    const result = parser.finish();
+    if (!result.ok) {
+      const [first] = result.problems;
+      const more = result.problems.length - 1;
+      if (first) {
+        this.#repoProblems.push({
+          ...first,
+          message: `${first.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : ""}; eval_summary.json eval_set names this evalset, and eval_rows.jsonl cannot be re-graded against it`,
+        });
+      }
+      return;
+    }
+    this.#regrader = new RowRegrader(result.items, found.shownAs);
+  }
+
+  /**
+   * The promoted config run_manifest.json names, as found: it must be this evidence's (its
+   * run_version, sweep, best trial, params, budget). Named but not there is a problem.
+   */
+  promotedConfig(found: NamedFile): void {
+    this.#promotedGiven = true;
+    if ("absent" in found) {
+      this.#add({
+        file: "run_manifest.json",
+        path: "config_path",
+        message: `got ${quote(this.#manifest?.config_path ?? found.shownAs)}; the promoted config ${found.absent}`,
+      });
+      return;
+    }
+    this.#promoted = { shownAs: found.shownAs, text: found.text };
+  }
+
+  /** What could not be checked and why (the evalset not at hand, ...): for the user to know, not problems. */
+  get notes(): readonly string[] {
+    return this.#notes;
   }
 
   /** The file is there (call before streaming a JSONL file, so an empty one is "empty", not "missing"). */
@@ -236,6 +337,7 @@ export class EvidenceVerifier {
         this.#rowIds.set(key, entry.line);
       }
     }
+    this.#regrader?.row(entry.line, entry.value as Record<string, unknown>);
   }
 
   /** One line of `trials.jsonl` (blank lines are not given). */
@@ -282,13 +384,18 @@ export class EvidenceVerifier {
     });
   }
 
-  /** Every problem found, the cross-file rules' included: by file in the evidence order, then by line. */
+  /**
+   * Every problem found, the cross-file rules' included: by file in the evidence order, then
+   * by line; then those of the repository files (the evalset, the promoted config).
+   */
   finish(): Problem[] {
     for (const name of evidenceFileNames) if (!this.#seen.has(name)) this.missing(name);
     this.#endOfJsonl();
     this.#crossCheck();
+    this.#finishRegrade();
     const order = (p: Problem) => evidenceFileNames.indexOf(p.file as EvidenceFileName);
-    return this.#problems
+    const name = this.#options.nameEvidenceFile;
+    const evidence = this.#problems
       .map((problem, index) => ({ problem, index }))
       .sort(
         (a, b) =>
@@ -296,7 +403,33 @@ export class EvidenceVerifier {
           (a.problem.line ?? 0) - (b.problem.line ?? 0) ||
           a.index - b.index,
       )
-      .map(({ problem }) => problem);
+      .map(({ problem }) => ({ ...problem, file: name(problem.file as EvidenceFileName) }));
+    const repo = this.#repoProblems.map((problem) => ({
+      ...problem,
+      path: escapeControlCharacters(problem.path),
+      message: escapeControlCharacters(problem.message),
+    }));
+    return [...evidence, ...repo];
+  }
+
+  /** The re-grade's own findings (evalset items without a row, ...), and notes on what was not checked. */
+  #finishRegrade(): void {
+    if (this.#regrader) {
+      const { problems, notes } = this.#regrader.finish({ complete: !this.#unusable.has("eval_rows.jsonl") });
+      for (const problem of problems) this.#add(problem);
+      this.#notes.push(...notes);
+    } else if (!this.#evalsetGiven) {
+      this.#notes.push(
+        this.#summary
+          ? "eval_rows.jsonl was not re-graded: no evalset was given to verify against"
+          : "eval_rows.jsonl was not re-graded: eval_summary.json, which names the evalset, could not be used",
+      );
+    }
+    if (!this.#promotedGiven && this.#manifest) {
+      this.#notes.push(
+        `the promoted config ${quote(this.#manifest.config_path)} (run_manifest.json config_path) was not checked: it was not given`,
+      );
+    }
   }
 
   #add(problem: Problem): void {
@@ -392,6 +525,7 @@ export class EvidenceVerifier {
     this.#checkScores();
     this.#checkBestTrial();
     this.#checkProvenance();
+    this.#checkPromoted();
     const manifest = this.#manifest;
     const best = this.#best;
     if (manifest?.tuning_job_id && best?.tuning_job_id && manifest.tuning_job_id !== best.tuning_job_id) {
@@ -461,6 +595,34 @@ export class EvidenceVerifier {
       check("failed", count("failed"));
       check("timeout", count("timeout"));
     }
+  }
+
+  /** The promoted config must be this evidence's: its run_version, sweep, best trial, params and budget. */
+  #checkPromoted(): void {
+    const promoted = this.#promoted;
+    if (!promoted) return;
+    const manifest = this.#manifest;
+    const best = this.#best;
+    // The best trial as trials.jsonl decides it; else as the files name it.
+    const winner = this.#unusable.has("trials.jsonl")
+      ? undefined
+      : bestTrial(this.#trials);
+    const trialId = winner
+      ? { value: winner.trial_id, from: "the best completed trial in trials.jsonl" }
+      : best && best.trial_id !== null
+        ? { value: best.trial_id, from: "best_params.json trial_id" }
+        : manifest
+          ? { value: manifest.trial_id, from: "run_manifest.json trial_id" }
+          : undefined;
+    const problems = checkPromotedConfig(promoted.text, promoted.shownAs, {
+      runVersion: this.#options.runVersion,
+      ...(manifest ? { tuningJobId: manifest.tuning_job_id } : {}),
+      ...(trialId ? { trialId } : {}),
+      ...(best
+        ? { best: { params: best.params, budget: (best as BestParams & { budget?: unknown }).budget } }
+        : {}),
+    });
+    this.#repoProblems.push(...problems);
   }
 
   /** primary_score, recomputed from eval_rows.jsonl, must be the one eval_summary.json and best_params.json state. */
@@ -563,24 +725,46 @@ function sameParams(a: Record<string, unknown>, b: Record<string, unknown>): boo
 export interface EvidenceContents extends VerifyOptions {
   /** File name -> text; an absent name is a missing file. */
   files: Partial<Record<EvidenceFileName, string>>;
+  /**
+   * Finds a repository file the evidence names (its evalset, its promoted config) by its
+   * repository path. Without it neither is looked for, and notes say so.
+   */
+  findRepoFile?: (repoPath: string) => NamedFile;
+  /** Told what could not be checked (see `EvidenceVerifier.notes`). */
+  onNote?: (note: string) => void;
 }
 
 /** Verifies an evidence folder held in memory: the JSONL files are split into lines here. */
 export function verifyEvidence(contents: EvidenceContents): Problem[] {
   const verifier = new EvidenceVerifier(contents);
-  for (const name of evidenceFileNames) {
+  const isJsonl = (name: EvidenceFileName) => name === "eval_rows.jsonl" || name === "trials.jsonl";
+  // The JSON files first: they name the evalset the rows are re-graded against as they stream.
+  for (const name of evidenceFileNames.filter((n) => !isJsonl(n))) {
     const text = contents.files[name];
     if (text === undefined) verifier.missing(name);
     else if (name === "kaggle_output_log.txt") verifier.outputLog(text);
-    else if (name === "eval_rows.jsonl" || name === "trials.jsonl") {
-      verifier.present(name);
-      for (const entry of jsonlEntries(text)) {
-        if (name === "eval_rows.jsonl") verifier.evalRowsLine(entry);
-        else verifier.trialsLine(entry);
-      }
-    } else verifier.jsonFile(name, text);
+    else verifier.jsonFile(name as EvidenceJsonFileName, text);
   }
-  return verifier.finish();
+  if (contents.findRepoFile) {
+    const { evalSet, configPath } = verifier.namedFiles();
+    if (evalSet !== undefined) verifier.evalset(contents.findRepoFile(evalSet));
+    if (configPath !== undefined) verifier.promotedConfig(contents.findRepoFile(configPath));
+  }
+  for (const name of evidenceFileNames.filter(isJsonl)) {
+    const text = contents.files[name];
+    if (text === undefined) {
+      verifier.missing(name);
+      continue;
+    }
+    verifier.present(name);
+    for (const entry of jsonlEntries(text)) {
+      if (name === "eval_rows.jsonl") verifier.evalRowsLine(entry);
+      else verifier.trialsLine(entry);
+    }
+  }
+  const problems = verifier.finish();
+  for (const note of verifier.notes) contents.onNote?.(note);
+  return problems;
 }
 
 /**
