@@ -92,6 +92,20 @@ export function countTrials(
   };
 }
 
+/**
+ * How the working tree a sweep ran from differed from its commit (run_manifest.json
+ * `worktree`): commit_sha alone reproduces a run only when it is clean.
+ */
+export interface WorktreeState {
+  dirty: boolean;
+  /** How many paths differ (the tool's own outputs left out). */
+  changed: number;
+  /** The first 20 of them. */
+  files: string[];
+  /** SHA-256 over the change (the diff against HEAD and the untracked files); null when clean. */
+  diff_sha256: string | null;
+}
+
 /** Where the evidence came from: everything the manifest records besides the trials. */
 export interface Provenance {
   runVersion: string;
@@ -111,6 +125,8 @@ export interface Provenance {
   bestRunId: string | null;
   sampler: string | null;
   seed: number;
+  /** The working tree against the commit, when in git (taken when the sweep started, locally). */
+  worktree: WorktreeState | null;
 }
 
 /** A string for reading, not running: argv joined with POSIX shell quoting where needed. */
@@ -139,6 +155,7 @@ export function evidenceDocuments(
     config_path: p.bestConfigPath,
     command: shellQuote(best.command ?? config.trainer?.command ?? []),
     commit_sha: p.commit ?? "unknown",
+    worktree: p.worktree,
     timestamp: p.timestamp,
     tuning_job_id: sweepId,
     trial_id: best.trial_id,

@@ -51,7 +51,7 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   const cwd = options.cwd ?? process.cwd();
   await requireFolder(dir, shownAs);
   const runVersion = path.basename(path.resolve(dir));
-  const root = await repositoryRoot(dir, cwd);
+  const root = await evidenceRoot(dir, cwd);
   const fileHashes = await sweepConfigHash(dir, root);
   const verifier = new EvidenceVerifier({
     runVersion,
@@ -76,7 +76,7 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
  * The repository root of an evidence folder: the git top level of the folder; outside git,
  * the folder holding submission_runs/ when the evidence lies in one, else `cwd`.
  */
-export async function repositoryRoot(dir: string, cwd: string): Promise<string> {
+export async function evidenceRoot(dir: string, cwd: string): Promise<string> {
   const folder = path.resolve(cwd, dir);
   const top = await gitTopLevel(folder);
   if (top !== null) return top;

@@ -1,4 +1,8 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { WorktreeState } from "../core/aggregate.js";
 
 /** The commit checked out in a folder. */
 export interface HeadCommit {
@@ -8,45 +12,102 @@ export interface HeadCommit {
   short: string;
 }
 
+/** Runs git in `cwd` (argv, never a shell) and gives its stdout, or null when it fails. */
+function gitOutput(cwd: string, args: string[]): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    // A hung git (a lock, a credential prompt) must not hang a sweep or packaging.
+    execFile(
+      "git",
+      args,
+      {
+        cwd,
+        timeout: 30_000,
+        encoding: "buffer",
+        maxBuffer: 256 * 1024 ** 2,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+      },
+      (error, stdout) => resolve(error ? null : stdout),
+    );
+  });
+}
+
+const hex = async (cwd: string, args: string[]) => {
+  const out = (await gitOutput(cwd, args))?.toString("utf8").trim();
+  return out && /^[0-9a-f]{4,64}$/.test(out) ? out : null;
+};
+
 /**
  * The HEAD commit of the git repository containing `cwd`, or null when there is none (not a
  * repository, no commit yet, git not installed): callers then name the build `nogit`.
  */
 export async function headCommit(cwd: string): Promise<HeadCommit | null> {
-  const sha = await git(cwd, ["rev-parse", "--verify", "HEAD"]);
-  const short = sha && (await git(cwd, ["rev-parse", "--short", "HEAD"]));
+  const sha = await hex(cwd, ["rev-parse", "--verify", "HEAD"]);
+  const short = sha && (await hex(cwd, ["rev-parse", "--short", "HEAD"]));
   return sha && short ? { sha, short } : null;
-}
-
-function git(cwd: string, args: string[]): Promise<string | null> {
-  return new Promise((resolve) => {
-    // argv, never a shell; a hung git (a lock, a credential prompt) must not hang packaging.
-    execFile(
-      "git",
-      args,
-      { cwd, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
-      (error, stdout) => {
-        const out = String(stdout).trim();
-        resolve(error || !/^[0-9a-f]{4,64}$/.test(out) ? null : out);
-      },
-    );
-  });
 }
 
 /**
  * The top level of the git working tree that holds `dir` (`git rev-parse --show-toplevel`),
  * or null outside one (or without git).
  */
-export function gitTopLevel(dir: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      ["rev-parse", "--show-toplevel"],
-      { cwd: dir, timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
-      (error, stdout) => {
-        const out = String(stdout).replace(/\r?\n$/, "");
-        resolve(error || out === "" ? null : out);
-      },
-    );
-  });
+export async function gitTopLevel(dir: string): Promise<string | null> {
+  const out = (await gitOutput(dir, ["rev-parse", "--show-toplevel"]))
+    ?.toString("utf8")
+    .replace(/\r?\n$/, "");
+  return out ? path.resolve(out) : null;
+}
+
+/**
+ * What the tool itself writes into a repository: a sweep's own outputs do not make the tree
+ * it ran from dirty (a re-run rewrites the evidence of the last one).
+ */
+const toolOutputs = [
+  ":(exclude)runs",
+  ":(exclude)submission",
+  ":(exclude)submission_runs",
+  ":(exclude,glob)training/configs/*_best.yaml",
+];
+
+/**
+ * Whether the working tree of the repository at `root` differs from its HEAD commit, leaving
+ * out the tool's own outputs: the changed paths and one SHA-256 over the change (the binary
+ * diff against HEAD, and each untracked file's path and bytes), so two runs can be told to
+ * come from the same edits. Null outside git or before the first commit.
+ */
+export async function worktreeState(root: string): Promise<WorktreeState | null> {
+  if (!(await headCommit(root))) return null;
+  const status = await gitOutput(root, [
+    "status",
+    "--porcelain=v1",
+    "-z",
+    "--untracked-files=all",
+    "--",
+    ".",
+    ...toolOutputs,
+  ]);
+  const diff = await gitOutput(root, ["diff", "HEAD", "--binary", "--", ".", ...toolOutputs]);
+  if (status === null || diff === null) return null;
+  const entries = status.toString("utf8").split("\0").filter(Boolean);
+  const changed: string[] = [];
+  const untracked: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as string;
+    const file = entry.slice(3);
+    changed.push(file);
+    if (entry.startsWith("??")) untracked.push(file);
+    // A rename's entry is followed by its old path.
+    if (entry[0] === "R" || entry[0] === "C") i++;
+  }
+  if (changed.length === 0) return { dirty: false, changed: 0, files: [], diff_sha256: null };
+  const hash = createHash("sha256").update(diff);
+  for (const file of untracked.sort()) {
+    const bytes = await readFile(path.join(root, file)).catch(() => Buffer.alloc(0));
+    hash.update(`\0${file}\0`).update(createHash("sha256").update(bytes).digest("hex"));
+  }
+  return {
+    dirty: true,
+    changed: changed.length,
+    files: changed.slice(0, 20),
+    diff_sha256: hash.digest("hex"),
+  };
 }

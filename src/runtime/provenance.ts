@@ -1,8 +1,8 @@
 import os from "node:os";
 import path from "node:path";
-import type { Provenance } from "../core/aggregate.js";
+import type { Provenance, WorktreeState } from "../core/aggregate.js";
 import type { LoadedConfig } from "./config-file.js";
-import { headCommit } from "./git.js";
+import { type HeadCommit, headCommit, worktreeState } from "./git.js";
 
 /** The workflow run's URL when running on GitHub Actions, else null. */
 export function workflowRunUrl(env: NodeJS.ProcessEnv): string | null {
@@ -19,6 +19,7 @@ export async function collectProvenance(
     toolkit,
     sampler,
     seed,
+    source,
     now = new Date(),
   }: {
     cwd: string;
@@ -26,10 +27,12 @@ export async function collectProvenance(
     toolkit: string;
     sampler: string | null;
     seed: number;
+    /** The commit and working tree the trials ran from, taken when they started (default: now). */
+    source?: SourceState;
     now?: Date;
   },
 ): Promise<Omit<Provenance, "bestRunId" | "runVersion" | "bestConfigPath">> {
-  const commit = await headCommit(cwd);
+  const { commit, worktree } = source ?? (await sourceState(cwd));
   return {
     configPath: path.relative(cwd, loaded.absolutePath).split(path.sep).join("/"),
     configSha256: loaded.sha256,
@@ -40,5 +43,17 @@ export async function collectProvenance(
     workflowRunUrl: workflowRunUrl(env),
     sampler,
     seed,
+    worktree,
   };
+}
+
+/** The commit checked out and how the working tree differs from it. */
+export interface SourceState {
+  commit: HeadCommit | null;
+  worktree: WorktreeState | null;
+}
+
+/** The source a run starts from: a sweep takes it before its first trial. */
+export async function sourceState(root: string): Promise<SourceState> {
+  return { commit: await headCommit(root), worktree: await worktreeState(root) };
 }

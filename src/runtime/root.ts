@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
 import path from "node:path";
+import { gitTopLevel } from "./git.js";
 
 /**
  * The repository root that config paths, the trainer's working directory and the output
@@ -13,20 +13,6 @@ export async function repositoryRoot(cwd: string, env: NodeJS.ProcessEnv): Promi
   const workspace = env.GITHUB_WORKSPACE;
   if (workspace && isInside(path.resolve(workspace), path.resolve(cwd))) return path.resolve(workspace);
   return path.resolve(cwd);
-}
-
-function gitTopLevel(cwd: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      ["rev-parse", "--show-toplevel"],
-      { cwd, timeout: 10_000, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
-      (error, stdout) => {
-        const top = String(stdout).trim();
-        resolve(error || top === "" ? null : path.resolve(top));
-      },
-    );
-  });
 }
 
 /** Whether `target` is `root` or lies below it. */

@@ -15,6 +15,7 @@ import { promotedConfigPath } from "../core/aggregate.js";
 import { type ArchiveInput, evidenceRole, findSecrets, type SubmissionFacts } from "../core/archive.js";
 import { InputError, type Problem } from "../core/errors.js";
 import { describeFsError } from "./files.js";
+import { isInside } from "./root.js";
 
 /** Where to gather from. */
 export interface GatherOptions {
@@ -237,11 +238,6 @@ function escaping(shown: string, real: string): InputError {
   return new InputError(
     `${shown}: is a symbolic link (or lies under one) to ${real}, outside the repository; refusing to package it`,
   );
-}
-
-function isInside(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === "" || (!rel.startsWith(`..${path.sep}`) && rel !== ".." && !path.isAbsolute(rel));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -17,7 +17,7 @@ import { type Clock, systemClock } from "./clock.js";
 import type { LoadedConfig } from "./config-file.js";
 import { writeJsonAtomic } from "./files.js";
 import { acquireLock } from "./lock.js";
-import { collectProvenance } from "./provenance.js";
+import { collectProvenance, sourceState } from "./provenance.js";
 import { runTrial, type TrialJson } from "./trial.js";
 
 /** What a sweep reports as it goes (a terminal line, plain log lines, a test). */
@@ -306,6 +306,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const lock = await acquireLock(`${sweepDir}.lock`, `tunix-rt sweep --config ${loaded.file}`);
   try {
     const aside = await setAside(sweepDir, options, clock);
+    // The code the trials run is the code checked out now, not when the sweep ends.
+    const source = await sourceState(cwd);
     await mkdir(sweepDir, { recursive: true });
     const stateFile = path.join(sweepDir, "sweep.json");
     const trialsDir = path.join(sweepDir, "trials");
@@ -509,6 +511,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       toolkit: options.toolkit,
       sampler: plan.sampler,
       seed: plan.seed,
+      source,
       now: new Date(clock.now()),
     });
     const aggregated = await aggregate({

@@ -57,7 +57,7 @@ describe("planSummary", () => {
     // No waves key: 3 trials at most 2 at once make two waves, of 2 and then 1.
     expect(md).toContain(`2 trials, sampler ${plan.sampler}, seed 42, at most 2 in parallel.`);
     expect(md).toContain(
-      "Proposed (warm-up): gp: warm-up (Sobol points) until 3 trials have a score (0 so far).",
+      "Proposed (warm-up): gp: warm-up (Sobol points) until 4 trials have a score (0 so far).",
     );
     expect(md).toContain("| trial | seed | learning_rate | per_device_batch_size |");
     for (const t of plan.trials)

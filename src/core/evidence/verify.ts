@@ -563,6 +563,20 @@ export class EvidenceVerifier {
     if (manifest.seed !== undefined && !(Number.isInteger(manifest.seed) && (manifest.seed as number) >= 0)) {
       this.#add({ file, path: "seed", message: `got ${quote(manifest.seed)}; expected a whole number >= 0` });
     }
+    // A run from uncommitted changes is evidence of code nobody else has: say so.
+    const worktree = manifest.worktree as
+      | { dirty?: unknown; changed?: unknown; files?: unknown; diff_sha256?: unknown }
+      | null
+      | undefined;
+    if (worktree && typeof worktree === "object" && worktree.dirty === true) {
+      const first =
+        Array.isArray(worktree.files) && typeof worktree.files[0] === "string"
+          ? `, first ${worktree.files[0]}`
+          : "";
+      this.#notes.push(
+        `warning: run_manifest.json: worktree.dirty: the sweep ran from uncommitted changes (${String(worktree.changed)} path${worktree.changed === 1 ? "" : "s"}${first}; diff sha256 ${String(worktree.diff_sha256)}): commit_sha alone does not reproduce it${this.#options.profile === "kaggle" ? "; commit the changes and run the sweep again for a submission" : ""}`,
+      );
+    }
     const configPath = manifest.sweep_config_path;
     const recorded = manifest.sweep_config_sha256;
     const hashes = this.#options.fileHashes ?? {};
@@ -604,9 +618,7 @@ export class EvidenceVerifier {
     const manifest = this.#manifest;
     const best = this.#best;
     // The best trial as trials.jsonl decides it; else as the files name it.
-    const winner = this.#unusable.has("trials.jsonl")
-      ? undefined
-      : bestTrial(this.#trials);
+    const winner = this.#unusable.has("trials.jsonl") ? undefined : bestTrial(this.#trials);
     const trialId = winner
       ? { value: winner.trial_id, from: "the best completed trial in trials.jsonl" }
       : best && best.trial_id !== null
