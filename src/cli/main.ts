@@ -24,8 +24,8 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   const base = {
     cwd: process.cwd(),
     env: { ...process.env },
-    stdout: (text: string) => process.stdout.write(text),
-    stderr: (text: string) => process.stderr.write(text),
+    stdout: pipeWriter(process.stdout),
+    stderr: pipeWriter(process.stderr),
     isTTY: Boolean(process.stdout.isTTY),
     signal: controller.signal,
     ...overrides,
@@ -85,4 +85,21 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ");
+}
+
+/**
+ * Writes to a standard stream that its reader may close (`tunix-rt sweep | head -1`): once
+ * the pipe is gone (EPIPE), output is dropped and the command goes on to its end, trainers
+ * finishing, evidence written and the lock released, instead of dying mid-sweep on an
+ * unhandled write error.
+ */
+function pipeWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  // EPIPE, or any other write error: either way there is nowhere left to report it.
+  stream.on("error", () => {
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
 }
