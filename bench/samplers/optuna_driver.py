@@ -43,6 +43,11 @@ def seed_index(problem, run_seed, config, occurrence, n):
     return noise_hash([fnv1a(problem), run_seed, config, occurrence]) % n
 
 
+def trial_duration(run_seed, k):
+    """problems.mjs trialDuration: the k-th trial's simulated duration in the asynchronous regime."""
+    return 0.5 + noise_hash([fnv1a("duration"), run_seed, k]) / 2**32
+
+
 def branin(x1, x2):
     b = 5.1 / (4 * math.pi * math.pi)
     c = 5 / math.pi
@@ -164,6 +169,39 @@ class Tabular:
         return Run()
 
 
+def run_async(study, problem, run, seed, waves, q):
+    """ours.mjs runOursAsync: q workers, one trial asked each time one frees up (the running
+    ones are known to the constant liar), the regret after each q finished trials."""
+    total = waves * q
+    running = []
+    asked = 0
+    best = None
+    curve = []
+    finished = 0
+
+    def ask(now):
+        nonlocal asked
+        trial = study.ask()
+        running.append((now + trial_duration(seed, asked), asked, trial, problem.suggest(trial)))
+        asked += 1
+
+    while asked < min(q, total):
+        ask(0.0)
+    while running:
+        running.sort(key=lambda r: (r[0], r[1]))
+        end, _, trial, x = running.pop(0)
+        value = run.evaluate(x)
+        study.tell(trial, value)
+        if best is None or (value > best[0] if problem.direction == "maximize" else value < best[0]):
+            best = (value, x)
+        finished += 1
+        if finished % q == 0 or finished == total:
+            curve.append(run.regret(best[1]))
+        if asked < total:
+            ask(end)
+    return curve
+
+
 def main():
     job = json.loads(sys.argv[1])
     import optuna
@@ -190,6 +228,9 @@ def main():
             raise SystemExit(f"unknown sampler {job['sampler']}")
         study = optuna.create_study(direction=problem.direction, sampler=sampler)
         run = problem.run(seed)
+        if job.get("regime") == "async":
+            regrets.append(run_async(study, problem, run, seed, job["waves"], job["q"]))
+            continue
         best = None
         per_wave = []
         proposed = []

@@ -171,3 +171,11 @@ export function loadProblem(name, root, tabular = "float") {
     },
   };
 }
+
+/**
+ * The simulated duration of the k-th trial of a run (asynchronous regime), in [0.5, 1.5):
+ * the same for every sampler, so they all meet the same order of finishing workers.
+ */
+export function trialDuration(runSeed, k) {
+  return 0.5 + noiseHash([fnv1a("duration"), runSeed, k]) / 2 ** 32;
+}

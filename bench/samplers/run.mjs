@@ -5,7 +5,7 @@
 //   npm run build && node bench/samplers/run.mjs [--seeds 100] [--problems a,b]
 //     [--samplers auto,tpe,sobol,random,optuna-tpe,optuna-random] [--quick] [--jobs N]
 //     [--tabular native|float|grid] [--waves 6] [--q 8] [--json FILE] [--optuna-cache DIR]
-//     [--variants a,b (see variants.mjs)] [--seed-offset K] [--no-install]
+//     [--variants a,b (see variants.mjs)] [--seed-offset K] [--no-install] [--regime waves|async]
 //
 // Problems: the 8 HPOBench tabular sets in ../shared/bench/hpobench (maximise the accuracy;
 // regret = best_mean - the mean-over-seeds accuracy of the recommended configuration; a
@@ -45,8 +45,14 @@ const { values: flags } = parseArgs({
     json: { type: "string" },
     "optuna-cache": { type: "string" },
     "no-install": { type: "boolean", default: false },
+    regime: { type: "string", default: "waves" },
   },
 });
+// waves: q trials a wave, each wave proposed from every result before it (a GitHub matrix);
+// async: q workers, one trial proposed each time a worker frees up (a local sweep).
+const regime = flags.regime;
+if (regime !== "waves" && regime !== "async")
+  throw new Error(`--regime: got ${regime}; expected waves or async`);
 
 const allProblems = [...hpobenchNames, ...syntheticNames];
 const quickProblems = ["branin", "hartmann6", "car", "kc1", "vehicle"];
@@ -160,7 +166,7 @@ async function runPeer(job) {
   if (dir === undefined) return runPython(job);
   const file = path.join(
     dir,
-    `${job.problem}.${job.sampler}.${job.tabular}.w${job.waves}.q${job.q}.s${job.seeds.length}${seedOffset ? `.o${seedOffset}` : ""}.json`,
+    `${job.problem}.${job.sampler}.${job.tabular}.w${job.waves}.q${job.q}.s${job.seeds.length}${seedOffset ? `.o${seedOffset}` : ""}${regime === "async" ? ".async" : ""}.json`,
   );
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
   const result = await runPython(job);
@@ -214,7 +220,7 @@ async function main() {
       keys.push(`${problem}/${sampler}`);
       tasks.push(async () => {
         const t = performance.now();
-        const common = { problem, seeds, waves, q };
+        const common = { problem, seeds, waves, q, regime };
         const result = isOptuna(sampler)
           ? await runPeer({ ...common, sampler, hpobench_dir: hpobenchDir(root), tabular: tabular.optuna })
           : await runWorker({
@@ -236,7 +242,9 @@ async function main() {
   const lines = [];
   const say = (s = "") => lines.push(s);
   say(
-    `# Sampler benchmark: q = ${q} trials a wave, ${waves} waves (${q * waves} trials), ${seedCount} seeds` +
+    (regime === "async"
+      ? `# Sampler benchmark, asynchronous: ${q} workers, each trial proposed when one frees up (simulated durations 0.5..1.5), ${q * waves} trials, ${seedCount} seeds`
+      : `# Sampler benchmark: q = ${q} trials a wave, ${waves} waves (${q * waves} trials), ${seedCount} seeds`) +
       (seedOffset ? ` (${seedOffset}..${seedOffset + seedCount - 1})` : ""),
   );
   say(
@@ -261,7 +269,7 @@ async function main() {
       `## ${problem}${syntheticNames.includes(problem) ? " (minimise; regret f(x) - f*)" : " (HPOBench; regret best_mean - mean accuracy)"}`,
     );
     say(
-      `| sampler | mean regret ± 1.96 SE | median | ratio to ${reference} | mean regret after wave 1..${waves} | s |`,
+      `| sampler | mean regret ± 1.96 SE | median | ratio to ${reference} | mean regret after ${regime === "async" ? `${q}, ${2 * q}, ... finished trials` : `wave 1..${waves}`} | s |`,
     );
     say("|---|---|---|---|---|---|");
     for (const sampler of active) {
