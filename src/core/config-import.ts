@@ -223,7 +223,9 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
         } else {
           raw.sampler = sampler;
           if (value === "bayes")
-            notes.push(`${file}: method: "bayes" runs as sampler "auto" (tunix-rt's best default)`);
+            notes.push(
+              `${file}: method: "bayes" runs as sampler "auto": a Gaussian process that proposes each trial from the scores so far, after a Sobol warm-up`,
+            );
         }
         break;
       }
