@@ -125,7 +125,7 @@ describe("the failure budget, devices and leftovers", () => {
     expect(r.stderr).toContain("failure budget spent (max_failed_trials 0): 2 trials were not run");
     // The failed trial shows why on its line: the last lines of its stderr.
     expect(r.stderr).toMatch(
-      /t\d{4} failed .*: trainer exited with code 3 \(see output\.log\)\n {4}\| fault trainer: failing with exit code 3/,
+      /t\d{4} failed .*: trainer exited with code 3: fault trainer: failing with exit code 3 \(see output\.log\)\n/,
     );
     expect(`${r.stdout}${r.stderr}`).not.toContain("artifact");
     expect(await lines(path.join(dir, "submission_runs/fault_v1/trials.jsonl"))).toHaveLength(4);

@@ -77,6 +77,8 @@ export function createProgress({
       const why = record.status === "completed" ? "" : `: ${record.error}`;
       // A failure shows what the trainer last said on stderr: usually the reason.
       const tail = record.status === "completed" ? [] : (record.stderr_tail ?? []).map((l) => `\n    | ${l}`);
+      // An exit code's message already ends with the last line: show the lines before it.
+      if (record.error?.startsWith("trainer exited with code") && tail.length) tail.pop();
       line(
         `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}${tail.join("")}`,
       );

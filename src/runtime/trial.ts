@@ -243,7 +243,12 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     );
   else if (ran.signal) final = fail("failed", `trainer was killed by ${ran.signal}`);
   else if (ran.exitCode !== 0)
-    final = fail("failed", `trainer exited with code ${ran.exitCode} (see output.log)`);
+    final = fail(
+      "failed",
+      // The last thing it said on stderr is usually why (a traceback's last line): the
+      // leaderboard and the pull request show this message.
+      `trainer exited with code ${ran.exitCode}${tail.length ? `: ${tail[tail.length - 1]}` : ""} (see output.log)`,
+    );
   else {
     // Whatever grading meets, the record must not stay at "running".
     const graded = await gradeTrialOutput({

@@ -241,7 +241,7 @@ describe("a trial that fails, and the trainer's secrets", () => {
     expect(step.code).toBe(1);
     expect(step.outputs.status).toBe("failed");
     expect(step.errors.at(-1)?.message).toBe(
-      "trial t0000 failed: trainer exited with code 3 (see output.log)",
+      "trial t0000 failed: trainer exited with code 3: fault trainer: failing with exit code 3 (see output.log)",
     );
     // Both values are masked for the rest of the job, and the trainer's output is not parsed for commands.
     expect(step.stdout).toContain("::add-mask::hf-secret-value-0123");
