@@ -55,21 +55,24 @@ const evalset = [
 ].map(([id, prompt, expected_answer]) => ({ id, prompt, expected_answer }));
 
 /**
- * A trainer of the user's own that honours the trial contract: `level` comes from its argv,
+ * A Python trainer of the user's own that honours the trial contract: `level` comes from its argv,
  * `bonus` from TUNIX_RT_PARAMS_FILE, and it answers the first level + bonus evalset items right,
  * so each trial's primary_score is min(level + bonus, 6) / 6.
  */
-const trainer = `import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
+const trainer = `import argparse, json, os
 
-const level = Number(process.argv[process.argv.indexOf("--level") + 1]);
-const { bonus } = JSON.parse(readFileSync(process.env.TUNIX_RT_PARAMS_FILE, "utf8"));
-const items = readFileSync(process.env.TUNIX_RT_EVALSET, "utf8").split("\\n").filter(Boolean).map((l) => JSON.parse(l));
-const lines = items.map((item, i) =>
-  JSON.stringify({ id: item.id, prediction: "<answer>" + (i < level + bonus ? item.expected_answer : "?") + "</answer>" }),
-);
-writeFileSync(path.join(process.env.TUNIX_RT_OUTPUT_DIR, "predictions.jsonl"), lines.join("\\n") + "\\n");
-console.log("trained: level " + level + ", bonus " + bonus);
+parser = argparse.ArgumentParser()
+parser.add_argument("--level", type=int, required=True)
+level = parser.parse_args().level
+with open(os.environ["TUNIX_RT_PARAMS_FILE"]) as f:
+    bonus = json.load(f)["bonus"]
+with open(os.environ["TUNIX_RT_EVALSET"]) as f:
+    items = [json.loads(line) for line in f if line.strip()]
+with open(os.path.join(os.environ["TUNIX_RT_OUTPUT_DIR"], "predictions.jsonl"), "w") as out:
+    for i, item in enumerate(items):
+        answer = item["expected_answer"] if i < level + bonus else "?"
+        out.write(json.dumps({"id": item["id"], "prediction": "<answer>" + answer + "</answer>"}) + "\\n")
+print("trained: level", level, "bonus", bonus)
 `;
 
 const sweepConfig = `name: Install test sweep
@@ -87,7 +90,7 @@ search_space:
   level: {type: randint, min: 0, max: 6}
   bonus: {type: choice, values: [0, 1]}
 trainer:
-  command: [node, training/train.mjs, --level, "{level}"]
+  command: [python3, training/train.py, --level, "{level}"]
   timeout_minutes: 1
 `;
 
@@ -100,7 +103,7 @@ async function userProject(dir: string, withSweep: boolean): Promise<string> {
   );
   await writeFile(path.join(dir, ".gitignore"), "node_modules/\nruns/\n");
   if (withSweep) {
-    await writeFile(path.join(dir, "training/train.mjs"), trainer);
+    await writeFile(path.join(dir, "training/train.py"), trainer);
     await writeFile(path.join(dir, "training/sweep.yaml"), sweepConfig);
     await writeFile(
       path.join(dir, "training/evalsets/eval.jsonl"),
@@ -175,7 +178,9 @@ describe("the packed package, installed in another project", () => {
     expect(loads.stderr).toBe("");
     expect(loads.code).toBe(0);
 
-    const sweep = await npx(["sweep", "--config", "training/sweep.yaml", "--parallel", "2"], project);
+    // Its own training/sweep.yaml is the default config; max_concurrent_trials (2) at a time.
+    const sweep = await npx(["sweep"], project);
+    expect(sweep.stderr).toContain("2 at a time");
     expect(sweep.code, sweep.stderr).toBe(0);
     const runDir = path.join(project, "submission_runs/install_v1");
     const trials = (await readFile(path.join(runDir, "trials.jsonl"), "utf8"))
