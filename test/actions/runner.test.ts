@@ -7,6 +7,8 @@
 import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/cli.js";
+import { unpackReference } from "../helpers/example-repo.js";
 import { makeWorkspace, repoRoot, runBundle, runProcess } from "./helpers.js";
 
 const sweep = "dist/sweep.js";
@@ -26,19 +28,21 @@ afterAll(async () => {
 });
 
 /**
- * Copies the committed example evidence into the workspace under another run_version, with
- * its promoted config (made that run_version's, at a path of its own, which the manifest
- * names); the evalset it was graded on is in the workspace already.
+ * The example's reference evidence, unpacked into the workspace under another run_version,
+ * with its promoted config (made that run_version's, at a path of its own, which the
+ * manifest names); the evalset it was graded on is in the workspace already.
  */
 async function evidenceFolder(runVersion: string): Promise<string> {
+  const unpacked = await tempDir("tunix-rt-reference-");
+  await unpackReference(unpacked);
   const dir = path.join(workspace, "submission_runs", runVersion);
-  await cp(path.join(repoRoot, "submission_runs/example_v1"), dir, { recursive: true });
+  await cp(path.join(unpacked, "submission_runs/example_v1"), dir, { recursive: true });
   const configPath = `training/configs/${runVersion}.yaml`;
   for (const name of ["run_manifest.json", "eval_summary.json"]) {
     const file = path.join(dir, name);
     const doc = JSON.parse(await readFile(file, "utf8"));
     if (name === "run_manifest.json") {
-      const config = await readFile(path.join(repoRoot, doc.config_path), "utf8");
+      const config = await readFile(path.join(unpacked, doc.config_path), "utf8");
       await mkdir(path.join(workspace, "training/configs"), { recursive: true });
       await writeFile(
         path.join(workspace, configPath),
@@ -241,7 +245,7 @@ describe("a trial that fails, and the trainer's secrets", () => {
     expect(step.code).toBe(1);
     expect(step.outputs.status).toBe("failed");
     expect(step.errors.at(-1)?.message).toBe(
-      "trial t0000 failed: trainer exited with code 3: fault trainer: failing with exit code 3 (see output.log)",
+      "trial t0000 failed: trainer exited with code 3 (see output.log)",
     );
     // Both values are masked for the rest of the job, and the trainer's output is not parsed for commands.
     expect(step.stdout).toContain("::add-mask::hf-secret-value-0123");

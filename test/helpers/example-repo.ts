@@ -1,8 +1,9 @@
 /** A scratch repository holding the example trainer, its evalset and its sweep config. */
 import { execFile } from "node:child_process";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
+import { readZipFile } from "../../src/runtime/zip-read.js";
 import { repoRoot, tempDir } from "./cli.js";
 
 const run = promisify(execFile);
@@ -46,4 +47,26 @@ export async function gitCommitAll(dir: string, message = "scratch"): Promise<vo
   await git("init", "-q", "-b", "main");
   await git("add", "-A");
   await git("commit", "-q", "--allow-empty", "-m", message);
+}
+
+/** The example's reference submission zip (training/example/reference/, one zip). */
+export async function referenceZip(): Promise<string> {
+  const dir = path.join(repoRoot, "training/example/reference");
+  const zips = (await readdir(dir)).filter((f) => f.endsWith(".zip"));
+  if (zips.length !== 1) throw new Error(`${dir}: expected one reference zip, found ${zips.length}`);
+  return path.join(dir, zips[0] as string);
+}
+
+/**
+ * Writes the reference submission's members under their repository paths into `dir` (the
+ * evidence in submission_runs/example_v1/, its promoted config, sweep config and evalset):
+ * an evidence folder as `npm run sweep` leaves it.
+ */
+export async function unpackReference(dir: string): Promise<void> {
+  for (const member of await readZipFile(await referenceZip())) {
+    if (member.kind !== "file" || member.name === "MANIFEST.json" || member.name === "README_SUBMISSION.md")
+      continue;
+    await mkdir(path.dirname(path.join(dir, member.name)), { recursive: true });
+    await writeFile(path.join(dir, member.name), member.data);
+  }
 }
