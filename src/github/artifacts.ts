@@ -1,10 +1,14 @@
 /**
- * Trial artifacts: each trial job uploads its folder as `tunix-rt-trial-<sweep_id>-<trial_id>`
- * (DESIGN.md "Names"); the aggregate job lists the run's artifacts and downloads the sweep's.
- * The artifact client is passed in: `DefaultArtifactClient` of @actions/artifact on a runner,
+ * The sweep's artifacts in the current workflow run: each trial job uploads its folder as
+ * `tunix-rt-trial-<sweep_id>-<trial_id>` (DESIGN.md "Names"), each wave's plan job uploads
+ * `tunix-rt-wave-<sweep_id>-<wave>` (the history it planned from and its plan), and later
+ * jobs list and download them. Everything goes through the runner's own artifact service
+ * (the runtime token that @actions/artifact reads for the current run), not the public REST
+ * API: no `actions: read`, nothing counted against the token's REST rate limit. The
+ * artifact client is passed in: `DefaultArtifactClient` of @actions/artifact on a runner,
  * a ten-line fake in tests.
  */
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { messageOf, TunixError } from "../core/errors.js";
 
@@ -13,7 +17,12 @@ export function trialArtifactName(sweepId: string, trialId: string): string {
   return `tunix-rt-trial-${sweepId}-${trialId}`;
 }
 
-/** Where an artifact lives when it is not the current run's (the public REST API is used then). */
+/** The artifact a wave's plan job leaves: the history it planned from and what it planned. */
+export function waveArtifactName(sweepId: string, wave: number): string {
+  return `tunix-rt-wave-${sweepId}-${wave}`;
+}
+
+/** Where an artifact lives when it is not the current run's (the client's option; tunix-rt never needs it). */
 export interface ArtifactFindBy {
   token: string;
   workflowRunId: number;
@@ -61,8 +70,8 @@ export const trialArtifactFiles: readonly string[] = [
   "params.json",
 ];
 
-/** What `uploadTrialArtifact` needs. */
-export interface UploadTrialArtifactOptions {
+/** What `uploadFolderArtifact` needs. */
+export interface UploadFolderArtifactOptions {
   /** The artifact's name (`trialArtifactName(sweepId, trialId)`). */
   name: string;
   /** The trial folder; files are stored relative to it. */
@@ -71,25 +80,34 @@ export interface UploadTrialArtifactOptions {
   files?: readonly string[];
   /** Days GitHub keeps the artifact; default: the repository's setting. */
   retentionDays?: number;
+  /**
+   * Waits (ms) before each further try when the name is still taken after the earlier
+   * attempt's artifact was deleted (default 1 s, 2 s, 4 s, 8 s); a parameter so tests never sleep.
+   */
+  retryDelays?: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
 }
 
-/** An artifact upload failed; the message says what to do. */
+/** An artifact upload or download failed; the message says what to do. */
 export class ArtifactError extends TunixError {}
 
+const isConflict = (error: unknown) => /\b409\b|conflict|already exists/i.test(messageOf(error));
+
 /**
- * Uploads a trial folder's files (those of `files` that exist) as one artifact.
+ * Uploads a folder's files (those of `files` that exist) as one artifact.
  *
- * Re-runs: "Re-run failed jobs" runs a trial job again inside the same workflow run, where
- * its earlier attempt's artifact already holds the name, and @actions/artifact v2+ refuses a
+ * Re-runs: "Re-run failed jobs" runs a job again inside the same workflow run, where its
+ * earlier attempt's artifact already holds the name, and @actions/artifact v2+ refuses a
  * second artifact of one name in a run (409 Conflict). So when an upload fails and the run's
- * list shows an artifact of this name, that artifact is deleted (the re-run's record
- * supersedes it) and the upload is tried once more, as upload-artifact's `overwrite: true`
- * does. The list is consulted first, since the library does not promise its error text; an
- * error that says 409/Conflict/"already exists" also leads to the delete-and-retry.
+ * list shows an artifact of this name, that artifact is deleted (the re-run's files supersede
+ * it) and the upload is tried again, as upload-artifact's `overwrite: true` does; while the
+ * service still answers 409 (the deletion is not visible everywhere at once), it is tried
+ * again after each of `retryDelays`. The list is consulted first, since the library does not
+ * promise its error text; an error that says 409/Conflict/"already exists" also leads there.
  */
-export async function uploadTrialArtifact(
+export async function uploadFolderArtifact(
   client: ArtifactClientLike,
-  options: UploadTrialArtifactOptions,
+  options: UploadFolderArtifactOptions,
 ): Promise<{ id: number; size: number }> {
   const dir = path.resolve(options.dir);
   const present: string[] = [];
@@ -100,7 +118,7 @@ export async function uploadTrialArtifact(
   }
   if (present.length === 0) {
     throw new ArtifactError(
-      `${options.dir}: no trial files to upload (looked for ${(options.files ?? trialArtifactFiles).join(", ")})`,
+      `${options.dir}: no files to upload (looked for ${(options.files ?? trialArtifactFiles).join(", ")})`,
     );
   }
   const upload = async () => {
@@ -117,7 +135,7 @@ export async function uploadTrialArtifact(
   } catch (error) {
     const { artifacts } = await client.listArtifacts().catch(() => ({ artifacts: [] as ArtifactSummary[] }));
     const listed = artifacts.some((a) => a.name === options.name);
-    if (!listed && !/\b409\b|conflict|already exists/i.test(messageOf(error))) {
+    if (!listed && !isConflict(error)) {
       throw new ArtifactError(`uploading artifact ${options.name} failed: ${messageOf(error)}`);
     }
     try {
@@ -130,14 +148,51 @@ export async function uploadTrialArtifact(
         );
       }
     }
-    try {
-      return await upload();
-    } catch (again) {
-      throw new ArtifactError(
-        `uploading artifact ${options.name} failed after replacing the earlier attempt's: ${messageOf(again)}`,
-      );
+    const delays = options.retryDelays ?? [1000, 2000, 4000, 8000];
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await upload();
+      } catch (again) {
+        const delay = delays[attempt];
+        if (delay === undefined || !isConflict(again)) {
+          throw new ArtifactError(
+            `uploading artifact ${options.name} failed after replacing the earlier attempt's (${attempt + 1} ${attempt === 0 ? "try" : "tries"}): ${messageOf(again)}`,
+          );
+        }
+        await sleep(delay);
+      }
     }
   }
+}
+
+/** The newest artifact of this run with exactly this name, if any. */
+export async function findArtifact(
+  client: ArtifactClientLike,
+  name: string,
+): Promise<ArtifactSummary | undefined> {
+  const { artifacts } = await client.listArtifacts({ latest: true });
+  return artifacts.find((a) => a.name === name);
+}
+
+/** Downloads one artifact into `dir`, naming it in the error when that fails. */
+export async function downloadArtifactTo(
+  client: ArtifactClientLike,
+  artifact: ArtifactSummary,
+  dir: string,
+): Promise<void> {
+  try {
+    await client.downloadArtifact(artifact.id, { path: dir });
+  } catch (error) {
+    throw new ArtifactError(
+      `downloading artifact ${artifact.name} (id ${artifact.id}) failed: ${messageOf(error)}`,
+    );
+  }
+}
+
+/** Reads a downloaded artifact's file, or undefined when it is not there. */
+export async function readArtifactFile(dir: string, name: string): Promise<string | undefined> {
+  return readFile(path.join(dir, name), "utf8").catch(() => undefined);
 }
 
 /** What `downloadSweepArtifacts` needs. */
@@ -145,8 +200,8 @@ export interface DownloadSweepArtifactsOptions {
   sweepId: string;
   /** Each artifact goes to `dest/<artifact name>/`. */
   dest: string;
-  /** Another run's artifacts, or this run's through the public REST API (needs `actions: read`). */
-  findBy?: ArtifactFindBy;
+  /** Only these trials' artifacts (the ones an earlier download has not fetched); default all. */
+  trialIds?: readonly string[];
   /** Downloads at a time (default 4). */
   concurrency?: number;
 }
@@ -161,23 +216,25 @@ export interface DownloadedArtifact {
 }
 
 /**
- * Downloads the trial artifacts of one sweep: lists the run's artifacts with `latest: true`
- * (a re-run trial's newest artifact wins over its earlier attempt's), keeps those named
- * exactly `tunix-rt-trial-<sweepId>-t<digits>` (so another sweep's, or a sweep whose id merely
- * starts the same, is ignored), and extracts each into `dest/<artifact name>/`, sorted by name.
+ * Downloads the trial artifacts of one sweep from the current run: lists the run's
+ * artifacts with `latest: true` (a re-run trial's newest artifact wins over its earlier
+ * attempt's), keeps those named exactly `tunix-rt-trial-<sweepId>-t<digits>` (so another
+ * sweep's, or a sweep whose id merely starts the same, is ignored), only `trialIds` when
+ * given, and extracts each into `dest/<artifact name>/`, sorted by name.
  */
 export async function downloadSweepArtifacts(
   client: ArtifactClientLike,
   options: DownloadSweepArtifactsOptions,
 ): Promise<{ downloaded: DownloadedArtifact[] }> {
-  const findBy = options.findBy ? { findBy: options.findBy } : {};
-  const { artifacts } = await client.listArtifacts({ latest: true, ...findBy });
+  const { artifacts } = await client.listArtifacts({ latest: true });
   const prefix = trialArtifactName(options.sweepId, "");
+  const only = options.trialIds ? new Set(options.trialIds) : undefined;
   const wanted: Array<ArtifactSummary & { trialId: string }> = [];
   for (const a of artifacts) {
     if (!a.name.startsWith(prefix)) continue;
     const trialId = a.name.slice(prefix.length);
-    if (/^t\d{4,}$/.test(trialId)) wanted.push({ ...a, trialId });
+    if (/^t\d{4,}$/.test(trialId) && (only === undefined || only.has(trialId)))
+      wanted.push({ ...a, trialId });
   }
   wanted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -187,11 +244,7 @@ export async function downloadSweepArtifacts(
     for (let i = next++; i < wanted.length; i = next++) {
       const a = wanted[i] as (typeof wanted)[number];
       const dir = path.join(options.dest, a.name);
-      try {
-        await client.downloadArtifact(a.id, { path: dir, ...findBy });
-      } catch (error) {
-        throw new ArtifactError(`downloading artifact ${a.name} (id ${a.id}) failed: ${messageOf(error)}`);
-      }
+      await downloadArtifactTo(client, a, dir);
       downloaded.push({ name: a.name, id: a.id, trialId: a.trialId, dir });
     }
   };

@@ -13,6 +13,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ResultsStandIn } from "../github/stand-in/results.js";
 import { RestStandIn } from "../github/stand-in/server.js";
 import {
   makeWorkspace,
@@ -39,15 +40,20 @@ describe.skipIf(!heavy)(
     const uploads: Array<{ name: string; zip: string }> = [];
     let plan: Record<string, string>;
     let standIn: RestStandIn;
+    /** The runner's artifact service, which the aggregate downloads the trials from. */
+    let results: ResultsStandIn;
+    const backendRun = "5d9e0a1b-0000-4000-8000-0000000000aa";
 
     beforeAll(async () => {
       workspace = await makeWorkspace();
       artifacts = await mkdtemp(path.join(os.tmpdir(), "tunix-rt-artifacts-"));
       standIn = await RestStandIn.start({ owner: "octo", repo: "sweeps" });
+      results = await ResultsStandIn.start();
     });
 
     afterAll(async () => {
       await standIn.close();
+      await results.close();
       await rm(workspace, { recursive: true, force: true });
       await rm(artifacts, { recursive: true, force: true });
     });
@@ -208,14 +214,16 @@ describe.skipIf(!heavy)(
       GITHUB_REPOSITORY: "octo/sweeps",
       GITHUB_RUN_ID: String(runId),
       GITHUB_REF_NAME: "main",
+      ...results.envFor(backendRun),
     });
 
     it("aggregate downloads the run's artifacts (the latest of each), opens the pull request, reports the check", async () => {
       const repo = standIn.repo();
-      for (const upload of uploads) repo.addArtifact(runId, upload.name, await readFile(upload.zip));
+      // In upload order: t0001's re-run replaced its failed first attempt's artifact.
+      for (const upload of uploads) results.addArtifact(backendRun, upload.name, await readFile(upload.zip));
       // Another sweep's artifact in the same run is left alone.
-      repo.addArtifact(
-        runId,
+      results.addArtifact(
+        backendRun,
         "tunix-rt-trial-00000000-0000-4000-8000-000000000000-t0000",
         await readFile(uploads[0]?.zip as string),
       );
@@ -235,6 +243,7 @@ describe.skipIf(!heavy)(
       const step = await runBundle("dist/score.js", inputs, { workspace, env: onGitHub() });
       expect(step.code, step.stdout + step.stderr).toBe(0);
       standIn.assertClean();
+      results.assertClean();
       expect(step.outputs["pr-operation"]).toBe("created");
       const pull = repo.pulls.find((p) => p.number === Number(step.outputs["pr-number"]));
       expect(pull).toMatchObject({ headRef: "tunix-rt/evidence/actions_v1", baseRef: "main", state: "open" });
@@ -243,7 +252,7 @@ describe.skipIf(!heavy)(
         name: "tunix-rt / verify-evidence",
         conclusion: "success",
       });
-      // The re-run's completed attempt won over the failed first attempt of t0001.
+      // The re-run's completed attempt replaced the failed first attempt of t0001.
       const trials = (await readFile(path.join(workspace, "submission_runs/actions_v1/trials.jsonl"), "utf8"))
         .trim()
         .split("\n")

@@ -7,15 +7,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  mergePlanned,
-  plainWaveCount,
-  readWaveHistory,
-  waveHistory,
-  wavesNeeded,
-} from "../../src/actions/sweep/waves.js";
+import { mergePlanned, plainWaveCount, waveHistory, wavesNeeded } from "../../src/actions/sweep/waves.js";
 import { type PlannedRungTrial, scheduledWaves, waveSize } from "../../src/core/fidelity.js";
 import type { TrialRecord } from "../../src/core/types.js";
+import { ResultsStandIn } from "../github/stand-in/results.js";
+import { zipOf } from "../github/stand-in/zip.js";
 import { makeWorkspace, runBundle } from "./helpers.js";
 
 const sweepId = "123e4567-e89b-12d3-a456-426614174000";
@@ -94,84 +90,74 @@ describe("a later wave's history", () => {
       ),
     ).toEqual(["t0000", "t0001", "t0002"]);
   });
-
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "tunix-rt-waves-"));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it("reads the records of downloaded artifacts (one folder each), with broken ones as notices", async () => {
-    const artifacts = path.join(dir, "runs", sweepId);
-    for (const [id, body] of [
-      ["t0000", JSON.stringify(record("t0000", "completed", 0.75))],
-      ["t0001", "{ truncated"],
-    ] as const) {
-      await mkdir(path.join(artifacts, `tunix-rt-trial-${sweepId}-${id}`), { recursive: true });
-      await writeFile(path.join(artifacts, `tunix-rt-trial-${sweepId}-${id}`, "trial.json"), body);
-    }
-    const { history, notices } = await readWaveHistory(path.join("runs", sweepId), {
-      cwd: dir,
-      sweepId,
-      planned: [planned("t0000"), planned("t0001")],
-    });
-    expect(history.map((r) => [r.trial_id, r.status])).toEqual([
-      ["t0000", "completed"],
-      ["t0001", "failed"],
-    ]);
-    expect(notices).toHaveLength(1);
-    expect(notices[0]?.file).toContain("t0001");
-  });
-
-  it("reads no folder (no artifact yet) as no records", async () => {
-    const { history } = await readWaveHistory("runs/none", {
-      cwd: dir,
-      sweepId,
-      planned: [planned("t0000")],
-    });
-    expect(history.map((r) => [r.trial_id, r.status])).toEqual([["t0000", "failed"]]);
-  });
 });
 
-describe("a wave's plan, as the runner runs the bundle", () => {
+describe("a wave's plan, as the runner runs the bundle, with the runner's artifact service", () => {
   let workspace: string;
+  let results: ResultsStandIn;
+  const run = "8c1d7c9e-0000-4000-8000-00000000000a";
   beforeAll(async () => {
     workspace = await makeWorkspace("tunix-rt-waves-plan-");
+    results = await ResultsStandIn.start();
   });
   afterAll(async () => {
     await rm(workspace, { recursive: true, force: true });
+    await results.close();
   });
+  /** One job of the run: its own runtime token. */
+  const job = () => ({ workspace, env: results.envFor(run) });
 
-  it("wave 1 plans its share; wave 2 is numbered after it and says it is the last; wave 3 plans nothing", async () => {
-    const common = { mode: "plan", "num-samples": "5", "max-waves": "8", config: "" };
+  it("wave 1 plans its share and keeps it; wave 2 plans from it and wave 1's trial artifacts, each downloaded once", async () => {
+    const common = { mode: "plan", "num-samples": "5", "max-waves": "8", config: "training/waves.yaml" };
     // The test sweep is one wave: a copy of it in 2 waves.
     const text = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
     await writeFile(
       path.join(workspace, "training/waves.yaml"),
       text.replace("num_samples: 3", "num_samples: 3\nwaves: 2"),
     );
-    const first = await runBundle(
-      "dist/sweep.js",
-      { ...common, wave: "1", config: "training/waves.yaml" },
-      { workspace },
-    );
+    const first = await runBundle("dist/sweep.js", { ...common, wave: "1" }, job());
     expect(first.code, first.stdout + first.stderr).toBe(0);
     expect(first.outputs.count).toBe("3");
     expect(first.outputs.done).toBe("false");
     expect(first.outputs.waves).toBe("2");
-    const second = await runBundle(
-      "dist/sweep.js",
-      {
-        ...common,
-        config: "training/waves.yaml",
-        wave: "2",
-        "sweep-id": first.outputs["sweep-id"] as string,
-        planned: first.outputs.planned as string,
-      },
-      { workspace },
+    const id = first.outputs["sweep-id"] as string;
+    expect(results.artifactsOf(run).map((a) => a.name)).toEqual([`tunix-rt-wave-${id}-1`]);
+
+    // Wave 1's trials ran: two left a record, one left none (its runner died).
+    const trials = JSON.parse(first.outputs.matrix as string).include as Array<{
+      trial_id: string;
+      params: unknown;
+    }>;
+    for (const [k, trial] of trials.slice(0, 2).entries()) {
+      const record = {
+        sweep_id: id,
+        trial_id: trial.trial_id,
+        params: trial.params,
+        status: "completed",
+        primary_score: 0.5 + k / 10,
+      };
+      results.addArtifact(
+        run,
+        `tunix-rt-trial-${id}-${trial.trial_id}`,
+        await zipOf({ "trial.json": JSON.stringify(record) }),
+      );
+    }
+    // Another sweep's trial in the same run is never downloaded.
+    results.addArtifact(
+      run,
+      "tunix-rt-trial-00000000-0000-4000-8000-000000000000-t0000",
+      await zipOf({ "trial.json": "{}" }),
     );
+
+    const wave2 = {
+      ...common,
+      wave: "2",
+      "sweep-id": id,
+      planned: first.outputs.planned as string,
+      "history-from-artifacts": "true",
+    };
+    const calls = results.calls.length;
+    const second = await runBundle("dist/sweep.js", wave2, job());
     expect(second.code, second.stdout + second.stderr).toBe(0);
     const matrix = JSON.parse(second.outputs.matrix as string) as { include: Array<{ trial_id: string }> };
     expect(matrix.include.map((t) => t.trial_id)).toEqual(["t0003", "t0004"]);
@@ -179,13 +165,77 @@ describe("a wave's plan, as the runner runs the bundle", () => {
     const all = JSON.parse(second.outputs.planned as string) as { include: Array<{ trial_id: string }> };
     expect(all.include.map((t) => t.trial_id)).toEqual(["t0000", "t0001", "t0002", "t0003", "t0004"]);
     expect(second.summary).toContain("Wave 2 of at most 2");
+    expect(second.summary).toContain("Planned from 3 earlier trial records");
+    // Downloads: wave 1's artifact and its two trial artifacts; the other sweep's is left alone.
+    expect(results.calls.slice(calls).filter((c) => c === "GetSignedArtifactURL")).toHaveLength(3);
+    results.assertClean();
+
+    // "Re-run failed jobs" re-runs wave 2's plan: it gives the same trials, not a new plan.
+    const again = await runBundle("dist/sweep.js", wave2, job());
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.outputs).toEqual(second.outputs);
+    expect(again.summary).toContain("Planned by an earlier attempt of this workflow run");
+    expect(results.artifactsOf(run).filter((a) => a.name === `tunix-rt-wave-${id}-2`)).toHaveLength(1);
+
     const third = await runBundle(
       "dist/sweep.js",
-      { ...common, config: "training/waves.yaml", wave: "3", planned: second.outputs.planned as string },
-      { workspace },
+      { ...common, wave: "3", planned: second.outputs.planned as string },
+      job(),
     );
     expect(third.code, third.stdout + third.stderr).toBe(0);
     expect(third.outputs.count).toBe("0");
+  });
+
+  it("a re-run attempt does not train again a trial that completed in an earlier attempt", async () => {
+    const entry = {
+      sweep_id: "3c0ffee0-0000-4000-8000-000000000001",
+      trial_id: "t0000",
+      seed: 1,
+      params: { learning_rate: 0.05, per_device_batch_size: 4, weight_decay: 0.01, warmup_steps: 0 },
+    };
+    const inputs = { mode: "trial", config: "training/sweep.yaml", trial: JSON.stringify(entry) };
+    const first = await runBundle("dist/sweep.js", inputs, job());
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toContain("trainer output: t0000");
+    // Attempt 2 (later waves' jobs re-run with the failed ones): the artifact holds a completed record.
+    const rerun = await runBundle("dist/sweep.js", inputs, {
+      workspace,
+      env: { ...results.envFor(run), GITHUB_RUN_ATTEMPT: "2" },
+    });
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
+    expect(rerun.stdout).not.toContain("trainer output: t0000");
+    expect(rerun.stdout).toContain("trial t0000: completed in an earlier attempt of this run");
+    expect(rerun.outputs).toMatchObject({
+      status: "completed",
+      "primary-score": first.outputs["primary-score"],
+    });
+    // Another trial's params under the same id (a plan that changed) is trained again.
+    const changed = JSON.stringify({ ...entry, params: { ...entry.params, warmup_steps: 50 } });
+    const other = await runBundle(
+      "dist/sweep.js",
+      { ...inputs, trial: changed },
+      {
+        workspace,
+        env: { ...results.envFor(run), GITHUB_RUN_ATTEMPT: "2" },
+      },
+    );
+    expect(other.code, other.stdout + other.stderr).toBe(0);
+    expect(other.stdout).toContain("trainer output: t0000");
+    results.assertClean();
+  });
+
+  it("a wave's plan that cannot keep its artifact still plans, and says what follows", async () => {
+    const step = await runBundle(
+      "dist/sweep.js",
+      { mode: "plan", wave: "1", "num-samples": "2", "max-waves": "8", config: "training/sweep.yaml" },
+      // No artifact service at all: a runner without one.
+      { workspace },
+    );
+    expect(step.code, step.stdout + step.stderr).toBe(0);
+    expect(step.outputs.count).toBe("2");
+    expect(step.stdout).toMatch(
+      /::warning::tunix-rt-wave-.*-1: .*the next wave downloads every trial artifact instead/,
+    );
   });
 
   it("wave 1 refuses a schedule longer than the workflow's wave jobs", async () => {
@@ -199,7 +249,7 @@ describe("a wave's plan, as the runner runs the bundle", () => {
     const step = await runBundle(
       "dist/sweep.js",
       { mode: "plan", wave: "1", "max-waves": "8", config: "training/long.yaml" },
-      { workspace },
+      job(),
     );
     expect(step.code).toBe(1);
     expect(step.stdout).toContain("takes up to 9 waves");
@@ -208,8 +258,8 @@ describe("a wave's plan, as the runner runs the bundle", () => {
   it("history-from-artifacts needs the sweep's id", async () => {
     const step = await runBundle(
       "dist/sweep.js",
-      { mode: "plan", wave: "2", "history-from-artifacts": "true", token: "t" },
-      { workspace },
+      { mode: "plan", wave: "2", "history-from-artifacts": "true" },
+      job(),
     );
     expect(step.code).toBe(1);
     expect(step.stdout).toContain("with.sweep-id: missing");

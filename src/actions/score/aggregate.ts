@@ -38,20 +38,9 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
   const planned = plannedTrials(settings.matrix, config, settings.sweepId);
   const trialsDir = path.resolve(cwd, settings.trialsDir ?? path.join("runs", settings.sweepId));
   if (settings.download) {
-    const { owner, repo } = repositoryParts(context, "downloading the trial artifacts");
-    if (context.runId === undefined)
-      throw new InputError("downloading the trial artifacts needs the run's id: GITHUB_RUN_ID is not set");
+    // The runner's artifact service, through the runtime token: this run's artifacts only.
     const { DefaultArtifactClient } = await import("@actions/artifact");
-    await downloadSweepArtifacts(new DefaultArtifactClient(), {
-      sweepId: settings.sweepId,
-      dest: trialsDir,
-      findBy: {
-        token: settings.token,
-        workflowRunId: context.runId,
-        repositoryOwner: owner,
-        repositoryName: repo,
-      },
-    });
+    await downloadSweepArtifacts(new DefaultArtifactClient(), { sweepId: settings.sweepId, dest: trialsDir });
   }
 
   const provenance = await collectProvenance(loaded, {

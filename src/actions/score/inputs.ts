@@ -136,9 +136,9 @@ export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt
   }
   const raw = parseInputs(aggregateSchema, read(Object.keys(aggregateSchema.shape)), action);
   const token = raw.token ?? "";
-  if (token === "" && (raw.download || raw["create-pr"])) {
+  if (token === "" && raw["create-pr"]) {
     throw new InputError(
-      `${action}: with.token: missing; downloading artifacts and opening the pull request need a token (the default is \${{ github.token }})`,
+      `${action}: with.token: missing; opening the pull request needs a token (the default is \${{ github.token }})`,
     );
   }
   return Object.freeze({

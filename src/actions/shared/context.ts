@@ -13,6 +13,8 @@ export interface RunContext {
   repository: string | undefined;
   /** The workflow run's id (`GITHUB_RUN_ID`), or undefined off GitHub. */
   runId: number | undefined;
+  /** Which attempt of the run this is (`GITHUB_RUN_ATTEMPT`): 2 and up after a re-run; 1 off GitHub. */
+  runAttempt: number;
   /** The REST API's base URL (`GITHUB_API_URL`; GitHub Enterprise Server has its own). */
   apiUrl: string;
   /** The workflow run's page, for summaries and pull request bodies; null off GitHub. */
@@ -22,11 +24,13 @@ export interface RunContext {
 /** Reads the run context from an environment (`process.env` on a runner). */
 export function runContext(env: NodeJS.ProcessEnv): Readonly<RunContext> {
   const runId = Number(env.GITHUB_RUN_ID);
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
   const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository } = env;
   return Object.freeze({
     workspace: path.resolve(env.GITHUB_WORKSPACE || process.cwd()),
     repository: repository || undefined,
     runId: Number.isSafeInteger(runId) && runId > 0 ? runId : undefined,
+    runAttempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1,
     apiUrl: env.GITHUB_API_URL || "https://api.github.com",
     runUrl:
       server && repository && env.GITHUB_RUN_ID

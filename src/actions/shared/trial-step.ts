@@ -5,7 +5,7 @@
  * failed. Failing last is what makes "Re-run failed jobs" re-run exactly the failed trials.
  */
 import { redactDeep } from "../../core/redact.js";
-import { trialArtifactName, uploadTrialArtifact } from "../../github/artifacts.js";
+import { trialArtifactName, uploadFolderArtifact } from "../../github/artifacts.js";
 import { trialSummary } from "../../github/summary.js";
 import type { TrialJson } from "../../runtime/trial.js";
 import type { RunContext } from "./context.js";
@@ -37,7 +37,7 @@ export async function finishTrial(finish: TrialFinish, context: RunContext): Pro
   if (finish.upload) {
     // @actions/artifact is the biggest part of the bundle: loaded only for an upload.
     const { DefaultArtifactClient } = await import("@actions/artifact");
-    await uploadTrialArtifact(new DefaultArtifactClient(), {
+    await uploadFolderArtifact(new DefaultArtifactClient(), {
       name,
       dir,
       ...(finish.retentionDays === undefined ? {} : { retentionDays: finish.retentionDays }),

@@ -53,8 +53,6 @@ export interface PlanSettings {
   planned: unknown;
   /** The wave jobs the workflow has: wave 1 fails when the schedule needs more. */
   maxWaves: number | undefined;
-  /** Token for listing and downloading the run's artifacts (actions: read). */
-  token: string;
 }
 
 /** Settings of `mode: trial`. */
@@ -94,7 +92,6 @@ const planSchema = z.object({
   "history-from-artifacts": flag(false),
   planned: optionalJson,
   "max-waves": wholeNumber({ min: 1, max: 1000 }),
-  token: optionalText,
 });
 
 const trialSchema = z.object({
@@ -116,12 +113,6 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
     mode ?? parseInputs(z.object({ mode: requiredOneOf(["plan", "trial"]) }), read(["mode"]), action).mode;
   if (chosen === "plan") {
     const raw = parseInputs(planSchema, read(Object.keys(planSchema.shape)), action);
-    const token = raw.token ?? "";
-    if (raw["history-from-artifacts"] && token === "") {
-      throw new InputError(
-        `${action}: with.token: missing; reading the history from the run's artifacts needs a token with actions: read (the default is \${{ github.token }})`,
-      );
-    }
     if (raw["history-from-artifacts"] && raw["sweep-id"] === undefined) {
       throw new InputError(
         `${action}: with.sweep-id: missing; reading the history from the run's artifacts needs the sweep's id (wave 1's sweep-id output)`,
@@ -140,7 +131,6 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
       historyFromArtifacts: raw["history-from-artifacts"],
       planned: raw.planned,
       maxWaves: raw["max-waves"],
-      token,
     });
   }
   const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);

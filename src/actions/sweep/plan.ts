@@ -3,36 +3,64 @@
  * later job fans out over) and to the job summary, instead of stdout.
  */
 import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
 import { type SweepConfig, validateConfig } from "../../core/config.js";
-import { InputError, quote } from "../../core/errors.js";
+import { InputError, messageOf, quote } from "../../core/errors.js";
 import { type PlannedRungTrial, scheduledWaves } from "../../core/fidelity.js";
 import { githubMatrixLimit, planTrials } from "../../core/plan.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { TrialRecord } from "../../core/types.js";
-import { downloadSweepArtifacts } from "../../github/artifacts.js";
+import {
+  type ArtifactClientLike,
+  downloadArtifactTo,
+  downloadSweepArtifacts,
+  findArtifact,
+  readArtifactFile,
+  uploadFolderArtifact,
+  waveArtifactName,
+} from "../../github/artifacts.js";
 import { planSummary } from "../../github/summary.js";
+import { readTrialRecords } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
+import { writeFileAtomic } from "../../runtime/files.js";
 import { readHistory } from "../../runtime/history.js";
-import { type RunContext, repositoryParts } from "../shared/context.js";
+import type { RunContext } from "../shared/context.js";
 import { type StepOutcome, writeSummary } from "../shared/step.js";
 import type { PlanSettings } from "./inputs.js";
-import { mergePlanned, plainWaveCount, readWaveHistory, waveHistory, wavesNeeded } from "./waves.js";
+import { mergePlanned, plainWaveCount, waveHistory, wavesNeeded } from "./waves.js";
 
 const uuidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 // Minutes a trial job needs beyond the trainer's own timeout: checkout, setup, grading, upload.
 const jobOverheadMinutes = 30;
 
-/** Plans a sweep; outputs the matrix, its size, max-parallel and what the later jobs need. */
-export async function planStep(settings: PlanSettings, context: RunContext): Promise<StepOutcome> {
+/**
+ * Plans a sweep; outputs the matrix, its size, max-parallel and what the later jobs need.
+ * A wave of a workflow (`wave` set) keeps what it planned as the artifact
+ * `tunix-rt-wave-<sweep_id>-<wave>`: the next wave plans from it and that wave's trial
+ * artifacts alone (each artifact downloaded once), and a re-run of this job ("Re-run failed
+ * jobs" re-runs the later waves' plans too) gives the same trials instead of planning anew.
+ * `artifacts` is the artifact client (default the runner's).
+ */
+export async function planStep(
+  settings: PlanSettings,
+  context: RunContext,
+  artifacts?: ArtifactClientLike,
+): Promise<StepOutcome> {
   const sweepId = settings.sweepId ?? randomUUID();
   if (!uuidPattern.test(sweepId)) {
     throw new InputError(
       `with.sweep-id: got ${quote(sweepId)}; expected a UUID such as 123e4567-e89b-12d3-a456-426614174000`,
     );
+  }
+  const wave = settings.wave;
+  const client = wave === undefined ? undefined : (artifacts ?? (await runnerArtifactClient()));
+  if (client && wave !== undefined && settings.sweepId !== undefined) {
+    const earlier = await earlierAttemptOf(client, sweepId, wave, context);
+    if (earlier) return earlier;
   }
   const loaded = await loadConfig(settings.config, { cwd: context.workspace });
   if (settings.runVersion !== undefined) {
@@ -52,16 +80,16 @@ export async function planStep(settings: PlanSettings, context: RunContext): Pro
   const earlier = plannedBefore(settings.planned, config);
   const fromFile =
     settings.history === undefined ? [] : await readHistory(settings.history, { cwd: context.workspace });
-  const fromRun = settings.historyFromArtifacts
-    ? await historyFromArtifacts(settings, context, sweepId, earlier)
-    : earlier.length > 0
-      ? waveHistory([], earlier, sweepId)
-      : [];
+  const fromRun =
+    settings.historyFromArtifacts && client && wave !== undefined
+      ? await historyFromArtifacts(client, { sweepId, wave, planned: earlier, workspace: context.workspace })
+      : earlier.length > 0
+        ? waveHistory([], earlier, sweepId)
+        : [];
   // A --history file may hold other sweeps' trials (a warm start): they are kept as given.
   const ids = new Set(fromRun.map((r) => r.trial_id));
   const history = [...fromRun, ...fromFile.filter((r) => !ids.has(r.trial_id))];
 
-  const wave = settings.wave;
   const needed = wavesNeeded(config);
   if (wave === 1 && settings.maxWaves !== undefined && needed > settings.maxWaves) {
     throw new InputError(
@@ -99,24 +127,33 @@ export async function planStep(settings: PlanSettings, context: RunContext): Pro
       ? ""
       : `### Wave ${wave} of at most ${needed}${plan.fidelity ? ` (${plan.fidelity.note})` : ""}\n\nPlanned from ${history.length} earlier trial record${history.length === 1 ? "" : "s"}.\n\n`;
   await writeSummary(`${waveLine}${planSummary(plan, config, { secrets: secretValuesOf(process.env) })}`);
-  return {
-    outputs: {
-      matrix: JSON.stringify(plan.matrix),
-      "sweep-id": plan.sweep_id,
-      "max-parallel": String(maxParallel),
-      count: String(plan.trials.length),
-      "run-version": plan.run_version,
-      seed: String(plan.seed),
-      sampler: plan.sampler,
-      "timeout-minutes": String(timeoutMinutes),
-      planned: JSON.stringify({ include: planned }),
-      wave: wave === undefined ? "" : String(wave),
-      waves: String(needed),
-      done: String(done),
-      rung: plan.fidelity?.rung == null ? "" : String(plan.fidelity.rung),
-      budget: plan.fidelity?.budget == null ? "" : String(plan.fidelity.budget),
-    },
+  const outputs = {
+    matrix: JSON.stringify(plan.matrix),
+    "sweep-id": plan.sweep_id,
+    "max-parallel": String(maxParallel),
+    count: String(plan.trials.length),
+    "run-version": plan.run_version,
+    seed: String(plan.seed),
+    sampler: plan.sampler,
+    "timeout-minutes": String(timeoutMinutes),
+    planned: JSON.stringify({ include: planned }),
+    wave: wave === undefined ? "" : String(wave),
+    waves: String(needed),
+    done: String(done),
+    rung: plan.fidelity?.rung == null ? "" : String(plan.fidelity.rung),
+    budget: plan.fidelity?.budget == null ? "" : String(plan.fidelity.budget),
   };
+  if (client && wave !== undefined) {
+    await saveWave(client, {
+      sweepId: plan.sweep_id,
+      wave,
+      history: fromRun,
+      trialIds: plan.trials.map((t) => t.trial_id),
+      outputs,
+      workspace: context.workspace,
+    });
+  }
+  return { outputs };
 }
 
 /** The earlier waves' planned trials from the `planned` input (`{include: [...]}` or a list). */
@@ -135,37 +172,131 @@ function plannedBefore(value: unknown, config: SweepConfig): PlannedRungTrial[] 
   });
 }
 
+/** @actions/artifact's client of the runner's artifact service (loaded only when a wave needs it). */
+async function runnerArtifactClient(): Promise<ArtifactClientLike> {
+  const { DefaultArtifactClient } = await import("@actions/artifact");
+  return new DefaultArtifactClient();
+}
+
+/** What a wave keeps in its artifact. */
+const waveFiles = { history: "history.jsonl", trials: "trials.json", outputs: "outputs.json" } as const;
+
 /**
- * Downloads this run's trial artifacts of the sweep (the latest attempt of each) and builds
- * the history from their records and the earlier waves' planned trials.
+ * This wave as an earlier attempt of this run planned it (its artifact is there): the same
+ * outputs, so a re-run runs the very trials that attempt planned, with the same ids, and no
+ * planned trial drops out of the evidence. Undefined when no earlier attempt planned it.
+ */
+async function earlierAttemptOf(
+  client: ArtifactClientLike,
+  sweepId: string,
+  wave: number,
+  context: RunContext,
+): Promise<StepOutcome | undefined> {
+  const artifact = await findArtifact(client, waveArtifactName(sweepId, wave));
+  if (!artifact) return undefined;
+  const dir = path.resolve(context.workspace, "runs", sweepId, `.wave-${wave}`);
+  await downloadArtifactTo(client, artifact, dir);
+  const text = await readArtifactFile(dir, waveFiles.outputs);
+  const outputs = text === undefined ? undefined : (JSON.parse(text) as Record<string, string>);
+  if (!outputs || outputs["sweep-id"] !== sweepId) {
+    core.warning(`${artifact.name}: holds no plan of this sweep; planning wave ${wave} anew`);
+    return undefined;
+  }
+  core.notice(`wave ${wave}: planned by an earlier attempt of this run; its ${outputs.count} trial(s) again`);
+  await writeSummary(
+    `### Wave ${wave}\n\nPlanned by an earlier attempt of this workflow run (artifact \`${artifact.name}\`): the same ${outputs.count} trial(s) run again.\n`,
+  );
+  return { outputs };
+}
+
+/**
+ * The history wave `wave` is planned from: the records the previous wave planned from (its
+ * artifact) and the records of the previous wave's own trials (their artifacts); so each
+ * trial artifact is downloaded once over the sweep. Without the previous wave's artifact
+ * (its upload failed), every trial artifact of the sweep is downloaded instead. Planned
+ * trials that left no record count as failed (`waveHistory`).
  */
 async function historyFromArtifacts(
-  settings: PlanSettings,
-  context: RunContext,
-  sweepId: string,
-  planned: readonly PlannedRungTrial[],
+  client: ArtifactClientLike,
+  options: { sweepId: string; wave: number; planned: readonly PlannedRungTrial[]; workspace: string },
 ): Promise<TrialRecord[]> {
-  const { owner, repo } = repositoryParts(context, "reading the history from the run's artifacts");
-  if (context.runId === undefined)
-    throw new InputError(
-      "reading the history from the run's artifacts needs the run's id: GITHUB_RUN_ID is not set",
+  const { sweepId, wave } = options;
+  const dir = path.resolve(options.workspace, "runs", sweepId);
+  let before: TrialRecord[] = [];
+  let trialIds: string[] | undefined;
+  const previous = wave > 1 ? await findArtifact(client, waveArtifactName(sweepId, wave - 1)) : undefined;
+  if (previous) {
+    const waveDir = path.join(dir, `.wave-${wave - 1}`);
+    await downloadArtifactTo(client, previous, waveDir);
+    before = parseHistory((await readArtifactFile(waveDir, waveFiles.history)) ?? "");
+    const ids = JSON.parse((await readArtifactFile(waveDir, waveFiles.trials)) ?? "[]");
+    trialIds = Array.isArray(ids) ? ids.map(String) : undefined;
+  } else if (wave > 1) {
+    core.info(
+      `wave ${wave - 1} left no artifact of its plan: every trial artifact of the sweep is downloaded`,
     );
-  const dir = path.resolve(context.workspace, "runs", sweepId);
-  const { DefaultArtifactClient } = await import("@actions/artifact");
-  const { downloaded } = await downloadSweepArtifacts(new DefaultArtifactClient(), {
+  }
+  const { downloaded } = await downloadSweepArtifacts(client, {
     sweepId,
     dest: dir,
-    findBy: {
-      token: settings.token,
-      workflowRunId: context.runId,
-      repositoryOwner: owner,
-      repositoryName: repo,
-    },
+    ...(trialIds === undefined ? {} : { trialIds }),
   });
   core.info(
-    `history: ${downloaded.length} trial artifact${downloaded.length === 1 ? "" : "s"} of sweep ${sweepId} in this run`,
+    `history: ${before.length} record(s) from wave ${wave - 1}'s plan, ${downloaded.length} trial artifact(s) of sweep ${sweepId}`,
   );
-  const { history, notices } = await readWaveHistory(dir, { cwd: context.workspace, sweepId, planned });
-  for (const notice of notices) core.warning(`${notice.file}: ${notice.message}`);
-  return history;
+  const found: TrialRecord[] = [];
+  for (const artifact of downloaded) {
+    const { found: records, notices } = await readTrialRecords(artifact.dir, options.workspace);
+    for (const notice of notices) core.warning(`${notice.file}: ${notice.message}`);
+    found.push(...records.map((f) => f.record as TrialRecord));
+  }
+  return waveHistory([...before, ...found], options.planned, sweepId);
+}
+
+/** The records of a wave artifact's history.jsonl (unreadable lines left out: they were written here). */
+function parseHistory(text: string): TrialRecord[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as TrialRecord];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/**
+ * Keeps what this wave planned as its artifact (see `planStep`). A failed upload is a
+ * warning, not a failed plan: the next wave then downloads every trial artifact, and a
+ * re-run of this job plans anew.
+ */
+async function saveWave(
+  client: ArtifactClientLike,
+  options: {
+    sweepId: string;
+    wave: number;
+    history: readonly TrialRecord[];
+    trialIds: readonly string[];
+    outputs: Record<string, string>;
+    workspace: string;
+  },
+): Promise<void> {
+  const name = waveArtifactName(options.sweepId, options.wave);
+  const dir = path.resolve(options.workspace, "runs", options.sweepId, `.wave-${options.wave}`);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(
+    path.join(dir, waveFiles.history),
+    options.history.map((r) => `${JSON.stringify(r)}\n`).join(""),
+  );
+  await writeFileAtomic(path.join(dir, waveFiles.trials), `${JSON.stringify(options.trialIds)}\n`);
+  await writeFileAtomic(path.join(dir, waveFiles.outputs), `${JSON.stringify(options.outputs)}\n`);
+  try {
+    await uploadFolderArtifact(client, { name, dir, files: Object.values(waveFiles) });
+  } catch (error) {
+    core.warning(
+      `${name}: ${messageOf(error)}; the next wave downloads every trial artifact instead, and a re-run of this job plans wave ${options.wave} anew`,
+    );
+  }
 }

@@ -3,7 +3,7 @@
  * trial.json), then the trial's artifact; the step fails last when the trial failed.
  */
 import { randomUUID } from "node:crypto";
-import { stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
 import type { SweepConfig } from "../../core/config.js";
@@ -11,8 +11,14 @@ import { InputError } from "../../core/errors.js";
 import type { PlannedRungTrial } from "../../core/fidelity.js";
 import { redact } from "../../core/redact.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
+import {
+  downloadArtifactTo,
+  findArtifact,
+  readArtifactFile,
+  trialArtifactName,
+} from "../../github/artifacts.js";
 import { loadConfig } from "../../runtime/config-file.js";
-import { runTrial } from "../../runtime/trial.js";
+import { runTrial, type TrialJson } from "../../runtime/trial.js";
 import type { RunContext } from "../shared/context.js";
 import type { StepOutcome } from "../shared/step.js";
 import { maskableLines, secretsOf, trainerEnvironment } from "../shared/trial-files.js";
@@ -40,6 +46,12 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
     settings.trialDir ??
       (shared ? path.join(shared, trial.trial_id) : path.join("runs", trial.sweep_id, trial.trial_id)),
   );
+  // A re-run of the run re-runs later waves' trial jobs too: one that completed in an
+  // earlier attempt is not trained again.
+  if (settings.upload && context.runAttempt > 1) {
+    const earlier = await earlierAttemptOf(trial, dir, context);
+    if (earlier) return earlier;
+  }
   const resumeFrom = await resumeFolder(loaded.config, trial, shared);
   // The runner sends SIGINT, then SIGTERM, when the job is cancelled: stop the trainer's
   // process group and record the trial as interrupted instead of dying with it.
@@ -81,6 +93,41 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
     { record, dir, upload: settings.upload, retentionDays: settings.retentionDays, secrets },
     context,
   );
+}
+
+/**
+ * The trial as an earlier attempt of this run completed it: its artifact holds a completed
+ * record of this very trial (same sweep, id, params). Its files are downloaded into `dir`,
+ * and the step ends as that attempt's did, without training again. Undefined otherwise (no
+ * artifact, or a trial that did not complete: it trains again and its upload replaces it).
+ */
+async function earlierAttemptOf(
+  trial: PlannedRungTrial,
+  dir: string,
+  context: RunContext,
+): Promise<StepOutcome | undefined> {
+  const { DefaultArtifactClient } = await import("@actions/artifact");
+  const client = new DefaultArtifactClient();
+  const name = trialArtifactName(trial.sweep_id, trial.trial_id);
+  const artifact = await findArtifact(client, name);
+  if (!artifact) return undefined;
+  const from = path.join(dir, "..", `.${trial.trial_id}-earlier-attempt`);
+  await downloadArtifactTo(client, artifact, from);
+  const record = JSON.parse((await readArtifactFile(from, "trial.json")) ?? "null") as TrialJson | null;
+  const same =
+    record?.status === "completed" &&
+    record.trial_id === trial.trial_id &&
+    record.sweep_id === trial.sweep_id &&
+    JSON.stringify(record.params) === JSON.stringify(trial.params);
+  if (!record || !same) return undefined;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  await rename(from, dir);
+  core.notice(
+    `trial ${trial.trial_id}: completed in an earlier attempt of this run (artifact ${name}); not trained again`,
+  );
+  const outcome = await finishTrial({ record, dir, upload: false, secrets: [] }, context);
+  return { ...outcome, outputs: { ...outcome.outputs, "artifact-name": name } };
 }
 
 /**

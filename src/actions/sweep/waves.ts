@@ -1,10 +1,8 @@
 /**
- * Waves on GitHub (issue 5, item 2): sweep.yml runs up to `maxWorkflowWaves` wave jobs in one
- * workflow run, and each wave's plan step rebuilds the sweep's history from the trial
- * records that this run's artifacts hold. Everything here but `readWaveHistory` is pure; none
- * of it touches @actions/*, so the same rules are tested without a runner.
+ * Waves on GitHub: sweep.yml runs up to `maxWorkflowWaves` wave jobs in one workflow run,
+ * and each wave's plan step rebuilds the sweep's history from the trial records that this
+ * run's artifacts hold. Pure, and free of @actions/*, so the rules are tested without a runner.
  */
-import path from "node:path";
 import type { SweepConfig } from "../../core/config.js";
 import { compareTrialIds } from "../../core/evidence/best-trial.js";
 import {
@@ -16,7 +14,6 @@ import {
   waveSize,
 } from "../../core/fidelity.js";
 import type { TrialRecord } from "../../core/types.js";
-import { type AggregateNotice, readTrialRecords } from "../../runtime/aggregate.js";
 
 /**
  * How many waves a config's schedule takes at most: ceil(num_samples / wave size) plain
@@ -75,32 +72,6 @@ export function waveHistory(
     } as TrialRecord);
   }
   return [...byId.values()].sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
-}
-
-/**
- * Reads every `trial.json` under `dir` (the downloaded artifacts, one folder each) and
- * builds the wave's history with `waveHistory`. Broken records become notices, as in
- * aggregate; a folder that does not exist (no artifact yet) is an empty history.
- */
-export async function readWaveHistory(
-  dir: string,
-  options: { cwd: string; sweepId: string; planned: readonly PlannedRungTrial[] },
-): Promise<{ history: TrialRecord[]; notices: AggregateNotice[] }> {
-  let found: Awaited<ReturnType<typeof readTrialRecords>> = { found: [], notices: [] };
-  try {
-    found = await readTrialRecords(path.resolve(options.cwd, dir), options.cwd);
-  } catch (error) {
-    // No artifact downloaded means no folder: every earlier trial left no record.
-    if (!(error instanceof Error && /no such directory/.test(error.message))) throw error;
-  }
-  return {
-    history: waveHistory(
-      found.found.map((f) => f.record as TrialRecord),
-      options.planned,
-      options.sweepId,
-    ),
-    notices: found.notices,
-  };
 }
 
 /**
