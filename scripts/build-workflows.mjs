@@ -135,6 +135,7 @@ function planJob(k) {
     "      - id: plan",
     "        uses: ./.tunix-rt/actions/sweep",
     "        with:",
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: workflow expressions, not templates.
     "          mode: plan",
     `          wave: ${k}`,
     `          max-waves: ${waves}`,
@@ -143,9 +144,11 @@ function planJob(k) {
     `          seed: ${from("seed", "${{ inputs.seed }}")}`,
     `          sampler: ${from("sampler", "${{ inputs.sampler }}")}`,
     `          run-version: ${from("run-version", "${{ inputs.run-version }}")}`,
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: workflow expressions
   );
   if (!first) {
     lines.push(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a template.
       "          sweep-id: ${{ needs.plan-1.outputs.sweep-id }}",
       `          planned: \${{ needs.plan-${k - 1}.outputs.planned }}`,
       '          history-from-artifacts: "true"',

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { primaryScore } from "../src/core/score.js";
 import { readZipFile } from "../src/runtime/zip-read.js";
-import { cliBin, repoRoot, runCli, tempDir } from "./helpers/cli.js";
+import { cliBin, runCli, tempDir } from "./helpers/cli.js";
 import { exampleRepo } from "./helpers/example-repo.js";
 import { writeFaultConfig } from "./helpers/fault-sweep.js";
 

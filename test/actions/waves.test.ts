@@ -3,8 +3,7 @@
  * later wave is planned from (the run's trial records plus the earlier waves' planned
  * trials), pure and from real folders; then a wave-2 plan as the runner runs the bundle.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergePlanned, plainWaveCount, waveHistory, wavesNeeded } from "../../src/actions/sweep/waves.js";

@@ -58,6 +58,7 @@ describe("GitHub's workflow language service", () => {
       "  b:",
       "    runs-on: ubuntu-latest",
       "    steps:",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a template.
       "      - run: echo ${{ github.event. }}",
       "  c:",
       "    uses: ./.github/workflows/sweep.yml",
@@ -143,7 +144,11 @@ function simulate(outcomes: Record<string, Outcome>, cancelled = false) {
     // success() and failure() look at every job upstream, not only the direct needs.
     const upstream = new Set<string>();
     const walk = (j: string) => {
-      for (const n of needsOf(doc.jobs[j] as Job)) if (!upstream.has(n)) upstream.add(n), walk(n);
+      for (const n of needsOf(doc.jobs[j] as Job)) {
+        if (upstream.has(n)) continue;
+        upstream.add(n);
+        walk(n);
+      }
     };
     walk(name);
     const all = [...upstream].map((n) => results.get(n)?.result);

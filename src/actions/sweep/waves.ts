@@ -1,9 +1,3 @@
-/**
- * Waves on GitHub: sweep.yml runs up to `maxWorkflowWaves` wave jobs in one workflow run,
- * and each wave's plan step rebuilds the sweep's history from the trial records that this
- * run's artifacts hold. Pure, and free of @actions/*, so the rules are tested without a runner.
- */
-import type { SweepConfig } from "../../core/config.js";
 import { compareTrialIds } from "../../core/evidence/best-trial.js";
 import {
   type PlannedRungTrial,
