@@ -139,6 +139,20 @@ export interface SummaryPullRequest {
   operation: "created" | "updated" | "unchanged";
   number: number | null;
   url: string | null;
+  /** Whether the pull request is open (verify is reported only then). */
+  open?: boolean;
+  /** Where verify's verdict went on its head (from `reportCheck`); undefined: not reported. */
+  report?: SummaryReport;
+}
+
+/** Where verify's verdict went, as the aggregate summary shows it. */
+export interface SummaryReport {
+  kind: "check-run" | "commit-status" | "none";
+  /** The check's name (the commit status's context). */
+  name: string;
+  url: string | null;
+  /** Why it is not a check run. */
+  note?: string;
 }
 
 /** What the aggregate summary shows. */
@@ -189,10 +203,30 @@ export function aggregateSummary(input: AggregateSummaryInput): string {
         ? `Evidence pull request [#${pr.number}](${pr.url}): ${verb}.`
         : "Evidence pull request: none needed, the base branch already holds this evidence.",
     );
+    lines.push("", reportLine(pr));
   }
   if (input.runUrl) lines.push("", `[Workflow run](${input.runUrl})`);
   lines.push("", input.leaderboardMd.trimEnd());
   return finish(lines, input.secrets);
+}
+
+/** The summary's line on where verify's verdict went. */
+function reportLine(pr: SummaryPullRequest): string {
+  const report = pr.report;
+  if (!report)
+    return pr.open === false
+      ? "Verify's verdict: not reported, since no evidence pull request is open (a check would land on the base branch)."
+      : "Verify's verdict: not reported.";
+  const name = `\`${markdownCell(report.name)}\``;
+  const linked = report.url ? `[${name}](${report.url})` : name;
+  switch (report.kind) {
+    case "check-run":
+      return `Verify's verdict: check run ${linked} on the pull request's head.`;
+    case "commit-status":
+      return `Verify's verdict: commit status ${linked} on the pull request's head, not a check run: ${markdownCell(report.note ?? "")}.`;
+    case "none":
+      return `:warning: Verify's verdict: ${markdownCell(report.note ?? "not reported")}.`;
+  }
 }
 
 /** How the verify summary names the folder. */

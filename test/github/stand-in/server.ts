@@ -9,8 +9,10 @@
  * Covered: the Git database (refs, commits, trees, blobs, with real git SHA-1s), pull
  * requests, check runs, commit statuses, releases and their assets (uploads through the
  * `upload_url` host), and a workflow run's artifacts (list, download through a 302 to a blob
- * URL, delete). Faults: `inject(operationId, {status, times})` makes the next requests to an
- * operation fail (422, 403, 500, 502, a secondary rate limit, ...).
+ * URL, delete). Tokens: a personal access token (by its prefix) gets GitHub's 403 on the
+ * Checks API, which only Apps may write, and its commits are not signed. Faults:
+ * `inject(operationId, {status, times})` makes the next requests to an operation fail (422,
+ * 403, 500, 502, a secondary rate limit, ...).
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -117,7 +119,23 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
+/**
+ * Who a token speaks for, read from its prefix as GitHub issues them: `ghs_` an App
+ * installation (GITHUB_TOKEN is one, of the GitHub Actions app), `ghp_` and `github_pat_` a
+ * person (classic and fine-grained personal access tokens), `gho_`/`ghu_` an OAuth or user
+ * token of an app acting for a person. Anything else counts as an App's.
+ */
+export type TokenKind = "app" | "user";
+
+/** The kind of the token in an `authorization` header. */
+export function tokenKind(authorization: string | undefined): TokenKind {
+  const token = (authorization ?? "").replace(/^(token|bearer)\s+/i, "");
+  return /^(ghp_|github_pat_|gho_|ghu_)/.test(token) ? "user" : "app";
+}
+
 interface Context {
+  /** Who the request's token speaks for. */
+  token: TokenKind;
   repo: StoredRepo;
   params: Record<string, string>;
   query: URLSearchParams;
@@ -508,6 +526,7 @@ export class RestStandIn {
       return send({ status: 501, body: { message: "stand-in: not implemented" } }, operationId, check.json);
     }
     const ctx: Context = {
+      token: tokenKind(req.headers.authorization),
       repo,
       params: check.match.params,
       query: url.searchParams,
@@ -760,6 +779,15 @@ export class RestStandIn {
     const str = (ctx: Context, key: string) =>
       typeof ctx.json[key] === "string" ? (ctx.json[key] as string) : undefined;
     const noCommit = (sha: string) => invalid(`No commit found for SHA: ${sha}`);
+    // The Checks API writes only for GitHub Apps (GITHUB_TOKEN is the GitHub Actions app's).
+    const appsOnly = (doc: string): Reply => ({
+      status: 403,
+      body: {
+        message: "You must authenticate via a GitHub App.",
+        documentation_url: `${docs}/${doc}`,
+        status: "403",
+      },
+    });
 
     return {
       "repos/get": ({ repo }) => ({ status: 200, body: repoJson(repo) }),
@@ -818,8 +846,9 @@ export class RestStandIn {
           message: str(ctx, "message") ?? "",
           author: author ? { date, ...author } : { ...bot, date },
           committer: committer ? { date, ...committer } : { ...bot, date },
-          // GitHub signs what it commits for a bot or app when the identity is left to it.
-          verified: !author && !committer && json.signature === undefined,
+          // GitHub signs what it commits for a bot or app when the identity is left to it; a
+          // commit made with a person's token is not signed.
+          verified: ctx.token === "app" && !author && !committer && json.signature === undefined,
         });
         return { status: 201, body: commitJson(repo, sha) };
       },
@@ -971,6 +1000,7 @@ export class RestStandIn {
 
       "checks/create": (ctx) => {
         const { repo, json } = ctx;
+        if (ctx.token === "user") return appsOnly("checks/runs#create-a-check-run");
         const headSha = str(ctx, "head_sha") ?? "";
         if (!repo.git.get(headSha, "commit")) return noCommit(headSha);
         const output = (json.output ?? {}) as Record<string, unknown>;
@@ -1001,6 +1031,7 @@ export class RestStandIn {
 
       "checks/update": (ctx) => {
         const { repo, params, json } = ctx;
+        if (ctx.token === "user") return appsOnly("checks/runs#update-a-check-run");
         const run = repo.checkRuns.find((r) => r.id === Number(params.check_run_id));
         if (!run) return notFound();
         const output = json.output as Record<string, unknown> | undefined;
