@@ -13,6 +13,8 @@ export interface RunContext {
   repository: string | undefined;
   /** The workflow run's id (`GITHUB_RUN_ID`), or undefined off GitHub. */
   runId: number | undefined;
+  /** The commit the workflow runs on (`GITHUB_SHA`), or undefined off GitHub. */
+  sha: string | undefined;
   /** The REST API's base URL (`GITHUB_API_URL`; GitHub Enterprise Server has its own). */
   apiUrl: string;
   /** The workflow run's page, for summaries and pull request bodies; null off GitHub. */
@@ -27,6 +29,7 @@ export function runContext(env: NodeJS.ProcessEnv): Readonly<RunContext> {
     workspace: path.resolve(env.GITHUB_WORKSPACE || process.cwd()),
     repository: repository || undefined,
     runId: Number.isSafeInteger(runId) && runId > 0 ? runId : undefined,
+    sha: env.GITHUB_SHA || undefined,
     apiUrl: env.GITHUB_API_URL || "https://api.github.com",
     runUrl:
       server && repository && env.GITHUB_RUN_ID
