@@ -60,7 +60,13 @@ export interface PublishEvidenceResult {
    */
   number: number | null;
   url: string | null;
-  /** The commit the branch points at now (the pull request's head: report checks on it). */
+  /**
+   * Whether a pull request of the branch is open now, with `headSha` as its head. Only then is
+   * verify reported on `headSha`: otherwise it is the base branch's head (no branch) or the head
+   * of a merged branch, where a check would mean nothing (or show on the base branch).
+   */
+  open: boolean;
+  /** The commit the branch points at now (the pull request's head when `open`), else the base's head. */
   headSha: string;
   branch: string;
   /** Whether this call made a commit. */
@@ -453,19 +459,25 @@ async function ensurePullRequest(
   outcome: CommitOutcome,
   title: string,
   body: string,
-): Promise<Pick<PublishEvidenceResult, "operation" | "number" | "url">> {
+): Promise<Pick<PublishEvidenceResult, "operation" | "number" | "url" | "open">> {
   const onOpen = async (pull: PullLike) => {
     await refreshPull(p, pull, title, body);
     return {
       operation: outcome.committed ? "updated" : "unchanged",
       number: pull.number,
       url: pull.html_url,
+      open: true,
     } as const;
   };
   // The latest pull request of the branch, whatever its state: what "nothing to propose" points at.
   const nothingToPropose = async () => {
     const last = await findPull(p, "all");
-    return { operation: "unchanged", number: last?.number ?? null, url: last?.html_url ?? null } as const;
+    return {
+      operation: "unchanged",
+      number: last?.number ?? null,
+      url: last?.html_url ?? null,
+      open: false,
+    } as const;
   };
 
   const open = await findPull(p, "open");
@@ -480,7 +492,7 @@ async function ensurePullRequest(
       base: p.base,
       body,
     });
-    return { operation: "created", number: data.number, url: data.html_url };
+    return { operation: "created", number: data.number, url: data.html_url, open: true };
   } catch (error) {
     if (hasStatus(error, 422)) {
       const said = apiMessages(error).join(" ");
@@ -544,10 +556,17 @@ export interface ReportCheckOptions {
 
 /** Where the verification result went. */
 export interface ReportCheckResult {
-  /** `check-run`, or `commit-status` when the token could not write checks. */
-  kind: "check-run" | "commit-status";
-  id: number;
-  url: string;
+  /**
+   * `check-run`; `commit-status` when check runs were refused (a personal access token, or a
+   * token without `checks: write`); `none` when commit statuses were refused too.
+   */
+  kind: "check-run" | "commit-status" | "none";
+  /** The check run's or status's id; null with `none`. */
+  id: number | null;
+  /** Where the check run or status links to; null with `none`. */
+  url: string | null;
+  /** One line for the job summary when the result is not a check run: the fallback taken and why. */
+  note?: string;
 }
 
 const annotationsPerRequest = 50;
@@ -558,10 +577,15 @@ const annotationsPerRequest = 50;
  * problem's line or 1). GitHub takes at most 50 annotations per request: the first 50 go with
  * `checks.create`, the rest in batches through `checks.update`, which appends them.
  *
- * When creating the check run is refused with 403 (a token without `checks: write`, as
- * `GITHUB_TOKEN` under restricted permissions), the result goes to a commit status instead
- * (`statuses: write`; context = `name`, description = a one-line count). Pull requests opened
- * with `GITHUB_TOKEN` start no workflows, which is why the aggregate job reports this itself.
+ * Only GitHub Apps may create check runs (GITHUB_TOKEN is the GitHub Actions app's token), so
+ * a personal access token gets 403 ("You must authenticate via a GitHub App."), as does a
+ * token without `checks: write`. The result then goes to a commit status of the same name
+ * (context = `name`, description = a one-line count), which needs `statuses: write`. When that
+ * is refused too (403, or 404 from a fine-grained token that cannot see commit statuses),
+ * nothing is reported: the result is `none` with a note naming the permission, not an error,
+ * since the evidence is already committed and its pull request open. Any other failure throws.
+ * Pull requests opened with `GITHUB_TOKEN` start no workflows, which is why the aggregate job
+ * reports this itself.
  */
 export async function reportCheck(
   octokit: GitHubClient,
@@ -605,7 +629,10 @@ export async function reportCheck(
     });
     created = data;
   } catch (error) {
-    if (hasStatus(error, 403)) return reportStatus(octokit, options, title);
+    if (hasStatus(error, 403)) {
+      const said = oneLine(apiMessages(error).join("; "));
+      return reportStatus(octokit, options, title, `check runs were refused (GitHub answered 403: ${said})`);
+    }
     throw describeApiError(error, {
       doing: "creating the check run",
       repo: full,
@@ -627,36 +654,53 @@ export async function reportCheck(
   return { kind: "check-run", id: created.id, url: created.html_url ?? created.url };
 }
 
+/** The commit-status fallback; `refused` says why check runs were not possible. */
 async function reportStatus(
   octokit: GitHubClient,
   options: ReportCheckOptions,
   title: string,
+  refused: string,
 ): Promise<ReportCheckResult> {
   const { owner, repo } = options;
   const first = options.problems[0];
   const description = options.valid
     ? title
     : `${title}${first ? `: ${redact(formatProblem(first), options.secrets ?? [])}` : ""}`;
-  const { data } = await callGitHub(
-    {
-      doing: "reporting verification (check runs were refused, so as a commit status)",
+  try {
+    const { data } = await octokit.rest.repos.createCommitStatus({
+      owner,
+      repo,
+      sha: options.headSha,
+      state: options.valid ? "success" : "failure",
+      context: options.name,
+      description: clip(description, 140),
+      ...(options.detailsUrl ? { target_url: options.detailsUrl } : {}),
+    });
+    return {
+      kind: "commit-status",
+      id: data.id,
+      url: data.target_url ?? data.url,
+      note: `${refused}, so verify went to the commit status "${options.name}" (check runs are created only by GitHub Apps and GITHUB_TOKEN with "checks: write")`,
+    };
+  } catch (error) {
+    if (hasStatus(error, 403) || hasStatus(error, 404)) {
+      const said = oneLine(apiMessages(error).join("; "));
+      return {
+        kind: "none",
+        id: null,
+        url: null,
+        note: `verify was not reported on ${options.headSha.slice(0, 7)}: ${refused}, and the commit status was refused too (GitHub answered ${error.status}: ${said}); grant the token "statuses: write" (a fine-grained personal access token: Commit statuses, read and write), or use GITHUB_TOKEN with "checks: write" or a GitHub App token`,
+      };
+    }
+    throw describeApiError(error, {
+      doing: "reporting verification as a commit status",
       repo: `${owner}/${repo}`,
-      permission: "checks: write",
-      forbiddenHint: 'or at least "statuses: write" for the commit-status fallback',
-    },
-    () =>
-      octokit.rest.repos.createCommitStatus({
-        owner,
-        repo,
-        sha: options.headSha,
-        state: options.valid ? "success" : "failure",
-        context: options.name,
-        description: clip(description, 140),
-        ...(options.detailsUrl ? { target_url: options.detailsUrl } : {}),
-      }),
-  );
-  return { kind: "commit-status", id: data.id, url: data.target_url ?? data.url };
+      permission: "statuses: write",
+    });
+  }
 }
+
+const oneLine = (s: string) => s.replace(/\s*\r?\n\s*/g, " ").trim();
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -11,10 +11,33 @@ import type { Plan } from "../core/plan.js";
 import { redact } from "../core/redact.js";
 
 /**
- * GitHub takes at most 1 MiB of summary per step; a summary is clipped below that, saying so,
- * rather than making the step fail.
+ * GitHub takes at most 1 MiB of job summary per step, counted in bytes: the runner compares the
+ * size of the step's GITHUB_STEP_SUMMARY file with 1024 * 1024 and drops a larger summary
+ * whole ("Adding a job summary": "each step is restricted to a maximum size of 1MiB",
+ * https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary).
+ * A summary is clipped below that, saying so, rather than lost.
  */
-export const maxSummaryChars = 1_000_000;
+export const maxSummaryBytes = 1024 * 1024;
+
+/** The line that ends a clipped summary. */
+export const summaryClippedNote = "\n\n(summary clipped: GitHub takes at most 1 MiB per step)\n";
+
+/**
+ * A text clipped to at most `maxBytes` bytes of UTF-8, note included: as many whole characters
+ * as fit before the note (a character's bytes are never split, so the text stays valid UTF-8),
+ * then the note. A text that fits is returned as it is; a limit too small for the note gives "".
+ */
+export function clipToBytes(text: string, maxBytes: number, note = summaryClippedNote): string {
+  const encoded = Buffer.from(text, "utf8");
+  if (encoded.length <= maxBytes) return text;
+  const room = maxBytes - Buffer.byteLength(note, "utf8");
+  if (room < 0) return "";
+  // encoded[end] is the first byte left out: while it continues a character (10xxxxxx), that
+  // character would be split, so step back to its first byte.
+  let end = room;
+  while (end > 0 && ((encoded[end] as number) & 0xc0) === 0x80) end--;
+  return `${encoded.subarray(0, end).toString("utf8")}${note}`;
+}
 
 /** Options shared by the summary builders. */
 export interface SummaryOptions {
@@ -35,9 +58,7 @@ export function markdownCell(text: string): string {
 const score = (s: number | null | undefined) => (typeof s === "number" ? s.toFixed(4) : "–");
 
 function finish(lines: readonly string[], secrets: readonly string[] = []): string {
-  const text = redact(`${lines.join("\n")}\n`, secrets);
-  if (text.length <= maxSummaryChars) return text;
-  return `${text.slice(0, maxSummaryChars)}\n\n(summary clipped: GitHub takes at most 1 MiB per step)\n`;
+  return clipToBytes(redact(`${lines.join("\n")}\n`, secrets), maxSummaryBytes);
 }
 
 /** A trial's few lines of job summary: outcome, score, params, the artifact. */
@@ -118,6 +139,20 @@ export interface SummaryPullRequest {
   operation: "created" | "updated" | "unchanged";
   number: number | null;
   url: string | null;
+  /** Whether the pull request is open (verify is reported only then). */
+  open?: boolean;
+  /** Where verify's verdict went on its head (from `reportCheck`); undefined: not reported. */
+  report?: SummaryReport;
+}
+
+/** Where verify's verdict went, as the aggregate summary shows it. */
+export interface SummaryReport {
+  kind: "check-run" | "commit-status" | "none";
+  /** The check's name (the commit status's context). */
+  name: string;
+  url: string | null;
+  /** Why it is not a check run. */
+  note?: string;
 }
 
 /** What the aggregate summary shows. */
@@ -168,10 +203,30 @@ export function aggregateSummary(input: AggregateSummaryInput): string {
         ? `Evidence pull request [#${pr.number}](${pr.url}): ${verb}.`
         : "Evidence pull request: none needed, the base branch already holds this evidence.",
     );
+    lines.push("", reportLine(pr));
   }
   if (input.runUrl) lines.push("", `[Workflow run](${input.runUrl})`);
   lines.push("", input.leaderboardMd.trimEnd());
   return finish(lines, input.secrets);
+}
+
+/** The summary's line on where verify's verdict went. */
+function reportLine(pr: SummaryPullRequest): string {
+  const report = pr.report;
+  if (!report)
+    return pr.open === false
+      ? "Verify's verdict: not reported, since no evidence pull request is open (a check would land on the base branch)."
+      : "Verify's verdict: not reported.";
+  const name = `\`${markdownCell(report.name)}\``;
+  const linked = report.url ? `[${name}](${report.url})` : name;
+  switch (report.kind) {
+    case "check-run":
+      return `Verify's verdict: check run ${linked} on the pull request's head.`;
+    case "commit-status":
+      return `Verify's verdict: commit status ${linked} on the pull request's head, not a check run: ${markdownCell(report.note ?? "")}.`;
+    case "none":
+      return `:warning: Verify's verdict: ${markdownCell(report.note ?? "not reported")}.`;
+  }
 }
 
 /** How the verify summary names the folder. */

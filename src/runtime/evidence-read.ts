@@ -6,11 +6,19 @@
  * paths that annotations can point at.
  *
  * The files the evidence names in the repository (the evalset, the promoted config, the
- * sweep config) are read from the repository root: the git top level of the evidence
- * folder; outside git, the folder holding submission_runs/, else the working directory.
+ * sweep config) are read from the repository root: the one given (`root`), else the git top
+ * level of the evidence folder; outside git, the folder holding submission_runs/, else the
+ * working directory.
+ *
+ * With `root` given (someone else's files: a pull request's head checked out as data), a
+ * symbolic link is followed only while it stays inside that root, the evidence folder
+ * included: a link out of it is refused, never read, so a pull request's link to a runner
+ * file (/proc/self/environ, the runner's own files) cannot bring their text into problems,
+ * annotations or the job summary. Without it (your own files: the CLI, the aggregate, the
+ * package step, whose own gate refuses such links with its own message), links are followed.
  */
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
 import { InputError, type Problem } from "../core/errors.js";
@@ -18,6 +26,7 @@ import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schem
 import { EvidenceVerifier, type NamedFile, type VerifyProfile } from "../core/evidence/verify.js";
 import { describeFsError, readJsonl } from "./files.js";
 import { gitTopLevel } from "./git.js";
+import { isInside } from "./root.js";
 import { readZipFile } from "./zip-read.js";
 
 /** How to verify and how to name files in problems. */
@@ -31,6 +40,12 @@ export interface ReadOptions {
    * shown relative to.
    */
   cwd?: string;
+  /**
+   * The repository root, when the caller knows it (a checkout of someone else's files, such
+   * as a pull request's): repository files are read from it, and the evidence folder must lie
+   * inside it. Default: found from the folder (see `evidenceRoot`).
+   */
+  root?: string;
 }
 
 /** What verification found: the problems, what could not be checked, and a few facts for the summary line. */
@@ -51,8 +66,11 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   const cwd = options.cwd ?? process.cwd();
   await requireFolder(dir, shownAs);
   const runVersion = path.basename(path.resolve(dir));
-  const root = await evidenceRoot(dir, cwd);
-  const fileHashes = await sweepConfigHash(dir, root);
+  const root = options.root === undefined ? await evidenceRoot(dir, cwd) : path.resolve(cwd, options.root);
+  const bounds = options.root === undefined ? Bounds.none : await Bounds.of(root);
+  if (!bounds.inRepository(await realOrUndefined(dir)))
+    throw new InputError(`${shownAs}: is a symbolic link leading out of the repository (${root}); not read`);
+  const fileHashes = await sweepConfigHash(dir, root, bounds);
   const verifier = new EvidenceVerifier({
     runVersion,
     profile: options.profile ?? "default",
@@ -62,12 +80,13 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   const isJsonl = (name: EvidenceFileName) => name === "eval_rows.jsonl" || name === "trials.jsonl";
   // The JSON files first: they name the evalset that the rows are re-graded against as they stream.
   for (const name of evidenceFileNames.filter((n) => !isJsonl(n))) {
-    await readOne(verifier, path.join(dir, name), name);
+    await readOne(verifier, path.join(dir, name), name, bounds);
   }
   const { evalSet, configPath } = verifier.namedFiles();
-  if (evalSet !== undefined) verifier.evalset(await readRepoFile(root, evalSet, cwd));
-  if (configPath !== undefined) verifier.promotedConfig(await readRepoFile(root, configPath, cwd));
-  for (const name of evidenceFileNames.filter(isJsonl)) await readOne(verifier, path.join(dir, name), name);
+  if (evalSet !== undefined) verifier.evalset(await readRepoFile(root, evalSet, cwd, bounds));
+  if (configPath !== undefined) verifier.promotedConfig(await readRepoFile(root, configPath, cwd, bounds));
+  for (const name of evidenceFileNames.filter(isJsonl))
+    await readOne(verifier, path.join(dir, name), name, bounds);
   const problems = verifier.finish();
   return { problems, notes: [...verifier.notes], runVersion };
 }
@@ -83,6 +102,42 @@ export async function evidenceRoot(dir: string, cwd: string): Promise<string> {
   return path.basename(path.dirname(folder)) === "submission_runs" ? path.dirname(path.dirname(folder)) : cwd;
 }
 
+/** Where the files verify reads may lead once links are resolved: the root given, or anywhere. */
+class Bounds {
+  /** No bounds: links are followed wherever they lead. */
+  static readonly none = new Bounds(undefined);
+
+  private constructor(private readonly root: string | undefined) {}
+
+  static async of(root: string): Promise<Bounds> {
+    return new Bounds((await realOrUndefined(root)) ?? path.resolve(root));
+  }
+
+  /** Whether a real path lies inside the bounds. */
+  inRepository(real: string | undefined): boolean {
+    return real === undefined || this.root === undefined || isInside(this.root, real);
+  }
+
+  /**
+   * Why a file may not be read (its link leads out), or undefined when it may (or does not
+   * resolve: reading it then says what is wrong).
+   */
+  async refuse(file: string): Promise<string | undefined> {
+    if (this.root === undefined) return undefined;
+    const real = await realOrUndefined(file);
+    if (real === undefined || this.inRepository(real)) return undefined;
+    return `is a symbolic link leading out of the repository (${this.root}); not read`;
+  }
+}
+
+async function realOrUndefined(file: string): Promise<string | undefined> {
+  try {
+    return await realpath(file);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a path the evidence names is a repository path: relative, never leaving the root. */
 function isRepoPath(file: string): boolean {
   return !path.isAbsolute(file) && !file.split(/[\\/]/).includes("..");
@@ -92,11 +147,14 @@ function isRepoPath(file: string): boolean {
  * A repository file the evidence names, read from the root: its text, or why it is not at
  * hand. It is shown relative to `cwd` (a repository path when verify runs from the root).
  */
-async function readRepoFile(root: string, file: string, cwd: string): Promise<NamedFile> {
+async function readRepoFile(root: string, file: string, cwd: string, bounds: Bounds): Promise<NamedFile> {
   if (!isRepoPath(file)) return { shownAs: file, absent: "is not a repository path (relative, inside it)" };
   const abs = path.join(root, file);
   const relative = path.relative(cwd, abs);
   const shownAs = relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? abs : relative;
+  const refused = await bounds.refuse(abs);
+  if (refused !== undefined)
+    return { shownAs, absent: refused.replace(/^is a symbolic link leading/, "leads") };
   try {
     return { shownAs, text: await readFile(abs, "utf8") };
   } catch (error) {
@@ -117,12 +175,16 @@ async function readRepoFile(root: string, file: string, cwd: string): Promise<Na
  * root, when it is there; provenance is checked against it. Nothing when the manifest or
  * the file cannot be read.
  */
-async function sweepConfigHash(dir: string, root: string): Promise<Record<string, string>> {
+async function sweepConfigHash(dir: string, root: string, bounds: Bounds): Promise<Record<string, string>> {
   try {
-    const manifest = JSON.parse(await readFile(path.join(dir, "run_manifest.json"), "utf8"));
+    const manifestFile = path.join(dir, "run_manifest.json");
+    if ((await bounds.refuse(manifestFile)) !== undefined) return {};
+    const manifest = JSON.parse(await readFile(manifestFile, "utf8"));
     const configPath = manifest?.sweep_config_path;
     if (typeof configPath !== "string" || !isRepoPath(configPath)) return {};
-    const bytes = await readFile(path.join(root, configPath));
+    const configFile = path.join(root, configPath);
+    if ((await bounds.refuse(configFile)) !== undefined) return {};
+    const bytes = await readFile(configFile);
     return { [configPath]: createHash("sha256").update(bytes).digest("hex") };
   } catch {
     return {};
@@ -168,7 +230,17 @@ async function requireFolder(dir: string, shownAs: string): Promise<void> {
     throw new InputError(`${shownAs}: is not a folder; expected an evidence folder or a submission .zip`);
 }
 
-async function readOne(verifier: EvidenceVerifier, file: string, name: EvidenceFileName): Promise<void> {
+async function readOne(
+  verifier: EvidenceVerifier,
+  file: string,
+  name: EvidenceFileName,
+  bounds: Bounds,
+): Promise<void> {
+  const refused = await bounds.refuse(file);
+  if (refused !== undefined) {
+    verifier.unreadable(name, refused);
+    return;
+  }
   if (name === "eval_rows.jsonl" || name === "trials.jsonl") {
     await streamJsonl(verifier, file, name);
     return;

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Problem } from "../../src/core/errors.js";
-import { GitHubApiError } from "../../src/github/errors.js";
 import { type ReportCheckOptions, reportCheck } from "../../src/github/evidence-pr.js";
 import { type Harness, startHarness } from "./helpers.js";
 
@@ -103,11 +102,14 @@ describe("reportCheck", () => {
     h.standIn.inject("checks/create", { status: 403 });
     const result = await reportCheck(h.octokit, options());
     const status = h.standIn.repo().statuses[0];
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       kind: "commit-status",
       id: status?.id,
       url: "https://github.com/octo/sweeps/actions/runs/7",
     });
+    expect(result.note).toMatch(
+      /^check runs were refused \(GitHub answered 403: Resource not accessible by integration\)/,
+    );
     expect(status).toMatchObject({
       sha: head,
       state: "failure",
@@ -119,13 +121,13 @@ describe("reportCheck", () => {
     h.standIn.assertClean();
   });
 
-  it("403 on both: the error names checks: write and statuses: write", async () => {
+  it("403 on both: nothing reported, no error; the note names checks: write and statuses: write", async () => {
     h.standIn.inject("checks/create", { status: 403 });
     h.standIn.inject("repos/create-commit-status", { status: 403 });
-    const error = await reportCheck(h.octokit, options()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(GitHubApiError);
-    expect((error as Error).message).toContain('the token needs "checks: write"');
-    expect((error as Error).message).toContain('"statuses: write"');
+    const result = await reportCheck(h.octokit, options());
+    expect(result).toMatchObject({ kind: "none", id: null, url: null });
+    expect(result.note).toContain('"checks: write"');
+    expect(result.note).toContain('"statuses: write"');
     h.standIn.assertClean();
   });
 

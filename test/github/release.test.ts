@@ -118,7 +118,7 @@ describe("uploadReleaseAsset", () => {
     const base = { owner: "octo", repo: "sweeps", runVersion: "m34_v1" };
     const file = await zipFile("tunix_rt_m34_v1_2025-12-27_ddddddd.zip");
     await expect(uploadReleaseAsset(h.octokit, { ...base, tag: "nope", file })).rejects.toThrow(
-      /release nope in octo\/sweeps: not found \(is it published\?/,
+      /release nope in octo\/sweeps: not found \(no published or draft release has this tag/,
     );
     h.standIn.repo().addRelease("v4");
     h.standIn.inject("repos/upload-release-asset", { status: 403 });

@@ -11,7 +11,7 @@ import { planTrials } from "../../src/core/plan.js";
 import {
   aggregateSummary,
   markdownCell,
-  maxSummaryChars,
+  maxSummaryBytes,
   planSummary,
   problemAnnotations,
   trialSummary,
@@ -155,7 +155,7 @@ describe("verifySummary and problemAnnotations", () => {
       message: "x".repeat(100),
     }));
     const md = verifySummary(huge, { dir: "d", valid: false });
-    expect(md.length).toBeLessThan(maxSummaryChars + 200);
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(maxSummaryBytes);
     expect(md).toContain("summary clipped");
   });
 

@@ -7,13 +7,14 @@
  *  - no `${{ ... }}` inside `run:` (inputs, event data and step outputs go through `env:`);
  *  - every action or reusable workflow from another repository pinned to a full 40-hex
  *    commit SHA, with the version it stands for in a comment on the same line;
- *  - no `pull_request_target`;
+ *  - `pull_request_target` only as ./pr-target.ts allows it (no code of the pull request runs);
  *  - no job of a pull-request-triggered workflow on a self-hosted runner, including the
  *    jobs of the local reusable workflows it calls (their `runs-on: ${{ fromJSON(inputs.x) }}`
  *    resolved with what the caller passes, or the input's default).
  */
 import path from "node:path";
 import { LineCounter, type Node, parseDocument } from "yaml";
+import { auditPullRequestTarget } from "./pr-target.js";
 
 /** One broken rule. */
 export interface Finding {
@@ -78,11 +79,8 @@ export function auditWorkflow(text: string, file: string, load: LoadWorkflow = (
 
   const events = eventsOf(workflow.on);
   if (events.includes("pull_request_target")) {
-    add(
-      "pull-request-target",
-      "pull_request_target runs with the base repository's token and secrets on a pull request's input; use pull_request",
-      doc.get("on", true),
-    );
+    for (const problem of auditPullRequestTarget(text))
+      add("pull-request-target", `pull_request_target: ${problem}`, doc.get("on", true));
   }
 
   if (!("permissions" in workflow)) {

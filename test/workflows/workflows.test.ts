@@ -254,7 +254,7 @@ jobs:
     expect(auditWorkflow(noJob, "bad.yml")[0]?.message).toContain("jobs.a: no permissions of its own");
   });
 
-  it("fails pull_request_target", () => {
+  it("fails a pull_request_target workflow that does not keep pr-target.ts's rules (a checkout of no fixed ref)", () => {
     const findings = auditWorkflow(base.replace("on: push", "on: [pull_request_target]"), "bad.yml");
     expect(findings.map((f) => f.rule)).toEqual(["pull-request-target"]);
   });

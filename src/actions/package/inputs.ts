@@ -10,6 +10,7 @@ export const packageDefaults = {
   "max-size": "102400",
   profile: "default",
   verify: "true",
+  "release-publish": "true",
 } as const;
 
 /** What to package, and where the zip goes. */
@@ -26,8 +27,13 @@ export interface PackageSettings {
   profile: "default" | "kaggle";
   /** Verify the evidence first (invalid evidence is not packaged). */
   verify: boolean;
-  /** Upload the zip to this release, replacing an earlier zip of the same run_version. */
+  /**
+   * Release the zip under this tag: into the tag's draft release (created when there is none),
+   * replacing an earlier zip of the same run_version, then published (see `releasePublish`).
+   */
   releaseTag: string | undefined;
+  /** Publish the draft once the zip is on it; false leaves the draft for a person to publish. */
+  releasePublish: boolean;
   /** Token for the release upload (never logged). */
   token: string;
 }
@@ -40,6 +46,7 @@ const schema = z.object({
   profile: oneOf(["default", "kaggle"], "default"),
   verify: flag(true),
   "release-tag": optionalText,
+  "release-publish": flag(true),
   token: optionalText,
 });
 
@@ -60,6 +67,7 @@ export function readPackageInputs(action = "tunix-rt/package"): PackageSettings 
     profile: raw.profile ?? "default",
     verify: raw.verify,
     releaseTag: raw["release-tag"],
+    releasePublish: raw["release-publish"],
     token: raw.token ?? "",
   });
 }

@@ -1,15 +1,18 @@
 /**
  * package: what `tunix-rt package` does (verify, gates, the deterministic zip), and with
- * `release-tag` the zip goes to that release, replacing an earlier zip of the same run_version.
+ * `release-tag` the zip is released under that tag the way immutable releases need: into the
+ * tag's draft (created at this run's commit when there is none), replacing an earlier zip of
+ * the same run_version, then the draft is published (unless `release-publish` is false).
  */
 import path from "node:path";
+import * as core from "@actions/core";
 import { InputError } from "../../core/errors.js";
 import { InvalidEvidenceError, packageRunDir } from "../../runtime/package.js";
 import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
 import { annotateProblems, type StepOutcome } from "../shared/step.js";
 import type { PackageSettings } from "./inputs.js";
 
-/** Builds the submission zip and uploads it to the release when asked. */
+/** Builds the submission zip and releases it when asked. */
 export async function packageStep(settings: PackageSettings, context: RunContext): Promise<StepOutcome> {
   let file: string;
   try {
@@ -36,16 +39,23 @@ export async function packageStep(settings: PackageSettings, context: RunContext
   if (!runVersion)
     throw new InputError(`with.run-dir: got "${settings.runDir}"; expected submission_runs/<run_version>`);
   // Octokit loads only for a release upload.
-  const [{ createOctokit }, { uploadReleaseAsset }] = await Promise.all([
+  const [{ createOctokit }, { releaseZip }] = await Promise.all([
     import("../../github/octokit.js"),
     import("../../github/release.js"),
   ]);
-  const asset = await uploadReleaseAsset(createOctokit({ token: settings.token, baseUrl: context.apiUrl }), {
+  const released = await releaseZip(createOctokit({ token: settings.token, baseUrl: context.apiUrl }), {
     owner,
     repo,
     tag: settings.releaseTag,
     file,
     runVersion,
+    publish: settings.releasePublish,
+    ...(context.sha ? { target: context.sha } : {}),
   });
-  return { outputs: { "zip-path": zipPath, "asset-url": asset.url } };
+  const { release } = released;
+  core.info(
+    `${released.name}: on release ${settings.releaseTag} (${release.created ? "drafted by this step, " : ""}${release.published ? "published by this step" : release.draft ? "left a draft" : "already published"}${release.immutable ? ", immutable" : ""}): ${release.url}`,
+  );
+  if (released.replaced.length) core.info(`replaced: ${released.replaced.join(", ")}`);
+  return { outputs: { "zip-path": zipPath, "asset-url": released.url } };
 }

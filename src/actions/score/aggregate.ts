@@ -16,7 +16,7 @@ import { resolveSampler } from "../../core/samplers/index.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { PlannedTrial } from "../../core/types.js";
 import { downloadSweepArtifacts } from "../../github/artifacts.js";
-import type { PublishEvidenceResult } from "../../github/evidence-pr.js";
+import type { PublishEvidenceResult, ReportCheckResult } from "../../github/evidence-pr.js";
 import { aggregateSummary, verifySummary } from "../../github/summary.js";
 import { type AggregateResult, aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
@@ -27,8 +27,11 @@ import { type RunContext, repoPath, repositoryParts } from "../shared/context.js
 import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { AggregateSettings } from "./inputs.js";
 
-/** The evidence pull request, and where verify's verdict was reported on its head. */
-type PublishedEvidence = PublishEvidenceResult & { checkUrl: string };
+/**
+ * The evidence pull request, and where verify's verdict was reported on its head (undefined:
+ * not reported, since no pull request is open).
+ */
+type PublishedEvidence = PublishEvidenceResult & { report: ReportCheckResult | undefined };
 
 /** Aggregates the sweep's trials into evidence, verifies it, and publishes it as a pull request. */
 export async function aggregateStep(settings: AggregateSettings, context: RunContext): Promise<StepOutcome> {
@@ -74,7 +77,7 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
       best: result.best,
       secrets,
       ...(context.runUrl ? { runUrl: context.runUrl } : {}),
-      ...(pr ? { pr } : {}),
+      ...(pr ? { pr: { ...pr, report: pr.report && { ...pr.report, name: settings.checkName } } } : {}),
     });
   if (!result.runDir || !result.best) {
     await writeSummary(summaryOf());
@@ -105,7 +108,7 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     "pr-number": published?.number == null ? "" : String(published.number),
     "pr-url": published?.url ?? "",
     "pr-operation": published?.operation ?? "",
-    "check-url": published?.checkUrl ?? "",
+    "check-url": published?.report?.url ?? "",
   };
   if (!valid) {
     return {
@@ -122,7 +125,12 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
   return { outputs };
 }
 
-/** Opens or updates the evidence pull request and reports verify on its head as a check run. */
+/**
+ * Opens or updates the evidence pull request and reports verify on its head: a check run, a
+ * commit status when the token cannot create check runs, nothing (with a warning naming the
+ * permission) when it cannot create either. Nothing either when no pull request is open (the
+ * base branch already holds the evidence): the head would then be the base branch's.
+ */
 async function publish(
   settings: AggregateSettings,
   context: RunContext,
@@ -153,7 +161,8 @@ async function publish(
     commitMessage: `tunix-rt: evidence for ${runVersion}\n\nSweep ${result.sweepId ?? "unknown"}: best trial ${best?.trial_id}, primary_score ${score}.${context.runUrl ? `\nWorkflow run: ${context.runUrl}` : ""}`,
     secrets: verdict.secrets,
   });
-  const check = await reportCheck(octokit, {
+  if (!pr.open) return { ...pr, report: undefined };
+  const report = await reportCheck(octokit, {
     owner,
     repo,
     headSha: pr.headSha,
@@ -167,7 +176,9 @@ async function publish(
     secrets: verdict.secrets,
     ...(context.runUrl ? { detailsUrl: context.runUrl } : {}),
   });
-  return { ...pr, checkUrl: check.url };
+  if (report.kind === "none" && report.note) core.warning(report.note);
+  else if (report.note) core.info(report.note);
+  return { ...pr, report };
 }
 
 /** The evidence folder's files and the promoted config, as repository paths with their text. */

@@ -15,6 +15,8 @@ export interface RunContext {
   runId: number | undefined;
   /** Which attempt of the run this is (`GITHUB_RUN_ATTEMPT`): 2 and up after a re-run; 1 off GitHub. */
   runAttempt: number;
+  /** The commit the workflow runs on (`GITHUB_SHA`), or undefined off GitHub. */
+  sha: string | undefined;
   /** The REST API's base URL (`GITHUB_API_URL`; GitHub Enterprise Server has its own). */
   apiUrl: string;
   /** The workflow run's page, for summaries and pull request bodies; null off GitHub. */
@@ -31,6 +33,7 @@ export function runContext(env: NodeJS.ProcessEnv): Readonly<RunContext> {
     repository: repository || undefined,
     runId: Number.isSafeInteger(runId) && runId > 0 ? runId : undefined,
     runAttempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1,
+    sha: env.GITHUB_SHA || undefined,
     apiUrl: env.GITHUB_API_URL || "https://api.github.com",
     runUrl:
       server && repository && env.GITHUB_RUN_ID

@@ -3,9 +3,11 @@
  * when its work said "no" (a failed trial, invalid evidence). Errors thrown anywhere end up
  * in `failStep`, the one place that turns them into a failed step.
  */
+import { appendFile, stat } from "node:fs/promises";
+import { EOL } from "node:os";
 import * as core from "@actions/core";
 import { InputError, messageOf, type Problem } from "../../core/errors.js";
-import { problemAnnotations } from "../../github/summary.js";
+import { clipToBytes, maxSummaryBytes, problemAnnotations } from "../../github/summary.js";
 
 /** What a step produced. */
 export interface StepOutcome {
@@ -51,8 +53,21 @@ export function annotateProblems(
   }
 }
 
-/** Appends Markdown to the job summary (GITHUB_STEP_SUMMARY); a step without one (a local run) skips it. */
+/**
+ * Appends Markdown to the job summary (GITHUB_STEP_SUMMARY); a step without one (a local run)
+ * skips it. GitHub's 1 MiB holds for the step's whole file, so what is appended is clipped to
+ * the room the step's earlier summaries left (a step may write several: one per folder verified).
+ */
 export async function writeSummary(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  await core.summary.addRaw(markdown, true).write();
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  const written = await stat(file).then(
+    (info) => info.size,
+    () => 0,
+  );
+  const room = maxSummaryBytes - written - Buffer.byteLength(EOL);
+  const text = clipToBytes(markdown, room);
+  if (text === "") return;
+  // What core.summary.addRaw(text, true).write() appends, to the very file measured above.
+  await appendFile(file, `${text}${EOL}`, "utf8");
 }

@@ -1,10 +1,10 @@
 /** The verify-evidence action's input boundary: the only place that reads its inputs. */
 import * as core from "@actions/core";
 import { z } from "zod";
-import { oneOf, parseInputs, pathList } from "../shared/input-values.js";
+import { oneOf, optionalText, parseInputs, pathList } from "../shared/input-values.js";
 
 /** Literal defaults, the same as actions/verify-evidence/action.yml declares (a test compares them). */
-export const verifyDefaults = { profile: "default" } as const;
+export const verifyDefaults = { profile: "default", "working-directory": "." } as const;
 
 /** What to verify. */
 export interface VerifySettings {
@@ -12,6 +12,12 @@ export interface VerifySettings {
   paths: readonly string[];
   /** `kaggle` also requires a Gemma model id. */
   profile: "default" | "kaggle";
+  /**
+   * The checkout to verify in, relative to the workspace (`.`: the workspace): paths are
+   * relative to it, the files the evidence names are read from it, annotations name files
+   * relative to it, and nothing outside it is read (a pull request's head checked out as data).
+   */
+  workingDirectory: string;
 }
 
 const schema = z.object({
@@ -19,10 +25,16 @@ const schema = z.object({
     message: "missing; expected one or more evidence folders or submission zips",
   }),
   profile: oneOf(["default", "kaggle"], "default"),
+  "working-directory": optionalText,
 });
 
 /** Reads the verify-evidence action's inputs. */
 export function readVerifyInputs(action = "tunix-rt/verify-evidence"): VerifySettings {
-  const raw = parseInputs(schema, { path: core.getInput("path"), profile: core.getInput("profile") }, action);
-  return Object.freeze({ paths: Object.freeze([...raw.path]), profile: raw.profile ?? "default" });
+  const names = Object.keys(schema.shape);
+  const raw = parseInputs(schema, Object.fromEntries(names.map((n) => [n, core.getInput(n)])), action);
+  return Object.freeze({
+    paths: Object.freeze([...raw.path]),
+    profile: raw.profile ?? "default",
+    workingDirectory: raw["working-directory"] ?? verifyDefaults["working-directory"],
+  });
 }

@@ -6,21 +6,32 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
-import { InputError, type Problem } from "../../core/errors.js";
+import { InputError, type Problem, quote } from "../../core/errors.js";
 import { verifySummary } from "../../github/summary.js";
 import { verifyEvidenceFolder, verifySubmissionZip } from "../../runtime/evidence-read.js";
 import { describeFsError } from "../../runtime/files.js";
+import { isInside } from "../../runtime/root.js";
 import { type RunContext, repoPath } from "../shared/context.js";
 import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { VerifySettings } from "./inputs.js";
 
-/** Verifies every folder and zip; fails the step when any has a problem. */
+/**
+ * Verifies every folder and zip; fails the step when any has a problem. With a working
+ * directory other than the workspace (a pull request's head checked out as data), everything
+ * happens inside it: paths resolve there, the files the evidence names are read there,
+ * annotations name files relative to it, and a path or link leading out of it is refused.
+ */
 export async function verifyStep(settings: VerifySettings, context: RunContext): Promise<StepOutcome> {
+  const dir = await workingDirectory(settings.workingDirectory, context);
+  const inside = dir !== context.workspace;
+  const here: RunContext = { ...context, workspace: dir };
   const all: Problem[] = [];
   const invalid: string[] = [];
   for (const target of settings.paths) {
-    const absolute = path.resolve(context.workspace, target);
-    const shown = repoPath(context, absolute);
+    const absolute = path.resolve(dir, target);
+    if (inside && !isInside(dir, absolute))
+      throw new InputError(`${target}: is outside the working directory ${settings.workingDirectory}`);
+    const shown = repoPath(here, absolute);
     let isFolder: boolean;
     try {
       isFolder = (await stat(absolute)).isDirectory();
@@ -31,13 +42,13 @@ export async function verifyStep(settings: VerifySettings, context: RunContext):
       throw new InputError(
         `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
       );
-    const options = { profile: settings.profile, shownAs: shown, cwd: context.workspace };
+    const options = { profile: settings.profile, shownAs: shown, cwd: dir, ...(inside ? { root: dir } : {}) };
     const { problems, notes } = isFolder
       ? await verifyEvidenceFolder(absolute, options)
       : await verifySubmissionZip(absolute, options);
     const valid = problems.length === 0;
     if (!valid) invalid.push(shown);
-    annotateProblems(problems, { repoRoot: context.workspace });
+    annotateProblems(problems, { repoRoot: dir });
     // What could not be checked (an evalset not in the repository: the rows were not re-graded).
     for (const note of notes) core.info(`${shown}: note: ${note}`);
     core.info(
@@ -52,4 +63,22 @@ export async function verifyStep(settings: VerifySettings, context: RunContext):
     outputs,
     failure: `${invalid.join(", ")}: the evidence does not verify (${all.length} problem${all.length === 1 ? "" : "s"}; each is annotated and listed in the job summary)`,
   };
+}
+
+/** The working directory as an absolute path; an InputError when it is no folder. */
+async function workingDirectory(given: string, context: RunContext): Promise<string> {
+  const dir = path.resolve(context.workspace, given);
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(dir)).isDirectory();
+  } catch (error) {
+    throw new InputError(
+      `with.working-directory: ${quote(given)} is not a folder (${describeFsError(error)}); expected the checkout to verify in, relative to the workspace`,
+    );
+  }
+  if (!isFolder)
+    throw new InputError(
+      `with.working-directory: ${quote(given)} is a file; expected the checkout to verify in, relative to the workspace`,
+    );
+  return dir;
 }

@@ -9,8 +9,13 @@
  * Covered: the Git database (refs, commits, trees, blobs, with real git SHA-1s), pull
  * requests, check runs, commit statuses, releases and their assets (uploads through the
  * `upload_url` host), and a workflow run's artifacts (list, download through a 302 to a blob
- * URL, delete). Faults: `inject(operationId, {status, times})` makes the next requests to an
- * operation fail (422, 403, 500, 502, a secondary rate limit, ...).
+ * URL, delete). Releases: drafts (no tag until published, found by listing, not by tag),
+ * publishing (the tag created then), and immutable releases (the repository setting
+ * `immutableReleases`: a release published under it refuses asset uploads and deletions with
+ * 422, and its tag can never be used again). Tokens: a personal access token (by its prefix) gets GitHub's 403 on the
+ * Checks API, which only Apps may write, and its commits are not signed. Faults:
+ * `inject(operationId, {status, times})` makes the next requests to an operation fail (422,
+ * 403, 500, 502, a secondary rate limit, ...).
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -65,13 +70,31 @@ export interface StoredAsset {
   createdAt: string;
 }
 
-/** A release as the stand-in keeps it. */
+/**
+ * A release as the stand-in keeps it. A draft has no tag yet: GitHub creates the tag (at
+ * `target`) when the release is published. A release published while the repository has
+ * immutable releases on is immutable: its assets and tag can no longer change, only its name
+ * and notes ("Immutable releases", https://docs.github.com/code-security/supply-chain-security/understanding-your-software-supply-chain/immutable-releases).
+ */
 export interface StoredRelease {
   id: number;
   tag: string;
+  /** Branch or commit the tag is created at when the release is published (when the tag is new). */
+  target: string;
   name: string;
+  body: string;
   draft: boolean;
+  immutable: boolean;
+  publishedAt: string | null;
   assets: StoredAsset[];
+}
+
+/** How `addRelease` stages a release. */
+export interface AddReleaseOptions {
+  /** A draft (default: published). */
+  draft?: boolean;
+  /** Published while immutable releases were on (default: the repository's setting). */
+  immutable?: boolean;
 }
 
 /** A workflow run artifact as the stand-in keeps it. */
@@ -117,7 +140,23 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
+/**
+ * Who a token speaks for, read from its prefix as GitHub issues them: `ghs_` an App
+ * installation (GITHUB_TOKEN is one, of the GitHub Actions app), `ghp_` and `github_pat_` a
+ * person (classic and fine-grained personal access tokens), `gho_`/`ghu_` an OAuth or user
+ * token of an app acting for a person. Anything else counts as an App's.
+ */
+export type TokenKind = "app" | "user";
+
+/** The kind of the token in an `authorization` header. */
+export function tokenKind(authorization: string | undefined): TokenKind {
+  const token = (authorization ?? "").replace(/^(token|bearer)\s+/i, "");
+  return /^(ghp_|github_pat_|gho_|ghu_)/.test(token) ? "user" : "app";
+}
+
 interface Context {
+  /** Who the request's token speaks for. */
+  token: TokenKind;
   repo: StoredRepo;
   params: Record<string, string>;
   query: URLSearchParams;
@@ -161,6 +200,13 @@ export class StoredRepo {
   readonly statuses: StoredStatus[] = [];
   readonly releases: StoredRelease[] = [];
   readonly artifacts: StoredArtifact[] = [];
+  /**
+   * The repository setting "Enable release immutability" (Settings > General > Releases): a
+   * release published while it is on is immutable.
+   */
+  immutableReleases = false;
+  /** Tags that an immutable release used: never usable by another release, even after deletion. */
+  readonly immutableTags = new Set<string>();
 
   constructor(
     readonly owner: string,
@@ -279,13 +325,22 @@ export class StoredRepo {
     return sha;
   }
 
-  /** Adds a published release (with assets already uploaded). */
-  addRelease(tag: string, assets: Record<string, Buffer | string> = {}): StoredRelease {
+  /** Adds a release (default published; its tag made at the default branch's head), with assets already uploaded. */
+  addRelease(
+    tag: string,
+    assets: Record<string, Buffer | string> = {},
+    options: AddReleaseOptions = {},
+  ): StoredRelease {
+    const draft = options.draft ?? false;
     const release: StoredRelease = {
       id: this.ids(),
       tag,
+      target: this.defaultBranch,
       name: tag,
-      draft: false,
+      body: "",
+      draft,
+      immutable: !draft && (options.immutable ?? this.immutableReleases),
+      publishedAt: draft ? null : new Date().toISOString(),
       assets: Object.entries(assets).map(([name, data]) => ({
         id: this.ids(),
         name,
@@ -296,7 +351,26 @@ export class StoredRepo {
       })),
     };
     this.releases.push(release);
+    if (!draft) this.publishTag(release);
     return release;
+  }
+
+  /**
+   * What publishing does to the repository: the tag is created at the release's target when it
+   * does not exist yet, and an immutable release's tag is taken for good. Returns false when the
+   * target is no branch and no commit.
+   */
+  publishTag(release: StoredRelease): boolean {
+    const ref = `refs/tags/${release.tag}`;
+    if (!this.refs.has(ref)) {
+      const sha =
+        this.branchHead(release.target) ??
+        (this.git.get(release.target, "commit") ? release.target : undefined);
+      if (!sha) return false;
+      this.refs.set(ref, sha);
+    }
+    if (release.immutable) this.immutableTags.add(release.tag);
+    return true;
   }
 
   /** Adds an artifact to a workflow run; later artifacts get higher ids, as on GitHub. */
@@ -508,6 +582,7 @@ export class RestStandIn {
       return send({ status: 501, body: { message: "stand-in: not implemented" } }, operationId, check.json);
     }
     const ctx: Context = {
+      token: tokenKind(req.headers.authorization),
       repo,
       params: check.match.params,
       query: url.searchParams,
@@ -536,7 +611,8 @@ export class RestStandIn {
       const repo = this.repos.get(
         `${decodeURIComponent(asset[1] ?? "")}/${decodeURIComponent(asset[2] ?? "")}`.toLowerCase(),
       );
-      const release = repo?.releases.find((r) => r.tag === decodeURIComponent(asset[3] ?? ""));
+      const tag = decodeURIComponent(asset[3] ?? "");
+      const release = repo?.releases.find((r) => (r.draft ? `untagged-${r.id}` : r.tag) === tag);
       const found = release?.assets.find((a) => a.name === decodeURIComponent(asset[4] ?? ""));
       if (found) return { status: 200, raw: found.data, headers: { "content-type": found.contentType } };
     }
@@ -680,9 +756,11 @@ export class RestStandIn {
       pull_requests: [],
     });
 
+    // A draft has no tag yet: GitHub links it, and its assets, as "untagged-<hash>".
+    const releaseTagPart = (r: StoredRelease) => (r.draft ? `untagged-${r.id}` : r.tag);
     const assetJson = (repo: StoredRepo, release: StoredRelease, a: StoredAsset) => ({
       url: this.api(repo, `/releases/assets/${a.id}`),
-      browser_download_url: `${this.uploadsUrl}/download/${repo.owner}/${repo.name}/releases/download/${encodeURIComponent(release.tag)}/${encodeURIComponent(a.name)}`,
+      browser_download_url: `${this.uploadsUrl}/download/${repo.owner}/${repo.name}/releases/download/${encodeURIComponent(releaseTagPart(release))}/${encodeURIComponent(a.name)}`,
       id: a.id,
       node_id: `RA_${a.id}`,
       name: a.name,
@@ -699,7 +777,7 @@ export class RestStandIn {
 
     const releaseJson = (repo: StoredRepo, r: StoredRelease) => ({
       url: this.api(repo, `/releases/${r.id}`),
-      html_url: html(repo, `/releases/tag/${r.tag}`),
+      html_url: html(repo, `/releases/tag/${releaseTagPart(r)}`),
       assets_url: this.api(repo, `/releases/${r.id}/assets`),
       upload_url: `${this.uploadsUrl}/repos/${repo.fullName}/releases/${r.id}/assets{?name,label}`,
       tarball_url: this.api(repo, `/tarball/${r.tag}`),
@@ -707,13 +785,14 @@ export class RestStandIn {
       id: r.id,
       node_id: `RE_${r.id}`,
       tag_name: r.tag,
-      target_commitish: repo.defaultBranch,
+      target_commitish: r.target,
       name: r.name,
-      body: "",
+      body: r.body,
       draft: r.draft,
+      immutable: r.immutable,
       prerelease: false,
       created_at: now(),
-      published_at: now(),
+      published_at: r.publishedAt,
       author: botUser,
       assets: r.assets.map((a) => assetJson(repo, r, a)),
     });
@@ -760,6 +839,35 @@ export class RestStandIn {
     const str = (ctx: Context, key: string) =>
       typeof ctx.json[key] === "string" ? (ctx.json[key] as string) : undefined;
     const noCommit = (sha: string) => invalid(`No commit found for SHA: ${sha}`);
+    // GitHub's answers about immutable releases. The upload's words are GitHub's own (as users
+    // report them); those of delete and modify are the stand-in's, in the same form.
+    const immutableRelease = (what: "upload" | "delete" | "modify"): Reply =>
+      invalid(
+        {
+          upload:
+            "Cannot upload assets to an immutable release. GitHub only allows asset uploads before a release is published, so upload assets to a draft release before you publish it.",
+          delete: "Cannot delete assets of an immutable release.",
+          modify: "Cannot modify the tag, target, state or assets of an immutable release.",
+        }[what],
+      );
+    const tagUsedByImmutable = (): Reply =>
+      invalid("Validation Failed", [
+        {
+          resource: "Release",
+          code: "custom",
+          field: "tag_name",
+          message: "tag_name was used by an immutable release",
+        },
+      ]);
+    // The Checks API writes only for GitHub Apps (GITHUB_TOKEN is the GitHub Actions app's).
+    const appsOnly = (doc: string): Reply => ({
+      status: 403,
+      body: {
+        message: "You must authenticate via a GitHub App.",
+        documentation_url: `${docs}/${doc}`,
+        status: "403",
+      },
+    });
 
     return {
       "repos/get": ({ repo }) => ({ status: 200, body: repoJson(repo) }),
@@ -818,8 +926,9 @@ export class RestStandIn {
           message: str(ctx, "message") ?? "",
           author: author ? { date, ...author } : { ...bot, date },
           committer: committer ? { date, ...committer } : { ...bot, date },
-          // GitHub signs what it commits for a bot or app when the identity is left to it.
-          verified: !author && !committer && json.signature === undefined,
+          // GitHub signs what it commits for a bot or app when the identity is left to it; a
+          // commit made with a person's token is not signed.
+          verified: ctx.token === "app" && !author && !committer && json.signature === undefined,
         });
         return { status: 201, body: commitJson(repo, sha) };
       },
@@ -971,6 +1080,7 @@ export class RestStandIn {
 
       "checks/create": (ctx) => {
         const { repo, json } = ctx;
+        if (ctx.token === "user") return appsOnly("checks/runs#create-a-check-run");
         const headSha = str(ctx, "head_sha") ?? "";
         if (!repo.git.get(headSha, "commit")) return noCommit(headSha);
         const output = (json.output ?? {}) as Record<string, unknown>;
@@ -1001,6 +1111,7 @@ export class RestStandIn {
 
       "checks/update": (ctx) => {
         const { repo, params, json } = ctx;
+        if (ctx.token === "user") return appsOnly("checks/runs#update-a-check-run");
         const run = repo.checkRuns.find((r) => r.id === Number(params.check_run_id));
         if (!run) return notFound();
         const output = json.output as Record<string, unknown> | undefined;
@@ -1073,10 +1184,85 @@ export class RestStandIn {
         return { status: 200, body: page.items.map((a) => assetJson(ctx.repo, r, a)), headers: page.headers };
       },
 
+      // Drafts are listed too (to a token with push access), newest first.
+      "repos/list-releases": (ctx) => {
+        const list = [...ctx.repo.releases].sort((a, b) => b.id - a.id);
+        const page = paged(ctx, list);
+        return { status: 200, body: page.items.map((r) => releaseJson(ctx.repo, r)), headers: page.headers };
+      },
+
+      "repos/get-release": ({ repo, params }) => {
+        const r = repo.releases.find((x) => x.id === Number(params.release_id));
+        return r ? { status: 200, body: releaseJson(repo, r) } : notFound();
+      },
+
+      "repos/create-release": (ctx) => {
+        const { repo } = ctx;
+        const tag = str(ctx, "tag_name") ?? "";
+        const draft = ctx.json.draft === true;
+        if (repo.immutableTags.has(tag)) return tagUsedByImmutable();
+        // Drafts may share a tag; a published release owns its tag.
+        if (repo.releases.some((r) => r.tag === tag && !r.draft)) {
+          return invalid("Validation Failed", [
+            { resource: "Release", code: "already_exists", field: "tag_name" },
+          ]);
+        }
+        const release: StoredRelease = {
+          id: repo.newId(),
+          tag,
+          target: str(ctx, "target_commitish") ?? repo.defaultBranch,
+          name: str(ctx, "name") ?? tag,
+          body: str(ctx, "body") ?? "",
+          draft,
+          immutable: !draft && repo.immutableReleases,
+          publishedAt: draft ? null : now(),
+          assets: [],
+        };
+        if (!draft && !repo.publishTag(release))
+          return invalid("Validation Failed", [
+            { resource: "Release", code: "invalid", field: "target_commitish" },
+          ]);
+        repo.releases.push(release);
+        return { status: 201, body: releaseJson(repo, release) };
+      },
+
+      "repos/update-release": (ctx) => {
+        const { repo, params, json } = ctx;
+        const r = repo.releases.find((x) => x.id === Number(params.release_id));
+        if (!r) return notFound();
+        // An immutable release keeps its tag, target, state and assets: only its title and notes change.
+        const changes = Object.keys(json).filter((k) => !["name", "body"].includes(k));
+        if (r.immutable && changes.length > 0) return immutableRelease("modify");
+        if (str(ctx, "name") !== undefined) r.name = str(ctx, "name") as string;
+        if (str(ctx, "body") !== undefined) r.body = str(ctx, "body") as string;
+        if (str(ctx, "tag_name") !== undefined) r.tag = str(ctx, "tag_name") as string;
+        if (str(ctx, "target_commitish") !== undefined) r.target = str(ctx, "target_commitish") as string;
+        if (json.draft === false && r.draft) {
+          if (repo.immutableTags.has(r.tag)) return tagUsedByImmutable();
+          if (repo.releases.some((x) => x !== r && x.tag === r.tag && !x.draft)) {
+            return invalid("Validation Failed", [
+              { resource: "Release", code: "already_exists", field: "tag_name" },
+            ]);
+          }
+          r.draft = false;
+          r.immutable = repo.immutableReleases;
+          r.publishedAt = now();
+          if (!repo.publishTag(r))
+            return invalid("Validation Failed", [
+              { resource: "Release", code: "invalid", field: "target_commitish" },
+            ]);
+        } else if (json.draft === true && !r.draft) {
+          r.draft = true;
+          r.publishedAt = null;
+        }
+        return { status: 200, body: releaseJson(repo, r) };
+      },
+
       "repos/delete-release-asset": ({ repo, params }) => {
         for (const r of repo.releases) {
           const i = r.assets.findIndex((a) => a.id === Number(params.asset_id));
           if (i >= 0) {
+            if (r.immutable) return immutableRelease("delete");
             r.assets.splice(i, 1);
             return { status: 204 };
           }
@@ -1087,6 +1273,7 @@ export class RestStandIn {
       "repos/upload-release-asset": (ctx) => {
         const r = ctx.repo.releases.find((x) => x.id === Number(ctx.params.release_id));
         if (!r) return notFound();
+        if (r.immutable) return immutableRelease("upload");
         const name = ctx.query.get("name") ?? "";
         if (r.assets.some((a) => a.name === name)) {
           return invalid("Validation Failed", [
