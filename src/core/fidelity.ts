@@ -22,13 +22,15 @@ import type { Params, PlannedTrial, TrialRecord } from "./types.js";
 export type PlannedRungTrial = PlannedTrial & { rung?: number; parent?: string };
 
 /**
- * The `rung` and `parent` of a planned trial, for its record (trial.json, trials.jsonl), in
- * that order; empty for a trial of a sweep without fidelity.
+ * The `rung`, `parent` and `wave` of a planned trial, for its record (trial.json,
+ * trials.jsonl), in that order; each only when the plan set it (a sweep without fidelity has
+ * no rung, one planned trial by trial no wave).
  */
-export function rungFields(trial: PlannedRungTrial): { rung?: number; parent?: string } {
+export function rungFields(trial: PlannedRungTrial): { rung?: number; parent?: string; wave?: number } {
   return {
     ...(typeof trial.rung === "number" ? { rung: trial.rung } : {}),
     ...(typeof trial.parent === "string" ? { parent: trial.parent } : {}),
+    ...(typeof trial.wave === "number" ? { wave: trial.wave } : {}),
   };
 }
 

@@ -48,6 +48,8 @@ export interface PlanOptions {
    * `tunix-rt plan` sets 256; a local sweep has no such limit and leaves it unset.
    */
   matrixLimit?: number;
+  /** The wave these trials make (1-based), recorded on each trial; unset: no wave. */
+  wave?: number;
 }
 
 /** A plan, as `tunix-rt plan` prints it (DESIGN.md, CLI `plan`). */
@@ -251,6 +253,7 @@ export function planTrials(options: PlanOptions): Plan {
           ...describeProposal(sampler, instance.warmUpLeft?.(learnsFrom), scored),
           trial_ids: fresh.map((t) => t.trial_id),
         };
+  if (options.wave !== undefined) trials = trials.map((trial) => ({ ...trial, wave: options.wave }));
   return {
     sweep_id: sweepId,
     run_version: options.runVersion ?? config.run_version,

@@ -31,6 +31,8 @@ export interface PlannedTrial {
   budget?: number;
   rung?: number;
   parent?: string;
+  /** The wave the trial was planned in (1-based), when the sweep runs in waves. */
+  wave?: number;
 }
 
 /** One evalset item (`training/evalsets/*.jsonl`). */

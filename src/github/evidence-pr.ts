@@ -43,6 +43,11 @@ export interface PublishEvidenceOptions {
   secrets?: readonly string[];
   /** Keys whose values are ignored when deciding whether evidence changed; default `volatileEvidenceKeys`. */
   volatileKeys?: readonly string[];
+  /**
+   * Folders the evidence owns whole (the evidence folder, its charts/): a file there on the
+   * branch that `files` no longer holds (a chart an earlier sweep drew) is deleted.
+   */
+  ownedFolders?: readonly string[];
 }
 
 /** What `publishEvidence` did. */
@@ -162,6 +167,7 @@ interface Publishing {
   files: Prepared[];
   commitMessage: string;
   volatileKeys: readonly string[];
+  ownedFolders: readonly string[];
 }
 
 /** What the commit step did. */
@@ -226,6 +232,7 @@ export async function publishEvidence(
     files,
     commitMessage: options.commitMessage,
     volatileKeys: options.volatileKeys ?? volatileEvidenceKeys,
+    ownedFolders: options.ownedFolders ?? [],
   };
   let outcome: CommitOutcome | undefined;
   for (let attempt = 1; outcome === undefined; attempt++) outcome = await commitEvidence(p, attempt >= 2);
@@ -325,11 +332,28 @@ async function commitEvidence(p: Publishing, lastTry: boolean): Promise<CommitOu
       normalizeEvidenceContent(file.path, old, p.volatileKeys) !==
       normalizeEvidenceContent(file.path, file.bytes, p.volatileKeys);
   }
+  // Files of the folders the evidence owns that it no longer holds: removed.
+  const kept = new Set(p.files.map((f) => f.path));
+  const stale: string[] = [];
+  for (const folder of p.ownedFolders) {
+    for (const item of (await tree.list(folder)) ?? []) {
+      const file = `${folder}/${item.path}`;
+      if (item.type === "blob" && !kept.has(file)) stale.push(file);
+    }
+  }
+  if (stale.length) substantive = true;
   if (!substantive) return { committed: false, headSha: parentSha, branchExists: headSha !== null };
 
   // Blobs one by one: GitHub asks for content-creating requests to be made serially.
   const write = { doing: `writing the evidence commit to ${p.branch}`, repo: p.full, permission: gitWrite };
-  const entries: Array<{ path: string; mode: "100644"; type: "blob"; sha: string }> = [];
+  const entries: Array<{ path: string; mode: "100644"; type: "blob"; sha: string | null }> = stale.map(
+    (path) => ({
+      path,
+      mode: "100644",
+      type: "blob",
+      sha: null,
+    }),
+  );
   for (const file of changed) {
     const blob = await callGitHub(write, () =>
       octokit.rest.git.createBlob({
@@ -383,6 +407,11 @@ class TreeReader {
     private readonly root: string,
   ) {}
 
+  /** The entries of a folder, or null when there is none. */
+  list(dirPath: string): Promise<TreeItem[] | null> {
+    return this.dir(dirPath);
+  }
+
   /** The entry at a path, or undefined. */
   async entry(filePath: string): Promise<TreeItem | undefined> {
     const slash = filePath.lastIndexOf("/");
@@ -404,13 +433,13 @@ class TreeReader {
   private dir(dirPath: string): Promise<TreeItem[] | null> {
     let found = this.dirs.get(dirPath);
     if (!found) {
-      found = this.list(dirPath);
+      found = this.fetch(dirPath);
       this.dirs.set(dirPath, found);
     }
     return found;
   }
 
-  private async list(dirPath: string): Promise<TreeItem[] | null> {
+  private async fetch(dirPath: string): Promise<TreeItem[] | null> {
     let sha = this.root;
     if (dirPath !== "") {
       const slash = dirPath.lastIndexOf("/");

@@ -164,6 +164,8 @@ export interface AggregateSummaryInput extends SummaryOptions {
   pr?: SummaryPullRequest;
   /** The workflow run's URL. */
   runUrl?: string;
+  /** The charts as Markdown (`chartsMarkdown`), shown after the outcome. */
+  charts?: string;
 }
 
 /**
@@ -206,6 +208,7 @@ export function aggregateSummary(input: AggregateSummaryInput): string {
     lines.push("", reportLine(pr));
   }
   if (input.runUrl) lines.push("", `[Workflow run](${input.runUrl})`);
+  if (input.charts) lines.push("", input.charts);
   lines.push("", input.leaderboardMd.trimEnd());
   return finish(lines, input.secrets);
 }

@@ -17,8 +17,10 @@ import { InputError } from "../core/errors.js";
 import { bestTrial, compareTrialIds } from "../core/evidence/best-trial.js";
 import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
+import { type ReportInput, sweepCharts } from "../core/report/report.js";
 import { describeFsError, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
+import { reportInputOf, writeCharts } from "./report.js";
 
 /** A trial folder found under the trials folder: its record and where it lies. */
 export interface FoundTrial {
@@ -45,6 +47,10 @@ export interface AggregateResult {
   leaderboardFile: string;
   leaderboardMd: string;
   notices: AggregateNotice[];
+  /** The sweep report's inputs (trials, space, importance): report.html is made from them. */
+  report: ReportInput;
+  /** The charts written into the evidence folder's charts/ (none without a best trial). */
+  charts: string[];
 }
 
 /** How to aggregate. */
@@ -222,6 +228,7 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   const best = bestTrial(trials);
   const title = `tunix-rt sweep ${config.run_version}${sweepId ? ` (${sweepId})` : ""}`;
   const leaderboardMd = leaderboardMarkdown(leaderboard, { title, counts, bestId: best?.trial_id ?? null });
+  const report = reportInputOf(config, trials, sweepId ?? null);
 
   if (!best) {
     const leaderboardFile = path.join(path.resolve(cwd, options.trialsDir), "leaderboard.md");
@@ -237,6 +244,8 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
       leaderboardFile,
       leaderboardMd,
       notices,
+      report,
+      charts: [],
     };
   }
 
@@ -281,6 +290,8 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   const leaderboardFile = path.join(runDir, "leaderboard.md");
   await writeFileAtomic(leaderboardFile, leaderboardMd);
   await writeFileAtomic(bestConfigFile, bestConfigYaml(config, best, provenance));
+  // The charts are evidence too: drawn from trials.jsonl's records, committed and zipped with it.
+  const charts = await writeCharts(runDir, sweepCharts(report));
   return {
     sweepId: sweepId ?? null,
     trials,
@@ -292,5 +303,7 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
     leaderboardFile,
     leaderboardMd,
     notices,
+    report,
+    charts,
   };
 }

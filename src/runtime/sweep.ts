@@ -194,7 +194,13 @@ function planNextWave(
   state: SweepState,
   history: readonly TrialRecord[],
 ): Plan | undefined {
-  const base = { config, sweepId: state.plan.sweep_id, seed: state.plan.seed, history };
+  const base = {
+    config,
+    sweepId: state.plan.sweep_id,
+    seed: state.plan.seed,
+    history,
+    wave: (state.waves?.length ?? 0) + 1,
+  };
   if (config.fidelity) {
     const plan = planTrials(base);
     return plan.trials.length ? plan : undefined;
@@ -337,7 +343,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       return saving;
     };
     if (!asynchronous && !found) {
-      addWave(state, planTrials({ config, sweepId: state.plan.sweep_id }));
+      addWave(state, planTrials({ config, sweepId: state.plan.sweep_id, wave: 1 }));
     } else if (!asynchronous && !state.waves) {
       state.waves = [{ wave: 1, trial_ids: state.plan.trials.map((t) => t.trial_id) }];
     }

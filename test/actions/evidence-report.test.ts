@@ -10,6 +10,7 @@
  */
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ResultsStandIn } from "../github/stand-in/results.js";
 import { RestStandIn } from "../github/stand-in/server.js";
 import { makeWorkspace, parseAnnotations, runBundle } from "./helpers.js";
 
@@ -21,11 +22,14 @@ const checkName = "tunix-rt / verify-evidence";
 
 let workspace: string;
 let standIn: RestStandIn;
+/** The runner's artifact service: report.html is uploaded there. */
+let results: ResultsStandIn;
 let plan: Record<string, string>;
 
 beforeAll(async () => {
   workspace = await makeWorkspace();
   standIn = await RestStandIn.start({ owner: "octo", repo: "sweeps" });
+  results = await ResultsStandIn.start();
   const planned = await runBundle("dist/sweep.js", { mode: "plan", "num-samples": "2" }, { workspace });
   expect(planned.code, planned.stdout + planned.stderr).toBe(0);
   plan = planned.outputs;
@@ -41,6 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await standIn?.close();
+  await results?.close();
   if (workspace) await rm(workspace, { recursive: true, force: true });
 });
 
@@ -65,6 +70,7 @@ function aggregate(token: string) {
         GITHUB_REPOSITORY: "octo/sweeps",
         GITHUB_RUN_ID: String(runId),
         GITHUB_REF_NAME: "main",
+        ...results.envFor("b7a4e1f0-0000-4000-8000-000000000005"),
       },
     },
   );
@@ -75,6 +81,17 @@ describe("aggregate: where verify's verdict goes", { timeout: 60_000 }, () => {
     const step = await aggregate(patToken);
     expect(step.code, step.stdout + step.stderr).toBe(0);
     standIn.assertClean();
+    // The charts GitHub renders itself, and the links to the SVGs and to report.html.
+    expect(step.summary).toContain("```mermaid\nxychart-beta");
+    expect(step.summary).toMatch(
+      /\[report\.html\]\(https:\/\/github\.com\/octo\/sweeps\/actions\/runs\/5151\/artifacts\/\d+\)/,
+    );
+    expect(step.summary).toMatch(
+      /\[history\.svg\]\(https:\/\/github\.com\/octo\/sweeps\/blob\/tunix-rt\/evidence\/(\w+)\/submission_runs\/\1\/charts\/history\.svg\)/,
+    );
+    expect(results.artifactsOf("b7a4e1f0-0000-4000-8000-000000000005").map((a) => a.name)).toContain(
+      `tunix-rt-report-${plan["sweep-id"]}`,
+    );
     const repo = standIn.repo();
     const pull = repo.pulls.find((p) => p.number === Number(step.outputs["pr-number"]));
     expect(pull?.state).toBe("open");
@@ -142,6 +159,7 @@ describe("aggregate: where verify's verdict goes", { timeout: 60_000 }, () => {
           GITHUB_REPOSITORY: "octo/sweeps",
           GITHUB_RUN_ID: String(runId),
           GITHUB_REF_NAME: "main",
+          ...results.envFor("b7a4e1f0-0000-4000-8000-000000000005"),
         },
       },
     );

@@ -10,18 +10,24 @@ import * as core from "@actions/core";
 import { promotedConfigPath } from "../../core/aggregate.js";
 import type { SweepConfig } from "../../core/config.js";
 import { validateConfig } from "../../core/config.js";
-import { formatProblem, InputError, type Problem, quote } from "../../core/errors.js";
+import { formatProblem, InputError, messageOf, type Problem, quote } from "../../core/errors.js";
 import { secretValuesOf } from "../../core/redact.js";
+import { chartsMarkdown } from "../../core/report/report.js";
 import { resolveSampler } from "../../core/samplers/index.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { PlannedTrial } from "../../core/types.js";
-import { downloadSweepArtifacts } from "../../github/artifacts.js";
-import type { PublishEvidenceResult, ReportCheckResult } from "../../github/evidence-pr.js";
+import { downloadSweepArtifacts, uploadFolderArtifact } from "../../github/artifacts.js";
+import {
+  evidenceBranch,
+  type PublishEvidenceResult,
+  type ReportCheckResult,
+} from "../../github/evidence-pr.js";
 import { aggregateSummary, verifySummary } from "../../github/summary.js";
 import { type AggregateResult, aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import { collectProvenance } from "../../runtime/provenance.js";
+import { writeReportHtml } from "../../runtime/report.js";
 import { toolkitVersion } from "../../runtime/version.js";
 import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
 import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
@@ -70,12 +76,19 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
   for (const notice of result.notices) core.warning(`${notice.file}: ${notice.message}`);
 
   const secrets = secretValuesOf(process.env);
+  // report.html as the run's artifact; the charts themselves travel with the evidence.
+  const reportUrl = result.best ? await uploadReport(result, settings.sweepId, context) : undefined;
+  const charts = chartsMarkdown(result.report, {
+    ...(reportUrl ? { report: reportUrl } : {}),
+    ...(settings.createPr && result.runDir ? { charts: chartLinks(context, result) } : {}),
+  });
   const summaryOf = (pr?: PublishedEvidence) =>
     aggregateSummary({
       leaderboardMd: result.leaderboardMd,
       counts: result.counts,
       best: result.best,
       secrets,
+      charts,
       ...(context.runUrl ? { runUrl: context.runUrl } : {}),
       ...(pr ? { pr: { ...pr, report: pr.report && { ...pr.report, name: settings.checkName } } } : {}),
     });
@@ -94,7 +107,7 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
   });
   const valid = problems.length === 0;
   const published = settings.createPr
-    ? await publish(settings, context, result, { runDir, valid, problems, secrets })
+    ? await publish(settings, context, result, { runDir, valid, problems, secrets, charts })
     : undefined;
   annotateProblems(problems, { repoRoot: cwd, secrets });
   await writeSummary(`${summaryOf(published)}\n${verifySummary(problems, { dir: runDir, valid, secrets })}`);
@@ -135,7 +148,13 @@ async function publish(
   settings: AggregateSettings,
   context: RunContext,
   result: AggregateResult,
-  verdict: { runDir: string; valid: boolean; problems: Problem[]; secrets: readonly string[] },
+  verdict: {
+    runDir: string;
+    valid: boolean;
+    problems: Problem[];
+    secrets: readonly string[];
+    charts: string;
+  },
 ): Promise<PublishedEvidence> {
   const { owner, repo } = repositoryParts(context, "opening the evidence pull request");
   const base = settings.base ?? process.env.GITHUB_REF_NAME;
@@ -156,8 +175,10 @@ async function publish(
     base,
     runVersion,
     files,
+    // A chart an earlier sweep drew and this one does not (rungs.svg) leaves the branch.
+    ownedFolders: [verdict.runDir, `${verdict.runDir}/charts`],
     title: `tunix-rt evidence: ${runVersion} (best ${best?.trial_id}, primary_score ${score})`,
-    body: pullRequestBody(result, verdict, context.runUrl),
+    body: pullRequestBody(result, verdict, context.runUrl, verdict.charts),
     commitMessage: `tunix-rt: evidence for ${runVersion}\n\nSweep ${result.sweepId ?? "unknown"}: best trial ${best?.trial_id}, primary_score ${score}.${context.runUrl ? `\nWorkflow run: ${context.runUrl}` : ""}`,
     secrets: verdict.secrets,
   });
@@ -181,16 +202,26 @@ async function publish(
   return { ...pr, report };
 }
 
+/** The names of a folder's plain files (dotfiles left out), sorted; none when there is no folder. */
+async function filesOf(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
+    .map((entry) => entry.name)
+    .sort();
+}
+
 /** The evidence folder's files and the promoted config, as repository paths with their text. */
 async function evidenceFiles(
   context: RunContext,
   result: AggregateResult,
 ): Promise<{ path: string; content: string }[]> {
   const runDir = result.runDir as string;
-  const names = (await readdir(runDir, { withFileTypes: true }))
-    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
-    .map((entry) => entry.name)
-    .sort();
+  // The folder's files and its charts/ (a sweep's charts are evidence too).
+  const names = [
+    ...(await filesOf(runDir)),
+    ...(await filesOf(path.join(runDir, "charts"))).map((name) => `charts/${name}`),
+  ];
   const files = [];
   for (const name of names) {
     const file = path.join(runDir, name);
@@ -216,17 +247,55 @@ function pullRequestBody(
   result: AggregateResult,
   verdict: { runDir: string; valid: boolean; problems: Problem[] },
   runUrl: string | null,
+  charts: string,
 ): string {
   const lines = [
     verdict.valid
       ? `Evidence in \`${verdict.runDir}\`: verified (\`tunix-rt verify ${verdict.runDir}\`).`
       : `Evidence in \`${verdict.runDir}\`: **does not verify** (${verdict.problems.length} problem(s); see the check run).`,
     "",
+    ...(charts ? [charts, ""] : []),
     result.leaderboardMd.trim(),
     "",
     runUrl ? `Written by tunix-rt in [this workflow run](${runUrl}).` : "Written by tunix-rt.",
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Writes report.html and uploads it as the run's artifact `tunix-rt-report-<sweep_id>`;
+ * returns its web URL. A failed upload is a warning: the charts are in the evidence anyway.
+ */
+async function uploadReport(
+  result: AggregateResult,
+  sweepId: string,
+  context: RunContext,
+): Promise<string | undefined> {
+  const dir = path.resolve(context.workspace, "runs", sweepId, "report");
+  await writeReportHtml(path.join(dir, "report.html"), result.report);
+  try {
+    const { DefaultArtifactClient } = await import("@actions/artifact");
+    const { id } = await uploadFolderArtifact(new DefaultArtifactClient(), {
+      name: `tunix-rt-report-${sweepId}`,
+      dir,
+      files: ["report.html"],
+    });
+    return context.runUrl && id ? `${context.runUrl}/artifacts/${id}` : undefined;
+  } catch (error) {
+    core.warning(`report.html could not be uploaded as an artifact: ${messageOf(error)}`);
+    return undefined;
+  }
+}
+
+/** The charts' web URLs on the evidence branch (where the pull request's commit puts them). */
+function chartLinks(context: RunContext, result: AggregateResult): Array<{ file: string; url: string }> {
+  const repoUrl = context.runUrl?.replace(/\/actions\/runs\/\d+$/, "");
+  if (!repoUrl || !result.runDir) return [];
+  const branch = evidenceBranch(result.report.runVersion);
+  return result.charts.map((file) => ({
+    file: path.basename(file),
+    url: `${repoUrl}/blob/${branch}/${repoPath(context, file)}`,
+  }));
 }
 
 /** The trial counts as outputs. */

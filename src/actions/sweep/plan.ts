@@ -111,6 +111,7 @@ export async function planStep(
     runVersion: settings.runVersion,
     history,
     matrixLimit: githubMatrixLimit,
+    ...(wave === undefined ? {} : { wave }),
   });
   const planned = mergePlanned(earlier, plan.trials);
   // No later wave follows once this one is short or empty, or the schedule is through.

@@ -7,6 +7,7 @@ import { aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { readTextFile } from "../../runtime/files.js";
 import { collectProvenance } from "../../runtime/provenance.js";
+import { writeReportHtml } from "../../runtime/report.js";
 import { toolkitVersion } from "../../runtime/version.js";
 import { type Command, fromCwd, parseFlags, required } from "../command.js";
 
@@ -96,6 +97,11 @@ export const aggregateCommand: Command = {
       return ExitCode.no;
     }
     ctx.stdout(`${path.relative(ctx.cwd, result.runDir) || "."}\n`);
+    const report = await writeReportHtml(
+      path.join(ctx.root, "runs", result.report.runVersion, "report.html"),
+      result.report,
+    );
+    ctx.stderr(`tunix-rt aggregate: report: ${path.relative(ctx.cwd, report)}\n`);
     if (counts.failure_budget_exceeded) {
       ctx.stderr(
         `tunix-rt aggregate: ${counts.failures} trials failed, over max_failed_trials ${counts.max_failed_trials}; evidence written and marked\n`,

@@ -47,6 +47,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import("./package.js")).packageCommand,
   },
   {
+    name: "report",
+    summary: "draw a sweep's charts and report.html from its evidence or zip",
+    load: async () => (await import("./report.js")).reportCommand,
+  },
+  {
     name: "validate",
     summary: "check a config, its trainer and evalset before running",
     load: async () => (await import("./validate.js")).validateCommand,

@@ -7,6 +7,7 @@ import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import { checkGpuIds } from "../../runtime/gpus.js";
 import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
+import { writeReportHtml } from "../../runtime/report.js";
 import { runSweep } from "../../runtime/sweep.js";
 import { toolkitVersion } from "../../runtime/version.js";
 import { type Command, configFile, fromCwd, intFlag, parseFlags, samplerFlag } from "../command.js";
@@ -183,8 +184,9 @@ export const sweepCommand: Command = {
       maxSize,
       verify: false,
     });
+    const reportFile = await writeReportHtml(path.join(outcome.sweepDir, "report.html"), agg.report);
     ctx.stdout(
-      `\nevidence: ${rel(agg.runDir)} (verified)\npromoted config: ${rel(agg.bestConfigFile ?? "")}\nzip: ${rel(zip)}\n`,
+      `\nevidence: ${rel(agg.runDir)} (verified)\npromoted config: ${rel(agg.bestConfigFile ?? "")}\nzip: ${rel(zip)}\nreport: ${rel(reportFile)}\n`,
     );
     return outcome.exitCode;
   },
