@@ -135,9 +135,9 @@ describe("fault injection", { timeout: 120_000 }, () => {
     expect(best.primary_score).toBe(1);
     // The secret printed by a trainer never reaches evidence or the zip.
     const evidence = await Promise.all(
-      (await readdir(path.join(dir, "submission_runs/fault_v1"))).map((f) =>
-        readFile(path.join(dir, "submission_runs/fault_v1", f), "utf8"),
-      ),
+      (await readdir(path.join(dir, "submission_runs/fault_v1"), { recursive: true, withFileTypes: true }))
+        .filter((f) => f.isFile())
+        .map((f) => readFile(path.join(f.parentPath, f.name), "utf8")),
     );
     const zips = await readdir(path.join(dir, "submission"));
     const zipText = (await readFile(path.join(dir, "submission", zips[0] as string))).toString("latin1");
