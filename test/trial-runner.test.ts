@@ -273,4 +273,26 @@ describe("trial runner with real trainer processes", () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("params.fault");
   });
+
+  it("echoes the trainer's output as whole lines, redacted like output.log (echoLines)", async () => {
+    const s = await setup("leak-secret");
+    const secret = `hf_${"s3cr3tT0k3n".repeat(4)}`;
+    const echoed: string[] = [];
+    const record = await runTrial({
+      ...s,
+      cwd: s.dir,
+      env: { ...process.env, HF_TOKEN: secret },
+      echoLines: (line) => echoed.push(line),
+    });
+    expect(record.status).toBe("completed");
+    expect(echoed).toContain("token=*** and ***");
+    expect(echoed).toContain("fault trainer: leak-secret, trial t0000");
+    const text = echoed.join("\n");
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain("ghp_");
+    expect(text).not.toContain("keyBodyLine");
+    // The same lines as the redacted log, in the same order.
+    const log = (await readFile(path.join(s.outDir, "output.log"), "utf8")).split("\n").filter(Boolean);
+    expect(echoed.filter(Boolean)).toEqual(log);
+  });
 });

@@ -20,8 +20,15 @@ export interface CliContext {
   stdout: (text: string) => void;
   /** Standard error: progress and error lines. */
   stderr: (text: string) => void;
-  /** Whether standard output is a terminal (progress display, trainer output echo). */
+  /** Whether standard output is a terminal (trainer output echo of `trial`). */
   isTTY: boolean;
+  /**
+   * Whether standard error is a terminal: the sweep's progress, written there, is then a
+   * status line redrawn in place, else (a log, `2>&1 | tee`, CI) heartbeat lines.
+   */
+  stderrIsTTY?: boolean;
+  /** The width of the terminal standard error writes to, when it is one (read each time: it may be resized). */
+  columns?: () => number | undefined;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
 }

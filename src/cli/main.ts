@@ -27,6 +27,8 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     stdout: pipeWriter(process.stdout),
     stderr: pipeWriter(process.stderr),
     isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: () => process.stderr.columns,
     signal: controller.signal,
     ...overrides,
   };

@@ -35,11 +35,15 @@ export interface SweepProgress {
     /** Whether `total` is every trial the sweep will run (false: waves still to be planned). */
     final: boolean;
     schedule?: string;
+    /** The records of trials completed before this invocation (a resumed sweep's), for the best so far and the ETA. */
+    earlier?: readonly TrialJson[];
   }): void;
   /** A sweep in waves (or with successive halving) starts a wave; `total` counts every wave's trials. */
   waveStarted?(info: WaveInfo & { toRun: number; total: number }): void;
   trialStarted(trial: PlannedRungTrial, info: TrialStart): void;
   trialFinished(record: TrialJson): void;
+  /** A line a running trial's trainer printed, redacted (only with `SweepOptions.follow`). */
+  trialOutput?(trialId: string, line: string): void;
 }
 
 /** Where and why a trial starts, for its progress line. */
@@ -50,6 +54,8 @@ export interface TrialStart {
   device?: string;
   /** Where a newly planned configuration came from (`Plan.proposed.note`). */
   proposed?: string;
+  /** The trial's folder (`TUNIX_RT_OUTPUT_DIR`), where its trainer may write metrics.jsonl. */
+  outDir: string;
 }
 
 /** One wave of a sweep as `sweep.json` keeps it. */
@@ -86,7 +92,8 @@ export interface SweepOptions {
   signal?: AbortSignal;
   progress: SweepProgress;
   toolkit: string;
-  echo?: (chunk: Buffer) => void;
+  /** Pass every line the trainers print (redacted) to `progress.trialOutput` (`sweep --follow`). */
+  follow?: boolean;
   clock?: Clock;
   /** Grace between SIGTERM and SIGKILL for trainers (ms). */
   graceMs?: number;
@@ -356,6 +363,10 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     let failures = 0;
     const budgetSpent = () => maxFailed !== null && failures > maxFailed;
     const stopped = () => options.signal?.aborted === true || budgetSpent();
+    const follow = options.follow ? options.progress.trialOutput?.bind(options.progress) : undefined;
+    /** The records of the listed trials completed before this invocation. */
+    const earlier = (trials: readonly PlannedRungTrial[]) =>
+      trials.flatMap((t) => (done(t.trial_id) ? [records.get(t.trial_id) as TrialJson] : []));
 
     /** Runs trials with a pool of workers, each taking the next trial `next` gives until none. */
     const runPool = async (
@@ -371,20 +382,22 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           const { trial } = picked;
           started.add(trial.trial_id);
           const device = options.gpus?.[index];
+          const outDir = path.join(trialsDir, trial.trial_id);
           options.progress.trialStarted(trial, {
             worker: index,
+            outDir,
             ...(device === undefined ? {} : { device }),
             ...(picked.proposed === undefined ? {} : { proposed: picked.proposed }),
           });
           const record = await runTrial({
             config,
             trial,
-            outDir: path.join(trialsDir, trial.trial_id),
+            outDir,
             cwd,
             env: options.env,
             extraEnv: device === undefined ? undefined : { CUDA_VISIBLE_DEVICES: device },
             signal: options.signal,
-            echo: options.echo,
+            echoLines: follow && ((line) => follow(trial.trial_id, line)),
             clock,
             graceMs: options.graceMs,
             resumeFrom:
@@ -418,6 +431,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         resumed: target - toRun,
         final: true,
         schedule: scheduleOf(config),
+        earlier: earlier(state.plan.trials.slice(0, target)),
       });
       // Queued or running: these count as running when the next trial is planned.
       const running = new Set<string>(queue.map((t) => t.trial_id));
@@ -470,6 +484,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         resumed: state.plan.trials.length - toRun,
         final: !config.fidelity && waves().length >= Math.ceil(config.num_samples / waveSize(config)),
         schedule: scheduleOf(config),
+        earlier: earlier(state.plan.trials),
       });
       const announce = config.fidelity !== undefined || (config.waves ?? 1) > 1;
       let next = 0;

@@ -16,8 +16,11 @@ export interface TrialProcessOptions {
   graceMs?: number;
   /** Aborting stops the trainer the same way as a timeout (Ctrl-C of a sweep). */
   signal?: AbortSignal;
-  /** Called with every chunk of output too (a terminal echo), when given. */
-  echo?: (chunk: Buffer) => void;
+  /**
+   * Called with every chunk of output too, and which stream it came on (a terminal echo),
+   * when given. The chunks are raw: a caller that prints them redacts them first.
+   */
+  echo?: (chunk: Buffer, stream: "stdout" | "stderr") => void;
   /**
    * Bytes of output kept from the start of the log; past it only the last `tailBytes` are
    * kept, so a trainer printing gigabytes cannot fill the disk or the memory.
@@ -125,7 +128,7 @@ export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProc
           stream.pause();
           log.once("drain", () => stream.resume());
         }
-        options.echo?.(chunk);
+        options.echo?.(chunk, isStderr ? "stderr" : "stdout");
       });
       stream.on("close", () => {
         openStreams--;
@@ -160,13 +163,37 @@ export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProc
 }
 
 /**
+ * Splits a byte stream into lines as they arrive (at \n, \r\n or a lone \r, as `readline`
+ * splits the log when it is redacted), decoding UTF-8 across chunks. A line longer than
+ * 64 KiB is cut there, so memory stays bounded whatever the stream holds.
+ */
+export class LineSplitter {
+  private partial = "";
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  write(chunk: Buffer): void {
+    const parts = (this.partial + this.decoder.decode(chunk, { stream: true })).split(/\r?\n|\r/);
+    this.partial = (parts.pop() ?? "").slice(0, 65_536);
+    for (const line of parts) this.onLine(line);
+  }
+
+  /** Passes on the last line when the stream did not end with a newline. */
+  end(): void {
+    const rest = this.partial + this.decoder.decode();
+    this.partial = "";
+    if (rest !== "") this.onLine(rest);
+  }
+}
+
+/**
  * The last `n` non-blank lines of a stream, each passed through `filter` in order and cut to
- * 300 characters; a line longer than 64 KiB is cut there, so memory stays bounded.
+ * 300 characters.
  */
 class LastLines {
-  private partial = "";
   private readonly lines: string[] = [];
-  private readonly decoder = new TextDecoder();
+  private readonly splitter = new LineSplitter((line) => this.add(line));
 
   constructor(
     private readonly n: number,
@@ -174,14 +201,11 @@ class LastLines {
   ) {}
 
   write(chunk: Buffer): void {
-    const parts = (this.partial + this.decoder.decode(chunk, { stream: true })).split(/\r?\n|\r/);
-    this.partial = (parts.pop() ?? "").slice(0, 65_536);
-    for (const line of parts) this.add(line);
+    this.splitter.write(chunk);
   }
 
   end(): string[] {
-    this.add(this.partial + this.decoder.decode());
-    this.partial = "";
+    this.splitter.end();
     return [...this.lines];
   }
 

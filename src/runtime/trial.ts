@@ -9,7 +9,7 @@ import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
 import { gradeTrialOutput } from "./trial-grade.js";
-import { runTrialProcess } from "./trial-process.js";
+import { LineSplitter, runTrialProcess } from "./trial-process.js";
 
 /** Everything `trial.json` holds (DESIGN.md, "History / trial records"). */
 export interface TrialJson extends TrialRecord {
@@ -65,8 +65,17 @@ export interface RunTrialOptions {
   extraEnv?: Record<string, string>;
   /** Stops the trainer (Ctrl-C); the record then says "interrupted". */
   signal?: AbortSignal;
-  /** Receives the trainer's output as it comes (terminal echo). */
+  /**
+   * Receives the trainer's output as it comes, raw, chunk by chunk: NOT redacted, and a
+   * secret may be split between two chunks. Whatever is printed should use `echoLines`.
+   */
   echo?: (chunk: Buffer) => void;
+  /**
+   * Receives the trainer's output as it comes (a terminal echo), one line at a time (each of
+   * stdout and stderr split on its own), redacted as output.log is: a secret the trainer
+   * prints reaches neither.
+   */
+  echoLines?: (line: string) => void;
   clock?: Clock;
   /** Grace between SIGTERM and SIGKILL (ms). */
   graceMs?: number;
@@ -138,6 +147,29 @@ function shownPath(p: string, cwd: string): string {
     : p;
 }
 
+/**
+ * An echo of a trainer's raw output as redacted lines: each stream is split into lines and
+ * redacted on its own (a private-key block printed on stderr spans stderr's lines only), as
+ * output.log is redacted line by line; a chunk is never printed before its line is whole.
+ */
+function redactedEcho(
+  echo: (line: string) => void,
+  secrets: readonly string[],
+): { write: (chunk: Buffer, stream: "stdout" | "stderr") => void; end: () => void } {
+  const splitterOf = () => {
+    const redactLine = lineRedactor(secrets);
+    return new LineSplitter((line) => echo(redactLine(line)));
+  };
+  const streams = { stdout: splitterOf(), stderr: splitterOf() };
+  return {
+    write: (chunk, stream) => streams[stream].write(chunk),
+    end: () => {
+      streams.stdout.end();
+      streams.stderr.end();
+    },
+  };
+}
+
 /** Ensures the trial folder exists and is writable, or throws exit 2 naming it. */
 async function prepareOutDir(outDir: string, shownAs: string): Promise<void> {
   try {
@@ -203,6 +235,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   if (resumeFrom) env.TUNIX_RT_RESUME_FROM = resumeFrom;
   // The log travels on (artifacts, evidence, summaries): secrets the trainer printed stop here.
   const secrets = secretValuesOf(env);
+  const lines = options.echoLines && redactedEcho(options.echoLines, secrets);
   const ran = await runTrialProcess({
     argv,
     cwd,
@@ -211,9 +244,16 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     timeoutMs: (config.trainer.timeout_minutes ?? 120) * 60_000,
     graceMs: options.graceMs,
     signal: options.signal,
-    echo: options.echo,
+    echo:
+      options.echo || lines
+        ? (chunk, stream) => {
+            options.echo?.(chunk);
+            lines?.write(chunk, stream);
+          }
+        : undefined,
     stderrLine: lineRedactor(secrets),
   });
+  lines?.end();
   await rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined);
   const finished = clock.now();
   const record: TrialJson = {

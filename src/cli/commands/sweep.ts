@@ -5,6 +5,7 @@ import { samplerNames } from "../../core/samplers/names.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import { checkGpuIds } from "../../runtime/gpus.js";
+import { readLastMetrics } from "../../runtime/metrics-tail.js";
 import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
 import { writeReportHtml } from "../../runtime/report.js";
@@ -16,6 +17,7 @@ import { formatPreflight } from "./validate.js";
 
 const help = `Usage: tunix-rt sweep [--config F] [--parallel N] [--gpus LIST] [--fresh | --resume] [--dry-run]
                      [--seed N] [--sampler S] [--num-samples N] [--best-config F] [--clean-old]
+                     [--follow]
 
 Runs the whole loop on this machine: plan -> trials (a pool of workers) -> grading ->
 leaderboard -> evidence (submission_runs/<run_version>/) -> verify -> submission zip.
@@ -47,6 +49,22 @@ at eta times the budget, resuming from the parent trial's folder).
   --max-size N      size gate of the zip in bytes (default 102400)
   --best-config F   where the promoted config goes (default
                     training/configs/<run_version>_best.yaml: one per run_version)
+  --follow          stream the running trials' output to stderr as it comes, each line
+                    prefixed with its trial id ([t0003] ...) and redacted as output.log is
+
+Progress goes to stderr: a line as each trial starts and finishes, and the status: trials
+done / running / left, the best so far, the ETA, and each running trial's time and its
+trainer's last metrics. On a terminal the status is one line redrawn in place; in a log
+(CI, 2>&1 | tee) it is a heartbeat line every 60 s while trials run
+(TUNIX_RT_HEARTBEAT_S=<seconds> sets the interval), e.g.
+  [3/8 done, 2 running, 3 left] best 0.8417 (t0006), ETA 12m: t0004 running 4m12s,
+  step 800 loss=0.31; t0005 running 1m05s
+ETA, once a trial has finished: the trials left are dealt to the workers as they free up,
+each taking the median duration of the finished trials (a resumed sweep's records count),
+a running trial the median less its time so far. Metrics: a trainer that appends JSON lines
+to metrics.jsonl in its output folder has its last complete line shown: step, then loss and
+the first eval_* field (a line with neither: its first two numeric fields besides step,
+epoch, lr and learning_rate).
 
 A re-run resumes and may extend the sweep (a higher num_samples, more waves, a new comment
 or max_failed_trials); a change to what its trials mean (the search space, the trainer, the
@@ -56,6 +74,21 @@ exits 130; run the same command again to resume.
 Exit: 0 done, 1 no trial completed (or the evidence did not verify), 2 usage/input error,
 3 max_failed_trials exceeded (evidence written and marked), 4 another sweep holds the
 run_version's lock, 130 interrupted.`;
+
+/**
+ * The heartbeat interval of a sweep's progress in a log (ms): TUNIX_RT_HEARTBEAT_S seconds,
+ * default 60. An environment variable rather than a flag: CI sets it once, tests set it small.
+ */
+function heartbeatOf(env: NodeJS.ProcessEnv): number {
+  const given = env.TUNIX_RT_HEARTBEAT_S;
+  if (given === undefined || given === "") return 60_000;
+  const seconds = Number(given);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400)
+    throw new UsageError(
+      `TUNIX_RT_HEARTBEAT_S: got ${JSON.stringify(given)}; expected seconds between heartbeat lines, more than 0 and at most 86400, like 60 or 0.5`,
+    );
+  return seconds * 1000;
+}
 
 /** `tunix-rt sweep`: the whole loop, locally. */
 export const sweepCommand: Command = {
@@ -77,6 +110,7 @@ export const sweepCommand: Command = {
       "dry-run": { type: "boolean" },
       "max-size": { type: "string" },
       "best-config": { type: "string" },
+      follow: { type: "boolean" },
     });
     if (values.fresh && values.resume)
       throw new UsageError("--fresh and --resume contradict each other; choose one");
@@ -98,6 +132,7 @@ export const sweepCommand: Command = {
       numSamples: intFlag("num-samples", values["num-samples"], { min: 1 }),
     };
     const maxSize = intFlag("max-size", values["max-size"], { min: 1 });
+    const heartbeatMs = heartbeatOf(ctx.env);
     const { file, cwd } = await configFile(values.config, ctx);
     const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
     for (const note of loaded.notes) ctx.stderr(`tunix-rt sweep: note: ${note}\n`);
@@ -121,7 +156,13 @@ export const sweepCommand: Command = {
       return ExitCode.ok;
     }
 
-    const progress = createProgress({ write: ctx.stderr, tty: ctx.isTTY });
+    const progress = createProgress({
+      write: ctx.stderr,
+      tty: ctx.stderrIsTTY ?? ctx.isTTY,
+      heartbeatMs,
+      readMetrics: readLastMetrics,
+      ...(ctx.columns ? { columns: ctx.columns } : {}),
+    });
     let outcome: Awaited<ReturnType<typeof runSweep>>;
     try {
       outcome = await runSweep({
@@ -138,6 +179,7 @@ export const sweepCommand: Command = {
           : { bestConfigFile: fromCwd(ctx, values["best-config"]) }),
         signal: ctx.signal,
         progress,
+        follow: values.follow,
         toolkit: toolkitVersion,
       });
     } finally {

@@ -66,7 +66,7 @@ export const trialCommand: Command = {
       cwd: ctx.root,
       env: ctx.env,
       signal: ctx.signal,
-      echo: ctx.isTTY ? (chunk) => ctx.stderr(chunk.toString()) : undefined,
+      echoLines: ctx.isTTY ? (line) => ctx.stderr(`${line}\n`) : undefined,
     });
     if (values.json) ctx.stdout(`${JSON.stringify(record)}\n`);
     const score = record.primary_score === null ? "null" : record.primary_score.toFixed(4);
