@@ -317,7 +317,7 @@ describe("parameterImportance", () => {
     expect(parameterImportance(space, mixed)).toEqual(parameterImportance(space, trials));
   });
 
-  it("uses only the trials at the highest budget of a multi-fidelity sweep, and says so", () => {
+  it("uses only the trials at one budget of a multi-fidelity sweep, the highest with 5 trials, and says so", () => {
     const rung0 = sweep(space, 30, 6, () => 0.5, 0.4).map((t) => ({ ...t, budget: 1000 }));
     const rung1 = sweep(space, 20, 7, twoDrivers).map((t) => ({
       ...t,
@@ -333,10 +333,21 @@ describe("parameterImportance", () => {
       "multi-fidelity sweep: importance from the 20 scored trials at the highest budget (3000) only," +
         " of 50 scored; scores at different budgets do not compare",
     ]);
-    // Too few at the top budget: empty, and both notes say why.
+    // Too few at the top budget (successive halving's last rung): the next budget down that
+    // has enough trials, and the note says which.
     const top = parameterImportance(space, [...rung0, ...rung1.slice(0, 3)]);
-    expect(top.params).toEqual([]);
-    expect(top.notes[1]).toBe("3 scored trials at the highest budget: importance needs at least 5");
+    expect(top.samples).toBe(30);
+    expect(top.budget).toBe(1000);
+    expect(top.params).toEqual(parameterImportance(space, rung0).params);
+    expect(top.notes[0]).toBe(
+      "multi-fidelity sweep: importance from the 30 scored trials at the highest budget with enough" +
+        " trials (1000) only, of 33 scored; scores at different budgets do not compare",
+    );
+    // Too few at every budget: empty, and both notes say why.
+    const few = parameterImportance(space, [...rung0.slice(0, 4), ...rung1.slice(0, 3)]);
+    expect(few.params).toEqual([]);
+    expect(few.budget).toBe(3000);
+    expect(few.notes[1]).toBe("3 scored trials at the highest budget: importance needs at least 5");
   });
 
   it("gives a single-valued parameter importance 0 and names it in a note", () => {

@@ -163,8 +163,26 @@ describe.skipIf(!executable && !required)("report.html in headless Chromium", ()
     const made = await runCli(["report", await referenceZip(), "--out", out]);
     expect(made.code).toBe(0);
     const { page, problems } = await open(path.join(out, "report.html"));
-    expect(await page.$$eval("figure", (els) => els.length)).toBeGreaterThanOrEqual(3);
+    // Eight scored trials: importance computed from them, drawn as the table says.
+    expect(await page.$$eval("figure", (els) => els.map((e) => e.id))).toEqual([
+      "history",
+      "parallel",
+      "slices",
+      "importance",
+    ]);
     await page.locator("#history svg").screenshot({ path: path.join(screenshots, "example-history.png") });
+    await page
+      .locator("#importance svg")
+      .screenshot({ path: path.join(screenshots, "example-importance.png") });
+    const bars = await page.$$eval("#importance svg [data-importance]", (els) =>
+      els.map((e) => Number(e.getAttribute("data-importance")).toFixed(3)),
+    );
+    const rows = await page.$$eval("table", (tables) => {
+      const table = tables.find((t) => t.textContent?.includes("± std"));
+      return [...(table?.querySelectorAll("tbody tr") ?? [])].map((r) => r.children[1]?.textContent ?? "");
+    });
+    expect(bars).toHaveLength(4);
+    expect(bars).toEqual(rows);
     expect(problems).toEqual([]);
   }, 60_000);
 });

@@ -169,17 +169,28 @@ describe("tunix-rt report, and the charts a sweep leaves", () => {
     expect(fromZip.stdout.trim()).toBe(
       path.join(path.relative(process.cwd(), out), "report.html").replace(/^(?!\.|\/)/, ""),
     );
+    // Eight scored trials: enough for parameter importance.
     expect((await readdir(path.join(out, "charts"))).sort()).toEqual([
       "history.svg",
+      "importance.svg",
       "parallel.svg",
       "slices.svg",
     ]);
-    expect(await readFile(path.join(out, "report.html"), "utf8")).toContain("Sweep example_v1");
+    const html = await readFile(path.join(out, "report.html"), "utf8");
+    expect(html).toContain("Sweep example_v1");
+    // Every parameter of the example's space has a row in the importance table.
+    for (const name of ["learning_rate", "per_device_batch_size", "weight_decay", "warmup_steps"])
+      expect(html).toMatch(new RegExp(`<tr><td>${name}</td><td>[01]\\.\\d{3}</td>`));
+    expect(html).toContain("8 scored trials, 64 trees");
 
     const dir = await exampleRepo({ sweepYaml: (t) => t.replace("num_samples: 8", "num_samples: 3") });
     const swept = await runCli(["sweep"], { cwd: dir });
     expect(swept.code).toBe(0);
     expect(swept.stdout).toContain("report: runs/example_v1/report.html");
+    expect(await readFile(path.join(dir, "runs/example_v1/report.html"), "utf8")).toContain(
+      "3 scored trials: importance needs at least 5",
+    );
+    // Three trials are too few for importance: no chart, and the report says why.
     expect((await readdir(path.join(dir, "submission_runs/example_v1/charts"))).sort()).toEqual([
       "history.svg",
       "parallel.svg",

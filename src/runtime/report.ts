@@ -9,8 +9,10 @@ import path from "node:path";
 import { type SweepConfig, validateConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { jsonlEntries } from "../core/evidence/verify.js";
-import type { Chart, ChartTrial } from "../core/report/charts.js";
+import type { Chart, ChartTrial, ImportanceView } from "../core/report/charts.js";
+import { type ParameterImportance, parameterImportance } from "../core/report/importance.js";
 import { type ReportInput, reportHtml, sweepCharts } from "../core/report/report.js";
+import { searchSpaceOf } from "../core/space.js";
 import { describeFsError, writeFileAtomic } from "./files.js";
 import { readZipFile } from "./zip-read.js";
 
@@ -26,7 +28,19 @@ export function reportInputOf(
     space: config.search_space,
     facts: { model: config.base_model_id, dataset: config.dataset_key, sampler: config.sampler },
     trials,
+    importance: importanceView(parameterImportance(searchSpaceOf(config.search_space), trials)),
   };
+}
+
+/** Importance as the report shows it: the notes, and how much is left to interactions. */
+function importanceView(result: ParameterImportance): ImportanceView {
+  if (result.params.length === 0) return { method: result.method, params: [], note: result.notes.join("; ") };
+  const notes = [
+    `${result.samples} scored trials, ${result.trees} trees`,
+    ...result.notes,
+    `main effects explain ${(100 * result.mainEffects).toFixed(0)}% of the variance, interactions the rest`,
+  ];
+  return { method: result.method, params: result.params, note: notes.join("; ") };
 }
 
 /**

@@ -65,11 +65,8 @@ export interface RunTrialOptions {
   extraEnv?: Record<string, string>;
   /** Stops the trainer (Ctrl-C); the record then says "interrupted". */
   signal?: AbortSignal;
-  /**
-   * Receives the trainer's output as it comes, raw, chunk by chunk: NOT redacted, and a
-   * secret may be split between two chunks. Whatever is printed should use `echoLines`.
-   */
-  echo?: (chunk: Buffer) => void;
+  /** Secret values to hide besides those of secret-looking variables in `env`. */
+  secrets?: readonly string[];
   /**
    * Receives the trainer's output as it comes (a terminal echo), one line at a time (each of
    * stdout and stderr split on its own), redacted as output.log is: a secret the trainer
@@ -234,7 +231,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   };
   if (resumeFrom) env.TUNIX_RT_RESUME_FROM = resumeFrom;
   // The log travels on (artifacts, evidence, summaries): secrets the trainer printed stop here.
-  const secrets = secretValuesOf(env);
+  const secrets = [...new Set([...secretValuesOf(env), ...(options.secrets ?? [])])];
   const lines = options.echoLines && redactedEcho(options.echoLines, secrets);
   const ran = await runTrialProcess({
     argv,
@@ -244,13 +241,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     timeoutMs: (config.trainer.timeout_minutes ?? 120) * 60_000,
     graceMs: options.graceMs,
     signal: options.signal,
-    echo:
-      options.echo || lines
-        ? (chunk, stream) => {
-            options.echo?.(chunk);
-            lines?.write(chunk, stream);
-          }
-        : undefined,
+    echo: lines ? (chunk, stream) => lines.write(chunk, stream) : undefined,
     stderrLine: lineRedactor(secrets),
   });
   lines?.end();

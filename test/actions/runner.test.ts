@@ -219,7 +219,7 @@ describe("the pipeline, step by step, as the runner runs it", () => {
 });
 
 describe("a trial that fails, and the trainer's secrets", () => {
-  const failing = `${"trainer:\n  command: [node, -e, \"console.log('hf ' + process.env.HF_TOKEN); console.log('extra ' + process.env.EXTRA_SECRET); console.log('input token ' + (process.env.INPUT_TOKEN ?? 'absent')); console.log('shape ghp_' + 'a'.repeat(36)); process.exit(3)\"]\n  timeout_minutes: 1\n"}`;
+  const failing = `${"trainer:\n  command: [node, -e, \"console.log('hf ' + process.env.HF_TOKEN); console.log('extra ' + process.env.EXTRA_SECRET); console.log('input token ' + (process.env.INPUT_TOKEN ?? 'absent')); console.log('shape ghp_' + 'a'.repeat(36)); const t = process.env.HF_TOKEN; process.stdout.write('split ' + t.slice(0, 6)); setTimeout(() => process.exit(console.log(t.slice(6)) ?? 3), 200)\"]\n  timeout_minutes: 1\n"}`;
 
   it("records it, sets its outputs, then fails the step with the reason; secrets never leave", async () => {
     const base = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
@@ -242,8 +242,8 @@ describe("a trial that fails, and the trainer's secrets", () => {
       },
       { workspace, env: { HF_TOKEN: "hf-secret-value-0123" } },
     );
-    expect(step.code).toBe(1);
-    expect(step.outputs.status).toBe("failed");
+    expect(step.code, step.stdout + step.stderr).toBe(1);
+    expect(step.outputs.status, step.stdout + step.stderr).toBe("failed");
     expect(step.errors.at(-1)?.message).toBe(
       "trial t0000 failed: trainer exited with code 3 (see output.log)",
     );
@@ -258,6 +258,11 @@ describe("a trial that fails, and the trainer's secrets", () => {
     // The action's own inputs (the token among them) are not the trainer's business.
     expect(log).toContain("input token absent");
     expect(log).not.toMatch(/secret-value|ghp_a/);
+    // The job log's echo is redacted by whole lines: a secret printed in two writes is hidden too.
+    const echoed = step.stdout.replace(/^::add-mask::.*$/gm, "");
+    expect(echoed).toContain("split ***");
+    expect(echoed).toContain("hf ***");
+    expect(echoed).not.toMatch(/secret-value|ghp_a|hf-sec/);
   });
 
   it("grades a folder the user's own steps trained into (score, mode trial)", async () => {

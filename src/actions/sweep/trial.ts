@@ -9,7 +9,6 @@ import * as core from "@actions/core";
 import type { SweepConfig } from "../../core/config.js";
 import { InputError } from "../../core/errors.js";
 import type { PlannedRungTrial } from "../../core/fidelity.js";
-import { redact } from "../../core/redact.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import {
   downloadArtifactTo,
@@ -74,7 +73,8 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
       env,
       signal: stop.signal,
       ...(resumeFrom === undefined ? {} : { resumeFrom }),
-      echo: (chunk) => process.stdout.write(redact(chunk.toString("utf8"), secrets)),
+      secrets,
+      echoLines: (line) => process.stdout.write(`${line}\n`),
     });
   } finally {
     process.stdout.write(`\n::${resume}::\n`);

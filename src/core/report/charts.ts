@@ -63,10 +63,19 @@ export function finishOrder<T extends ChartTrial>(trials: readonly T[]): Array<T
 }
 
 /** primary_score's colour: viridis from 0 (dark purple) through teal to 1 (yellow). */
-const scoreColor = scaleLinear<string>()
+const viridis = scaleLinear<string>()
   .domain([0, 0.5, 1])
   .range(["#440154", "#21918c", "#fde725"])
   .clamp(true);
+/** As `#rrggbb`: half the bytes of the interpolator's `rgb(r, g, b)`, on every mark. */
+const scoreColor = (score: number): string => {
+  const rgb = /^rgb\((\d+), (\d+), (\d+)\)$/.exec(viridis(score));
+  if (!rgb) return viridis(score);
+  return `#${rgb
+    .slice(1)
+    .map((c) => Number(c).toString(16).padStart(2, "0"))
+    .join("")}`;
+};
 const failColor = "#d62728";
 const bestColor = "#e6550d";
 
@@ -442,17 +451,23 @@ export function slicesChart(
             cy: py(t.primary_score as number),
             r: isBest ? 5 : 3.5,
             fill: isBest ? bestColor : scoreColor(t.primary_score as number),
-            "fill-opacity": 0.85,
             stroke: isBest ? "#333" : undefined,
             "data-trial": t.trial_id,
             "data-param": axis.name,
             "data-score": String(t.primary_score),
           },
-          tip(t),
+          // One parameter per panel: the whole params are in the other charts' tooltips.
+          el(
+            "title",
+            {},
+            esc(
+              `${t.trial_id}: ${(t.primary_score as number).toFixed(4)} at ${axis.name}=${String(t.params[axis.name])}`,
+            ),
+          ),
         ),
       );
     }
-    body.push(el("g", { "data-slice": axis.name }, ...group));
+    body.push(el("g", { "data-slice": axis.name, "fill-opacity": 0.85 }, ...group));
   });
   return {
     file: "slices.svg",

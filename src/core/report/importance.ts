@@ -105,8 +105,8 @@ type ImportanceTrial = Pick<TrialRecord, "params" | "status" | "primary_score" |
  * The importance of each parameter of `space` for the primary_score of `trials`, by fANOVA
  * on a random forest (see the file comment). Learns from completed trials with a finite
  * primary_score and params in the space; in a multi-fidelity sweep, only from those at the
- * highest fidelity level (`fidelityLevel`), since scores at different budgets do not
- * compare. Pure and deterministic: the same trials, space and options give the same result.
+ * highest fidelity level (`fidelityLevel`) that has `minTrials` of them, since scores at
+ * different budgets do not compare. Pure and deterministic: the same trials, space and options give the same result.
  * With fewer than `minTrials` such trials, returns no params and a note saying why.
  */
 export function parameterImportance(
@@ -122,12 +122,22 @@ export function parameterImportance(
     (t) =>
       t.status === "completed" && typeof t.primary_score === "number" && Number.isFinite(t.primary_score),
   );
-  const level = scored.reduce((top, t) => Math.max(top, fidelityLevel(t)), Number.NEGATIVE_INFINITY);
+  // Scores at different budgets do not compare: the forest learns from one budget, the
+  // highest with enough trials (a successive-halving sweep's top rung is often 1-3 trials),
+  // else the highest.
+  const counts = new Map<number, number>();
+  for (const t of scored) counts.set(fidelityLevel(t), (counts.get(fidelityLevel(t)) ?? 0) + 1);
+  const levels = [...counts.keys()].sort((a, b) => b - a);
+  const level =
+    levels.find((l) => (counts.get(l) as number) >= settings.minTrials) ??
+    levels[0] ??
+    Number.NEGATIVE_INFINITY;
   const atLevel = scored.filter((t) => fidelityLevel(t) === level);
   const budget = Number.isFinite(level) ? level : null;
+  const which = level === levels[0] ? "the highest budget" : "the highest budget with enough trials";
   if (atLevel.length < scored.length) {
     notes.push(
-      `multi-fidelity sweep: importance from the ${trialCount(atLevel.length)} at the highest budget` +
+      `multi-fidelity sweep: importance from the ${trialCount(atLevel.length)} at ${which}` +
         ` (${budget ?? "full"}) only, of ${scored.length} scored; scores at different budgets do not compare`,
     );
   }

@@ -89,7 +89,7 @@ export function reportHtml(input: ReportInput, charts: readonly Chart[] = sweepC
     .join("");
   const importance = input.importance;
   const importanceTable =
-    importance && importance.params.length
+    importance?.params.length
       ? `<table><thead><tr><th>parameter</th><th>importance</th><th>± std</th></tr></thead><tbody>${importance.params
           .map(
             (p) =>
