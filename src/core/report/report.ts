@@ -88,17 +88,16 @@ export function reportHtml(input: ReportInput, charts: readonly Chart[] = sweepC
     )
     .join("");
   const importance = input.importance;
-  const importanceTable =
-    importance?.params.length
-      ? `<table><thead><tr><th>parameter</th><th>importance</th><th>± std</th></tr></thead><tbody>${importance.params
-          .map(
-            (p) =>
-              `<tr><td>${esc(p.name)}</td><td>${p.importance.toFixed(3)}</td><td>${p.std.toFixed(3)}</td></tr>`,
-          )
-          .join(
-            "",
-          )}</tbody></table><p class="note">${esc(importance.method)}${importance.note ? `: ${esc(importance.note)}` : ""}</p>`
-      : `<p class="note">${esc(importance?.note ?? "No importance: too few scored trials.")}</p>`;
+  const importanceTable = importance?.params.length
+    ? `<table><thead><tr><th>parameter</th><th>importance</th><th>± std</th></tr></thead><tbody>${importance.params
+        .map(
+          (p) =>
+            `<tr><td>${esc(p.name)}</td><td>${p.importance.toFixed(3)}</td><td>${p.std.toFixed(3)}</td></tr>`,
+        )
+        .join(
+          "",
+        )}</tbody></table><p class="note">${esc(importance.method)}${importance.note ? `: ${esc(importance.note)}` : ""}</p>`
+    : `<p class="note">${esc(importance?.note ?? "No importance: too few scored trials.")}</p>`;
   const figures = charts
     .map(
       (c) =>
