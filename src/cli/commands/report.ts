@@ -49,7 +49,10 @@ export const reportCommand: Command = {
     const files = await writeCharts(out, charts);
     const html = await writeReportHtml(path.join(out, "report.html"), input, charts);
     const rel = (p: string) => path.relative(ctx.cwd, p) || ".";
-    for (const file of files) ctx.stderr(`tunix-rt report: ${rel(file)}\n`);
+    if (files.length > 0)
+      ctx.stderr(
+        `charts: ${rel(path.dirname(files[0] as string))}/ (${files.map((f) => path.basename(f)).join(", ")})\n`,
+      );
     ctx.stdout(`${rel(html)}\n`);
     return ExitCode.ok;
   },
