@@ -164,7 +164,9 @@ describe("tunix-rt report, and the charts a sweep leaves", () => {
   it("draws a submission zip's report; a sweep puts its charts in the evidence and the zip", async () => {
     const out = await tempDir();
     const fromZip = await runCli(["report", await referenceZip(), "--out", out]);
-    expect(fromZip.stderr).toContain("charts/history.svg");
+    expect(fromZip.stderr).toMatch(
+      /^charts: \S+\/charts\/ \(history.svg, parallel.svg, slices.svg, importance.svg\)$/m,
+    );
     expect(fromZip.code).toBe(0);
     expect(fromZip.stdout.trim()).toBe(
       path.join(path.relative(process.cwd(), out), "report.html").replace(/^(?!\.|\/)/, ""),
