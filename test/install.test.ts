@@ -194,7 +194,11 @@ describe("the packed package, installed in another project", () => {
       expect(t.primary_score).toBeCloseTo(Math.min((t.params.level ?? 0) + (t.params.bonus ?? 0), 6) / 6, 10);
     }
     const summary = JSON.parse(await readFile(path.join(runDir, "eval_summary.json"), "utf8"));
-    expect(summary.primary_score).toBe(Math.max(...trials.map((t) => t.primary_score)));
+    // The evidence names the trial its recommendation chose, with that trial's own score.
+    const best = JSON.parse(await readFile(path.join(runDir, "best_params.json"), "utf8"));
+    expect(best.recommendation.trial_id).toBe(summary.trial_id);
+    const named = trials.find((t) => (t as { trial_id?: string }).trial_id === summary.trial_id);
+    expect(summary.primary_score).toBe(named?.primary_score);
     const rows = (await readFile(path.join(runDir, "eval_rows.jsonl"), "utf8"))
       .split("\n")
       .filter(Boolean)

@@ -38,7 +38,10 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
     expect(new Set(trials.map((t) => t.primary_score)).size).toBeGreaterThanOrEqual(2);
     const summary = JSON.parse(await readFile(path.join(runDir, "eval_summary.json"), "utf8"));
     expect(primaryScore(await readJsonl(path.join(runDir, "eval_rows.jsonl")))).toBe(summary.primary_score);
-    expect(Math.max(...trials.map((t) => t.primary_score ?? -1))).toBe(summary.primary_score);
+    // The named trial is the one the model's estimate recommends, with its own score.
+    const best = JSON.parse(await readFile(path.join(runDir, "best_params.json"), "utf8"));
+    expect(best.recommendation).toMatchObject({ rule: "model", trial_id: summary.trial_id });
+    expect(trials.find((t) => t.trial_id === summary.trial_id)?.primary_score).toBe(summary.primary_score);
     expect(await readFile(path.join(dir, "training/configs/example_v1_best.yaml"), "utf8")).toContain(
       `trial_id: ${summary.trial_id}`,
     );

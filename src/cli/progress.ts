@@ -197,6 +197,13 @@ export function createProgress({
       const n = info.trial_ids.length;
       line(`wave ${info.wave}${rung}: ${n} trial${n === 1 ? "" : "s"}, ${info.toRun} to run`);
     },
+    reevaluationStarted(info) {
+      total = Math.max(total, info.total);
+      const n = info.trial_ids.length;
+      line(
+        `re-evaluation: ${info.targets.length} best configuration${info.targets.length === 1 ? "" : "s"} (${info.targets.join(", ")}) run ${info.repeats} more time${info.repeats === 1 ? "" : "s"} each with new seeds: ${n} trial${n === 1 ? "" : "s"}, ${info.toRun} to run; the best mean is promoted`,
+      );
+    },
     trialStarted(trial: PlannedRungTrial, info: TrialStart) {
       running.set(trial.trial_id, { since: now(), outDir: info.outDir });
       const params = Object.entries(trial.params)

@@ -1,6 +1,8 @@
 import { stringify } from "yaml";
 import type { SweepConfig } from "./config.js";
 import { compareTrialIds, isScored, rankTrials } from "./evidence/best-trial.js";
+import { type ConfigEstimate, type Recommendation, recommend } from "./recommend.js";
+import { searchSpaceOf } from "./space.js";
 import type { Params, TrialRecord, TrialStatus } from "./types.js";
 
 /** A trial record as aggregate reads it from `trial.json` (the fields it relies on). */
@@ -27,18 +29,52 @@ export interface LeaderboardRow {
   budget?: number;
   /** Successive-halving rung (0 = the lowest budget), when the sweep has one. */
   rung?: number;
+  /** The re-evaluated trial this one runs again. */
+  repeat_of?: string;
+  /** Its configuration as the recommendation saw it: the rule's estimate and its runs' statistics. */
+  config?: Pick<ConfigEstimate, "estimate" | "mean" | "spread" | "count">;
   error: string | null;
 }
 
 /**
- * The leaderboard: completed trials with a score, best first (`compareTrials`: in a
- * multi-fidelity sweep the highest budget first, so rank 1 is the best trial), then the rest
- * by trial id. Only scored, completed trials get a rank.
+ * The recommendation of a sweep's trials under its config's rule (`recommend`, seeded with
+ * the config's seed), as aggregate makes it and verify recomputes it from trials.jsonl.
  */
-export function buildLeaderboard(trials: readonly AggregatedTrial[]): LeaderboardRow[] {
-  const scored = rankTrials(trials);
+export function recommendTrials(
+  config: Pick<SweepConfig, "search_space" | "recommend" | "seed">,
+  trials: readonly TrialRecord[],
+): Recommendation {
+  return recommend(searchSpaceOf(config.search_space), trials, {
+    rule: config.recommend,
+    seed: config.seed,
+  });
+}
+
+/**
+ * The trial that stands for the recommended configuration in the evidence (its rows, its
+ * log): its original run when scored, else its first scored run.
+ */
+export function recommendedTrial<T extends TrialRecord>(
+  trials: readonly T[],
+  recommendation: Recommendation,
+): T | undefined {
+  const id = recommendation.best?.trial_ids[0];
+  return id === undefined ? undefined : trials.find((t) => t.trial_id === id);
+}
+
+/**
+ * The leaderboard. With a recommendation: its configurations best first (rank 1 is the
+ * recommended one), each configuration's runs together under one rank (the original, then
+ * its repeats); then the other scored trials (lower budgets of a multi-fidelity sweep) by
+ * `compareTrials`. Without one: the scored trials by `compareTrials`. Then the rest by trial
+ * id, without a rank.
+ */
+export function buildLeaderboard(
+  trials: readonly AggregatedTrial[],
+  recommendation?: Recommendation,
+): LeaderboardRow[] {
   const rest = trials.filter((t) => !isScored(t)).sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
-  const row = (t: AggregatedTrial, rank: number | null): LeaderboardRow => ({
+  const row = (t: AggregatedTrial, rank: number | null, config?: ConfigEstimate): LeaderboardRow => ({
     rank,
     trial_id: t.trial_id,
     params: t.params,
@@ -47,9 +83,33 @@ export function buildLeaderboard(trials: readonly AggregatedTrial[]): Leaderboar
     duration_s: typeof t.duration_s === "number" ? t.duration_s : null,
     ...(t.budget === undefined ? {} : { budget: t.budget }),
     ...(typeof t.rung === "number" ? { rung: t.rung } : {}),
+    ...(typeof t.repeat_of === "string" ? { repeat_of: t.repeat_of } : {}),
+    ...(config
+      ? {
+          config: {
+            estimate: config.estimate,
+            mean: config.mean,
+            spread: config.spread,
+            count: config.count,
+          },
+        }
+      : {}),
     error: typeof t.error === "string" ? t.error : null,
   });
-  return [...scored.map((t, i) => row(t, i + 1)), ...rest.map((t) => row(t, null))];
+  const byId = new Map(trials.map((t) => [t.trial_id, t] as const));
+  const rows: LeaderboardRow[] = [];
+  const placed = new Set<string>();
+  recommendation?.configs.forEach((config, i) => {
+    for (const id of config.trial_ids) {
+      const t = byId.get(id);
+      if (!t || placed.has(id)) continue;
+      placed.add(id);
+      rows.push(row(t, i + 1, config));
+    }
+  });
+  let rank = recommendation?.configs.length ?? 0;
+  for (const t of rankTrials(trials)) if (!placed.has(t.trial_id)) rows.push(row(t, ++rank));
+  return [...rows, ...rest.map((t) => row(t, null))];
 }
 
 /** Counts of trials by outcome, and whether the failure budget was exceeded. */
@@ -142,6 +202,7 @@ export function evidenceDocuments(
   best: AggregatedTrial,
   counts: TrialCounts,
   p: Provenance,
+  recommendation?: Recommendation,
 ): {
   run_manifest: Record<string, unknown>;
   eval_summary: Record<string, unknown>;
@@ -189,9 +250,30 @@ export function evidenceDocuments(
     params: best.params,
     primary_score: best.primary_score,
     ...(best.budget === undefined ? {} : { budget: best.budget }),
+    ...(recommendation?.best ? { recommendation: recommendationRecord(recommendation) } : {}),
     sweep_config: config,
   };
   return { run_manifest, eval_summary, best_params };
+}
+
+/**
+ * How the best configuration was chosen, for best_params.json: the rule that chose, the
+ * configuration's estimate beside the observation, its runs' statistics and the notes.
+ * `verify` recomputes it from trials.jsonl and the sweep config.
+ */
+export function recommendationRecord(recommendation: Recommendation): Record<string, unknown> {
+  const best = recommendation.best as ConfigEstimate;
+  return {
+    rule: recommendation.rule,
+    trial_id: best.trial_id,
+    estimate: best.estimate,
+    observed: best.observed,
+    mean: best.mean,
+    spread: best.spread,
+    count: best.count,
+    trial_ids: best.trial_ids,
+    notes: recommendation.notes,
+  };
 }
 
 /** A trial record as `trials.jsonl` keeps it: the history fields first, then the rest. */
@@ -209,7 +291,13 @@ export function promotedConfigPath(runVersion: string): string {
 }
 
 /** The promoted config (`promotedConfigPath`): the best trial's params with a provenance block. */
-export function bestConfigYaml(config: SweepConfig, best: AggregatedTrial, p: Provenance): string {
+export function bestConfigYaml(
+  config: SweepConfig,
+  best: AggregatedTrial,
+  p: Provenance,
+  recommendation?: Recommendation,
+): string {
+  const chosen = recommendation?.best;
   const doc = {
     run_version: p.runVersion,
     base_model_id: config.base_model_id,
@@ -222,6 +310,9 @@ export function bestConfigYaml(config: SweepConfig, best: AggregatedTrial, p: Pr
       sweep_id: best.sweep_id ?? null,
       trial_id: best.trial_id,
       primary_score: best.primary_score,
+      ...(chosen && recommendation
+        ? { recommended_by: recommendation.rule, estimate: chosen.estimate, runs: chosen.count }
+        : {}),
       metric: `${config.metric_name} (max)`,
       commit: p.commit,
       date: p.timestamp,
@@ -234,6 +325,17 @@ export function bestConfigYaml(config: SweepConfig, best: AggregatedTrial, p: Pr
 const formatScore = (s: number | null) => (s === null ? "–" : s.toFixed(4));
 const escapeCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 
+/** How the best configuration was chosen, for the leaderboard's summary line. */
+function chosenBy(recommendation: Recommendation | undefined): string {
+  const best = recommendation?.best;
+  if (!recommendation || !best) return "";
+  if (recommendation.rule === "repeats_mean")
+    return `, chosen by the mean of its ${best.count} runs (${formatScore(best.mean)} ± ${formatScore(best.spread)}; the ${best.count > 1 ? "runs are" : "run is"} ${best.trial_ids.join(", ")})`;
+  if (recommendation.rule === "model")
+    return `, chosen by the model's estimate of its true score (${formatScore(best.estimate)}; observed ${formatScore(best.observed)})`;
+  return "";
+}
+
 /** The leaderboard as Markdown (evidence's `leaderboard.md`, job summaries, PR bodies). */
 export function leaderboardMarkdown(
   rows: readonly LeaderboardRow[],
@@ -241,12 +343,21 @@ export function leaderboardMarkdown(
     title,
     counts,
     bestId,
+    recommendation,
     limit = 50,
-  }: { title: string; counts: TrialCounts; bestId: string | null; limit?: number },
+  }: {
+    title: string;
+    counts: TrialCounts;
+    bestId: string | null;
+    recommendation?: Recommendation;
+    limit?: number;
+  },
 ): string {
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
   const withBudget = rows.some((r) => r.budget !== undefined);
   const withRung = rows.some((r) => r.rung !== undefined);
+  const withEstimate = recommendation !== undefined && recommendation.rule === "model";
+  const withRuns = rows.some((r) => (r.config?.count ?? 1) > 1);
   const head = [
     "rank",
     "trial",
@@ -254,6 +365,8 @@ export function leaderboardMarkdown(
     ...(withRung ? ["rung"] : []),
     ...(withBudget ? ["budget"] : []),
     "primary_score",
+    ...(withEstimate ? ["estimate"] : []),
+    ...(withRuns ? ["mean ± sd (runs)"] : []),
     "status",
     "duration",
   ];
@@ -263,7 +376,7 @@ export function leaderboardMarkdown(
     `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out` +
       (counts.pruned ? `, ${counts.pruned} pruned` : "") +
       (counts.not_run ? `, ${counts.not_run} not run` : "") +
-      `. Best: ${bestId ?? "none (no completed trial with a score)"}.`,
+      `. Best: ${bestId ?? "none (no completed trial with a score)"}${chosenBy(recommendation)}.`,
   ];
   if (counts.failure_budget_exceeded) {
     lines.push(
@@ -280,6 +393,16 @@ export function leaderboardMarkdown(
       ...(withRung ? [r.rung === undefined ? "" : String(r.rung)] : []),
       ...(withBudget ? [r.budget === undefined ? "" : String(r.budget)] : []),
       formatScore(r.primary_score),
+      ...(withEstimate ? [r.config ? formatScore(r.config.estimate) : "–"] : []),
+      ...(withRuns
+        ? [
+            r.config && r.config.count > 1
+              ? `${formatScore(r.config.mean)} ± ${formatScore(r.config.spread)} (${r.config.count})`
+              : r.config
+                ? `(1)`
+                : "–",
+          ]
+        : []),
       r.status,
       r.duration_s === null ? "–" : `${r.duration_s.toFixed(1)}s`,
     ];

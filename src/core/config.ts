@@ -71,6 +71,19 @@ export const FidelitySchema = z.strictObject({
 });
 
 /**
+ * Re-evaluation before promotion: once the search is through, the `top_k` configurations
+ * the recommendation rule rates best run `repeats` more times each, with new trainer seeds
+ * (each a trial of its own, `repeat_of` its original); the promoted configuration is then the
+ * one with the best mean over its runs. See src/core/recommend.ts.
+ */
+export const ReevaluateSchema = z.strictObject({
+  /** How many configurations run again; 1..32. */
+  top_k: z.number().int().min(1).max(32),
+  /** How many more runs each of them gets; 1..16. */
+  repeats: z.number().int().min(1).max(16),
+});
+
+/**
  * The sweep config: the keys and defaults of the M34 tuning payload and `SweepConfig`, plus
  * what a pipeline needs (DESIGN.md, "Sweep config"). Unknown keys are errors.
  */
@@ -109,6 +122,15 @@ export const SweepConfigSchema = z.strictObject({
   waves: z.number().int().min(1).optional(),
   /** Successive halving across waves; absent: every trial runs at the trainer's own budget. */
   fidelity: FidelitySchema.optional(),
+  /**
+   * How the best (promoted) configuration is chosen: "model", by the model's estimate of
+   * each configuration's true score (scores are noisy: the best single observation is
+   * partly luck); "best_observed", the trial with the best primary_score. See
+   * src/core/recommend.ts.
+   */
+  recommend: z.enum(["model", "best_observed"]).default("model"),
+  /** Run the best configurations again before promoting one; absent: no re-evaluation. */
+  reevaluate: ReevaluateSchema.optional(),
   /** Path of the evalset (JSONL), relative to the repository root. */
   evalset: z.string().min(1).optional(),
   search_space: z.record(z.string(), ParamSchema),
@@ -307,6 +329,19 @@ function checkWaves(config: SweepConfig, file: string): Problem[] {
       message: `got ${config.waves}; expected at most num_samples (${config.num_samples}): each wave needs a trial`,
     });
   }
+  if (config.reevaluate && config.reevaluate.top_k > config.num_samples) {
+    problems.push({
+      file,
+      path: "reevaluate.top_k",
+      message: `got ${config.reevaluate.top_k}; expected at most num_samples (${config.num_samples})`,
+    });
+  } else if (config.reevaluate && config.reevaluate.top_k * config.reevaluate.repeats > 256) {
+    problems.push({
+      file,
+      path: "reevaluate.repeats",
+      message: `got ${config.reevaluate.repeats}; top_k * repeats is ${config.reevaluate.top_k * config.reevaluate.repeats}, over the 256 jobs of one wave`,
+    });
+  }
   const f = config.fidelity;
   if (!f) return problems;
   if (f.max_budget < f.min_budget) {
@@ -462,6 +497,7 @@ function knownKeys(path: readonly PropertyKey[], input: unknown): string {
   if (path.length === 0) return Object.keys(SweepConfigSchema.shape).join(", ");
   if (path[0] === "trainer" && path.length === 1) return Object.keys(TrainerSchema.shape).join(", ");
   if (path[0] === "fidelity" && path.length === 1) return Object.keys(FidelitySchema.shape).join(", ");
+  if (path[0] === "reevaluate" && path.length === 1) return Object.keys(ReevaluateSchema.shape).join(", ");
   if (path[0] === "search_space" && path.length === 2) {
     // The keys of the parameter's own type, so a `q` on a uniform reads as out of place.
     const type = (input as { type?: unknown } | undefined)?.type;

@@ -22,14 +22,21 @@ import type { Params, PlannedTrial, TrialRecord } from "./types.js";
 export type PlannedRungTrial = PlannedTrial & { rung?: number; parent?: string };
 
 /**
- * The `rung`, `parent` and `wave` of a planned trial, for its record (trial.json,
- * trials.jsonl), in that order; each only when the plan set it (a sweep without fidelity has
- * no rung, one planned trial by trial no wave).
+ * The `rung`, `parent`, `repeat_of` and `wave` of a planned trial, for its record
+ * (trial.json, trials.jsonl), in that order; each only when the plan set it (a sweep without
+ * fidelity has no rung, one planned trial by trial no wave, only a re-evaluation run a
+ * `repeat_of`).
  */
-export function rungFields(trial: PlannedRungTrial): { rung?: number; parent?: string; wave?: number } {
+export function rungFields(trial: PlannedRungTrial): {
+  rung?: number;
+  parent?: string;
+  repeat_of?: string;
+  wave?: number;
+} {
   return {
     ...(typeof trial.rung === "number" ? { rung: trial.rung } : {}),
     ...(typeof trial.parent === "string" ? { parent: trial.parent } : {}),
+    ...(typeof trial.repeat_of === "string" ? { repeat_of: trial.repeat_of } : {}),
     ...(typeof trial.wave === "number" ? { wave: trial.wave } : {}),
   };
 }

@@ -10,6 +10,7 @@ import {
   scheduledWaves,
   waveSize,
 } from "./fidelity.js";
+import { reevaluationTargets } from "./recommend.js";
 import { hashSeed } from "./rng.js";
 import {
   type ConcreteSamplerName,
@@ -263,6 +264,57 @@ export function planTrials(options: PlanOptions): Plan {
     matrix: { include: trials.map((trial) => ({ ...trial, params: { ...trial.params } })) },
     ...(fidelity === undefined ? {} : { fidelity }),
     ...(proposed === undefined ? {} : { proposed }),
+  };
+}
+
+/** Whether a history already holds re-evaluation runs (planned or recorded). */
+export const hasRepeats = (history: readonly object[]): boolean =>
+  history.some((r) => typeof (r as { repeat_of?: unknown }).repeat_of === "string");
+
+/**
+ * The re-evaluation of a sweep whose search is through (`config.reevaluate`): the `top_k`
+ * configurations the recommendation rule rates best (`reevaluationTargets`), each run
+ * `repeats` more times, numbered after the history, each with its own trainer seed and
+ * `repeat_of` its original (and its original's budget). Empty when the config asks for no
+ * re-evaluation, when the history already holds one (it is planned once), or when nothing
+ * is scored. The caller decides that the search is through.
+ */
+export function planReevaluation(options: Omit<PlanOptions, "count" | "sampler" | "matrixLimit">): Plan {
+  const { config, sweepId, history = [] } = options;
+  const seed = options.seed ?? config.seed;
+  const reevaluate = config.reevaluate;
+  const trials: PlannedRungTrial[] = [];
+  if (reevaluate && !hasRepeats(history)) {
+    const targets = reevaluationTargets(searchSpaceOf(config.search_space), history, {
+      rule: config.recommend,
+      seed,
+      topK: reevaluate.top_k,
+    });
+    const budgets = new Map(history.map((r) => [r.trial_id, r.budget] as const));
+    const first = firstTrialNumber(history);
+    for (const target of targets) {
+      const budget = budgets.get(target.trial_id);
+      for (let r = 0; r < reevaluate.repeats; r++) {
+        const n = first + trials.length;
+        trials.push({
+          sweep_id: sweepId,
+          trial_id: formatTrialId(n),
+          seed: trialSeed(seed, n),
+          params: { ...target.params },
+          ...(budget === undefined ? {} : { budget }),
+          repeat_of: target.trial_id,
+          ...(options.wave === undefined ? {} : { wave: options.wave }),
+        });
+      }
+    }
+  }
+  return {
+    sweep_id: sweepId,
+    run_version: options.runVersion ?? config.run_version,
+    sampler: resolveSampler(config.sampler),
+    seed,
+    trials,
+    matrix: { include: trials.map((trial) => ({ ...trial, params: { ...trial.params } })) },
   };
 }
 

@@ -28,7 +28,7 @@ export function parsePlannedTrial(
         },
       ],
     };
-  const { sweep_id, trial_id, seed, params, budget } = value;
+  const { sweep_id, trial_id, seed, params, budget, repeat_of } = value;
   if (typeof sweep_id !== "string" || sweep_id === "")
     at("sweep_id", `${got(sweep_id)}; expected the sweep's id`);
   if (typeof trial_id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(trial_id)) {
@@ -38,6 +38,11 @@ export function parsePlannedTrial(
     at("seed", `${got(seed)}; expected a whole number >= 0`);
   if (budget !== undefined && (typeof budget !== "number" || !(budget > 0)))
     at("budget", `got ${quote(budget)}; expected a number > 0`);
+  if (
+    repeat_of !== undefined &&
+    (typeof repeat_of !== "string" || repeat_of === "" || repeat_of === trial_id)
+  )
+    at("repeat_of", `got ${quote(repeat_of)}; expected the id of the trial this one runs again`);
   if (!isObject(params)) at("params", `${got(params)}; expected an object of parameter values`);
   else {
     for (const name of Object.keys(config.search_space)) {

@@ -33,6 +33,8 @@ export interface PlannedTrial {
   parent?: string;
   /** The wave the trial was planned in (1-based), when the sweep runs in waves. */
   wave?: number;
+  /** A re-evaluation run: the original trial whose configuration it runs again, with a new seed. */
+  repeat_of?: string;
 }
 
 /** One evalset item (`training/evalsets/*.jsonl`). */

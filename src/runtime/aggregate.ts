@@ -9,12 +9,14 @@ import {
   type LeaderboardRow,
   leaderboardMarkdown,
   type Provenance,
+  recommendedTrial,
+  recommendTrials,
   type TrialCounts,
   trialLine,
 } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
-import { bestTrial, compareTrialIds } from "../core/evidence/best-trial.js";
+import { compareTrialIds } from "../core/evidence/best-trial.js";
 import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
 import { type ReportInput, sweepCharts } from "../core/report/report.js";
@@ -223,12 +225,18 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   }
   trials.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
 
-  const leaderboard = buildLeaderboard(trials);
+  const recommendation = recommendTrials(config, trials);
+  const leaderboard = buildLeaderboard(trials, recommendation);
   const counts = countTrials(trials, config.max_failed_trials, options.notRun ?? 0);
-  const best = bestTrial(trials);
+  const best = recommendedTrial(trials, recommendation);
   const title = `tunix-rt sweep ${config.run_version}${sweepId ? ` (${sweepId})` : ""}`;
-  const leaderboardMd = leaderboardMarkdown(leaderboard, { title, counts, bestId: best?.trial_id ?? null });
-  const report = reportInputOf(config, trials, sweepId ?? null);
+  const leaderboardMd = leaderboardMarkdown(leaderboard, {
+    title,
+    counts,
+    bestId: best?.trial_id ?? null,
+    recommendation,
+  });
+  const report = reportInputOf(config, trials, sweepId ?? null, recommendation);
 
   if (!best) {
     const leaderboardFile = path.join(path.resolve(cwd, options.trialsDir), "leaderboard.md");
@@ -259,7 +267,7 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
     bestRunId: bestFound ? (options.runIdOf?.(bestFound) ?? rel(bestFound.dir)) : null,
   };
   const secrets = secretValuesOf(options.env ?? {});
-  const raw = evidenceDocuments(config, best, counts, provenance);
+  const raw = evidenceDocuments(config, best, counts, provenance, recommendation);
   const docs = {
     run_manifest: redactDeep(raw.run_manifest, secrets),
     eval_summary: raw.eval_summary,
@@ -289,7 +297,7 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   );
   const leaderboardFile = path.join(runDir, "leaderboard.md");
   await writeFileAtomic(leaderboardFile, leaderboardMd);
-  await writeFileAtomic(bestConfigFile, bestConfigYaml(config, best, provenance));
+  await writeFileAtomic(bestConfigFile, bestConfigYaml(config, best, provenance, recommendation));
   // The charts are evidence too: drawn from trials.jsonl's records, committed and zipped with it.
   const charts = await writeCharts(runDir, sweepCharts(report));
   return {

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
+import { rungFields } from "../core/fidelity.js";
 import type { PlannedTrial } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, writeJsonAtomic } from "./files.js";
@@ -55,8 +56,7 @@ export async function recordExternalTrial(options: ExternalTrialOptions): Promis
     status: "running",
     primary_score: null,
     ...(trial.budget === undefined ? {} : { budget: trial.budget }),
-    ...(trial.rung === undefined ? {} : { rung: trial.rung }),
-    ...(trial.parent === undefined ? {} : { parent: trial.parent }),
+    ...rungFields(trial),
     sweep_id: trial.sweep_id,
     seed: trial.seed,
     exit_code: null,

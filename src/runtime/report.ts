@@ -6,21 +6,29 @@
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { recommendTrials } from "../core/aggregate.js";
 import { type SweepConfig, validateConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { jsonlEntries } from "../core/evidence/verify.js";
+import type { Recommendation } from "../core/recommend.js";
 import type { Chart, ChartTrial, ImportanceView } from "../core/report/charts.js";
 import { type ParameterImportance, parameterImportance } from "../core/report/importance.js";
 import { type ReportInput, reportHtml, sweepCharts } from "../core/report/report.js";
 import { searchSpaceOf } from "../core/space.js";
+import type { TrialRecord } from "../core/types.js";
 import { describeFsError, writeFileAtomic } from "./files.js";
 import { readZipFile } from "./zip-read.js";
 
 /** The report of a sweep: its inputs (with importance) from the config and the trial records. */
 export function reportInputOf(
-  config: Pick<SweepConfig, "run_version" | "search_space" | "base_model_id" | "dataset_key" | "sampler">,
+  config: Pick<
+    SweepConfig,
+    "run_version" | "search_space" | "base_model_id" | "dataset_key" | "sampler" | "seed" | "recommend"
+  >,
   trials: readonly ChartTrial[],
   sweepId: string | null,
+  // Trial records, as trials.jsonl holds them (ChartTrial names the fields the charts draw).
+  recommendation: Recommendation = recommendTrials(config, trials as unknown as TrialRecord[]),
 ): ReportInput {
   return {
     runVersion: config.run_version,
@@ -29,6 +37,22 @@ export function reportInputOf(
     facts: { model: config.base_model_id, dataset: config.dataset_key, sampler: config.sampler },
     trials,
     importance: importanceView(parameterImportance(searchSpaceOf(config.search_space), trials)),
+    ...recommendedOf(recommendation),
+  };
+}
+
+/** The recommended configuration's trial and how it was chosen, for the report. */
+function recommendedOf(recommendation: Recommendation): Pick<ReportInput, "recommended"> {
+  const best = recommendation.best;
+  if (!best) return {};
+  return {
+    recommended: {
+      trial_id: best.trial_ids[0] as string,
+      rule: recommendation.rule,
+      estimate: best.estimate,
+      mean: best.mean,
+      count: best.count,
+    },
   };
 }
 
@@ -142,7 +166,16 @@ export async function readReportSource(
   const sweepId = typeof manifest.tuning_job_id === "string" ? manifest.tuning_job_id : null;
   if (checked.ok)
     return {
-      input: reportInputOf({ ...checked.value, run_version: runVersion }, trials, sweepId),
+      // Evidence without a recommendation chose the best observed score.
+      input: reportInputOf(
+        {
+          ...checked.value,
+          run_version: runVersion,
+          ...(best.recommendation === undefined ? { recommend: "best_observed" as const } : {}),
+        },
+        trials,
+        sweepId,
+      ),
       config: checked.value,
     };
   return { input: { runVersion, sweepId, trials } };

@@ -10,7 +10,7 @@ import {
 } from "../core/config.js";
 import { ExitCode, TunixError } from "../core/errors.js";
 import { type PlannedRungTrial, rungBudgets, rungFields, rungSizes, waveSize } from "../core/fidelity.js";
-import { type Plan, planTrials } from "../core/plan.js";
+import { hasRepeats, type Plan, planReevaluation, planTrials } from "../core/plan.js";
 import type { TrialRecord } from "../core/types.js";
 import { type AggregateResult, aggregate } from "./aggregate.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -40,6 +40,17 @@ export interface SweepProgress {
   }): void;
   /** A sweep in waves (or with successive halving) starts a wave; `total` counts every wave's trials. */
   waveStarted?(info: WaveInfo & { toRun: number; total: number }): void;
+  /**
+   * The search is through and the best configurations run again (`reevaluate`): `targets`
+   * are their original trials, `trial_ids` the new runs; `total` counts every trial.
+   */
+  reevaluationStarted?(info: {
+    targets: string[];
+    repeats: number;
+    trial_ids: string[];
+    toRun: number;
+    total: number;
+  }): void;
   trialStarted(trial: PlannedRungTrial, info: TrialStart): void;
   trialFinished(record: TrialJson): void;
   /** A line a running trial's trainer printed, redacted (only with `SweepOptions.follow`). */
@@ -201,6 +212,8 @@ function planNextWave(
   state: SweepState,
   history: readonly TrialRecord[],
 ): Plan | undefined {
+  // Re-evaluation comes last: once planned, the search is through.
+  if (hasRepeats(state.plan.trials)) return undefined;
   const base = {
     config,
     sweepId: state.plan.sweep_id,
@@ -358,6 +371,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
 
     const records = await readRecords(trialsDir, state.plan.trials);
     const done = (id: string) => records.get(id)?.status === "completed";
+    /** The search's trials: every planned trial but the re-evaluation runs. */
+    const searched = () => state.plan.trials.filter((t) => t.repeat_of === undefined);
     const ran: TrialJson[] = [];
     const maxFailed = config.max_failed_trials;
     let failures = 0;
@@ -418,10 +433,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     if (asynchronous) {
       const target = config.num_samples;
       // Planned trials past a lowered num_samples are not run; the rest run first when unfinished.
-      const queue = state.plan.trials.slice(0, target).filter((t) => !done(t.trial_id));
+      const queue = searched()
+        .slice(0, target)
+        .filter((t) => !done(t.trial_id));
       const toRun = Math.max(
         0,
-        target - state.plan.trials.slice(0, target).filter((t) => done(t.trial_id)).length,
+        target -
+          searched()
+            .slice(0, target)
+            .filter((t) => done(t.trial_id)).length,
       );
       options.progress.started({
         total: target,
@@ -431,14 +451,14 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         resumed: target - toRun,
         final: true,
         schedule: scheduleOf(config),
-        earlier: earlier(state.plan.trials.slice(0, target)),
+        earlier: earlier(searched().slice(0, target)),
       });
       // Queued or running: these count as running when the next trial is planned.
       const running = new Set<string>(queue.map((t) => t.trial_id));
       const next = async () => {
         const resumed = queue.shift();
         if (resumed) return { trial: resumed };
-        if (state.plan.trials.length >= target) return undefined;
+        if (searched().length >= target) return undefined;
         const history = state.plan.trials.map((t) =>
           running.has(t.trial_id) ? standIn(t, "running") : (records.get(t.trial_id) ?? standIn(t, "failed")),
         );
@@ -464,7 +484,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         return { trial, ...(plan.proposed ? { proposed: plan.proposed.note } : {}) };
       };
       await runPool(next, Math.min(options.parallel, Math.max(1, toRun)), running);
-      const recorded = state.plan.trials.slice(0, target).filter((t) => records.has(t.trial_id)).length;
+      const recorded = searched()
+        .slice(0, target)
+        .filter((t) => records.has(t.trial_id)).length;
       if (budgetSpent()) notRun = Math.max(0, target - recorded);
     } else {
       const pendingOf = (ids: readonly string[]) => {
@@ -520,6 +542,44 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         const unplanned = config.fidelity ? 0 : Math.max(0, config.num_samples - state.plan.trials.length);
         notRun = state.plan.trials.filter((t) => !records.has(t.trial_id)).length + unplanned;
       }
+    }
+    if (config.reevaluate && !stopped()) {
+      // The search is through: its best configurations run again, planned once (a resumed
+      // sweep runs the repeats it planned before).
+      let repeats = state.plan.trials.filter((t) => t.repeat_of !== undefined);
+      if (repeats.length === 0) {
+        const history = state.plan.trials.map((t) => records.get(t.trial_id) ?? standIn(t, "failed"));
+        const plan = planReevaluation({
+          config,
+          sweepId: state.plan.sweep_id,
+          seed: state.plan.seed,
+          history,
+        });
+        if (plan.trials.length > 0) {
+          addTrials(state, plan);
+          await save();
+        }
+        repeats = plan.trials;
+      }
+      const pending = repeats.filter((t) => !done(t.trial_id));
+      if (repeats.length > 0) {
+        options.progress.reevaluationStarted?.({
+          targets: [...new Set(repeats.map((t) => t.repeat_of as string))],
+          repeats: config.reevaluate.repeats,
+          trial_ids: repeats.map((t) => t.trial_id),
+          toRun: pending.length,
+          total: state.plan.trials.length,
+        });
+      }
+      const queue = [...pending];
+      await runPool(
+        async () => {
+          const trial = queue.shift();
+          return trial && { trial, proposed: `re-evaluation of ${trial.repeat_of}, a new seed` };
+        },
+        Math.min(options.parallel, pending.length),
+        new Set(),
+      );
     }
     await saving;
     const plan = state.plan;

@@ -185,6 +185,63 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     expect(third.outputs.count).toBe("0");
   });
 
+  it("with reevaluate, the wave after the search runs the best configuration again, and the schedule ends there", async () => {
+    const text = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
+    await writeFile(
+      path.join(workspace, "training/reeval.yaml"),
+      text.replace(
+        "num_samples: 3",
+        "num_samples: 3\nwaves: 1\nrecommend: best_observed\nreevaluate: { top_k: 1, repeats: 2 }",
+      ),
+    );
+    const common = { mode: "plan", "max-waves": "8", config: "training/reeval.yaml" };
+    const first = await runBundle("dist/sweep.js", { ...common, wave: "1" }, job());
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    // The search is one wave; re-evaluation needs one more.
+    expect(first.outputs.count).toBe("3");
+    expect(first.outputs.done).toBe("false");
+    expect(first.outputs.waves).toBe("2");
+    const id = first.outputs["sweep-id"] as string;
+    const trials = JSON.parse(first.outputs.matrix as string).include as Array<{
+      trial_id: string;
+      params: Record<string, unknown>;
+    }>;
+    const scores = [0.5, 0.9, 0.6];
+    for (const [k, trial] of trials.entries()) {
+      const record = {
+        sweep_id: id,
+        trial_id: trial.trial_id,
+        params: trial.params,
+        status: "completed",
+        primary_score: scores[k],
+      };
+      results.addArtifact(
+        run,
+        `tunix-rt-trial-${id}-${trial.trial_id}`,
+        await zipOf({ "trial.json": JSON.stringify(record) }),
+      );
+    }
+    const wave2 = {
+      ...common,
+      wave: "2",
+      "sweep-id": id,
+      planned: first.outputs.planned as string,
+      "history-from-artifacts": "true",
+    };
+    const second = await runBundle("dist/sweep.js", wave2, job());
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const repeats = JSON.parse(second.outputs.matrix as string).include as Array<Record<string, unknown>>;
+    expect(repeats.map((t) => [t.trial_id, t.repeat_of, t.wave])).toEqual([
+      ["t0003", "t0001", 2],
+      ["t0004", "t0001", 2],
+    ]);
+    expect(repeats.every((t) => JSON.stringify(t.params) === JSON.stringify(trials[1]?.params))).toBe(true);
+    expect(second.outputs.done).toBe("true");
+    expect(second.summary).toContain(
+      "Wave 2 of at most 2 (re-evaluation: the 1 best configurations run 2 more times each)",
+    );
+  });
+
   it("a re-run attempt does not train again a trial that completed in an earlier attempt", async () => {
     const entry = {
       sweep_id: "3c0ffee0-0000-4000-8000-000000000001",

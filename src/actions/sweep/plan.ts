@@ -9,7 +9,7 @@ import * as core from "@actions/core";
 import { type SweepConfig, validateConfig } from "../../core/config.js";
 import { InputError, messageOf, quote } from "../../core/errors.js";
 import { type PlannedRungTrial, scheduledWaves } from "../../core/fidelity.js";
-import { githubMatrixLimit, planTrials } from "../../core/plan.js";
+import { githubMatrixLimit, hasRepeats, planReevaluation, planTrials } from "../../core/plan.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { TrialRecord } from "../../core/types.js";
@@ -93,7 +93,7 @@ export async function planStep(
   const needed = wavesNeeded(config);
   if (wave === 1 && settings.maxWaves !== undefined && needed > settings.maxWaves) {
     throw new InputError(
-      `${settings.config}: the schedule takes up to ${needed} waves (waves ${scheduledWaves(config)}${config.fidelity ? " for rung 0, then one per further rung" : ""}); this workflow runs at most ${settings.maxWaves}: lower waves or num_samples, or fidelity's rungs`,
+      `${settings.config}: the schedule takes up to ${needed} waves (waves ${scheduledWaves(config)}${config.fidelity ? " for rung 0, then one per further rung" : ""}${config.reevaluate ? ", then one to re-evaluate" : ""}); this workflow runs at most ${settings.maxWaves}: lower waves or num_samples, or fidelity's rungs`,
     );
   }
   let count = settings.count;
@@ -102,7 +102,7 @@ export async function planStep(
     const before = Math.max(earlier.length, fromRun.length);
     count = config.fidelity ? undefined : plainWaveCount(config, wave, before);
   }
-  const plan = planTrials({
+  let plan = planTrials({
     config,
     sweepId,
     seed: settings.seed,
@@ -113,12 +113,29 @@ export async function planStep(
     matrixLimit: githubMatrixLimit,
     ...(wave === undefined ? {} : { wave }),
   });
+  // The search is through once a wave is short or empty, or the schedule is through.
+  const searchDone =
+    plan.trials.length === 0 ||
+    (!config.fidelity &&
+      (wave === undefined || wave >= scheduledWaves(config) || plan.trials.length < (count ?? 0)));
+  // Then, with `reevaluate`, one more wave runs the best configurations again.
+  const reevaluating = wave !== undefined && config.reevaluate !== undefined && plan.trials.length === 0;
+  if (reevaluating) {
+    plan = planReevaluation({
+      config,
+      sweepId,
+      seed: settings.seed,
+      runVersion: settings.runVersion,
+      history,
+      wave,
+    });
+  }
   const planned = mergePlanned(earlier, plan.trials);
-  // No later wave follows once this one is short or empty, or the schedule is through.
+  const reevaluationLeft = config.reevaluate !== undefined && !reevaluating && !hasRepeats(history);
   const done =
     wave === undefined ||
-    plan.trials.length === 0 ||
-    (!config.fidelity && (wave >= scheduledWaves(config) || plan.trials.length < (count ?? 0))) ||
+    reevaluating ||
+    (searchDone && !reevaluationLeft) ||
     (settings.maxWaves !== undefined && wave >= settings.maxWaves);
   const maxParallel = config.max_concurrent_trials;
   const timeoutMinutes = Math.ceil(config.trainer?.timeout_minutes ?? 120) + jobOverheadMinutes;
@@ -126,7 +143,7 @@ export async function planStep(
   const waveLine =
     wave === undefined
       ? ""
-      : `### Wave ${wave} of at most ${needed}${plan.fidelity ? ` (${plan.fidelity.note})` : ""}\n\nPlanned from ${history.length} earlier trial record${history.length === 1 ? "" : "s"}.\n\n`;
+      : `### Wave ${wave} of at most ${needed}${plan.fidelity ? ` (${plan.fidelity.note})` : reevaluating ? ` (re-evaluation: the ${config.reevaluate?.top_k} best configurations run ${config.reevaluate?.repeats} more times each)` : ""}\n\nPlanned from ${history.length} earlier trial record${history.length === 1 ? "" : "s"}.\n\n`;
   await writeSummary(`${waveLine}${planSummary(plan, config, { secrets: secretValuesOf(process.env) })}`);
   const outputs = {
     matrix: JSON.stringify(plan.matrix),

@@ -11,12 +11,14 @@ import type { TrialRecord } from "../../core/types.js";
 
 /**
  * How many waves a config's schedule takes at most: ceil(num_samples / wave size) plain
- * waves (rung 0 with fidelity), then one wave per further rung of successive halving. A
+ * waves (rung 0 with fidelity), then one wave per further rung of successive halving, then
+ * one for `reevaluate`. A
  * sweep can take fewer (a grid runs out of points, a rung has nothing to promote).
  */
-export function wavesNeeded(config: WaveConfig): number {
+export function wavesNeeded(config: WaveConfig & { reevaluate?: unknown }): number {
   const plain = Math.ceil(config.num_samples / waveSize(config));
-  return plain + (config.fidelity ? rungBudgets(config.fidelity).length - 1 : 0);
+  const rungs = config.fidelity ? rungBudgets(config.fidelity).length - 1 : 0;
+  return plain + rungs + (config.reevaluate ? 1 : 0);
 }
 
 /**

@@ -91,6 +91,17 @@ export const BestParamsSchema = z.looseObject({
   /** The sweep config that ran (kept as it was; the best trial is always the highest primary_score). */
   sweep_config: z.looseObject({}),
 });
+/** best_params.json `recommendation`: how the best configuration was chosen (src/core/recommend.ts). */
+export const RecommendationSchema = z.looseObject({
+  rule: z.enum(["model", "best_observed", "repeats_mean"]),
+  trial_id: text,
+  estimate: z.number(),
+  observed: z.number(),
+  mean: z.number(),
+  spread: z.number().min(0),
+  count: z.number().int().min(1),
+  trial_ids: z.array(text).min(1),
+});
 /** A parsed `best_params.json`. */
 export type BestParams = z.infer<typeof BestParamsSchema>;
 

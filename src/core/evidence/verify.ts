@@ -12,10 +12,13 @@
  * bare names (`eval_summary.json`) unless `nameEvidenceFile` says otherwise, and repository
  * files as the caller showed them.
  */
+import { recommendTrials } from "../aggregate.js";
+import { validateConfig } from "../config.js";
 import { messageOf, type Problem, quote } from "../errors.js";
 import { EvalsetParser } from "../evalset.js";
 import { parsePythonJson } from "../python.js";
 import { ScoreAccumulator } from "../score.js";
+import type { TrialRecord } from "../types.js";
 import { bestTrial } from "./best-trial.js";
 import {
   describeJsonError,
@@ -35,6 +38,7 @@ import {
   type EvidenceFileName,
   type EvidenceJsonFileName,
   evidenceFileNames,
+  RecommendationSchema,
   type RunManifest,
   RunManifestSchema,
   schemaProblems,
@@ -98,6 +102,8 @@ interface TrialSummary {
   params: Record<string, unknown>;
   /** Multi-fidelity sweeps: the best is chosen at the highest budget (`bestTrial`). */
   budget?: number;
+  /** A re-evaluation run of this trial. */
+  repeat_of?: string;
 }
 
 const whatItMeans: Record<EvidenceFileName, string> = {
@@ -131,6 +137,7 @@ export class EvidenceVerifier {
   #manifest: RunManifest | undefined;
   #summary: EvalSummary | undefined;
   #best: BestParams | undefined;
+  #recommendation: { trial: TrialSummary | undefined; why: string; problem?: Problem } | undefined;
   readonly #score = new ScoreAccumulator();
   readonly #rowIds = new Map<string, number>();
   #rowLines = 0;
@@ -381,6 +388,7 @@ export class EvidenceVerifier {
       primary_score: trial.primary_score,
       params: trial.params,
       ...(trial.budget === undefined ? {} : { budget: trial.budget }),
+      ...(typeof trial.repeat_of === "string" ? { repeat_of: trial.repeat_of } : {}),
     });
   }
 
@@ -618,7 +626,7 @@ export class EvidenceVerifier {
     const manifest = this.#manifest;
     const best = this.#best;
     // The best trial as trials.jsonl decides it; else as the files name it.
-    const winner = this.#unusable.has("trials.jsonl") ? undefined : bestTrial(this.#trials);
+    const winner = this.#unusable.has("trials.jsonl") ? undefined : this.#recommended()?.trial;
     const trialId = winner
       ? { value: winner.trial_id, from: "the best completed trial in trials.jsonl" }
       : best && best.trial_id !== null
@@ -660,6 +668,78 @@ export class EvidenceVerifier {
     check("best_params.json", "primary_score", this.#best?.primary_score);
   }
 
+  /**
+   * The best trial as trials.jsonl decides it, by the rule best_params.json `recommendation`
+   * names, recomputed here (`recommendTrials` with the sweep config's space and seed): the
+   * trial, why it is the best, and a problem when the recorded recommendation is not what
+   * the records give. Evidence without a recommendation (M34's, earlier tunix-rt's) chose the
+   * best observed score.
+   */
+  #recommended(): { trial: TrialSummary | undefined; why: string; problem?: Problem } | undefined {
+    if (this.#recommendation !== undefined) return this.#recommendation;
+    const file = "best_params.json";
+    const claimed = (this.#best as (BestParams & { recommendation?: unknown }) | undefined)?.recommendation;
+    const observedBest = () => {
+      const winner = bestTrial(this.#trials);
+      const atBudget = winner?.budget === undefined ? "" : ` at the highest budget ${winner.budget}`;
+      return { trial: winner, why: `primary_score ${winner?.primary_score}, the highest${atBudget}` };
+    };
+    const parsed = RecommendationSchema.safeParse(claimed);
+    if (claimed === undefined || this.#best === undefined) {
+      this.#recommendation = observedBest();
+    } else if (!parsed.success) {
+      this.#recommendation = {
+        ...observedBest(),
+        problem: {
+          file,
+          path: "recommendation",
+          message: `got ${quote(claimed)}; expected {rule, trial_id, estimate, observed, mean, spread, count, trial_ids} as tunix-rt writes it`,
+        },
+      };
+    } else {
+      const config = validateConfig(this.#best.sweep_config, file);
+      if (!config.ok) {
+        this.#recommendation = {
+          ...observedBest(),
+          problem: {
+            file,
+            path: "sweep_config",
+            message: `is not a valid sweep config (${config.problems[0]?.path}: ${config.problems[0]?.message}); the recommendation cannot be recomputed`,
+          },
+        };
+      } else {
+        // trials.jsonl lines passed TrialLineSchema: their params are parameter values.
+        const again = recommendTrials(config.value, this.#trials as unknown as TrialRecord[]);
+        const best = again.best;
+        const trial = best && this.#trials.find((t) => t.trial_id === best.trial_ids[0]);
+        const how =
+          again.rule === "model"
+            ? `the model's estimate ${best?.estimate} of its true score, the highest`
+            : again.rule === "repeats_mean"
+              ? `the mean ${best?.mean} of its ${best?.count} runs, the highest among the re-evaluated`
+              : `primary_score ${trial?.primary_score}, the highest${trial?.budget === undefined ? "" : ` at the highest budget ${trial.budget}`}`;
+        const c = parsed.data;
+        const runs = (n: number) => `${n} run${n === 1 ? "" : "s"}`;
+        const differs =
+          c.rule !== again.rule
+            ? `rule ${quote(c.rule)}; recomputed from trials.jsonl it is ${quote(again.rule)}`
+            : best &&
+                (c.trial_id !== best.trial_id ||
+                  !sameScore(c.estimate, best.estimate) ||
+                  !sameScore(c.mean, best.mean) ||
+                  c.count !== best.count)
+              ? `${c.trial_id} with estimate ${c.estimate} (mean ${c.mean} of ${runs(c.count)}); recomputed from trials.jsonl it is ${best.trial_id} with estimate ${best.estimate} (mean ${best.mean} of ${runs(best.count)})`
+              : undefined;
+        this.#recommendation = {
+          trial,
+          why: how,
+          ...(differs ? { problem: { file, path: "recommendation", message: `got ${differs}` } } : {}),
+        };
+      }
+    }
+    return this.#recommendation;
+  }
+
   /** The best trial of trials.jsonl is the one best_params.json and run_manifest.json name, with its params and score. */
   #checkBestTrial(): void {
     const best = this.#best;
@@ -675,17 +755,20 @@ export class EvidenceVerifier {
       }
       return;
     }
-    const winner = bestTrial(this.#trials);
-    if (!winner) {
-      this.#add({
-        file: "trials.jsonl",
-        path: "",
-        message: "has no completed trial with a primary_score; evidence needs a best trial",
-      });
+    const recommended = this.#recommended();
+    const winner = recommended?.trial;
+    if (!recommended || !winner) {
+      if (recommended?.problem) this.#add(recommended.problem);
+      else
+        this.#add({
+          file: "trials.jsonl",
+          path: "",
+          message: "has no completed trial with a primary_score; evidence needs a best trial",
+        });
       return;
     }
-    const atBudget = winner.budget === undefined ? "" : ` at the highest budget ${winner.budget}`;
-    const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}: primary_score ${winner.primary_score}, the highest${atBudget})`;
+    const why = `the best completed trial in trials.jsonl is ${quote(winner.trial_id)} (line ${winner.line}: ${recommended.why})`;
+    if (recommended.problem) this.#add(recommended.problem);
     const checkNamed = (file: EvidenceFileName, named: string | null | undefined) => {
       if (typeof named !== "string" || named === winner.trial_id) return;
       const known = this.#trialIds.has(named);

@@ -402,6 +402,7 @@ export function parallelChart(
 export function slicesChart(
   trials: readonly ChartTrial[],
   space: Readonly<Record<string, ParamSpec>> | undefined,
+  bestId?: string,
 ): Chart {
   const axes = axesOf(trials, space);
   const cols = Math.min(3, Math.max(1, axes.length));
@@ -412,8 +413,8 @@ export function slicesChart(
   const H = rows * ch + 30;
   // In trial id order, so the same records give the same bytes whatever order they come in.
   const points = trials.filter(scored).sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
-  // The best trial as the evidence picks it (ties to the earlier id).
-  const best = bestTrial(points);
+  // The best trial as the evidence picks it: its recommendation, else the best observed.
+  const best = points.find((t) => t.trial_id === bestId) ?? bestTrial(points);
   const body: string[] = [text(12, 18, "Slice plots", { class: "title" })];
   axes.forEach((axis, i) => {
     const ox = (i % cols) * cw;

@@ -30,6 +30,8 @@ export interface ReportInput {
   facts?: Readonly<Record<string, string | number | null | undefined>>;
   trials: readonly ChartTrial[];
   importance?: ImportanceView;
+  /** How the evidence chose its best trial (best_params.json `recommendation`); absent: the best observed. */
+  recommended?: { trial_id: string; rule: string; estimate: number; mean: number; count: number };
 }
 
 /** The charts of a sweep, in the order the report shows them (rungs only with successive halving). */
@@ -37,7 +39,7 @@ export function sweepCharts(input: ReportInput): Chart[] {
   const charts = [
     historyChart(input.trials),
     parallelChart(input.trials, input.space),
-    slicesChart(input.trials, input.space),
+    slicesChart(input.trials, input.space, input.recommended?.trial_id),
   ];
   if (input.importance && input.importance.params.length > 0) charts.push(importanceChart(input.importance));
   const rungs = rungsChart(input.trials);
@@ -62,6 +64,7 @@ export function reportData(input: ReportInput) {
       ...(t.wave === undefined ? {} : { wave: t.wave }),
     })),
     importance: input.importance ?? null,
+    recommended: input.recommended ?? null,
   };
 }
 
@@ -69,8 +72,15 @@ const cell = (v: unknown) => esc(v === null || v === undefined ? "–" : String(
 
 /** report.html: the charts inline, each with its caption, and the tables holding every number. */
 export function reportHtml(input: ReportInput, charts: readonly Chart[] = sweepCharts(input)): string {
-  const best = bestTrial(input.trials);
   const ranked = rankTrials(input.trials);
+  const chosen = input.recommended;
+  const best = (chosen && ranked.find((t) => t.trial_id === chosen.trial_id)) ?? bestTrial(input.trials);
+  const how =
+    chosen?.rule === "model"
+      ? `; chosen by the model's estimate of its true score, ${chosen.estimate.toFixed(4)}`
+      : chosen?.rule === "repeats_mean"
+        ? `; chosen by the mean of its ${chosen.count} runs, ${chosen.mean.toFixed(4)}`
+        : "";
   const counts = {
     total: input.trials.length,
     completed: input.trials.filter((t) => t.status === "completed").length,
@@ -122,7 +132,7 @@ export function reportHtml(input: ReportInput, charts: readonly Chart[] = sweepC
 </head>
 <body>
 <h1>Sweep ${esc(input.runVersion)}</h1>
-<p class="muted">${input.sweepId ? `sweep ${esc(input.sweepId)} · ` : ""}${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed or timed out. Best: ${best ? `${esc(best.trial_id)}, primary_score ${(best.primary_score as number).toFixed(4)}` : "none"}.</p>
+<p class="muted">${input.sweepId ? `sweep ${esc(input.sweepId)} · ` : ""}${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed or timed out. Best: ${best ? `${esc(best.trial_id)}, primary_score ${(best.primary_score as number).toFixed(4)}${esc(how)}` : "none"}.</p>
 ${facts.length ? `<dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${cell(v)}</dd>`).join("")}</dl>` : ""}
 <h2>Leaderboard</h2>
 <table><thead><tr><th>rank</th><th>trial</th>${names.map((n) => `<th>${esc(n)}</th>`).join("")}<th>primary_score</th></tr></thead><tbody>${rows}</tbody></table>
