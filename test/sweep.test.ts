@@ -62,7 +62,7 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("0 to run");
     expect(await recordTimes()).toEqual(before);
-  });
+  }, 90_000);
 
   it("keeps one promoted config per run_version: a package of run A holds A's, after B was swept", async () => {
     const dir = await exampleRepo({ git: true });
@@ -98,7 +98,7 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
     );
     expect(elsewhere.code).toBe(0);
     expect(await readFile(path.join(dir, "promoted/a.yaml"), "utf8")).toContain("run_version: a_v1");
-  });
+  }, 90_000);
 
   it("survives a crash, a hang with a child and malformed predictions, and picks the best of the rest", async () => {
     const dir = await tempDir("tunix-rt-faults-");

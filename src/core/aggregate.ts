@@ -399,7 +399,7 @@ export function leaderboardMarkdown(
             r.config && r.config.count > 1
               ? `${formatScore(r.config.mean)} ± ${formatScore(r.config.spread)} (${r.config.count})`
               : r.config
-                ? `(1)`
+                ? `${formatScore(r.config.mean)} (1)`
                 : "–",
           ]
         : []),

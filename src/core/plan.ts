@@ -19,6 +19,7 @@ import {
   type SamplerName,
 } from "./samplers/index.js";
 import { searchSpaceOf } from "./space.js";
+import { plannedRecord } from "./trial-record.js";
 import type { TrialRecord } from "./types.js";
 
 /** What `planTrials` needs. Omitted values come from the config. */
@@ -359,12 +360,7 @@ export function previewSweep(config: SweepConfig, sweepId: string, parallel: num
       : Math.min(config.num_samples, Math.max(warmUp, parallel));
   const trials: PlannedRungTrial[] = [];
   for (let k = 0; k < known; k++) {
-    const history = trials.map((t) => ({
-      trial_id: t.trial_id,
-      params: t.params,
-      status: "running" as const,
-      primary_score: null,
-    }));
+    const history = trials.map((t) => plannedRecord(t));
     const plan = planTrials({ config, sweepId, history, count: 1 });
     const trial = plan.trials[0];
     if (!trial) break;

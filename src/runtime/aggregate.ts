@@ -17,9 +17,10 @@ import {
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { compareTrialIds } from "../core/evidence/best-trial.js";
-import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
+import type { PlannedRungTrial } from "../core/fidelity.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
 import { type ReportInput, sweepCharts } from "../core/report/report.js";
+import { preferRecord, standInRecord } from "../core/trial-record.js";
 import { describeFsError, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
 import { reportInputOf, writeCharts } from "./report.js";
@@ -138,8 +139,6 @@ export async function readTrialRecords(
   return { found, notices };
 }
 
-const statusRank: Record<string, number> = { completed: 0, pruned: 1, timeout: 2, failed: 3, running: 4 };
-
 /**
  * Keeps one record per trial id: a completed one over any other, then the one that
  * finished last (a re-run's attempt over the earlier one).
@@ -152,9 +151,7 @@ function dedupe(found: FoundTrial[], notices: AggregateNotice[], cwd: string): F
       byId.set(f.record.trial_id, f);
       continue;
     }
-    const rank = (x: FoundTrial) => statusRank[x.record.status] ?? 9;
-    const later = (x: FoundTrial) => String(x.record.finished_at ?? x.record.started_at ?? "");
-    const keep = rank(f) < rank(other) || (rank(f) === rank(other) && later(f) > later(other)) ? f : other;
+    const keep = preferRecord(f.record, other.record) ? f : other;
     const drop = keep === f ? other : f;
     byId.set(f.record.trial_id, keep);
     notices.push({
@@ -210,17 +207,13 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   const trials: AggregatedTrial[] = kept.map((f) => f.record);
   for (const planned of options.planned ?? []) {
     if (trials.some((t) => t.trial_id === planned.trial_id)) continue;
-    trials.push({
-      trial_id: planned.trial_id,
-      params: planned.params,
-      status: "failed",
-      primary_score: null,
-      ...(planned.budget === undefined ? {} : { budget: planned.budget }),
-      ...rungFields(planned),
-      sweep_id: planned.sweep_id,
-      seed: planned.seed,
-      error: "no trial record was found (its job never ran, or its artifact is missing)",
-    });
+    trials.push(
+      standInRecord(
+        planned,
+        "failed",
+        "no trial record was found (its job never ran, or its artifact is missing)",
+      ),
+    );
     notices.push({ file: planned.trial_id, message: "planned trial has no record; counted as failed" });
   }
   trials.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
-import { rungFields } from "../core/fidelity.js";
+import { plannedRecord } from "../core/trial-record.js";
 import type { PlannedTrial } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, writeJsonAtomic } from "./files.js";
@@ -51,14 +51,7 @@ export async function recordExternalTrial(options: ExternalTrialOptions): Promis
   }
   const now = isoTime((options.clock ?? systemClock).now());
   const base: TrialJson = {
-    trial_id: trial.trial_id,
-    params: trial.params,
-    status: "running",
-    primary_score: null,
-    ...(trial.budget === undefined ? {} : { budget: trial.budget }),
-    ...rungFields(trial),
-    sweep_id: trial.sweep_id,
-    seed: trial.seed,
+    ...plannedRecord(trial),
     exit_code: null,
     signal: null,
     // The training ran in steps tunix-rt did not time; the record says when it was graded.

@@ -9,8 +9,9 @@ import {
   withOverrides,
 } from "../core/config.js";
 import { ExitCode, TunixError } from "../core/errors.js";
-import { type PlannedRungTrial, rungBudgets, rungFields, rungSizes, waveSize } from "../core/fidelity.js";
+import { type PlannedRungTrial, rungBudgets, rungSizes, waveSize } from "../core/fidelity.js";
 import { hasRepeats, type Plan, planReevaluation, planTrials } from "../core/plan.js";
+import { standInRecord } from "../core/trial-record.js";
 import type { TrialRecord } from "../core/types.js";
 import { type AggregateResult, aggregate } from "./aggregate.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -190,17 +191,6 @@ async function readRecords(
 }
 
 /** A planned trial without a record, as a history shows it: `status` says how it counts. */
-function standIn(trial: PlannedRungTrial, status: "running" | "failed"): TrialRecord {
-  return {
-    trial_id: trial.trial_id,
-    params: trial.params,
-    status,
-    primary_score: null,
-    ...(trial.budget === undefined ? {} : { budget: trial.budget }),
-    ...rungFields(trial),
-    seed: trial.seed,
-  };
-}
 
 /**
  * The next wave of a sweep in waves given every record so far, or undefined when it has no
@@ -460,7 +450,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         if (resumed) return { trial: resumed };
         if (searched().length >= target) return undefined;
         const history = state.plan.trials.map((t) =>
-          running.has(t.trial_id) ? standIn(t, "running") : (records.get(t.trial_id) ?? standIn(t, "failed")),
+          running.has(t.trial_id)
+            ? standInRecord(t, "running")
+            : (records.get(t.trial_id) ?? standInRecord(t, "failed")),
         );
         const plan = planTrials({
           config,
@@ -532,7 +524,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           );
         }
         if (stopped()) break;
-        const history = state.plan.trials.map((t) => records.get(t.trial_id) ?? standIn(t, "failed"));
+        const history = state.plan.trials.map((t) => records.get(t.trial_id) ?? standInRecord(t, "failed"));
         const wave = planNextWave(config, state, history);
         if (!wave) break;
         addWave(state, wave);
@@ -548,7 +540,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       // sweep runs the repeats it planned before).
       let repeats = state.plan.trials.filter((t) => t.repeat_of !== undefined);
       if (repeats.length === 0) {
-        const history = state.plan.trials.map((t) => records.get(t.trial_id) ?? standIn(t, "failed"));
+        const history = state.plan.trials.map((t) => records.get(t.trial_id) ?? standInRecord(t, "failed"));
         const plan = planReevaluation({
           config,
           sweepId: state.plan.sweep_id,

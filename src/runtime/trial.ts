@@ -3,8 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
-import { type PlannedRungTrial, rungFields } from "../core/fidelity.js";
+import type { PlannedRungTrial } from "../core/fidelity.js";
 import { lineRedactor, secretValuesOf } from "../core/redact.js";
+import { plannedRecord } from "../core/trial-record.js";
 import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
@@ -195,14 +196,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const resumeFrom = options.resumeFrom ? path.resolve(cwd, options.resumeFrom) : undefined;
   const started = clock.now();
   const base: TrialJson = {
-    trial_id: trial.trial_id,
-    params: trial.params,
-    status: "running",
-    primary_score: null,
-    ...(trial.budget === undefined ? {} : { budget: trial.budget }),
-    ...rungFields(trial),
-    sweep_id: trial.sweep_id,
-    seed: trial.seed,
+    ...plannedRecord(trial),
     exit_code: null,
     signal: null,
     started_at: isoTime(started),

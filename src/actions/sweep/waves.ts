@@ -2,11 +2,11 @@ import { compareTrialIds } from "../../core/evidence/best-trial.js";
 import {
   type PlannedRungTrial,
   rungBudgets,
-  rungFields,
   scheduledWaves,
   type WaveConfig,
   waveSize,
 } from "../../core/fidelity.js";
+import { preferRecord, standInRecord } from "../../core/trial-record.js";
 import type { TrialRecord } from "../../core/types.js";
 
 /**
@@ -32,8 +32,6 @@ export function plainWaveCount(config: WaveConfig, wave: number, plannedBefore: 
   return Math.max(0, Math.min(waveSize(config), config.num_samples - plannedBefore));
 }
 
-const statusRank: Record<string, number> = { completed: 0, pruned: 1, timeout: 2, failed: 3, running: 4 };
-
 /**
  * The history a wave is planned from: one record per trial of the sweep (a completed one
  * over any other, as aggregate keeps them), and, for every trial an earlier wave planned
@@ -51,21 +49,11 @@ export function waveHistory(
   for (const record of records) {
     if (typeof record.sweep_id === "string" && record.sweep_id !== sweepId) continue;
     const other = byId.get(record.trial_id);
-    const rank = (r: TrialRecord) => statusRank[r.status] ?? 9;
-    if (!other || rank(record) < rank(other)) byId.set(record.trial_id, record);
+    if (!other || preferRecord(record, other)) byId.set(record.trial_id, record);
   }
   for (const trial of planned) {
     if (byId.has(trial.trial_id)) continue;
-    byId.set(trial.trial_id, {
-      sweep_id: sweepId,
-      trial_id: trial.trial_id,
-      params: { ...trial.params },
-      status: "failed",
-      primary_score: null,
-      ...(trial.budget === undefined ? {} : { budget: trial.budget }),
-      ...rungFields(trial),
-      seed: trial.seed,
-    } as TrialRecord);
+    byId.set(trial.trial_id, standInRecord({ ...trial, sweep_id: sweepId }, "failed"));
   }
   return [...byId.values()].sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
 }
