@@ -64,6 +64,16 @@ export class InputError extends TunixError {
   problems: readonly Problem[] = [];
 }
 
+/** A file that cannot be read (exit 2): `<file>: cannot read: <reason>`, both kept apart. */
+export class ReadError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: cannot read: ${reason}`);
+  }
+}
+
 /** A command-line usage error (exit 2); the CLI adds a pointer to `--help`. */
 export class UsageError extends TunixError {
   constructor(message: string) {

@@ -1,4 +1,4 @@
-import { InputError } from "../core/errors.js";
+import { InputError, ReadError } from "../core/errors.js";
 import { EvalsetParser } from "../core/evalset.js";
 import { type GradeResult, PredictionGrader } from "../core/grade.js";
 import type { EvalItem } from "../core/types.js";
@@ -43,6 +43,6 @@ async function* readLines(file: string, shownAs: string): AsyncGenerator<JsonlLi
     yield* readJsonl(file, shownAs);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError(`${shownAs}: cannot read: ${describeFsError(error)}`);
+    throw new ReadError(shownAs, describeFsError(error));
   }
 }

@@ -21,7 +21,7 @@ import { createHash } from "node:crypto";
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
-import { InputError, type Problem } from "../core/errors.js";
+import { InputError, type Problem, ReadError } from "../core/errors.js";
 import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
 import { EvidenceVerifier, type NamedFile, type VerifyProfile } from "../core/evidence/verify.js";
 import { describeFsError, readJsonl } from "./files.js";
@@ -280,9 +280,8 @@ async function streamJsonl(
       else verifier.trialsLine(entry);
     }
   } catch (error) {
-    // readJsonl's own errors already name the file; keep only the reason after it.
-    const reason =
-      error instanceof InputError ? error.message.replace(/^.*?: cannot read: /, "") : describeFsError(error);
+    // readJsonl's own errors already name the file; keep only the reason.
+    const reason = error instanceof ReadError ? error.reason : describeFsError(error);
     verifier.unreadable(name, reason);
   }
 }

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { InputError, messageOf } from "../core/errors.js";
+import { InputError, messageOf, ReadError } from "../core/errors.js";
 import { parsePythonJson } from "../core/python.js";
 
 /**
@@ -86,12 +86,12 @@ export async function* readJsonl(file: string, shownAs = file): AsyncGenerator<J
   try {
     await opened;
   } catch (error) {
-    throw new InputError(`${shownAs}: cannot read: ${describeFsError(error)}`);
+    throw new ReadError(shownAs, describeFsError(error));
   }
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
   // A read error after opening (a folder: EISDIR) ends the loop below with that error.
-  const failed = (error: unknown) => new InputError(`${shownAs}: cannot read: ${describeFsError(error)}`);
+  const failed = (error: unknown) => new ReadError(shownAs, describeFsError(error));
   try {
     for await (const text of (async function* () {
       try {

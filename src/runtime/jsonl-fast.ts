@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { InputError, messageOf } from "../core/errors.js";
+import { InputError, messageOf, ReadError } from "../core/errors.js";
 import { describeFsError } from "./files.js";
 
 /** One parsed line, as `readJsonl` (src/runtime/files.ts) yields it. */
@@ -77,7 +77,7 @@ export async function scanJsonl(
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     // Errors thrown by `visit` pass through; only file-system errors become InputError.
     if (typeof code !== "string") throw error;
-    throw new InputError(`${file}: cannot read: ${describeFsError(error)}`);
+    throw new ReadError(file, describeFsError(error));
   } finally {
     stream.destroy();
   }

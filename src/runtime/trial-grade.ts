@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { InputError } from "../core/errors.js";
+import { ReadError } from "../core/errors.js";
 import type { GradeResult } from "../core/grade.js";
 import { ScoreAccumulator } from "../core/score.js";
 import type { TrialStatus } from "../core/types.js";
@@ -37,13 +37,11 @@ function failed(error: string): TrialGrade {
 /**
  * The grade of a trainer's output file that cannot be read (a folder named predictions.jsonl,
  * no permission): the trial fails, rather than the command ending with exit 2. Anything but
- * a read error (InputError) is thrown on.
+ * a read error is thrown on.
  */
 function unreadable(name: string, error: unknown): TrialGrade {
-  if (!(error instanceof InputError)) throw error;
-  return failed(
-    `${name} in the output folder cannot be read: ${error.message.replace(/^.*?: cannot read: /, "")}`,
-  );
+  if (!(error instanceof ReadError)) throw error;
+  return failed(`${name} in the output folder cannot be read: ${error.reason}`);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
-import { InputError, messageOf } from "../core/errors.js";
+import { InputError, messageOf, ReadError } from "../core/errors.js";
 import { describeFsError } from "./files.js";
 
 /** One member of a zip, uncompressed. */
@@ -24,7 +24,7 @@ export async function readZipFile(file: string, shownAs = file): Promise<ZipMemb
   try {
     await stat(file);
   } catch (error) {
-    throw new InputError(`${shownAs}: cannot read: ${describeFsError(error)}`);
+    throw new ReadError(shownAs, describeFsError(error));
   }
   try {
     return await unpack(file);
