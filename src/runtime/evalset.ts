@@ -18,6 +18,21 @@ export async function readEvalset(file: string, shownAs = file): Promise<EvalIte
 }
 
 /**
+ * The evalset's items, read on the first call and kept: a sweep grades every trial against
+ * one reading of its evalset. A read that fails is not kept, so the next call tries again.
+ */
+export function evalsetLoader(file: string, shownAs = file): () => Promise<EvalItem[]> {
+  let items: Promise<EvalItem[]> | undefined;
+  return () => {
+    items ??= readEvalset(file, shownAs).catch((error: unknown) => {
+      items = undefined;
+      throw error;
+    });
+    return items;
+  };
+}
+
+/**
  * Grades a predictions file against evalset items, streaming it (see PredictionGrader).
  * Faults in the file (malformed lines, duplicated ids, ids that do not fit the evalset) come
  * back in the result, for the caller to fail the trial with; only a file that cannot be read

@@ -16,6 +16,7 @@ import type { TrialRecord } from "../core/types.js";
 import { type AggregateResult, aggregate } from "./aggregate.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { LoadedConfig } from "./config-file.js";
+import { evalsetLoader } from "./evalset.js";
 import { writeJsonAtomic } from "./files.js";
 import { acquireLock } from "./lock.js";
 import { collectProvenance, sourceState } from "./provenance.js";
@@ -369,6 +370,10 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     const budgetSpent = () => maxFailed !== null && failures > maxFailed;
     const stopped = () => options.signal?.aborted === true || budgetSpent();
     const follow = options.follow ? options.progress.trialOutput?.bind(options.progress) : undefined;
+    // Every trial is graded against one reading of the evalset.
+    const loadEvalset = config.evalset
+      ? evalsetLoader(path.resolve(cwd, config.evalset), config.evalset)
+      : undefined;
     /** The records of the listed trials completed before this invocation. */
     const earlier = (trials: readonly PlannedRungTrial[]) =>
       trials.flatMap((t) => (done(t.trial_id) ? [records.get(t.trial_id) as TrialJson] : []));
@@ -408,6 +413,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
             resumeFrom:
               config.fidelity?.resume && trial.parent ? path.join(trialsDir, trial.parent) : undefined,
             proposedFrom: state.proposed_from?.[trial.trial_id],
+            loadEvalset,
           });
           started.delete(trial.trial_id);
           records.set(trial.trial_id, record);

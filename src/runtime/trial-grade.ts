@@ -3,7 +3,7 @@ import path from "node:path";
 import { ReadError } from "../core/errors.js";
 import type { GradeResult } from "../core/grade.js";
 import { ScoreAccumulator } from "../core/score.js";
-import type { TrialStatus } from "../core/types.js";
+import type { EvalItem, TrialStatus } from "../core/types.js";
 import { gradePredictionsFile, readEvalset } from "./evalset.js";
 import { readJsonl, writeFileAtomic } from "./files.js";
 
@@ -54,10 +54,13 @@ export async function gradeTrialOutput({
   outDir,
   evalset,
   evalsetShown,
+  loadEvalset,
 }: {
   outDir: string;
   evalset?: string;
   evalsetShown?: string;
+  /** The evalset's items as the caller read them once (`evalsetLoader`); default: read here. */
+  loadEvalset?: () => Promise<readonly EvalItem[]>;
 }): Promise<TrialGrade> {
   const rowsFile = path.join(outDir, "eval_rows.jsonl");
   const predictionsFile = path.join(outDir, "predictions.jsonl");
@@ -81,7 +84,7 @@ export async function gradeTrialOutput({
     };
   }
   // The evalset is the sweep's input: a bad one throws (exit 2), as no trial could be graded.
-  const items = await readEvalset(evalset, evalsetShown);
+  const items = await (loadEvalset ?? (() => readEvalset(evalset, evalsetShown)))();
   let graded: GradeResult;
   try {
     graded = await gradePredictionsFile(items, predictionsFile, evalsetShown ?? evalset);

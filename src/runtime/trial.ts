@@ -6,7 +6,7 @@ import { InputError } from "../core/errors.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import { lineRedactor, secretValuesOf } from "../core/redact.js";
 import { plannedRecord } from "../core/trial-record.js";
-import type { PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
+import type { EvalItem, PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
 import { gradeTrialOutput } from "./trial-grade.js";
@@ -66,6 +66,8 @@ export interface RunTrialOptions {
   extraEnv?: Record<string, string>;
   /** Stops the trainer (Ctrl-C); the record then says "interrupted". */
   signal?: AbortSignal;
+  /** The evalset's items, read once for a whole sweep (`evalsetLoader`); default: read per trial. */
+  loadEvalset?: () => Promise<readonly EvalItem[]>;
   /** Secret values to hide besides those of secret-looking variables in `env`. */
   secrets?: readonly string[];
   /**
@@ -280,6 +282,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
       outDir,
       evalset: config.evalset ? path.resolve(cwd, config.evalset) : undefined,
       evalsetShown: config.evalset,
+      ...(options.loadEvalset ? { loadEvalset: options.loadEvalset } : {}),
     }).catch((error: unknown) => ({
       status: "failed" as const,
       error: `grading failed: ${error instanceof Error ? error.message : String(error)}`,
