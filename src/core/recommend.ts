@@ -76,6 +76,15 @@ export interface RecommendSettings {
   maxModelled: number;
   /** The most runs the hyperparameters are fitted on (the best by score). */
   maxFitted: number;
+  /**
+   * repeats_mean's estimate of a re-evaluated configuration: "mean", the mean of its runs;
+   * "model", the GP's posterior mean with every run as data (its repeats and its neighbours).
+   */
+  repeatsEstimate: "mean" | "model";
+  /** The model may recommend only one of this many best observed configurations (0: any). */
+  candidates: number;
+  /** The share of runs (the best by score) the hyperparameters are fitted on. */
+  fitShare: number;
 }
 
 /** The settings `recommend` runs with. */
@@ -84,6 +93,9 @@ export const defaultRecommendSettings: RecommendSettings = {
   transform: "standardise",
   maxModelled: 300,
   maxFitted: 80,
+  repeatsEstimate: "mean",
+  candidates: 0,
+  fitShare: 1,
 };
 
 /** A completed, scored run at the level that counts. */
@@ -244,7 +256,10 @@ function modelEstimates(
     modelled.map((i) => xs[i] as Float64Array),
     z,
   );
-  const fitted = bestIndices(Array.from(z), settings.maxFitted);
+  const fitted = bestIndices(
+    Array.from(z),
+    Math.min(settings.maxFitted, Math.max(needed, Math.ceil(settings.fitShare * z.length))),
+  );
   const fitData = gpData(
     encoding.coords.map((c) => c.kind === "categorical"),
     fitted.map((i) => xs[modelled[i] as number] as Float64Array),
@@ -309,9 +324,14 @@ export function recommend(
   });
   if (configs.length === 0) return finish(options.rule, []);
 
+  const rng = createRng(options.seed, "recommend", records.length);
   const most = Math.max(...configs.map((c) => c.count));
   if (most >= 2) {
-    for (const c of configs) c.estimate = c.mean;
+    const estimates =
+      settings.repeatsEstimate === "model" ? modelEstimates(space, groups, configs, sign, rng, settings) : "";
+    configs.forEach((c, i) => {
+      c.estimate = typeof estimates === "string" ? c.mean : (estimates[i] as number);
+    });
     const repeated = configs.filter((c) => c.count === most).length;
     notes.push(
       `repeats_mean: ${repeated} configuration${repeated === 1 ? "" : "s"} with ${most} runs; the best mean among them`,
@@ -326,19 +346,25 @@ export function recommend(
   }
 
   if (options.rule === "model") {
-    const estimates = modelEstimates(
-      space,
-      groups,
-      configs,
-      sign,
-      createRng(options.seed, "recommend", records.length),
-      settings,
-    );
+    const estimates = modelEstimates(space, groups, configs, sign, rng, settings);
     if (typeof estimates !== "string") {
       configs.forEach((c, i) => {
         c.estimate = estimates[i] as number;
       });
-      return finish("model", configs.sort(byEstimate(sign)));
+      if (settings.candidates <= 0) return finish("model", configs.sort(byEstimate(sign)));
+      const observedOrder = byEstimate(sign);
+      const eligible = new Set(
+        [...configs]
+          .sort((a, b) => observedOrder({ ...a, estimate: a.observed }, { ...b, estimate: b.observed }))
+          .slice(0, settings.candidates),
+      );
+      const order = byEstimate(sign);
+      return finish(
+        "model",
+        configs.sort((a, b) =>
+          eligible.has(a) !== eligible.has(b) ? (eligible.has(a) ? -1 : 1) : order(a, b),
+        ),
+      );
     }
     notes.push(`model: ${estimates}; best observed used`);
   }
