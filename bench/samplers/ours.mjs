@@ -21,7 +21,9 @@ export function runOurs(job) {
  * - "reeval:KxR": the search stops K * R trials early (the same total of trainer runs), the
  *   top K configurations by the model rule are run R more times each (`repeat`: new trainer
  *   seeds), and the best mean among them is recommended ("repeats_mean");
- * - suffixes: ":obs" picks the K by best observed instead; ":power" / ":standardise" give
+ * - "oracle": the truly best configuration among the trials run (what no rule can beat);
+ * - suffixes: ":quietN" skips re-evaluation (the runs go to the search) when the model's
+ *   fitted noise is below N / 10,000 of the score variance; ":obs" picks the K by best observed instead; ":power" / ":standardise" give
  *   the model the sampler's power transform of the scores or plain standardisation; ":gp" /
  *   ":mean" rank the re-evaluated configurations by the GP with every run as data or by
  *   their mean.
@@ -36,10 +38,13 @@ function parseArm(name) {
   for (const part of parts) {
     const top = /^top(\d+)$/.exec(part);
     if (top) settings.candidates = Number(top[1]);
+    const quiet = /^quiet(\d+)$/.exec(part);
+    if (quiet) settings.noiseFreeShare = Number(quiet[1]) / 1e4;
     const fit = /^fit(\d+)$/.exec(part);
     if (fit) settings.fitShare = Number(fit[1]) / 100;
   }
-  if (parts[0] === "best_observed" || parts[0] === "model") return { rule: parts[0], settings };
+  if (parts[0] === "best_observed" || parts[0] === "model" || parts[0] === "oracle")
+    return { rule: parts[0] === "model" ? "model" : "best_observed", settings };
   const match = parts[0] === "reeval" ? /^(\d+)x(\d+)$/.exec(parts[1] ?? "") : null;
   if (!match) throw new Error(`unknown recommendation arm ${name}`);
   return {
@@ -56,10 +61,16 @@ function armRegrets(arms, { space, seed, metricMode, records, run }) {
   for (const name of arms) {
     const arm = parseArm(name);
     const options = { rule: arm.rule, seed, metricMode };
+    if (name === "oracle") {
+      out[name] = Math.min(...records.map((r) => run.regret(r.params)));
+      continue;
+    }
     let history = records;
     if (arm.topK !== undefined) {
       history = records.slice(0, records.length - arm.topK * arm.repeats);
       const targets = reevaluationTargets(space, history, { ...options, topK: arm.topK }, arm.settings);
+      // No target (scores without noise): the runs go to the search, as a sweep would.
+      if (targets.length === 0) history = records;
       const repeats = [];
       for (let r = 0; r < arm.repeats; r++)
         for (const target of targets)

@@ -46,7 +46,7 @@ const { values: flags } = parseArgs({
     "optuna-cache": { type: "string" },
     "no-install": { type: "boolean", default: false },
     regime: { type: "string", default: "waves" },
-    recommend: { type: "string", default: "best_observed,model,reeval:4x2" },
+    recommend: { type: "string", default: "best_observed,model,reeval:4x2,oracle" },
   },
 });
 // Recommendation arms for `auto` (ours.mjs `parseArm`): which configuration a finished run
