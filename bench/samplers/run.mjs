@@ -245,7 +245,7 @@ const interval = (replicates) => {
   const sorted = Float64Array.from(replicates).sort();
   return [percentile(sorted, 0.025), percentile(sorted, 0.975)];
 };
-const fmtRatio = (r) => (r < 0.1 ? r.toFixed(3) : r.toFixed(2));
+const fmtRatio = (r) => (r < 0.1 ? r.toPrecision(2) : r.toFixed(2));
 const fmtInterval = ([lo, hi]) => `${fmtRatio(lo)}..${fmtRatio(hi)}`;
 
 async function main() {
@@ -345,7 +345,7 @@ async function main() {
         const replicates = ratioReplicates(values, refFinal, 1000 * problems.indexOf(problem) + a);
         const ratio = ratioOf(mean(values), mean(refFinal));
         say(
-          `| ${arm} | ${fmt(mean(values))} ± ${fmt(halfWidth(values))} | ${fmt(median(values))} | ${ratio.toFixed(2)} | ${fmtInterval(interval(replicates))} |`,
+          `| ${arm} | ${fmt(mean(values))} ± ${fmt(halfWidth(values))} | ${fmt(median(values))} | ${fmtRatio(ratio)} | ${fmtInterval(interval(replicates))} |`,
         );
         armSummary.push({ problem, arm, ratio, replicates });
       });
@@ -407,7 +407,7 @@ async function main() {
       );
       const worse = rows.filter((r) => interval(r.replicates)[0] > 1).map((r) => r.problem);
       say(
-        `| ${arm} | ${gm(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(gmReps))} | ${mean(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(amReps))} | ${worse.length === 0 ? "none" : worse.join(", ")} | ${rows.map((r) => `${r.problem} ${r.ratio.toFixed(2)} (${fmtInterval(interval(r.replicates))})`).join(", ")} |`,
+        `| ${arm} | ${gm(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(gmReps))} | ${mean(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(amReps))} | ${worse.length === 0 ? "none" : worse.join(", ")} | ${rows.map((r) => `${r.problem} ${fmtRatio(r.ratio)} (${fmtInterval(interval(r.replicates))})`).join(", ")} |`,
       );
     }
   }
