@@ -158,4 +158,26 @@ describe("recommend", () => {
     expect(next.map((c) => c.trial_id)).not.toContain(first);
     expect(next).toHaveLength(3);
   });
+
+  it("reevaluationTargets: none when the model finds the scores free of noise", () => {
+    const rng = createRng(8, "noise-free");
+    const records: TrialRecord[] = [];
+    for (let i = 0; i < 30; i++) {
+      const lr = rng.next();
+      const wd = rng.next();
+      records.push(record(i, lr, wd, truth(lr, wd)));
+    }
+    expect(reevaluationTargets(space, records, { rule: "model", seed: 8, topK: 3 })).toEqual([]);
+    expect(reevaluationTargets(space, records, { rule: "best_observed", seed: 8, topK: 3 })).toHaveLength(3);
+  });
+
+  it("model recommends one of the 5 best observed configurations", () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const records = noisySweep(seed);
+      const observed = recommend(space, records, { rule: "best_observed", seed }).configs.slice(0, 5);
+      const model = recommend(space, records, { rule: "model", seed });
+      expect(observed.map((c) => c.trial_id)).toContain(model.best?.trial_id);
+      expect(model.notes.join(" ")).toMatch(/model: fitted noise \d+\.\d% of the modelled score variance/);
+    }
+  });
 });

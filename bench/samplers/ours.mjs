@@ -2,22 +2,122 @@
 // `createSampler(name, ...).propose(q, history)` with every trial told so far, evaluates the
 // q proposals and tells them (appends completed trial records). Runs in a worker thread.
 import { parentPort, workerData } from "node:worker_threads";
+import { defaultRecommendSettings, recommend, reevaluationTargets } from "../../lib/core/recommend.js";
 import { createSampler } from "../../lib/core/samplers/index.js";
 import { searchSpaceOf } from "../../lib/core/space.js";
 import { loadProblem, trialDuration } from "./problems.mjs";
 
-/** Regret of the recommended configuration (best observed score) after each wave, per seed. */
+/**
+ * Regret of the recommended configuration (best observed score) after each wave, per seed;
+ * with `job.recommend`, also the final regret under each recommendation arm (`arms`).
+ */
 export function runOurs(job) {
   return job.regime === "async" ? runOursAsync(job) : runOursWaves(job);
 }
 
-function runOursWaves({ problem: problemName, sampler, seeds, waves, q, root, factory, tabular }) {
+/**
+ * A recommendation arm of the benchmark, from its name:
+ * - "best_observed", "model": the rule over every trial;
+ * - "reeval:KxR": the search stops K * R trials early (the same total of trainer runs), the
+ *   top K configurations by the model rule are run R more times each (`repeat`: new trainer
+ *   seeds), and the best mean among them is recommended ("repeats_mean");
+ * - "oracle": the truly best configuration among the trials run (what no rule can beat);
+ * - suffixes: ":quietN" skips re-evaluation (the runs go to the search) when the model's
+ *   fitted noise is below N / 10,000 of the score variance; ":obs" picks the K by best observed instead; ":power" / ":standardise" give
+ *   the model the sampler's power transform of the scores or plain standardisation; ":gp" /
+ *   ":mean" rank the re-evaluated configurations by the GP with every run as data or by
+ *   their mean.
+ */
+function parseArm(name) {
+  const parts = name.split(":");
+  const settings = { ...defaultRecommendSettings };
+  if (parts.includes("power")) settings.transform = "power";
+  if (parts.includes("standardise")) settings.transform = "standardise";
+  if (parts.includes("gp")) settings.repeatsEstimate = "model";
+  if (parts.includes("mean")) settings.repeatsEstimate = "mean";
+  for (const part of parts) {
+    const top = /^top(\d+)$/.exec(part);
+    if (top) settings.candidates = Number(top[1]);
+    const quiet = /^quiet(\d+)$/.exec(part);
+    if (quiet) settings.noiseFreeShare = Number(quiet[1]) / 1e4;
+    const fit = /^fit(\d+)$/.exec(part);
+    if (fit) settings.fitShare = Number(fit[1]) / 100;
+  }
+  if (parts[0] === "best_observed" || parts[0] === "model" || parts[0] === "oracle")
+    return { rule: parts[0] === "model" ? "model" : "best_observed", settings };
+  const match = parts[0] === "reeval" ? /^(\d+)x(\d+)$/.exec(parts[1] ?? "") : null;
+  if (!match) throw new Error(`unknown recommendation arm ${name}`);
+  return {
+    rule: parts.includes("obs") ? "best_observed" : "model",
+    topK: Number(match[1]),
+    repeats: Number(match[2]),
+    settings,
+  };
+}
+
+/** The true regret of each arm's recommendation for one seed's finished records. */
+function armRegrets(arms, { space, seed, metricMode, records, run }) {
+  const out = {};
+  for (const name of arms) {
+    const arm = parseArm(name);
+    const options = { rule: arm.rule, seed, metricMode };
+    if (name === "oracle") {
+      out[name] = Math.min(...records.map((r) => run.regret(r.params)));
+      continue;
+    }
+    let history = records;
+    if (arm.topK !== undefined) {
+      history = records.slice(0, records.length - arm.topK * arm.repeats);
+      const targets = reevaluationTargets(space, history, { ...options, topK: arm.topK }, arm.settings);
+      // No target (scores without noise): the runs go to the search, as a sweep would.
+      if (targets.length === 0) history = records;
+      const repeats = [];
+      for (let r = 0; r < arm.repeats; r++)
+        for (const target of targets)
+          repeats.push({
+            trial_id: `t${String(history.length + repeats.length).padStart(4, "0")}`,
+            params: target.params,
+            status: "completed",
+            primary_score: run.repeat(target.params),
+            repeat_of: target.trial_id,
+          });
+      history = [...history, ...repeats];
+    }
+    const best = recommend(space, history, options, arm.settings).best;
+    out[name] = run.regret(best.params);
+  }
+  return out;
+}
+
+/** Collects per-arm regrets over seeds: {arm: [regret per seed]}. */
+function collect(perSeed) {
+  const arms = {};
+  for (const regrets of perSeed)
+    for (const [name, value] of Object.entries(regrets)) {
+      arms[name] ??= [];
+      arms[name].push(value);
+    }
+  return arms;
+}
+
+function runOursWaves({
+  problem: problemName,
+  sampler,
+  seeds,
+  waves,
+  q,
+  root,
+  factory,
+  tabular,
+  recommend: arms = [],
+}) {
   const problem = loadProblem(problemName, root, tabular);
   const space = searchSpaceOf(problem.space);
   const better = problem.metricMode === "max" ? (a, b) => a > b : (a, b) => a < b;
   const regrets = [];
   // Diagnostics: the mean regret of each wave's proposals (how good the sampled configurations are).
   const proposalRegrets = [];
+  const perSeedArms = [];
   const started = performance.now();
   for (const seed of seeds) {
     const run = problem.run(seed);
@@ -45,8 +145,16 @@ function runOursWaves({ problem: problemName, sampler, seeds, waves, q, root, fa
     }
     regrets.push(perWave);
     proposalRegrets.push(proposed);
+    perSeedArms.push(
+      armRegrets(arms, { space, seed, metricMode: problem.metricMode, records: history, run }),
+    );
   }
-  return { regrets, proposalRegrets, seconds: (performance.now() - started) / 1000 };
+  return {
+    regrets,
+    proposalRegrets,
+    arms: collect(perSeedArms),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /**
@@ -56,12 +164,23 @@ function runOursWaves({ problem: problemName, sampler, seeds, waves, q, root, fa
  * recommended configuration after each q finished trials (a "wave" of work, so the curve
  * compares with the wave regime's).
  */
-function runOursAsync({ problem: problemName, sampler, seeds, waves, q, root, factory, tabular }) {
+function runOursAsync({
+  problem: problemName,
+  sampler,
+  seeds,
+  waves,
+  q,
+  root,
+  factory,
+  tabular,
+  recommend: arms = [],
+}) {
   const problem = loadProblem(problemName, root, tabular);
   const space = searchSpaceOf(problem.space);
   const better = problem.metricMode === "max" ? (a, b) => a > b : (a, b) => a < b;
   const total = waves * q;
   const regrets = [];
+  const perSeedArms = [];
   const started = performance.now();
   for (const seed of seeds) {
     const run = problem.run(seed);
@@ -98,8 +217,16 @@ function runOursAsync({ problem: problemName, sampler, seeds, waves, q, root, fa
       if (records.length < total) ask(end);
     }
     regrets.push(curve);
+    // The records are in the order they were asked for, so a shorter search (re-evaluation
+    // arms) is a prefix: the first trials were proposed from the same finished ones.
+    perSeedArms.push(armRegrets(arms, { space, seed, metricMode: problem.metricMode, records, run }));
   }
-  return { regrets, proposalRegrets: [], seconds: (performance.now() - started) / 1000 };
+  return {
+    regrets,
+    proposalRegrets: [],
+    arms: collect(perSeedArms),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 if (parentPort && workerData?.job) {

@@ -87,8 +87,9 @@ function hartmann6(params) {
 
 /**
  * A problem: `space` (tunix-rt search_space), `metricMode`, and `run(seed)`, a fresh
- * evaluator for one run: `evaluate(params)` gives the score a trial reports, `regret(params)`
- * the regret of recommending those params.
+ * evaluator for one run: `evaluate(params)` gives the score a trial reports, `repeat(params)`
+ * the score of a re-run with a new trainer seed (the functions are noise-free: the same
+ * value), `regret(params)` the true regret of recommending those params.
  *
  * Tabular sets are seen the same way by every sampler, ours and Optuna's (`tabular`):
  * - "float" (the default, the README's way for continuous samplers): each log-spaced grid
@@ -104,7 +105,7 @@ export function loadProblem(name, root, tabular = "float") {
       name,
       metricMode: "min",
       space: { x1: { type: "uniform", min: -5, max: 10 }, x2: { type: "uniform", min: 0, max: 15 } },
-      run: () => ({ evaluate: branin, regret: (p) => branin(p) - fStar }),
+      run: () => ({ evaluate: branin, repeat: branin, regret: (p) => branin(p) - fStar }),
     };
   }
   if (name === "hartmann6") {
@@ -115,7 +116,7 @@ export function loadProblem(name, root, tabular = "float") {
       name,
       metricMode: "min",
       space,
-      run: () => ({ evaluate: hartmann6, regret: (p) => hartmann6(p) - fStar }),
+      run: () => ({ evaluate: hartmann6, repeat: hartmann6, regret: (p) => hartmann6(p) - fStar }),
     };
   }
   const data = JSON.parse(readFileSync(path.join(hpobenchDir(root), `${name}.json`), "utf8"));
@@ -158,13 +159,38 @@ export function loadProblem(name, root, tabular = "float") {
     space,
     run: (runSeed) => {
       const asked = new Map();
+      // The seed values each configuration has returned in this run, for `repeat`.
+      const drawn = new Map();
+      const draw = (r, pick) => {
+        const used = drawn.get(r) ?? new Set();
+        used.add(pick);
+        drawn.set(r, used);
+        return data.values[r][pick];
+      };
+      const next = (r) => {
+        const occurrence = asked.get(r) ?? 0;
+        asked.set(r, occurrence + 1);
+        return occurrence;
+      };
       return {
         evaluate: (params) => {
           const r = indexOf(params);
-          const occurrence = asked.get(r) ?? 0;
-          asked.set(r, occurrence + 1);
-          const values = data.values[r];
-          return values[seedIndex(name, runSeed, r, occurrence, values.length)];
+          const occurrence = next(r);
+          return draw(r, seedIndex(name, runSeed, r, occurrence, data.values[r].length));
+        },
+        // A re-run of a configuration with a new trainer seed: one of the table's seed values
+        // this run has not returned for it yet (all of them again once each was returned),
+        // picked by the same hash.
+        repeat: (params) => {
+          const r = indexOf(params);
+          const occurrence = next(r);
+          const used = drawn.get(r) ?? new Set();
+          let free = data.values[r].map((_, i) => i).filter((i) => !used.has(i));
+          if (free.length === 0) {
+            used.clear();
+            free = data.values[r].map((_, i) => i);
+          }
+          return draw(r, free[seedIndex(name, runSeed, r, occurrence, free.length)]);
         },
         regret: (params) => data.best_mean - means[indexOf(params)],
       };

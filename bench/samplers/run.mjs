@@ -46,8 +46,12 @@ const { values: flags } = parseArgs({
     "optuna-cache": { type: "string" },
     "no-install": { type: "boolean", default: false },
     regime: { type: "string", default: "waves" },
+    recommend: { type: "string", default: "best_observed,model,reeval:4x2,oracle" },
   },
 });
+// Recommendation arms for `auto` (ours.mjs `parseArm`): which configuration a finished run
+// recommends, and its true regret. "" for none.
+const arms = flags.recommend ? flags.recommend.split(",") : [];
 // waves: q trials a wave, each wave proposed from every result before it (a GitHub matrix);
 // async: q workers, one trial proposed each time a worker frees up (a local sweep).
 const regime = flags.regime;
@@ -204,6 +208,46 @@ const median = (xs) => {
 const fmt = (x) => (x === 0 ? "0" : Math.abs(x) >= 0.01 ? x.toFixed(4) : x.toExponential(2));
 const ratioOf = (a, b) => (a === 0 && b === 0 ? 1 : a / b);
 
+// 95% intervals of ratios of mean regrets: a percentile bootstrap over seeds, paired (one
+// resample of the seed list serves both samplers, which met the same seeds), 2,000
+// resamples from a fixed generator so a report is reproducible.
+const bootstrapRounds = 2000;
+function generator(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))];
+/** Bootstrap replicates of mean(ours) / mean(ref) over paired seeds. */
+function ratioReplicates(ours, ref, seed) {
+  const next = generator(seed);
+  const n = ours.length;
+  const out = new Float64Array(bootstrapRounds);
+  for (let b = 0; b < bootstrapRounds; b++) {
+    let a = 0;
+    let r = 0;
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(next() * n);
+      a += ours[k];
+      r += ref[k];
+    }
+    out[b] = ratioOf(a, r);
+  }
+  return out;
+}
+const interval = (replicates) => {
+  const sorted = Float64Array.from(replicates).sort();
+  return [percentile(sorted, 0.025), percentile(sorted, 0.975)];
+};
+const fmtRatio = (r) => (r < 0.1 ? r.toPrecision(2) : r.toFixed(2));
+const fmtInterval = ([lo, hi]) => `${fmtRatio(lo)}..${fmtRatio(hi)}`;
+
 async function main() {
   const started = performance.now();
   const optuna = samplers.some(isOptuna) ? ensureOptuna() : { ok: true };
@@ -226,6 +270,7 @@ async function main() {
           : await runWorker({
               ...common,
               sampler,
+              recommend: sampler === "auto" ? arms : [],
               root,
               tabular: tabular.ours,
               ...(sampler.startsWith("variant:") ? { variant: sampler.slice(8) } : {}),
@@ -262,6 +307,7 @@ async function main() {
   );
   say();
   const summary = [];
+  const armSummary = [];
   for (const problem of problems) {
     const ref = byKey.get(`${problem}/${reference}`);
     const refMean = ref ? mean(ref.regrets.map((r) => r[waves - 1])) : undefined;
@@ -286,6 +332,25 @@ async function main() {
       if (sampler === "auto") summary.push({ problem, ratio, mean: m, refMean });
     }
     say();
+    const auto = byKey.get(`${problem}/auto`);
+    if (ref && auto?.arms && arms.length > 0) {
+      const refFinal = ref.regrets.map((r) => r[waves - 1]);
+      say(
+        `True regret of auto's recommendation by rule, at ${q * waves} trainer runs (re-evaluation runs included), against ${reference}'s best observed; ratio with a 95% paired bootstrap interval:`,
+      );
+      say(`| rule | mean regret ± 1.96 SE | median | ratio to ${reference} | 95% interval |`);
+      say("|---|---|---|---|---|");
+      arms.forEach((arm, a) => {
+        const values = auto.arms[arm];
+        const replicates = ratioReplicates(values, refFinal, 1000 * problems.indexOf(problem) + a);
+        const ratio = ratioOf(mean(values), mean(refFinal));
+        say(
+          `| ${arm} | ${fmt(mean(values))} ± ${fmt(halfWidth(values))} | ${fmt(median(values))} | ${fmtRatio(ratio)} | ${fmtInterval(interval(replicates))} |`,
+        );
+        armSummary.push({ problem, arm, ratio, replicates });
+      });
+      say();
+    }
   }
 
   if (optuna.ok && summary.length > 0 && summary.every((s) => s.ratio !== undefined)) {
@@ -320,6 +385,31 @@ async function main() {
           ? ` (HPOBench sets alone: geometric mean ${geometricTabular.toFixed(3)})`
           : ""),
     );
+  }
+  if (armSummary.length > 0) {
+    say();
+    say(
+      `## Recommendation rules (auto; true regret at ${q * waves} trainer runs; reference: Optuna TPE's best observed)`,
+    );
+    say(
+      "Per problem the ratio of mean true regrets with its 95% paired bootstrap interval; over the problems the geometric and arithmetic means of the ratios, their intervals from the same replicates (each problem resampled on its own).",
+    );
+    say(
+      `| rule | geometric mean | 95% interval | arithmetic mean | 95% interval | worse than ${reference} beyond the interval | per problem |`,
+    );
+    say("|---|---|---|---|---|---|---|");
+    for (const arm of arms) {
+      const rows = armSummary.filter((s) => s.arm === arm);
+      const gm = (ratios) => Math.exp(mean(ratios.map((r) => Math.log(Math.max(r, 1e-6)))));
+      const gmReps = Array.from({ length: bootstrapRounds }, (_, b) => gm(rows.map((r) => r.replicates[b])));
+      const amReps = Array.from({ length: bootstrapRounds }, (_, b) =>
+        mean(rows.map((r) => r.replicates[b])),
+      );
+      const worse = rows.filter((r) => interval(r.replicates)[0] > 1).map((r) => r.problem);
+      say(
+        `| ${arm} | ${gm(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(gmReps))} | ${mean(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(amReps))} | ${worse.length === 0 ? "none" : worse.join(", ")} | ${rows.map((r) => `${r.problem} ${fmtRatio(r.ratio)} (${fmtInterval(interval(r.replicates))})`).join(", ")} |`,
+      );
+    }
   }
   say();
   say(`Duration: ${((performance.now() - started) / 1000).toFixed(0)} s with ${jobs} parallel jobs.`);
