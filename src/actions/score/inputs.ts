@@ -3,7 +3,6 @@
  * (grade a folder that the user's own steps trained into) and `aggregate` (every trial of
  * the sweep: leaderboard, evidence, verify, the pull request).
  */
-import * as core from "@actions/core";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { samplerNames } from "../../core/samplers/names.js";
@@ -12,12 +11,13 @@ import {
   oneOf,
   optionalJson,
   optionalText,
-  parseInputs,
+  readInputs,
+  readMode,
   requiredJson,
-  requiredOneOf,
   requiredText,
   wholeNumber,
 } from "../shared/input-values.js";
+import type { ReadOptions } from "../shared/runner.js";
 
 /** Literal defaults, the same as actions/score/action.yml declares (a test compares them). */
 export const scoreDefaults = {
@@ -118,12 +118,12 @@ const aggregateSchema = z.object({
  * Reads the score action's inputs. `mode` comes from the `mode` input, or from the caller
  * (the umbrella action, whose `command` input already chose it).
  */
-export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt/score"): ScoreSettings {
-  const chosen =
-    mode ??
-    parseInputs(z.object({ mode: requiredOneOf(["trial", "aggregate"]) }), read(["mode"]), action).mode;
-  if (chosen === "trial") {
-    const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
+export function readScoreInputs({
+  mode,
+  action = "tunix-rt/score",
+}: ReadOptions<ScoreSettings["mode"]> = {}): ScoreSettings {
+  if (readMode(["trial", "aggregate"], mode, action) === "trial") {
+    const raw = readInputs(trialSchema, action);
     return Object.freeze({
       mode: "trial",
       config: raw.config ?? scoreDefaults.config,
@@ -134,7 +134,7 @@ export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt
       retentionDays: raw["retention-days"],
     });
   }
-  const raw = parseInputs(aggregateSchema, read(Object.keys(aggregateSchema.shape)), action);
+  const raw = readInputs(aggregateSchema, action);
   const token = raw.token ?? "";
   if (token === "" && raw["create-pr"]) {
     throw new InputError(
@@ -159,9 +159,4 @@ export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt
     checkName: raw["check-name"] ?? scoreDefaults["check-name"],
     profile: raw.profile ?? "default",
   });
-}
-
-/** The raw strings of some inputs. */
-function read(names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, core.getInput(name)]));
 }

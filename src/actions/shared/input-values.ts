@@ -2,8 +2,10 @@
  * zod schemas for action inputs as the runner hands them over: every input is a string, and
  * an input that was not given is "" (or its action.yml default). Each schema turns that
  * string into a typed value or a message in the house form, `got "x"; expected ...`.
- * Reading the inputs (`core.getInput`) happens only in each action's `inputs.ts`.
+ * `readInputs` here is the one place that calls `core.getInput`; each action's `inputs.ts`
+ * says which inputs it has and what they become.
  */
+import * as core from "@actions/core";
 import { z } from "zod";
 import { InputError, type Problem, quote } from "../../core/errors.js";
 
@@ -146,4 +148,19 @@ export function parseInputs<S extends z.ZodType>(
     message: issue.message,
   }));
   throw InputError.fromProblems(problems);
+}
+
+/** Reads the inputs a schema names (`core.getInput` of each key) and parses them (`parseInputs`). */
+export function readInputs<S extends z.ZodObject>(schema: S, action: string): Readonly<z.output<S>> {
+  const raw = Object.fromEntries(Object.keys(schema.shape).map((name) => [name, core.getInput(name)]));
+  return parseInputs(schema, raw, action);
+}
+
+/** The mode a caller chose (the umbrella's `command`), else the `mode` input, which must be one of `modes`. */
+export function readMode<const T extends readonly [string, ...string[]]>(
+  modes: T,
+  chosen: T[number] | undefined,
+  action: string,
+): T[number] {
+  return chosen ?? readInputs(z.object({ mode: requiredOneOf(modes) }), action).mode;
 }

@@ -2,7 +2,6 @@
  * The sweep action's input boundary: the only place that reads its inputs. Modes: `plan`
  * (a plan and its matrix) and `trial` (one matrix entry: trainer, grading, artifact).
  */
-import * as core from "@actions/core";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { samplerNames } from "../../core/samplers/names.js";
@@ -11,12 +10,13 @@ import {
   oneOf,
   optionalJson,
   optionalText,
-  parseInputs,
+  readInputs,
+  readMode,
   requiredJson,
-  requiredOneOf,
   secretEnvLines,
   wholeNumber,
 } from "../shared/input-values.js";
+import type { ReadOptions } from "../shared/runner.js";
 
 /** Literal defaults, the same as actions/sweep/action.yml declares (a test compares them). */
 export const sweepDefaults = {
@@ -108,11 +108,12 @@ const trialSchema = z.object({
  * Reads the sweep action's inputs. `mode` comes from the `mode` input, or from the caller
  * (the umbrella action, whose `command` input already chose it).
  */
-export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/sweep"): SweepSettings {
-  const chosen =
-    mode ?? parseInputs(z.object({ mode: requiredOneOf(["plan", "trial"]) }), read(["mode"]), action).mode;
-  if (chosen === "plan") {
-    const raw = parseInputs(planSchema, read(Object.keys(planSchema.shape)), action);
+export function readSweepInputs({
+  mode,
+  action = "tunix-rt/sweep",
+}: ReadOptions<SweepSettings["mode"]> = {}): SweepSettings {
+  if (readMode(["plan", "trial"], mode, action) === "plan") {
+    const raw = readInputs(planSchema, action);
     if (raw["history-from-artifacts"] && raw["sweep-id"] === undefined) {
       throw new InputError(
         `${action}: with.sweep-id: missing; reading the history from the run's artifacts needs the sweep's id (wave 1's sweep-id output)`,
@@ -133,7 +134,7 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
       maxWaves: raw["max-waves"],
     });
   }
-  const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
+  const raw = readInputs(trialSchema, action);
   return Object.freeze({
     mode: "trial",
     config: raw.config ?? sweepDefaults.config,
@@ -144,9 +145,4 @@ export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/swee
     secretEnv: Object.freeze(raw["secret-env"]),
     checkpointDir: raw["checkpoint-dir"],
   });
-}
-
-/** The raw strings of some inputs. */
-function read(names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, core.getInput(name)]));
 }
