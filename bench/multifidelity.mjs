@@ -1,4 +1,4 @@
-// Multi-fidelity benchmark (issue 5, item 4): successive halving across waves against
+// Multi-fidelity benchmark: successive halving across waves against
 // full-budget random search over the SAME configurations, on the example trainer, with real
 // `tunix-rt sweep --parallel 2` runs (child processes, one temp repository per sweep).
 //

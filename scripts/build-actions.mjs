@@ -13,11 +13,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ncc from "@vercel/ncc";
 import { transform } from "esbuild";
+import { listActions } from "./actions.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const entry = path.join(root, "src/actions/index.ts");
-/** The actions and their entry files (`main` of actions/<name>/action.yml, or of action.yml). */
-const actions = ["tunix-rt", "sweep", "score", "verify-evidence", "package"];
+/** The actions: an entry file, dist/<name>.js, for each action.yml of the repository. */
+const actions = (await listActions(root)).map((action) => action.name);
 
 async function build(outDir) {
   // ncc resolves and names modules relative to the working directory: build from the root.

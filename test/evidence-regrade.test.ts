@@ -5,13 +5,13 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatProblem } from "../src/core/errors.js";
 import { maxRegradeProblems } from "../src/core/evidence/regrade.js";
 import { type NamedFile, verifyEvidence } from "../src/core/evidence/verify.js";
-import { runCli, tempDir } from "./helpers/cli.js";
+import { runCli, runVerify, scratchFolder } from "./helpers/cli.js";
 import {
   defaultTrials,
   type EvidenceFixture,
@@ -32,26 +32,14 @@ const hasGit = (() => {
   }
 })();
 
-let work: string;
-let counter = 0;
-
-beforeAll(async () => {
-  work = await tempDir("tunix-rt-regrade-");
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const scratch = scratchFolder("tunix-rt-regrade-");
+const verify = runVerify;
 
 /** A fresh folder holding the evidence `rt_test_v1` and the files it names; returns it (the CLI's cwd). */
 async function folder(fixture: EvidenceFixture = {}, options: FolderOptions = {}): Promise<string> {
-  const parent = path.join(work, `case${counter++}`);
+  const parent = scratch.fresh();
   await writeEvidenceFolder(parent, fixture, options);
   return parent;
-}
-
-async function verify(cwd: string, ...args: string[]) {
-  const result = await runCli(["verify", ...args], { cwd });
-  return { ...result, lines: result.stdout.split("\n").filter((l) => l !== "") };
 }
 
 /** Trials whose best (t0001) scored `score`, so that rows claiming it are consistent with the rest. */
@@ -167,7 +155,7 @@ describe("verify re-grades eval_rows.jsonl against the evalset (folder)", () => 
   it.skipIf(!hasGit)(
     "reads the evalset from the git top level of the folder, wherever verify runs",
     async () => {
-      const root = path.join(work, `git${counter++}`);
+      const root = scratch.fresh("git");
       // Evidence outside submission_runs/, verified from its own parent: without git the
       // evalset would be looked for there (and not found); git names the repository root.
       const fixture = { rows: tamperedRows(), trials: trialsWithBest(1) };
@@ -192,7 +180,7 @@ describe("verify re-grades eval_rows.jsonl against the evalset (folder)", () => 
 describe("verify re-grades a submission zip against the evalset in it", () => {
   /** A repository with the evidence under submission_runs/, packaged with --no-verify (so a bad one is zipped too). */
   async function packaged(fixture: EvidenceFixture, options: FolderOptions = {}) {
-    const root = path.join(work, `repo${counter++}`);
+    const root = scratch.fresh("repo");
     await writeEvidenceFolder(path.join(root, "submission_runs"), fixture, options);
     await writeFile(path.join(root, "sweep.yaml"), "name: x\n");
     const packed = await runCli(

@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
-import { chmod, rm, writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatProblem } from "../src/core/errors.js";
 import { bestTrial, compareTrialIds } from "../src/core/evidence/best-trial.js";
 import { describeJsonError, jsonPathLines, lineOfPath } from "../src/core/evidence/json-text.js";
 import { verifyEvidence } from "../src/core/evidence/verify.js";
 import { verifyEvidenceFolder } from "../src/runtime/evidence-read.js";
-import { runCli, seedData, tempDir } from "./helpers/cli.js";
+import { runVerify, scratchFolder, seedData } from "./helpers/cli.js";
 import {
   defaultTrials,
   type EvidenceFixture,
@@ -17,26 +17,14 @@ import {
   writeEvidenceFolder,
 } from "./helpers/evidence-fixture.js";
 
-let work: string;
-let counter = 0;
-
-beforeAll(async () => {
-  work = await tempDir("tunix-rt-verify-");
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const scratch = scratchFolder("tunix-rt-verify-");
+const verify = runVerify;
 
 /** A fresh parent folder holding one evidence folder `rt_test_v1`; returns the parent (the CLI's cwd). */
 async function folder(fixture: EvidenceFixture = {}, options: FolderOptions = {}): Promise<string> {
-  const parent = path.join(work, `case${counter++}`);
+  const parent = scratch.fresh();
   await writeEvidenceFolder(parent, fixture, options);
   return parent;
-}
-
-async function verify(cwd: string, ...args: string[]) {
-  const result = await runCli(["verify", ...args], { cwd });
-  return { ...result, lines: result.stdout.split("\n").filter((l) => l !== "") };
 }
 
 describe("verify on a consistent evidence folder", () => {

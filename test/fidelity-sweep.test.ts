@@ -1,12 +1,8 @@
-// Waves and successive halving through the built CLI, with real trainer processes: `plan
-// --history` promoting a rung, and local `tunix-rt sweep` runs in waves and rungs (the fault
-// trainer's "checkpoint" mode records where it resumed from), interrupted and resumed.
-import { spawn } from "node:child_process";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Plan } from "../src/core/plan.js";
-import { cliBin, runCli, tempDir } from "./helpers/cli.js";
+import { interruptCli, runCli, tempDir } from "./helpers/cli.js";
 import { evalsetText, faultTrainer, writeFaultConfig } from "./helpers/fault-sweep.js";
 
 const sweepId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
@@ -199,20 +195,10 @@ describe("tunix-rt sweep with waves and successive halving", () => {
     const dir = await tempDir("tunix-rt-sh-int-");
     // Rung 0 is quick; a promoted trial takes a while (the env's {budget} placeholder).
     await writeShConfig(dir, { waves: 1, sleepMs: "{budget}00" });
-    const child = spawn(process.execPath, [cliBin, "sweep", "--config", "sweep.yaml", "--parallel", "2"], {
+    const { code, sent } = await interruptCli(["sweep", "--config", "sweep.yaml", "--parallel", "2"], {
       cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
+      when: (stderr) => /started \(worker \d\) \[rung 1/.test(stderr),
     });
-    let err = "";
-    let sent = false;
-    child.stderr.on("data", (d) => {
-      err += d;
-      if (!sent && /started \(worker \d\) \[rung 1/.test(err)) {
-        sent = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(sent).toBe(true);
     expect(code).toBe(130);
     const trialsDir = path.join(dir, "runs/sh_v1/trials");

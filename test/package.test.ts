@@ -1,14 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { entryNameProblem, findSecrets, planArchive, verifySubmission } from "../src/core/archive.js";
 import { zipBytes } from "../src/runtime/archive-write.js";
 import { packageDate } from "../src/runtime/package.js";
 import { readZipFile } from "../src/runtime/zip-read.js";
-import { runCli, tempDir } from "./helpers/cli.js";
+import { runCli, scratchFolder } from "./helpers/cli.js";
 import { type EvidenceFixture, type FolderOptions, writeEvidenceFolder } from "./helpers/evidence-fixture.js";
 
 const unzip = ["/usr/bin/unzip", "/bin/unzip"].find((p) => existsSync(p));
@@ -25,22 +25,14 @@ const hasGit = (() => {
 const epoch = { SOURCE_DATE_EPOCH: "1766793600" };
 const zipName = "submission/tunix_rt_rt_test_v1_2025-12-27_nogit.zip";
 
-let work: string;
-let counter = 0;
-
-beforeAll(async () => {
-  work = await tempDir("tunix-rt-package-");
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const scratch = scratchFolder("tunix-rt-package-");
 
 /**
  * A repository-like folder: evidence in submission_runs/rt_test_v1 and the files it names
  * (the fixture writes its promoted config and evalset; the sweep config is added here).
  */
 async function repo(fixture: EvidenceFixture = {}, options: FolderOptions = {}): Promise<string> {
-  const root = path.join(work, `repo${counter++}`);
+  const root = scratch.fresh("repo");
   await writeEvidenceFolder(path.join(root, "submission_runs"), fixture, options);
   await mkdir(path.join(root, "training"), { recursive: true });
   await writeFile(path.join(root, "training/sweep.yaml"), "name: Tuning Sweep\nrun_version: rt_test_v1\n");
@@ -175,7 +167,7 @@ describe("package gates (exit 2, nothing written)", () => {
 
   it("refuses a symlink in the run dir whose target leaves the repository", async () => {
     const cwd = await repo({}, { omit: ["kaggle_output_log.txt"] });
-    const outside = path.join(work, `outside${counter++}.txt`);
+    const outside = `${scratch.fresh("outside")}.txt`;
     await writeFile(outside, "a secret-ish file outside the repository\n");
     await symlink(outside, path.join(cwd, "submission_runs/rt_test_v1/kaggle_output_log.txt"));
     const result = await pack(cwd);
@@ -188,7 +180,7 @@ describe("package gates (exit 2, nothing written)", () => {
 
   it("refuses a symlinked folder inside the run dir that leaves the repository", async () => {
     const cwd = await repo();
-    const outside = path.join(work, `outside-dir${counter++}`);
+    const outside = scratch.fresh("outside-dir");
     await mkdir(outside);
     await writeFile(path.join(outside, "notes.txt"), "x\n");
     await symlink(outside, path.join(cwd, "submission_runs/rt_test_v1/extra"));

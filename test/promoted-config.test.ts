@@ -7,12 +7,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { planArchive, verifySubmission } from "../src/core/archive.js";
 import { formatProblem } from "../src/core/errors.js";
-import { runCli, tempDir } from "./helpers/cli.js";
+import { runCli, scratchFolder } from "./helpers/cli.js";
 import {
   type EvidenceFixture,
   evidenceTexts,
@@ -26,15 +26,7 @@ import {
 const unzip = ["/usr/bin/unzip", "/bin/unzip"].find((p) => existsSync(p));
 const epoch = { SOURCE_DATE_EPOCH: "1766793600" };
 
-let work: string;
-let counter = 0;
-
-beforeAll(async () => {
-  work = await tempDir("tunix-rt-promoted-");
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const scratch = scratchFolder("tunix-rt-promoted-");
 
 async function verify(cwd: string, ...args: string[]) {
   const result = await runCli(["verify", ...args], { cwd });
@@ -43,7 +35,7 @@ async function verify(cwd: string, ...args: string[]) {
 
 /** A fresh folder holding the evidence `rt_test_v1` and the files it names; returns it (the CLI's cwd). */
 async function folder(fixture: EvidenceFixture = {}, options: FolderOptions = {}): Promise<string> {
-  const parent = path.join(work, `case${counter++}`);
+  const parent = scratch.fresh("case");
   await writeEvidenceFolder(parent, fixture, options);
   return parent;
 }
@@ -73,7 +65,7 @@ describe("the promoted config of another run_version", () => {
   it.skipIf(!unzip)(
     "run A beside run B's promoted config: package refuses, and verify on the folder and on a forced zip reports it",
     async () => {
-      const root = path.join(work, `repo${counter++}`);
+      const root = scratch.fresh("repo");
       const runs = path.join(root, "submission_runs");
       // Both name training/configs/best.yaml, as every run_version did: B, swept last, wrote it.
       await writeEvidenceFolder(runs, runA());
@@ -132,7 +124,7 @@ describe("the promoted config of another run_version", () => {
   );
 
   it("one promoted config per run_version: both runs verify and package", async () => {
-    const root = path.join(work, `repo${counter++}`);
+    const root = scratch.fresh("repo");
     const runs = path.join(root, "submission_runs");
     await writeEvidenceFolder(runs, runA("training/configs/rt_a_v1/best.yaml"));
     await writeEvidenceFolder(runs, runB("training/configs/rt_b_v1/best.yaml"));

@@ -1,11 +1,5 @@
-/**
- * Live progress of `tunix-rt sweep` with real trainer processes: heartbeat lines showing a
- * running trial's metrics.jsonl, `--follow` streaming trainer output prefixed and redacted,
- * and progress under `| head -1` and Ctrl-C.
- */
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { cliBin, runCli, runProcess, tempDir } from "./helpers/cli.js";
+import { cliBin, interruptCli, runCli, runProcess, tempDir } from "./helpers/cli.js";
 import { writeFaultConfig } from "./helpers/fault-sweep.js";
 
 /** Heartbeats every 0.2 s; the metrics trainer runs about 2 s (20 steps of 100 ms). */
@@ -70,21 +64,15 @@ describe("sweep progress, live", () => {
   it("stops its heartbeat on Ctrl-C: exit 130, nothing after the interrupted line", async () => {
     const dir = await tempDir("tunix-rt-live-int-");
     await writeFaultConfig(dir, { faults: ["metrics"], timeoutMinutes: 1 });
-    const child = spawn(process.execPath, [cliBin, "sweep", "--config", "sweep.yaml", "--follow"], {
+    const {
+      code,
+      stderr: err,
+      sent,
+    } = await interruptCli(["sweep", "--config", "sweep.yaml", "--follow"], {
       cwd: dir,
-      env: { ...process.env, ...liveEnv, FAULT_METRICS_STEPS: "600" },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...liveEnv, FAULT_METRICS_STEPS: "600" },
+      when: (stderr) => /^\[0\/1 done.*step \d+/m.test(stderr),
     });
-    let err = "";
-    let sent = false;
-    child.stderr.on("data", (d) => {
-      err += d;
-      if (!sent && /^\[0\/1 done.*step \d+/m.test(err)) {
-        sent = true;
-        child.kill("SIGINT");
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(sent).toBe(true);
     expect(code).toBe(130);
     const lines = err.trimEnd().split("\n");

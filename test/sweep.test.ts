@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { primaryScore } from "../src/core/score.js";
 import { readZipFile } from "../src/runtime/zip-read.js";
-import { cliBin, runCli, tempDir } from "./helpers/cli.js";
+import { interruptCli, runCli, tempDir } from "./helpers/cli.js";
 import { exampleRepo } from "./helpers/example-repo.js";
 import { writeFaultConfig } from "./helpers/fault-sweep.js";
 
@@ -153,21 +153,11 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
   it("stops on SIGINT with exit 130, keeps finished records, and --resume finishes the rest", async () => {
     const dir = await tempDir("tunix-rt-int-");
     await writeFaultConfig(dir, { faults: ["ok", "slow"], quality: [0.25, 0.5, 1], timeoutMinutes: 1 });
-    const child = spawn(process.execPath, [cliBin, "sweep", "--config", "sweep.yaml", "--parallel", "1"], {
+    const { code, sent } = await interruptCli(["sweep", "--config", "sweep.yaml", "--parallel", "1"], {
       cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let err = "";
-    let sent = false;
-    child.stderr.on("data", (d) => {
-      err += d;
       // Once a trial has finished and a slow one is running, interrupt.
-      if (!sent && /completed/.test(err) && /started.*fault=slow/.test(err.split("completed").pop() ?? "")) {
-        sent = true;
-        child.kill("SIGINT");
-      }
+      when: (err) => /completed/.test(err) && /started.*fault=slow/.test(err.split("completed").pop() ?? ""),
     });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(sent).toBe(true);
     expect(code).toBe(130);
     const trialsDir = path.join(dir, "runs/fault_v1/trials");

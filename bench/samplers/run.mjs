@@ -1,4 +1,4 @@
-// Sampler benchmark (issue 5): tunix-rt's samplers against Optuna's TPE and random search in
+// Sampler benchmark: tunix-rt's samplers against Optuna's TPE and random search in
 // the CI-matrix regime: q trials a wave, W waves, the sampler told all results after each
 // wave. Regret of the recommended configuration (the one with the best observed score).
 //

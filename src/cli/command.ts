@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import { parseArgs } from "node:util";
 import { quote, UsageError } from "../core/errors.js";
 import { type SamplerName, samplerNames } from "../core/samplers/names.js";
 
@@ -35,9 +35,6 @@ export interface CliContext {
 
 /** One `tunix-rt` subcommand. */
 export interface Command {
-  name: string;
-  /** One line for the command list. */
-  summary: string;
   /** The full `--help` text. */
   help: string;
   /**
@@ -49,18 +46,29 @@ export interface Command {
   run(args: string[], ctx: CliContext): Promise<number>;
 }
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
+/** A command's flags: those that take a value, the switches, and whether bare arguments are allowed. */
+export interface FlagSpec<V extends string, S extends string> {
+  /** Flags that take a value (`--config F`). */
+  values?: readonly V[];
+  /** Flags that stand alone (`--json`). */
+  switches?: readonly S[];
+  /** Whether arguments without a flag are allowed (`verify DIR`). */
+  positionals?: boolean;
+}
 
 /**
  * Parses a command's flags strictly (unknown flags and missing values are usage errors).
  * `--help` and `--debug` are handled by the caller and accepted everywhere.
  */
-export function parseFlags<T extends Options>(
-  _command: string,
+export function parseFlags<const V extends string = never, const S extends string = never>(
   args: string[],
-  options: T,
-  allowPositionals = false,
+  spec: FlagSpec<V, S>,
 ) {
+  const options = {
+    ...Object.fromEntries((spec.values ?? []).map((name) => [name, { type: "string" }])),
+    ...Object.fromEntries((spec.switches ?? []).map((name) => [name, { type: "boolean" }])),
+  } as { [K in V]: { type: "string" } } & { [K in S]: { type: "boolean" } };
+  const takesValue = new Set<string>(spec.values ?? []);
   // `--seed -1` reads as a flag named -1 to parseArgs: join a negative number to its flag,
   // so the flag's own check can say what range it takes.
   const joined: string[] = [];
@@ -68,7 +76,7 @@ export function parseFlags<T extends Options>(
     const arg = args[i] as string;
     const next = args[i + 1];
     const name = arg.startsWith("--") ? arg.slice(2) : undefined;
-    if (name && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+    if (name && takesValue.has(name) && next !== undefined && /^-\d/.test(next)) {
       joined.push(`${arg}=${next}`);
       i++;
     } else joined.push(arg);
@@ -76,9 +84,13 @@ export function parseFlags<T extends Options>(
   try {
     return parseArgs({
       args: joined,
-      options: { ...options, debug: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        ...options,
+        debug: { type: "boolean" as const },
+        help: { type: "boolean" as const, short: "h" },
+      },
       strict: true,
-      allowPositionals,
+      allowPositionals: spec.positionals ?? false,
     });
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);

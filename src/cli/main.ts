@@ -2,7 +2,7 @@ import { ExitCode, messageOf, TunixError, UsageError } from "../core/errors.js";
 import { repositoryRoot } from "../runtime/root.js";
 import { toolkitVersion } from "../runtime/version.js";
 import type { CliContext } from "./command.js";
-import { type CommandEntry, commands } from "./commands/index.js";
+import { type CommandEntry, commands, loadCommand } from "./commands/index.js";
 
 const usage = (
   list: readonly CommandEntry[],
@@ -49,7 +49,7 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     );
     return ExitCode.input;
   }
-  const command = await entry.load();
+  const command = await loadCommand(entry);
   if (rest.includes("--help") || rest.includes("-h")) {
     base.stdout(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
     return ExitCode.ok;

@@ -1,4 +1,4 @@
-// Waves and successive halving across waves (issue 5, items 2 and 3). Pure: the next wave of a
+// Waves and successive halving across waves. Pure: the next wave of a
 // sweep is a function of its config and its trial records so far, so `tunix-rt plan
 // --history` on GitHub and `tunix-rt sweep` on one machine plan the same waves.
 //

@@ -12,6 +12,15 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { messageOf, TunixError } from "../core/errors.js";
 
+/**
+ * @actions/artifact's client of the runner's artifact service. It is the biggest part of the
+ * bundle, so it loads only when a step uploads or downloads.
+ */
+export async function runnerArtifactClient(): Promise<ArtifactClientLike> {
+  const { DefaultArtifactClient } = await import("@actions/artifact");
+  return new DefaultArtifactClient();
+}
+
 /** The artifact of one trial (DESIGN.md, "Names"). */
 export function trialArtifactName(sweepId: string, trialId: string): string {
   return `tunix-rt-trial-${sweepId}-${trialId}`;

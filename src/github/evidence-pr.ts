@@ -1,29 +1,22 @@
 /**
  * The evidence pull request: the evidence folder and the promoted config committed to
  * `tunix-rt/evidence/<run_version>` through the Git database API, then a pull request created
- * or updated; and verification reported on the pull request's head as a check run (or a
- * commit status when the token cannot write checks).
+ * or updated. Which files changed in substance is decided in core/evidence/changes.ts;
+ * verification is reported on the pull request's head by evidence-check.ts.
  */
-import { createHash } from "node:crypto";
-import { parse as parseYaml } from "yaml";
-import { isSafeRunVersion, runVersionRule } from "../core/config.js";
-import type { Problem } from "../core/errors.js";
-import { formatProblem, InputError } from "../core/errors.js";
+
+import {
+  checkRunVersion,
+  type EvidenceFile,
+  evidenceBranch,
+  type PreparedFile,
+  prepareFiles,
+  sameEvidence,
+  volatileEvidenceKeys,
+} from "../core/evidence/changes.js";
 import { redact } from "../core/redact.js";
 import { apiMessages, callGitHub, describeApiError, GitHubApiError, hasStatus } from "./errors.js";
 import type { GitHubClient } from "./octokit.js";
-import { problemAnnotations } from "./summary.js";
-
-/** The branch evidence of a run version goes to (DESIGN.md, "Names"). */
-export function evidenceBranch(runVersion: string): string {
-  return `tunix-rt/evidence/${runVersion}`;
-}
-
-/** One file to commit: its path from the repository root (`/`-separated) and its bytes. */
-export interface EvidenceFile {
-  path: string;
-  content: string | Buffer;
-}
 
 /** What `publishEvidence` needs. */
 export interface PublishEvidenceOptions {
@@ -78,77 +71,6 @@ export interface PublishEvidenceResult {
   committed: boolean;
 }
 
-/**
- * Keys (at any depth of a JSON/JSONL/YAML file) whose values change on every run without the
- * evidence changing: times, durations, the workflow run's URL and the aggregating runner's
- * name. Two versions of a file that differ only there count as the same evidence.
- */
-export const volatileEvidenceKeys: readonly string[] = [
-  "timestamp",
-  "date",
-  "evaluated_at",
-  "started_at",
-  "finished_at",
-  "created_at",
-  "updated_at",
-  "duration_s",
-  "workflow_run_url",
-  "run_url",
-  "aggregated_by",
-];
-
-/**
- * A file's content for comparison: JSON (`.json`), JSON Lines (`.jsonl`, per line) and YAML
- * (`.yaml`/`.yml`, comments dropped) parsed with every volatile key removed, at any depth;
- * anything else (logs, Markdown, `kaggle_output_log.txt`) as is. Content that does not parse
- * is compared as is.
- */
-export function normalizeEvidenceContent(
-  filePath: string,
-  content: string | Buffer,
-  volatileKeys: readonly string[] = volatileEvidenceKeys,
-): string {
-  const text = typeof content === "string" ? content : content.toString("utf8");
-  const drop = new Set(volatileKeys);
-  const prune = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(prune);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(
-        Object.entries(v as Record<string, unknown>)
-          .filter(([k]) => !drop.has(k))
-          .map(([k, x]) => [k, prune(x)]),
-      );
-    }
-    return v;
-  };
-  try {
-    if (/\.json$/i.test(filePath)) return JSON.stringify(prune(JSON.parse(text)));
-    if (/\.jsonl$/i.test(filePath)) {
-      return text
-        .split("\n")
-        .filter((line) => line.trim() !== "")
-        .map((line) => JSON.stringify(prune(JSON.parse(line))))
-        .join("\n");
-    }
-    if (/\.ya?ml$/i.test(filePath)) return JSON.stringify(prune(parseYaml(text)));
-  } catch {
-    // Not parseable: compare the bytes.
-  }
-  return text;
-}
-
-/** The git blob SHA-1 of some bytes (what `git hash-object` prints). */
-export function gitBlobSha(bytes: Buffer): string {
-  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
-}
-
-/** A file prepared for committing. */
-interface Prepared {
-  path: string;
-  bytes: Buffer;
-  sha: string;
-}
-
 /** A tree entry as `git.getTree` lists it. */
 interface TreeItem {
   path?: string;
@@ -164,7 +86,7 @@ interface Publishing {
   full: string;
   base: string;
   branch: string;
-  files: Prepared[];
+  files: PreparedFile[];
   commitMessage: string;
   volatileKeys: readonly string[];
   ownedFolders: readonly string[];
@@ -244,32 +166,6 @@ export async function publishEvidence(
   return { ...pull, headSha: outcome.headSha, branch: p.branch, committed: outcome.committed };
 }
 
-function checkRunVersion(runVersion: string): void {
-  // The config's rule, which also keeps it a valid git branch name part.
-  if (!isSafeRunVersion(runVersion))
-    throw new InputError(`runVersion: got ${JSON.stringify(runVersion)}; expected ${runVersionRule}`);
-}
-
-function prepareFiles(files: readonly EvidenceFile[]): Prepared[] {
-  if (files.length === 0) throw new InputError("files: nothing to commit (the evidence list is empty)");
-  const seen = new Set<string>();
-  return files.map((f) => {
-    const p = f.path;
-    if (
-      p === "" ||
-      p.startsWith("/") ||
-      p.includes("\\") ||
-      p.split("/").some((s) => s === "" || s === "." || s === "..")
-    ) {
-      throw new InputError(`files: path ${JSON.stringify(p)}: expected a relative path with '/' separators`);
-    }
-    if (seen.has(p)) throw new InputError(`files: path ${JSON.stringify(p)} is listed twice`);
-    seen.add(p);
-    const bytes = Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content, "utf8");
-    return { path: p, bytes, sha: gitBlobSha(bytes) };
-  });
-}
-
 /** The commit a branch points at, or null when the branch does not exist. */
 async function branchSha(p: Publishing, branch: string): Promise<string | null> {
   try {
@@ -316,7 +212,7 @@ async function commitEvidence(p: Publishing, lastTry: boolean): Promise<CommitOu
   const tree = new TreeReader(p, parentTree);
 
   // Which files differ in bytes, and whether any differs in substance.
-  const changed: Prepared[] = [];
+  const changed: PreparedFile[] = [];
   let substantive = false;
   for (const file of p.files) {
     const entry = await tree.entry(file.path);
@@ -328,9 +224,7 @@ async function commitEvidence(p: Publishing, lastTry: boolean): Promise<CommitOu
       continue;
     }
     const old = await tree.blob(entry.sha);
-    substantive =
-      normalizeEvidenceContent(file.path, old, p.volatileKeys) !==
-      normalizeEvidenceContent(file.path, file.bytes, p.volatileKeys);
+    substantive = !sameEvidence(file.path, old, file.bytes, p.volatileKeys);
   }
   // Files of the folders the evidence owns that it no longer holds: removed.
   const kept = new Set(p.files.map((f) => f.path));
@@ -559,178 +453,4 @@ async function refreshPull(p: Publishing, pull: PullLike, title: string, body: s
 function clipBody(body: string): string {
   if (body.length <= maxBody) return body;
   return `${body.slice(0, maxBody)}\n\n(The rest is left out: GitHub limits a pull request body to 65,536 characters. The full leaderboard is in the evidence folder.)\n`;
-}
-
-/** What `reportCheck` needs. */
-export interface ReportCheckOptions {
-  owner: string;
-  repo: string;
-  /** The commit to report on (the evidence pull request's head). */
-  headSha: string;
-  /** The check's name (also the commit status's context). */
-  name: string;
-  valid: boolean;
-  /** Markdown shown on the check's page (clipped to GitHub's 65,535 characters). */
-  summary: string;
-  problems: readonly Problem[];
-  /** Link from the check or status (the workflow run). */
-  detailsUrl?: string;
-  /** Makes absolute problem paths relative for annotations (default: they are used as given). */
-  repoRoot?: string;
-  /** Secret values redacted from everything sent (token shapes are redacted always). */
-  secrets?: readonly string[];
-  /** The most annotations to send, 50 per request (default 500); the summary lists every problem anyway. */
-  maxAnnotations?: number;
-}
-
-/** Where the verification result went. */
-export interface ReportCheckResult {
-  /**
-   * `check-run`; `commit-status` when check runs were refused (a personal access token, or a
-   * token without `checks: write`); `none` when commit statuses were refused too.
-   */
-  kind: "check-run" | "commit-status" | "none";
-  /** The check run's or status's id; null with `none`. */
-  id: number | null;
-  /** Where the check run or status links to; null with `none`. */
-  url: string | null;
-  /** One line for the job summary when the result is not a check run: the fallback taken and why. */
-  note?: string;
-}
-
-const annotationsPerRequest = 50;
-
-/**
- * Reports verification on a commit as a completed check run (conclusion `success` or
- * `failure`) with one failure annotation per problem (path relative to the repository, the
- * problem's line or 1). GitHub takes at most 50 annotations per request: the first 50 go with
- * `checks.create`, the rest in batches through `checks.update`, which appends them.
- *
- * Only GitHub Apps may create check runs (GITHUB_TOKEN is the GitHub Actions app's token), so
- * a personal access token gets 403 ("You must authenticate via a GitHub App."), as does a
- * token without `checks: write`. The result then goes to a commit status of the same name
- * (context = `name`, description = a one-line count), which needs `statuses: write`. When that
- * is refused too (403, or 404 from a fine-grained token that cannot see commit statuses),
- * nothing is reported: the result is `none` with a note naming the permission, not an error,
- * since the evidence is already committed and its pull request open. Any other failure throws.
- * Pull requests opened with `GITHUB_TOKEN` start no workflows, which is why the aggregate job
- * reports this itself.
- */
-export async function reportCheck(
-  octokit: GitHubClient,
-  options: ReportCheckOptions,
-): Promise<ReportCheckResult> {
-  const { owner, repo, headSha, name, valid } = options;
-  const full = `${owner}/${repo}`;
-  const secrets = options.secrets ?? [];
-  const count = options.problems.length;
-  const title = valid ? "Evidence is valid" : `${count} problem${count === 1 ? "" : "s"} in the evidence`;
-  const summary = clip(redact(options.summary, secrets), 65_000);
-  const annotations = problemAnnotations(options.problems, {
-    ...(options.repoRoot === undefined ? {} : { repoRoot: options.repoRoot }),
-    secrets,
-  })
-    .slice(0, options.maxAnnotations ?? 500)
-    .map((a) => ({
-      path: a.file,
-      start_line: a.startLine ?? 1,
-      end_line: a.startLine ?? 1,
-      annotation_level: "failure" as const,
-      message: clip(a.message, 60_000),
-      title: clip(a.title, 255),
-    }));
-  const batches: (typeof annotations)[] = [];
-  for (let i = 0; i < annotations.length; i += annotationsPerRequest)
-    batches.push(annotations.slice(i, i + annotationsPerRequest));
-
-  let created: { id: number; html_url: string | null; url: string };
-  try {
-    const { data } = await octokit.rest.checks.create({
-      owner,
-      repo,
-      name,
-      head_sha: headSha,
-      status: "completed",
-      conclusion: valid ? "success" : "failure",
-      completed_at: new Date().toISOString(),
-      ...(options.detailsUrl ? { details_url: options.detailsUrl } : {}),
-      output: { title, summary, annotations: batches[0] ?? [] },
-    });
-    created = data;
-  } catch (error) {
-    if (hasStatus(error, 403)) {
-      const said = oneLine(apiMessages(error).join("; "));
-      return reportStatus(octokit, options, title, `check runs were refused (GitHub answered 403: ${said})`);
-    }
-    throw describeApiError(error, {
-      doing: "creating the check run",
-      repo: full,
-      permission: "checks: write",
-    });
-  }
-  for (const batch of batches.slice(1)) {
-    await callGitHub(
-      { doing: "adding annotations to the check run", repo: full, permission: "checks: write" },
-      () =>
-        octokit.rest.checks.update({
-          owner,
-          repo,
-          check_run_id: created.id,
-          output: { title, summary, annotations: batch },
-        }),
-    );
-  }
-  return { kind: "check-run", id: created.id, url: created.html_url ?? created.url };
-}
-
-/** The commit-status fallback; `refused` says why check runs were not possible. */
-async function reportStatus(
-  octokit: GitHubClient,
-  options: ReportCheckOptions,
-  title: string,
-  refused: string,
-): Promise<ReportCheckResult> {
-  const { owner, repo } = options;
-  const first = options.problems[0];
-  const description = options.valid
-    ? title
-    : `${title}${first ? `: ${redact(formatProblem(first), options.secrets ?? [])}` : ""}`;
-  try {
-    const { data } = await octokit.rest.repos.createCommitStatus({
-      owner,
-      repo,
-      sha: options.headSha,
-      state: options.valid ? "success" : "failure",
-      context: options.name,
-      description: clip(description, 140),
-      ...(options.detailsUrl ? { target_url: options.detailsUrl } : {}),
-    });
-    return {
-      kind: "commit-status",
-      id: data.id,
-      url: data.target_url ?? data.url,
-      note: `${refused}, so verify went to the commit status "${options.name}" (check runs are created only by GitHub Apps and GITHUB_TOKEN with "checks: write")`,
-    };
-  } catch (error) {
-    if (hasStatus(error, 403) || hasStatus(error, 404)) {
-      const said = oneLine(apiMessages(error).join("; "));
-      return {
-        kind: "none",
-        id: null,
-        url: null,
-        note: `verify was not reported on ${options.headSha.slice(0, 7)}: ${refused}, and the commit status was refused too (GitHub answered ${error.status}: ${said}); grant the token "statuses: write" (a fine-grained personal access token: Commit statuses, read and write), or use GITHUB_TOKEN with "checks: write" or a GitHub App token`,
-      };
-    }
-    throw describeApiError(error, {
-      doing: "reporting verification as a commit status",
-      repo: `${owner}/${repo}`,
-      permission: "statuses: write",
-    });
-  }
-}
-
-const oneLine = (s: string) => s.replace(/\s*\r?\n\s*/g, " ").trim();
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

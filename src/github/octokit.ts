@@ -1,20 +1,22 @@
 /**
- * The one place that configures Octokit for tunix-rt: authentication, the API base URL,
- * retries of transient failures (5xx, and GitHub's secondary rate limits), and the user agent.
- * Every adapter in src/github takes the client this returns, so tests point it at the REST
- * stand-in and shrink the retry delays instead of sleeping.
+ * The one place that configures Octokit for tunix-rt: `@actions/github`'s `getOctokit` (the
+ * Actions ecosystem's client: the runner's API URL, `GITHUB_API_URL`, and its proxy settings,
+ * `https_proxy`/`no_proxy`), with authentication, retries of transient failures (5xx, and
+ * GitHub's secondary rate limits) and the user agent. Every adapter in src/github takes the
+ * client this returns, so tests point it at the REST stand-in and shrink the retry delays
+ * instead of sleeping.
  */
+import { getOctokit } from "@actions/github";
 import { retry } from "@octokit/plugin-retry";
-import { Octokit } from "@octokit/rest";
 
-/** The client every adapter in src/github takes (an `@octokit/rest` Octokit). */
-export type GitHubClient = Octokit;
+/** The client every adapter in src/github takes (`getOctokit`'s: REST methods and pagination). */
+export type GitHubClient = ReturnType<typeof getOctokit>;
 
 /** How to build the client. */
 export interface OctokitSettings {
   /** A token: the workflow's `GITHUB_TOKEN`, a PAT or a GitHub App installation token. Never logged. */
   token: string;
-  /** The REST API root; default `env.GITHUB_API_URL` (set on every runner, GHES included), else api.github.com. */
+  /** The REST API root; default `GITHUB_API_URL` (set on every runner, GHES included), else api.github.com. */
   baseUrl?: string;
   /** How many times a 5xx (or a network error) is retried; default 3. */
   retries?: number;
@@ -28,8 +30,6 @@ export interface OctokitSettings {
   rateLimitRetries?: number;
   /** A rate limit asking for a longer wait than this many seconds fails at once; default 300. */
   maxRateLimitWaitS?: number;
-  /** Where `GITHUB_API_URL` is read from; default `process.env`. */
-  env?: Readonly<Record<string, string | undefined>>;
   /** The user agent; default `tunix-rt`. */
   userAgent?: string;
   /**
@@ -57,10 +57,8 @@ const quiet = () => {};
  */
 const doNotRetry = [400, 401, 403, 404, 409, 410, 422, 429, 451];
 
-const RetryingOctokit = Octokit.plugin(retry);
-
 /**
- * Creates the Octokit client used by every GitHub adapter: `@octokit/rest` with
+ * Creates the Octokit client used by every GitHub adapter: `getOctokit` with
  * `@octokit/plugin-retry` (5xx and network errors, `retries` times, waiting 1, 4, 9, ...
  * times `retryAfterBaseMs`), plus a hook that waits out secondary rate limits (a 403 or 429
  * whose answer says "secondary rate limit" or carries `retry-after`). A primary rate limit
@@ -68,19 +66,21 @@ const RetryingOctokit = Octokit.plugin(retry);
  * away. The token goes only into the `authorization` header; Octokit's request errors redact it.
  */
 export function createOctokit(settings: OctokitSettings): GitHubClient {
-  const env = settings.env ?? process.env;
-  const baseUrl = (settings.baseUrl ?? env.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, "");
   const unitMs = settings.retryAfterBaseMs ?? 1000;
   const rateLimitRetries = settings.rateLimitRetries ?? 2;
   const maxWaitS = settings.maxRateLimitWaitS ?? 300;
-  const octokit = new RetryingOctokit({
-    auth: settings.token,
-    baseUrl,
-    userAgent: settings.userAgent ?? "tunix-rt",
-    retry: { retries: settings.retries ?? 3, retryAfterBaseValue: unitMs, doNotRetry },
-    // Nothing Octokit logs carries the token (request errors redact the authorization header).
-    log: settings.log ?? { debug: quiet, info: quiet, warn: (m: string) => console.warn(m), error: quiet },
-  });
+  const octokit = getOctokit(
+    settings.token,
+    {
+      // Without one, getOctokit's own: the runner's GITHUB_API_URL.
+      ...(settings.baseUrl === undefined ? {} : { baseUrl: settings.baseUrl.replace(/\/+$/, "") }),
+      userAgent: settings.userAgent ?? "tunix-rt",
+      retry: { retries: settings.retries ?? 3, retryAfterBaseValue: unitMs, doNotRetry },
+      // Nothing Octokit logs carries the token (request errors redact the authorization header).
+      log: settings.log ?? { debug: quiet, info: quiet, warn: (m: string) => console.warn(m), error: quiet },
+    },
+    retry,
+  );
   octokit.hook.wrap("request", async (request, options) => {
     for (let attempt = 0; ; attempt++) {
       try {

@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { listActions } from "../../scripts/actions.mjs";
+import { actions } from "../../src/actions/index.js";
 import { packageDefaults, readPackageInputs } from "../../src/actions/package/inputs.js";
 import { readScoreInputs, scoreDefaults } from "../../src/actions/score/inputs.js";
 import { readSweepInputs, sweepDefaults } from "../../src/actions/sweep/inputs.js";
@@ -24,15 +26,15 @@ interface ActionYaml {
   runs: { using: string; main: string };
 }
 
-const actionFiles = {
-  "tunix-rt": "action.yml",
-  sweep: "actions/sweep/action.yml",
-  score: "actions/score/action.yml",
-  "verify-evidence": "actions/verify-evidence/action.yml",
-  package: "actions/package/action.yml",
-} as const;
+/** Every action.yml by the name of its entry (found as the build finds them). */
+const actionFiles: Record<string, string> = Object.fromEntries(
+  (await listActions(repoRoot)).map((action) => [action.name, action.file]),
+);
 
-const load = (file: string) => parse(readFileSync(path.join(repoRoot, file), "utf8")) as ActionYaml;
+const load = (file: string | undefined) => {
+  if (file === undefined) throw new Error("no such action");
+  return parse(readFileSync(path.join(repoRoot, file), "utf8")) as ActionYaml;
+};
 /** Defaults that come from the workflow's context, not from the code. */
 const contextDefaults: Record<string, string> = {
   token: `\${{ github.token }}`,
@@ -41,6 +43,12 @@ const contextDefaults: Record<string, string> = {
 };
 
 describe("every action.yml", () => {
+  it("is one the bundle runs, and the bundle runs no other", () => {
+    expect(Object.keys(actionFiles).sort()).toEqual(Object.keys(actions).sort());
+    expect(actionFiles["tunix-rt"]).toBe("action.yml");
+    expect(Object.keys(actionFiles)).toHaveLength(5);
+  });
+
   for (const [name, file] of Object.entries(actionFiles)) {
     it(`${file}: node24, its main in dist/, documented inputs and outputs, branding`, () => {
       const action = load(file);
@@ -83,7 +91,7 @@ describe("every action.yml", () => {
   });
 
   it("declares as defaults the values the code falls back to", () => {
-    const declared = (file: string) =>
+    const declared = (file: string | undefined) =>
       Object.fromEntries(
         Object.entries(load(file).inputs)
           .filter(([, spec]) => spec.default !== undefined && !String(spec.default).includes(`\${{`))
@@ -149,7 +157,7 @@ describe("each input boundary reads only declared inputs", () => {
   }
 
   const trial = JSON.stringify({ sweep_id: "s", trial_id: "t0000", seed: 1, params: {} });
-  const cases: Array<[keyof typeof actionFiles, () => unknown, Record<string, string>]> = [
+  const cases: Array<[string, () => unknown, Record<string, string>]> = [
     ["sweep", () => readSweepInputs(), { mode: "plan" }],
     ["sweep", () => readSweepInputs(), { mode: "trial", trial }],
     ["score", () => readScoreInputs(), { mode: "trial", trial, "trial-dir": "x" }],

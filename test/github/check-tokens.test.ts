@@ -8,13 +8,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Problem } from "../../src/core/errors.js";
-import {
-  evidenceBranch,
-  type PublishEvidenceOptions,
-  publishEvidence,
-  type ReportCheckOptions,
-  reportCheck,
-} from "../../src/github/evidence-pr.js";
+import { evidenceBranch } from "../../src/core/evidence/changes.js";
+import { type ReportCheckOptions, reportCheck } from "../../src/github/evidence-check.js";
+import { type PublishEvidenceOptions, publishEvidence } from "../../src/github/evidence-pr.js";
 import { createOctokit, type GitHubClient } from "../../src/github/octokit.js";
 import { evidenceFiles, type Harness, startHarness } from "./helpers.js";
 

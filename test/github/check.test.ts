@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Problem } from "../../src/core/errors.js";
-import { type ReportCheckOptions, reportCheck } from "../../src/github/evidence-pr.js";
+import { type ReportCheckOptions, reportCheck } from "../../src/github/evidence-check.js";
 import { type Harness, startHarness } from "./helpers.js";
 
 let h: Harness;

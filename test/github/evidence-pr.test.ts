@@ -1,12 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { evidenceBranch, gitBlobSha, normalizeEvidenceContent } from "../../src/core/evidence/changes.js";
 import { GitHubApiError } from "../../src/github/errors.js";
-import {
-  evidenceBranch,
-  gitBlobSha,
-  normalizeEvidenceContent,
-  type PublishEvidenceOptions,
-  publishEvidence,
-} from "../../src/github/evidence-pr.js";
+import { type PublishEvidenceOptions, publishEvidence } from "../../src/github/evidence-pr.js";
 import { evidenceFiles, type Harness, startHarness } from "./helpers.js";
 
 let h: Harness;

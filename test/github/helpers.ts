@@ -3,7 +3,7 @@
  * it with retry delays of a millisecond, and the evidence files of a fixture run.
  */
 
-import type { EvidenceFile } from "../../src/github/evidence-pr.js";
+import type { EvidenceFile } from "../../src/core/evidence/changes.js";
 import { createOctokit, type GitHubClient } from "../../src/github/octokit.js";
 import { type EvidenceFixture, evidenceTexts } from "../helpers/evidence-fixture.js";
 import { RestStandIn, type StandInOptions } from "./stand-in/server.js";

@@ -1,6 +1,13 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOctokit, rateLimitWaitS } from "../../src/github/octokit.js";
 import { type Harness, startHarness, testToken } from "./helpers.js";
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 let h: Harness;
 beforeEach(async () => {
@@ -13,8 +20,22 @@ afterEach(async () => {
 const statuses = (op: string) => h.standIn.requests.filter((r) => r.operationId === op).map((r) => r.status);
 
 describe("createOctokit", () => {
-  it("takes the API root from GITHUB_API_URL when no baseUrl is given", async () => {
-    const octokit = createOctokit({ token: testToken, env: { GITHUB_API_URL: `${h.standIn.apiUrl}/` } });
+  it("takes the API root from GITHUB_API_URL when no baseUrl is given (getOctokit reads it on a runner)", async () => {
+    // @actions/github reads the runner's variables when it loads, as on a runner: a fresh
+    // process with GITHUB_API_URL set, using the built client (lib/, built before the tests).
+    const script = `
+      const { createOctokit } = await import(${JSON.stringify(pathToFileURL(path.join(repoRoot, "lib/github/octokit.js")).href)});
+      const { data } = await createOctokit({ token: ${JSON.stringify(testToken)} }).rest.repos.get({ owner: "octo", repo: "sweeps" });
+      process.stdout.write(data.default_branch);`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+      env: { ...process.env, GITHUB_API_URL: h.standIn.apiUrl },
+    });
+    expect(stdout).toBe("main");
+    h.standIn.assertClean();
+  });
+
+  it("takes a baseUrl with a trailing slash", async () => {
+    const octokit = createOctokit({ token: testToken, baseUrl: `${h.standIn.apiUrl}/` });
     const { data } = await octokit.rest.repos.get({ owner: "octo", repo: "sweeps" });
     expect(data.default_branch).toBe("main");
     h.standIn.assertClean();

@@ -1,6 +1,6 @@
 // The stand-in's own checks: a test that relies on it must be able to fail.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { gitBlobSha } from "../../src/github/evidence-pr.js";
+import { gitBlobSha } from "../../src/core/evidence/changes.js";
 import { type Harness, startHarness, testToken } from "./helpers.js";
 
 let h: Harness;

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
 
 /** The repository root (where the tests run the CLI from by default). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -62,4 +63,68 @@ export function runCli(
 /** A fresh temp folder for one test. */
 export function tempDir(prefix = "tunix-rt-test-"): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** A temp folder shared by one test file's cases. */
+export interface ScratchFolder {
+  /** A new path inside it (not yet created): `<name><n>`, numbered on across the file's cases. */
+  fresh(name?: string): string;
+}
+
+/** A temp folder made before a test file's tests and removed after them; each case takes `fresh()` paths in it. */
+export function scratchFolder(prefix: string): ScratchFolder {
+  let root = "";
+  let counter = 0;
+  beforeAll(async () => {
+    root = await tempDir(prefix);
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  return { fresh: (name = "case") => path.join(root, `${name}${counter++}`) };
+}
+
+/** `tunix-rt verify <args>` in `cwd`, with its standard output split into lines. */
+export async function runVerify(cwd: string, ...args: string[]): Promise<CliResult & { lines: string[] }> {
+  const result = await runCli(["verify", ...args], { cwd });
+  return { ...result, lines: result.stdout.split("\n").filter((l) => l !== "") };
+}
+
+/** What an interrupted CLI run left behind. */
+export interface InterruptedRun {
+  /** The exit code (130 when the CLI stopped cleanly). */
+  code: number | null;
+  /** Its standard error, up to its end. */
+  stderr: string;
+  /** Whether the moment came and SIGINT was sent. */
+  sent: boolean;
+}
+
+/**
+ * Runs `tunix-rt <args>` and presses Ctrl-C once: SIGINT as soon as its standard error so far
+ * satisfies `when` (a trial started, a heartbeat printed); resolves when the process ends.
+ */
+export function interruptCli(
+  args: string[],
+  { cwd, env = {}, when }: { cwd: string; env?: NodeJS.ProcessEnv; when: (stderr: string) => boolean },
+): Promise<InterruptedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliBin, ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    let sent = false;
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      if (!sent && when(stderr)) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    child.stdout.resume();
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr, sent }));
+  });
 }

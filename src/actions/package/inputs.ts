@@ -1,8 +1,8 @@
 /** The package action's input boundary: the only place that reads its inputs. */
-import * as core from "@actions/core";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
-import { flag, oneOf, optionalText, parseInputs, requiredText, wholeNumber } from "../shared/input-values.js";
+import { flag, oneOf, optionalText, readInputs, requiredText, wholeNumber } from "../shared/input-values.js";
+import type { ReadOptions } from "../shared/runner.js";
 
 /** Literal defaults, the same as actions/package/action.yml declares (a test compares them). */
 export const packageDefaults = {
@@ -15,6 +15,8 @@ export const packageDefaults = {
 
 /** What to package, and where the zip goes. */
 export interface PackageSettings {
+  /** The action's one step. */
+  mode: "package";
   /** The evidence folder (`submission_runs/<run_version>`), relative to the workspace. */
   runDir: string;
   /** Folder for the zip, relative to the workspace. */
@@ -51,15 +53,17 @@ const schema = z.object({
 });
 
 /** Reads the package action's inputs. */
-export function readPackageInputs(action = "tunix-rt/package"): PackageSettings {
-  const names = Object.keys(schema.shape);
-  const raw = parseInputs(schema, Object.fromEntries(names.map((n) => [n, core.getInput(n)])), action);
+export function readPackageInputs({
+  action = "tunix-rt/package",
+}: ReadOptions<"package"> = {}): PackageSettings {
+  const raw = readInputs(schema, action);
   if (raw["release-tag"] !== undefined && raw.token === undefined) {
     throw new InputError(
       `${action}: with.token: missing; uploading to a release needs a token with contents: write (the default is \${{ github.token }})`,
     );
   }
   return Object.freeze({
+    mode: "package",
     runDir: raw["run-dir"],
     out: raw.out ?? packageDefaults.out,
     maxSize: raw["max-size"] ?? Number(packageDefaults["max-size"]),

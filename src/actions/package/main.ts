@@ -1,14 +1,16 @@
-/** Entry point of actions/package. */
-import { runContext } from "../shared/context.js";
-import { failStep, finishStep } from "../shared/step.js";
-import { readPackageInputs } from "./inputs.js";
-import { packageStep } from "./package.js";
+/** actions/package: one step. */
+import { type Action, runAction } from "../shared/runner.js";
+import { type PackageSettings, readPackageInputs } from "./inputs.js";
 
-/** Runs the package action (the runner, or `local-action`, calls this). */
-export async function run(): Promise<void> {
-  try {
-    finishStep(await packageStep(readPackageInputs(), runContext(process.env)));
-  } catch (error) {
-    failStep(error);
-  }
+/** The package action: its inputs and its one step. */
+export const packageAction: Action<PackageSettings> = {
+  readInputs: readPackageInputs,
+  steps: {
+    package: async (settings, context) => (await import("./package.js")).packageStep(settings, context),
+  },
+};
+
+/** Runs the action (the bundle's entry, or `local-action`, calls this). */
+export function run(): Promise<void> {
+  return runAction(packageAction);
 }

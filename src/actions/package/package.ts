@@ -19,7 +19,7 @@ export async function packageStep(settings: PackageSettings, context: RunContext
     file = await packageRunDir({
       runDir: settings.runDir,
       cwd: context.workspace,
-      env: process.env,
+      env: context.env,
       maxSize: settings.maxSize,
       profile: settings.profile,
       verify: settings.verify,

@@ -11,17 +11,15 @@ import { promotedConfigPath } from "../../core/aggregate.js";
 import type { SweepConfig } from "../../core/config.js";
 import { validateConfig } from "../../core/config.js";
 import { formatProblem, InputError, messageOf, type Problem, quote } from "../../core/errors.js";
+import { evidenceBranch } from "../../core/evidence/changes.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { chartsMarkdown } from "../../core/report/report.js";
 import { resolveSampler } from "../../core/samplers/index.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { PlannedTrial } from "../../core/types.js";
 import { downloadSweepArtifacts, uploadFolderArtifact } from "../../github/artifacts.js";
-import {
-  evidenceBranch,
-  type PublishEvidenceResult,
-  type ReportCheckResult,
-} from "../../github/evidence-pr.js";
+import type { ReportCheckResult } from "../../github/evidence-check.js";
+import type { PublishEvidenceResult } from "../../github/evidence-pr.js";
 import { aggregateSummary, verifySummary } from "../../github/summary.js";
 import { type AggregateResult, aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
@@ -164,9 +162,10 @@ async function publish(
   const runVersion = path.basename(result.runDir ?? "");
   const files = await evidenceFiles(context, result);
   const score = best?.primary_score === null || best === undefined ? "–" : best.primary_score.toFixed(4);
-  const [{ createOctokit }, { publishEvidence, reportCheck }] = await Promise.all([
+  const [{ createOctokit }, { publishEvidence }, { reportCheck }] = await Promise.all([
     import("../../github/octokit.js"),
     import("../../github/evidence-pr.js"),
+    import("../../github/evidence-check.js"),
   ]);
   const octokit = createOctokit({ token: settings.token, baseUrl: context.apiUrl });
   const pr = await publishEvidence(octokit, {

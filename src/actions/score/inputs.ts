@@ -3,21 +3,10 @@
  * (grade a folder that the user's own steps trained into) and `aggregate` (every trial of
  * the sweep: leaderboard, evidence, verify, the pull request).
  */
-import * as core from "@actions/core";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { samplerNames } from "../../core/samplers/names.js";
-import {
-  flag,
-  oneOf,
-  optionalJson,
-  optionalText,
-  parseInputs,
-  requiredJson,
-  requiredOneOf,
-  requiredText,
-  wholeNumber,
-} from "../shared/input-values.js";
+import * as input from "../shared/input-values.js";
 
 /** Literal defaults, the same as actions/score/action.yml declares (a test compares them). */
 export const scoreDefaults = {
@@ -88,53 +77,53 @@ export interface AggregateSettings {
 export type ScoreSettings = ScoreTrialSettings | AggregateSettings;
 
 const trialSchema = z.object({
-  config: optionalText,
-  trial: requiredJson(`the matrix entry as JSON (the default is \${{ toJson(matrix) }})`),
-  "trial-dir": requiredText,
-  outcome: oneOf(stepOutcomes, "success"),
-  upload: flag(true),
-  "retention-days": wholeNumber({ min: 1, max: 400 }),
+  ...input.matrixEntryInputs,
+  "trial-dir": input.requiredText,
+  outcome: input.oneOf(stepOutcomes, "success"),
+  ...input.trialArtifactInputs,
 });
 
 const aggregateSchema = z.object({
-  config: optionalText,
-  "sweep-id": requiredText,
-  matrix: optionalJson,
-  "run-version": optionalText,
-  seed: wholeNumber({ min: 0, max: 0xffffffff }),
-  sampler: oneOf(samplerNames),
-  "trials-dir": optionalText,
-  download: flag(true),
-  "run-dir": optionalText,
-  "best-config": optionalText,
-  token: optionalText,
-  "create-pr": flag(true),
-  base: optionalText,
-  "check-name": optionalText,
-  profile: oneOf(["default", "kaggle"], "default"),
+  config: input.optionalText,
+  "sweep-id": input.requiredText,
+  matrix: input.optionalJson,
+  "run-version": input.optionalText,
+  seed: input.wholeNumber({ min: 0, max: 0xffffffff }),
+  sampler: input.oneOf(samplerNames),
+  "trials-dir": input.optionalText,
+  download: input.flag(true),
+  "run-dir": input.optionalText,
+  "best-config": input.optionalText,
+  token: input.optionalText,
+  "create-pr": input.flag(true),
+  base: input.optionalText,
+  "check-name": input.optionalText,
+  profile: input.oneOf(["default", "kaggle"], "default"),
 });
 
 /**
  * Reads the score action's inputs. `mode` comes from the `mode` input, or from the caller
  * (the umbrella action, whose `command` input already chose it).
  */
-export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt/score"): ScoreSettings {
-  const chosen =
-    mode ??
-    parseInputs(z.object({ mode: requiredOneOf(["trial", "aggregate"]) }), read(["mode"]), action).mode;
-  if (chosen === "trial") {
-    const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
-    return Object.freeze({
-      mode: "trial",
-      config: raw.config ?? scoreDefaults.config,
-      trial: raw.trial,
-      trialDir: raw["trial-dir"],
-      outcome: raw.outcome ?? "success",
-      upload: raw.upload,
-      retentionDays: raw["retention-days"],
-    });
-  }
-  const raw = parseInputs(aggregateSchema, read(Object.keys(aggregateSchema.shape)), action);
+export const readScoreInputs = input.readByMode<ScoreSettings>("tunix-rt/score", {
+  trial: readTrialInputs,
+  aggregate: readAggregateInputs,
+});
+
+/** The inputs of `mode: trial`. */
+function readTrialInputs(action: string): ScoreTrialSettings {
+  const raw = input.readInputs(trialSchema, action);
+  return Object.freeze({
+    mode: "trial",
+    ...input.trialStepSettings(raw, scoreDefaults.config),
+    trialDir: raw["trial-dir"],
+    outcome: raw.outcome ?? "success",
+  });
+}
+
+/** The inputs of `mode: aggregate`. */
+function readAggregateInputs(action: string): AggregateSettings {
+  const raw = input.readInputs(aggregateSchema, action);
   const token = raw.token ?? "";
   if (token === "" && raw["create-pr"]) {
     throw new InputError(
@@ -159,9 +148,4 @@ export function readScoreInputs(mode?: "trial" | "aggregate", action = "tunix-rt
     checkName: raw["check-name"] ?? scoreDefaults["check-name"],
     profile: raw.profile ?? "default",
   });
-}
-
-/** The raw strings of some inputs. */
-function read(names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, core.getInput(name)]));
 }

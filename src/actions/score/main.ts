@@ -1,20 +1,18 @@
-/** Entry point of actions/score: `mode: trial` or `mode: aggregate`. */
-import { runContext } from "../shared/context.js";
-import { failStep, finishStep } from "../shared/step.js";
-import { readScoreInputs } from "./inputs.js";
+/** actions/score: `mode: trial` or `mode: aggregate`. */
+import { type Action, runAction } from "../shared/runner.js";
+import { readScoreInputs, type ScoreSettings } from "./inputs.js";
 
-/** Runs the score action (the runner, or `local-action`, calls this). */
-export async function run(): Promise<void> {
-  try {
-    const settings = readScoreInputs();
-    const context = runContext(process.env);
-    // Each mode's code loads only when it runs: grading a folder does not load Octokit.
-    finishStep(
-      settings.mode === "trial"
-        ? await (await import("./trial.js")).scoreTrialStep(settings, context)
-        : await (await import("./aggregate.js")).aggregateStep(settings, context),
-    );
-  } catch (error) {
-    failStep(error);
-  }
+/** The score action: its inputs, and its step by mode. */
+export const scoreAction: Action<ScoreSettings> = {
+  readInputs: readScoreInputs,
+  // Each mode's code loads only when it runs: grading a folder does not load Octokit.
+  steps: {
+    trial: async (settings, context) => (await import("./trial.js")).scoreTrialStep(settings, context),
+    aggregate: async (settings, context) => (await import("./aggregate.js")).aggregateStep(settings, context),
+  },
+};
+
+/** Runs the action (the bundle's entry, or `local-action`, calls this). */
+export function run(): Promise<void> {
+  return runAction(scoreAction);
 }

@@ -28,7 +28,7 @@ export async function scoreTrialStep(
     trialDir: settings.trialDir,
     cwd: context.workspace,
     outcome: settings.outcome,
-    env: process.env,
+    env: context.env,
   });
   const dir = path.resolve(context.workspace, settings.trialDir);
   return finishTrial(
@@ -37,7 +37,7 @@ export async function scoreTrialStep(
       dir,
       upload: settings.upload,
       retentionDays: settings.retentionDays,
-      secrets: secretsOf(process.env, {}),
+      secrets: secretsOf(context.env, {}),
     },
     context,
   );

@@ -1,8 +1,12 @@
 /**
  * What the runner tells every JavaScript action through its environment (not through inputs):
- * the workspace, the repository, the run. Read from the env given, so tests pass their own.
+ * the workspace, the repository, the run, the job summary's file. This module is the one
+ * place an action reads the environment; steps get it all from the context they are given.
+ * The run itself (repository, run id, commit, API URL) comes from `@actions/github`'s
+ * context, as every action of the ecosystem reads it.
  */
 import path from "node:path";
+import { context as github } from "@actions/github";
 import { InputError } from "../../core/errors.js";
 
 /** The run an action step belongs to. */
@@ -17,29 +21,44 @@ export interface RunContext {
   runAttempt: number;
   /** The commit the workflow runs on (`GITHUB_SHA`), or undefined off GitHub. */
   sha: string | undefined;
+  /** The branch or tag the workflow runs on (`GITHUB_REF_NAME`), or undefined off GitHub. */
+  refName: string | undefined;
   /** The REST API's base URL (`GITHUB_API_URL`; GitHub Enterprise Server has its own). */
   apiUrl: string;
   /** The workflow run's page, for summaries and pull request bodies; null off GitHub. */
   runUrl: string | null;
+  /**
+   * The step's whole environment: what the trainer inherits (less the runner's own
+   * variables), and where secret-looking values are found to redact.
+   */
+  env: Readonly<NodeJS.ProcessEnv>;
 }
 
-/** Reads the run context from an environment (`process.env` on a runner). */
-export function runContext(env: NodeJS.ProcessEnv): Readonly<RunContext> {
-  const runId = Number(env.GITHUB_RUN_ID);
-  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository } = env;
+/** Reads the run context of this step (`@actions/github`'s context and the runner's variables). */
+export function runContext(): Readonly<RunContext> {
+  const env = process.env;
+  const runId = Number.isSafeInteger(github.runId) && github.runId > 0 ? github.runId : undefined;
+  const repository = env.GITHUB_REPOSITORY || undefined;
   return Object.freeze({
     workspace: path.resolve(env.GITHUB_WORKSPACE || process.cwd()),
-    repository: repository || undefined,
-    runId: Number.isSafeInteger(runId) && runId > 0 ? runId : undefined,
-    runAttempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1,
-    sha: env.GITHUB_SHA || undefined,
-    apiUrl: env.GITHUB_API_URL || "https://api.github.com",
+    repository,
+    runId,
+    runAttempt: Number.isSafeInteger(github.runAttempt) && github.runAttempt > 0 ? github.runAttempt : 1,
+    sha: github.sha || undefined,
+    refName: env.GITHUB_REF_NAME || undefined,
+    apiUrl: github.apiUrl || "https://api.github.com",
+    // Off GitHub (no server URL) there is no run page to link to.
     runUrl:
-      server && repository && env.GITHUB_RUN_ID
-        ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}`
+      env.GITHUB_SERVER_URL && repository && runId !== undefined
+        ? `${github.serverUrl}/${repository}/actions/runs/${runId}`
         : null,
+    env,
   });
+}
+
+/** The job summary's file (`GITHUB_STEP_SUMMARY`), or undefined where there is none (a local run). */
+export function stepSummaryFile(): string | undefined {
+  return process.env.GITHUB_STEP_SUMMARY || undefined;
 }
 
 /** Owner and name of the repository, for the REST API; throws when the step runs off GitHub. */

@@ -2,10 +2,13 @@
  * zod schemas for action inputs as the runner hands them over: every input is a string, and
  * an input that was not given is "" (or its action.yml default). Each schema turns that
  * string into a typed value or a message in the house form, `got "x"; expected ...`.
- * Reading the inputs (`core.getInput`) happens only in each action's `inputs.ts`.
+ * `readInputs` here is the one place that calls `core.getInput`; each action's `inputs.ts`
+ * says which inputs it has and what they become.
  */
+import * as core from "@actions/core";
 import { z } from "zod";
 import { InputError, type Problem, quote } from "../../core/errors.js";
+import type { ModeSettings, ReadOptions, SettingsOf } from "./runner.js";
 
 /** A string input; "" (not given) becomes undefined. Surrounding whitespace is dropped. */
 export const optionalText = z.string().transform((s) => s.trim() || undefined);
@@ -129,6 +132,36 @@ export const secretEnvLines = z.string().transform((raw, ctx): Record<string, st
   return env;
 });
 
+/** The inputs that name a trial step's matrix entry: the config and the entry itself. */
+export const matrixEntryInputs = {
+  config: optionalText,
+  trial: requiredJson(`the matrix entry as JSON (the default is \${{ toJson(matrix) }})`),
+};
+
+/** The inputs of a trial's artifact, the same in every step that uploads one. */
+export const trialArtifactInputs = {
+  upload: flag(true),
+  "retention-days": wholeNumber({ min: 1, max: 400 }),
+};
+
+/** The settings of `matrixEntryInputs` and `trialArtifactInputs`, named as every trial step names them. */
+export function trialStepSettings(
+  raw: {
+    config?: string | undefined;
+    trial: unknown;
+    upload: boolean;
+    "retention-days"?: number | undefined;
+  },
+  defaultConfig: string,
+): { config: string; trial: unknown; upload: boolean; retentionDays: number | undefined } {
+  return {
+    config: raw.config ?? defaultConfig,
+    trial: raw.trial,
+    upload: raw.upload,
+    retentionDays: raw["retention-days"],
+  };
+}
+
 /**
  * Parses raw inputs with a schema. Every bad input becomes a problem named the way a
  * workflow writes it (`with.num-samples`), and all of them travel in one InputError.
@@ -146,4 +179,35 @@ export function parseInputs<S extends z.ZodType>(
     message: issue.message,
   }));
   throw InputError.fromProblems(problems);
+}
+
+/** Reads the inputs a schema names (`core.getInput` of each key) and parses them (`parseInputs`). */
+export function readInputs<S extends z.ZodObject>(schema: S, action: string): Readonly<z.output<S>> {
+  const raw = Object.fromEntries(Object.keys(schema.shape).map((name) => [name, core.getInput(name)]));
+  return parseInputs(schema, raw, action);
+}
+
+/** The mode a caller chose (the umbrella's `command`), else the `mode` input, which must be one of `modes`. */
+export function readMode<const T extends readonly [string, ...string[]]>(
+  modes: T,
+  chosen: T[number] | undefined,
+  action: string,
+): T[number] {
+  return chosen ?? readInputs(z.object({ mode: requiredOneOf(modes) }), action).mode;
+}
+
+/**
+ * The input boundary of an action with modes: a table from mode to the reader of that mode's
+ * inputs. The mode is the caller's (the umbrella's `command`) or the `mode` input's, one of
+ * the table's keys in their order.
+ */
+export function readByMode<S extends ModeSettings>(
+  defaultAction: string,
+  readers: { [M in S["mode"]]: (action: string) => SettingsOf<S, M> },
+): (options?: ReadOptions<S["mode"]>) => S {
+  const modes = Object.keys(readers) as [S["mode"], ...S["mode"][]];
+  return ({ mode, action = defaultAction } = {}) => {
+    const read = readers[readMode(modes, mode, action) as S["mode"]] as (action: string) => S;
+    return read(action);
+  };
 }

@@ -1,13 +1,14 @@
 /**
  * How every action step ends: its outputs are set once, at the end, and then the step fails
  * when its work said "no" (a failed trial, invalid evidence). Errors thrown anywhere end up
- * in `failStep`, the one place that turns them into a failed step.
+ * in `failStep`, the one place that turns them into a failed step (the runner calls both).
  */
 import { appendFile, stat } from "node:fs/promises";
 import { EOL } from "node:os";
 import * as core from "@actions/core";
 import { InputError, messageOf, type Problem } from "../../core/errors.js";
 import { clipToBytes, maxSummaryBytes, problemAnnotations } from "../../github/summary.js";
+import { stepSummaryFile } from "./context.js";
 
 /** What a step produced. */
 export interface StepOutcome {
@@ -59,7 +60,7 @@ export function annotateProblems(
  * the room the step's earlier summaries left (a step may write several: one per folder verified).
  */
 export async function writeSummary(markdown: string): Promise<void> {
-  const file = process.env.GITHUB_STEP_SUMMARY;
+  const file = stepSummaryFile();
   if (!file) return;
   const written = await stat(file).then(
     (info) => info.size,

@@ -5,7 +5,7 @@
  * failed. Failing last is what makes "Re-run failed jobs" re-run exactly the failed trials.
  */
 import { redactDeep } from "../../core/redact.js";
-import { trialArtifactName, uploadFolderArtifact } from "../../github/artifacts.js";
+import { runnerArtifactClient, trialArtifactName, uploadFolderArtifact } from "../../github/artifacts.js";
 import { trialSummary } from "../../github/summary.js";
 import type { TrialJson } from "../../runtime/trial.js";
 import type { RunContext } from "./context.js";
@@ -35,9 +35,7 @@ export async function finishTrial(finish: TrialFinish, context: RunContext): Pro
   await redactTrialFolder(dir, finish.secrets);
   const name = trialArtifactName(record.sweep_id, record.trial_id);
   if (finish.upload) {
-    // @actions/artifact is the biggest part of the bundle: loaded only for an upload.
-    const { DefaultArtifactClient } = await import("@actions/artifact");
-    await uploadFolderArtifact(new DefaultArtifactClient(), {
+    await uploadFolderArtifact(await runnerArtifactClient(), {
       name,
       dir,
       ...(finish.retentionDays === undefined ? {} : { retentionDays: finish.retentionDays }),

@@ -2,21 +2,10 @@
  * The sweep action's input boundary: the only place that reads its inputs. Modes: `plan`
  * (a plan and its matrix) and `trial` (one matrix entry: trainer, grading, artifact).
  */
-import * as core from "@actions/core";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { samplerNames } from "../../core/samplers/names.js";
-import {
-  flag,
-  oneOf,
-  optionalJson,
-  optionalText,
-  parseInputs,
-  requiredJson,
-  requiredOneOf,
-  secretEnvLines,
-  wholeNumber,
-} from "../shared/input-values.js";
+import * as input from "../shared/input-values.js";
 
 /** Literal defaults, the same as actions/sweep/action.yml declares (a test compares them). */
 export const sweepDefaults = {
@@ -81,72 +70,68 @@ export interface TrialSettings {
 export type SweepSettings = PlanSettings | TrialSettings;
 
 const planSchema = z.object({
-  config: optionalText,
-  "num-samples": wholeNumber({ min: 1, max: 256 }),
-  seed: wholeNumber({ min: 0, max: 0xffffffff }),
-  sampler: oneOf(samplerNames),
-  "run-version": optionalText,
-  history: optionalText,
-  "sweep-id": optionalText,
-  wave: wholeNumber({ min: 1, max: 1000 }),
-  "history-from-artifacts": flag(false),
-  planned: optionalJson,
-  "max-waves": wholeNumber({ min: 1, max: 1000 }),
+  config: input.optionalText,
+  "num-samples": input.wholeNumber({ min: 1, max: 256 }),
+  seed: input.wholeNumber({ min: 0, max: 0xffffffff }),
+  sampler: input.oneOf(samplerNames),
+  "run-version": input.optionalText,
+  history: input.optionalText,
+  "sweep-id": input.optionalText,
+  wave: input.wholeNumber({ min: 1, max: 1000 }),
+  "history-from-artifacts": input.flag(false),
+  planned: input.optionalJson,
+  "max-waves": input.wholeNumber({ min: 1, max: 1000 }),
 });
 
 const trialSchema = z.object({
-  config: optionalText,
-  trial: requiredJson(`the matrix entry as JSON (the default is \${{ toJson(matrix) }})`),
-  "trial-dir": optionalText,
-  upload: flag(true),
-  "retention-days": wholeNumber({ min: 1, max: 400 }),
-  "secret-env": secretEnvLines,
-  "checkpoint-dir": optionalText,
+  ...input.matrixEntryInputs,
+  "trial-dir": input.optionalText,
+  ...input.trialArtifactInputs,
+  "secret-env": input.secretEnvLines,
+  "checkpoint-dir": input.optionalText,
 });
 
 /**
  * Reads the sweep action's inputs. `mode` comes from the `mode` input, or from the caller
  * (the umbrella action, whose `command` input already chose it).
  */
-export function readSweepInputs(mode?: "plan" | "trial", action = "tunix-rt/sweep"): SweepSettings {
-  const chosen =
-    mode ?? parseInputs(z.object({ mode: requiredOneOf(["plan", "trial"]) }), read(["mode"]), action).mode;
-  if (chosen === "plan") {
-    const raw = parseInputs(planSchema, read(Object.keys(planSchema.shape)), action);
-    if (raw["history-from-artifacts"] && raw["sweep-id"] === undefined) {
-      throw new InputError(
-        `${action}: with.sweep-id: missing; reading the history from the run's artifacts needs the sweep's id (wave 1's sweep-id output)`,
-      );
-    }
-    return Object.freeze({
-      mode: "plan",
-      config: raw.config ?? sweepDefaults.config,
-      count: raw["num-samples"],
-      seed: raw.seed,
-      sampler: raw.sampler,
-      runVersion: raw["run-version"],
-      history: raw.history,
-      sweepId: raw["sweep-id"],
-      wave: raw.wave,
-      historyFromArtifacts: raw["history-from-artifacts"],
-      planned: raw.planned,
-      maxWaves: raw["max-waves"],
-    });
+export const readSweepInputs = input.readByMode<SweepSettings>("tunix-rt/sweep", {
+  plan: readPlanInputs,
+  trial: readTrialInputs,
+});
+
+/** The inputs of `mode: plan`. */
+function readPlanInputs(action: string): PlanSettings {
+  const raw = input.readInputs(planSchema, action);
+  if (raw["history-from-artifacts"] && raw["sweep-id"] === undefined) {
+    throw new InputError(
+      `${action}: with.sweep-id: missing; reading the history from the run's artifacts needs the sweep's id (wave 1's sweep-id output)`,
+    );
   }
-  const raw = parseInputs(trialSchema, read(Object.keys(trialSchema.shape)), action);
   return Object.freeze({
-    mode: "trial",
+    mode: "plan",
     config: raw.config ?? sweepDefaults.config,
-    trial: raw.trial,
-    trialDir: raw["trial-dir"],
-    upload: raw.upload,
-    retentionDays: raw["retention-days"],
-    secretEnv: Object.freeze(raw["secret-env"]),
-    checkpointDir: raw["checkpoint-dir"],
+    count: raw["num-samples"],
+    seed: raw.seed,
+    sampler: raw.sampler,
+    runVersion: raw["run-version"],
+    history: raw.history,
+    sweepId: raw["sweep-id"],
+    wave: raw.wave,
+    historyFromArtifacts: raw["history-from-artifacts"],
+    planned: raw.planned,
+    maxWaves: raw["max-waves"],
   });
 }
 
-/** The raw strings of some inputs. */
-function read(names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, core.getInput(name)]));
+/** The inputs of `mode: trial`. */
+function readTrialInputs(action: string): TrialSettings {
+  const raw = input.readInputs(trialSchema, action);
+  return Object.freeze({
+    mode: "trial",
+    ...input.trialStepSettings(raw, sweepDefaults.config),
+    trialDir: raw["trial-dir"],
+    secretEnv: Object.freeze(raw["secret-env"]),
+    checkpointDir: raw["checkpoint-dir"],
+  });
 }

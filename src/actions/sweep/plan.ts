@@ -6,12 +6,11 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
-import { type SweepConfig, validateConfig } from "../../core/config.js";
+import type { SweepConfig } from "../../core/config.js";
 import { InputError, messageOf, quote } from "../../core/errors.js";
 import { type PlannedRungTrial, scheduledWaves } from "../../core/fidelity.js";
 import { githubMatrixLimit, hasRepeats, planReevaluation, planTrials } from "../../core/plan.js";
 import { secretValuesOf } from "../../core/redact.js";
-import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { TrialRecord } from "../../core/types.js";
 import {
   type ArtifactClientLike,
@@ -19,6 +18,7 @@ import {
   downloadSweepArtifacts,
   findArtifact,
   readArtifactFile,
+  runnerArtifactClient,
   uploadFolderArtifact,
   waveArtifactName,
 } from "../../github/artifacts.js";
@@ -28,6 +28,7 @@ import { loadConfig } from "../../runtime/config-file.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { readHistory } from "../../runtime/history.js";
 import type { RunContext } from "../shared/context.js";
+import { parsePlannedList, withRunVersion } from "../shared/plan-inputs.js";
 import { type StepOutcome, writeSummary } from "../shared/step.js";
 import type { PlanSettings } from "./inputs.js";
 import { mergePlanned, plainWaveCount, waveHistory, wavesNeeded } from "./waves.js";
@@ -63,20 +64,12 @@ export async function planStep(
     if (earlier) return earlier;
   }
   const loaded = await loadConfig(settings.config, { cwd: context.workspace });
-  if (settings.runVersion !== undefined) {
-    // The same rule as the config's run_version, checked by the same validation.
-    const checked = validateConfig(
-      { ...loaded.config, run_version: settings.runVersion },
-      "with.run-version",
-    );
-    const problem = checked.ok ? undefined : checked.problems.find((p) => p.path === "run_version");
-    if (problem) throw new InputError(`with.run-version: ${problem.message}`);
-  }
+  const base = withRunVersion(loaded.config, settings.runVersion);
   const config =
     settings.wave !== undefined && settings.count !== undefined
       ? // In waves, num-samples is the whole sweep's size; each wave plans its share of it.
-        { ...loaded.config, num_samples: settings.count }
-      : loaded.config;
+        { ...base, num_samples: settings.count }
+      : base;
   const earlier = plannedBefore(settings.planned, config);
   const fromFile =
     settings.history === undefined ? [] : await readHistory(settings.history, { cwd: context.workspace });
@@ -144,7 +137,7 @@ export async function planStep(
     wave === undefined
       ? ""
       : `### Wave ${wave} of at most ${needed}${plan.fidelity ? ` (${plan.fidelity.note})` : reevaluating ? ` (re-evaluation: the ${config.reevaluate?.top_k} best configurations run ${config.reevaluate?.repeats} more times each)` : ""}\n\nPlanned from ${history.length} earlier trial record${history.length === 1 ? "" : "s"}.\n\n`;
-  await writeSummary(`${waveLine}${planSummary(plan, config, { secrets: secretValuesOf(process.env) })}`);
+  await writeSummary(`${waveLine}${planSummary(plan, config, { secrets: secretValuesOf(context.env) })}`);
   const outputs = {
     matrix: JSON.stringify(plan.matrix),
     "sweep-id": plan.sweep_id,
@@ -177,23 +170,12 @@ export async function planStep(
 /** The earlier waves' planned trials from the `planned` input (`{include: [...]}` or a list). */
 function plannedBefore(value: unknown, config: SweepConfig): PlannedRungTrial[] {
   if (value === undefined) return [];
-  const list = Array.isArray(value) ? value : (value as { include?: unknown } | null)?.include;
-  if (!Array.isArray(list)) {
-    throw new InputError(
-      `with.planned: got ${quote(value)}; expected the previous plan's planned output, {"include": [...]}`,
-    );
-  }
-  return list.map((entry, k) => {
-    const parsed = parsePlannedTrial(entry, config, `with.planned.include[${k}]`);
-    if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
-    return parsed.trial as PlannedRungTrial;
-  });
-}
-
-/** @actions/artifact's client of the runner's artifact service (loaded only when a wave needs it). */
-async function runnerArtifactClient(): Promise<ArtifactClientLike> {
-  const { DefaultArtifactClient } = await import("@actions/artifact");
-  return new DefaultArtifactClient();
+  const expected = "the previous plan's planned output";
+  return parsePlannedList(value, config, {
+    input: "planned",
+    expected,
+    bareList: true,
+  }) as PlannedRungTrial[];
 }
 
 /** What a wave keeps in its artifact. */

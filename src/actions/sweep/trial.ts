@@ -14,6 +14,7 @@ import {
   downloadArtifactTo,
   findArtifact,
   readArtifactFile,
+  runnerArtifactClient,
   trialArtifactName,
 } from "../../github/artifacts.js";
 import { loadConfig } from "../../runtime/config-file.js";
@@ -31,8 +32,8 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
   if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
   const trial: PlannedRungTrial = parsed.trial;
 
-  const env = trainerEnvironment(process.env, settings.secretEnv);
-  const secrets = secretsOf(process.env, settings.secretEnv);
+  const env = trainerEnvironment(context.env, settings.secretEnv);
+  const secrets = secretsOf(context.env, settings.secretEnv);
   for (const line of maskableLines(secrets)) core.setSecret(line);
 
   // With shared storage the trial's folder (the trainer's checkpoints) lives there, where a
@@ -106,8 +107,7 @@ async function earlierAttemptOf(
   dir: string,
   context: RunContext,
 ): Promise<StepOutcome | undefined> {
-  const { DefaultArtifactClient } = await import("@actions/artifact");
-  const client = new DefaultArtifactClient();
+  const client = await runnerArtifactClient();
   const name = trialArtifactName(trial.sweep_id, trial.trial_id);
   const artifact = await findArtifact(client, name);
   if (!artifact) return undefined;

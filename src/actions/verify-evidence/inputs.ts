@@ -1,13 +1,15 @@
 /** The verify-evidence action's input boundary: the only place that reads its inputs. */
-import * as core from "@actions/core";
 import { z } from "zod";
-import { oneOf, optionalText, parseInputs, pathList } from "../shared/input-values.js";
+import { oneOf, optionalText, pathList, readInputs } from "../shared/input-values.js";
+import type { ReadOptions } from "../shared/runner.js";
 
 /** Literal defaults, the same as actions/verify-evidence/action.yml declares (a test compares them). */
 export const verifyDefaults = { profile: "default", "working-directory": "." } as const;
 
 /** What to verify. */
 export interface VerifySettings {
+  /** The action's one step. */
+  mode: "verify";
   /** Evidence folders (`submission_runs/<run_version>`) and submission zips, relative to the workspace. */
   paths: readonly string[];
   /** `kaggle` also requires a Gemma model id. */
@@ -29,10 +31,12 @@ const schema = z.object({
 });
 
 /** Reads the verify-evidence action's inputs. */
-export function readVerifyInputs(action = "tunix-rt/verify-evidence"): VerifySettings {
-  const names = Object.keys(schema.shape);
-  const raw = parseInputs(schema, Object.fromEntries(names.map((n) => [n, core.getInput(n)])), action);
+export function readVerifyInputs({
+  action = "tunix-rt/verify-evidence",
+}: ReadOptions<"verify"> = {}): VerifySettings {
+  const raw = readInputs(schema, action);
   return Object.freeze({
+    mode: "verify",
     paths: Object.freeze([...raw.path]),
     profile: raw.profile ?? "default",
     workingDirectory: raw["working-directory"] ?? verifyDefaults["working-directory"],

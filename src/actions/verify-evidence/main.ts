@@ -1,14 +1,14 @@
-/** Entry point of actions/verify-evidence. */
-import { runContext } from "../shared/context.js";
-import { failStep, finishStep } from "../shared/step.js";
-import { readVerifyInputs } from "./inputs.js";
-import { verifyStep } from "./verify.js";
+/** actions/verify-evidence: one step. */
+import { type Action, runAction } from "../shared/runner.js";
+import { readVerifyInputs, type VerifySettings } from "./inputs.js";
 
-/** Runs the verify-evidence action (the runner, or `local-action`, calls this). */
-export async function run(): Promise<void> {
-  try {
-    finishStep(await verifyStep(readVerifyInputs(), runContext(process.env)));
-  } catch (error) {
-    failStep(error);
-  }
+/** The verify-evidence action: its inputs and its one step. */
+export const verifyAction: Action<VerifySettings> = {
+  readInputs: readVerifyInputs,
+  steps: { verify: async (settings, context) => (await import("./verify.js")).verifyStep(settings, context) },
+};
+
+/** Runs the action (the bundle's entry, or `local-action`, calls this). */
+export function run(): Promise<void> {
+  return runAction(verifyAction);
 }

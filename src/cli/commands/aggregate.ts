@@ -35,18 +35,11 @@ written but DIR/leaderboard.md), 2 usage/input error, 3 max_failed_trials exceed
 (evidence written and marked).`;
 
 /** `tunix-rt aggregate`: leaderboard, best trial, evidence, promoted config. */
-export const aggregateCommand: Command = {
-  name: "aggregate",
-  summary: "leaderboard, best trial, evidence folder, promoted config",
+export const command: Command = {
   help,
   async run(args, ctx) {
-    const { values } = parseFlags("aggregate", args, {
-      config: { type: "string" },
-      trials: { type: "string" },
-      "run-dir": { type: "string" },
-      "best-config": { type: "string" },
-      plan: { type: "string" },
-      "sweep-id": { type: "string" },
+    const { values } = parseFlags(args, {
+      values: ["config", "trials", "run-dir", "best-config", "plan", "sweep-id"],
     });
     const loaded = await loadConfig(required("config", values.config, "aggregate"), { cwd: ctx.cwd });
     const trialsDir = required("trials", values.trials, "aggregate");

@@ -43,18 +43,12 @@ Exit: 0 written, 1 invalid evidence, 2 usage error or a gate.
 `;
 
 /** `tunix-rt package`: the submission zip of an evidence folder. */
-export const packageCommand: Command = {
-  name: "package",
-  summary: "pack an evidence folder into the submission zip",
+export const command: Command = {
   help,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags("package", args, {
-      "run-dir": { type: "string" },
-      out: { type: "string" },
-      "max-size": { type: "string" },
-      config: { type: "string" },
-      profile: { type: "string" },
-      "no-verify": { type: "boolean" },
+    const { values, positionals } = parseFlags(args, {
+      values: ["run-dir", "out", "max-size", "config", "profile"],
+      switches: ["no-verify"],
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const runDir = required("run-dir", values["run-dir"], "package");

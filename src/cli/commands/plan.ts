@@ -51,19 +51,11 @@ more than ${githubMatrixLimit} trials).`;
 const uuidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** `tunix-rt plan`: proposes trials and prints the plan (DESIGN.md, CLI `plan`). */
-export const planCommand: Command = {
-  name: "plan",
-  summary: "propose trials: print the plan and its GitHub Actions matrix as JSON",
+export const command: Command = {
   help,
   async run(args: string[], ctx: CliContext): Promise<number> {
-    const { values } = parseFlags("plan", args, {
-      config: { type: "string" },
-      seed: { type: "string" },
-      count: { type: "string" },
-      sampler: { type: "string" },
-      "run-version": { type: "string" },
-      history: { type: "string" },
-      "sweep-id": { type: "string" },
+    const { values } = parseFlags(args, {
+      values: ["config", "seed", "count", "sampler", "run-version", "history", "sweep-id"],
     });
     const file = required("config", values.config, "plan");
     const seed = intFlag("seed", values.seed, { min: 0, max: 0xffffffff });

@@ -27,12 +27,10 @@ sweep's trials.
 Exit: 0 written, 2 the folder or zip cannot be read.`;
 
 /** \`tunix-rt report\`: the sweep's charts and report.html. */
-export const reportCommand: Command = {
-  name: "report",
-  summary: "draw a sweep's charts and report.html from its evidence or zip",
+export const command: Command = {
   help,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags("report", args, { out: { type: "string" } }, true);
+    const { values, positionals } = parseFlags(args, { values: ["out"], positionals: true });
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length === 0

@@ -48,17 +48,10 @@ Exit codes:
 `;
 
 /** `tunix-rt score`: primary_score of graded rows, or of predictions graded against an evalset. */
-export const scoreCommand: Command = {
-  name: "score",
-  summary: "primary_score of eval rows, or of predictions against an evalset",
+export const command: Command = {
   help,
   async run(args, ctx) {
-    const { values } = parseFlags("score", args, {
-      rows: { type: "string" },
-      predictions: { type: "string" },
-      evalset: { type: "string" },
-      json: { type: "boolean" },
-    });
+    const { values } = parseFlags(args, { values: ["rows", "predictions", "evalset"], switches: ["json"] });
     const { rows, predictions, evalset } = values;
     const json = values.json === true;
     if (rows !== undefined) {

@@ -91,26 +91,13 @@ function heartbeatOf(env: NodeJS.ProcessEnv): number {
 }
 
 /** `tunix-rt sweep`: the whole loop, locally. */
-export const sweepCommand: Command = {
-  name: "sweep",
-  summary: "run the whole loop locally: trials, evidence, verify, zip",
+export const command: Command = {
   help,
   handlesSignals: true,
   async run(args, ctx) {
-    const { values } = parseFlags("sweep", args, {
-      config: { type: "string" },
-      parallel: { type: "string" },
-      gpus: { type: "string" },
-      seed: { type: "string" },
-      sampler: { type: "string" },
-      "num-samples": { type: "string" },
-      fresh: { type: "boolean" },
-      resume: { type: "boolean" },
-      "clean-old": { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      "max-size": { type: "string" },
-      "best-config": { type: "string" },
-      follow: { type: "boolean" },
+    const { values } = parseFlags(args, {
+      values: ["config", "parallel", "gpus", "seed", "sampler", "num-samples", "max-size", "best-config"],
+      switches: ["fresh", "resume", "clean-old", "dry-run", "follow"],
     });
     if (values.fresh && values.resume)
       throw new UsageError("--fresh and --resume contradict each other; choose one");

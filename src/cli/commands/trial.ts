@@ -24,18 +24,11 @@ Exit: 0 completed, 1 failed or timed out, 2 usage/input error (bad config or tri
 DIR not writable, unreadable evalset), 130 interrupted.`;
 
 /** `tunix-rt trial`: run one trial and write its record. */
-export const trialCommand: Command = {
-  name: "trial",
-  summary: "run one trial: trainer, grading, trial.json",
+export const command: Command = {
   help,
   handlesSignals: true,
   async run(args, ctx) {
-    const { values } = parseFlags("trial", args, {
-      config: { type: "string" },
-      trial: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean" },
-    });
+    const { values } = parseFlags(args, { values: ["config", "trial", "out"], switches: ["json"] });
     const loaded = await loadConfig(required("config", values.config, "trial"), {
       cwd: ctx.cwd,
       needs: { trainer: true },

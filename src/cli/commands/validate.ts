@@ -46,15 +46,10 @@ export function formatPreflight(report: PreflightReport, file: string): string {
 }
 
 /** `tunix-rt validate`: the checks before GPU time is spent. */
-export const validateCommand: Command = {
-  name: "validate",
-  summary: "check a config, its trainer and evalset before running",
+export const command: Command = {
   help,
   async run(args, ctx) {
-    const { values } = parseFlags("validate", args, {
-      config: { type: "string" },
-      json: { type: "boolean" },
-    });
+    const { values } = parseFlags(args, { values: ["config"], switches: ["json"] });
     const { file, cwd } = await configFile(values.config, ctx);
     const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
     for (const note of loaded.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);

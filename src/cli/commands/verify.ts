@@ -54,17 +54,14 @@ Exit: 0 valid, 1 invalid, 2 usage error or a folder/zip that cannot be read.
 `;
 
 /** `tunix-rt verify DIR|ZIP`: validates an evidence folder or a submission zip. */
-export const verifyCommand: Command = {
-  name: "verify",
-  summary: "check an evidence folder or a submission zip",
+export const command: Command = {
   help,
   async run(args, ctx) {
-    const { values, positionals } = parseFlags(
-      "verify",
-      args,
-      { profile: { type: "string" }, json: { type: "boolean" } },
-      true,
-    );
+    const { values, positionals } = parseFlags(args, {
+      values: ["profile"],
+      switches: ["json"],
+      positionals: true,
+    });
     if (positionals.length !== 1) {
       throw new UsageError(
         `expected one evidence folder or zip, got ${positionals.length === 0 ? "none" : positionals.length}`,

@@ -306,23 +306,33 @@ export class EvidenceVerifier {
     }
   }
 
+  /**
+   * Counts a JSONL file as seen, and whether its line parsed. A line that did not is reported
+   * and makes its file unusable for the cross-file rules: it could hold any value (a row whose
+   * score a recomputation would miss, a record that could be the best trial), so a mismatch
+   * found without it would not be the fault.
+   */
+  #readable(
+    file: "eval_rows.jsonl" | "trials.jsonl",
+    entry: JsonlEntry,
+  ): entry is Extract<JsonlEntry, { ok: true }> {
+    this.#seen.add(file);
+    if (entry.ok) return true;
+    this.#unusable.add(file);
+    this.#add({
+      file,
+      line: entry.line,
+      path: "",
+      message: `not valid JSON: ${describeJsonError(entry.error, "").reason}`,
+    });
+    return false;
+  }
+
   /** One line of `eval_rows.jsonl` (blank lines are not given). */
   evalRowsLine(entry: JsonlEntry): void {
     const file = "eval_rows.jsonl";
-    this.#seen.add(file);
     this.#rowLines++;
-    if (!entry.ok) {
-      // The unreadable row could hold any value: a score recomputed without it would be
-      // compared as if it were the file's, and report a mismatch that is not the fault.
-      this.#unusable.add(file);
-      this.#add({
-        file,
-        line: entry.line,
-        path: "",
-        message: `not valid JSON: ${describeJsonError(entry.error, "").reason}`,
-      });
-      return;
-    }
+    if (!this.#readable(file, entry)) return;
     this.#score.add(entry.value);
     const result = EvalRowLineSchema.safeParse(entry.value, { reportInput: true });
     if (!result.success) {
@@ -350,22 +360,11 @@ export class EvidenceVerifier {
   /** One line of `trials.jsonl` (blank lines are not given). */
   trialsLine(entry: JsonlEntry): void {
     const file = "trials.jsonl";
-    this.#seen.add(file);
     this.#trialLines++;
-    if (!entry.ok) {
-      // The unreadable record could be the best trial: the best cannot be decided without it.
-      this.#unusable.add(file);
-      this.#add({
-        file,
-        line: entry.line,
-        path: "",
-        message: `not valid JSON: ${describeJsonError(entry.error, "").reason}`,
-      });
-      return;
-    }
+    if (!this.#readable(file, entry)) return;
     const result = TrialLineSchema.safeParse(entry.value, { reportInput: true });
     if (!result.success) {
-      this.#unusable.add(file); // as above: an invalid record could be the best trial
+      this.#unusable.add(file); // an invalid record could be the best trial, as an unreadable one
       for (const problem of schemaProblems(result.error, file, entry.line)) this.#add(problem);
       return;
     }

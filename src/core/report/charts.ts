@@ -83,6 +83,60 @@ const bestColor = "#e6550d";
 const scoreTicks = (y: (v: number) => number): Tick[] =>
   [0, 0.25, 0.5, 0.75, 1].map((v) => ({ at: y(v), label: String(v) }));
 
+/** The margins of a chart: room for its title and axes. */
+interface Margins {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/**
+ * A chart whose vertical axis is primary_score from 0 to 1: the score scale, the title and
+ * the left axis with its grid, to which the chart adds its own marks.
+ */
+function scoreFrame(
+  title: string,
+  W: number,
+  H: number,
+  m: Margins,
+): { y: (v: number) => number; body: string[] } {
+  const y = scaleLinear()
+    .domain([0, 1])
+    .range([H - m.bottom, m.top]);
+  const body = [
+    text(m.left, 18, title, { class: "title" }),
+    axisLeft(m.left, H - m.bottom, m.top, scoreTicks(y), { caption: "primary_score", gridTo: W - m.right }),
+  ];
+  return { y, body };
+}
+
+/**
+ * A scored trial's dot, coloured by its score, with its tooltip; `data` adds the chart's own
+ * attributes after `data-trial`.
+ */
+function scoreDot(
+  t: ChartTrial & { primary_score: number },
+  cx: number,
+  cy: number,
+  data: Record<string, string | number | undefined>,
+): string {
+  return el(
+    "circle",
+    {
+      cx,
+      cy,
+      r: 4,
+      fill: scoreColor(t.primary_score),
+      stroke: "#333",
+      "stroke-width": 0.5,
+      "data-trial": t.trial_id,
+      ...data,
+    },
+    tip(t),
+  );
+}
+
 /** A tooltip: the trial, its score, its params. */
 function tip(t: ChartTrial): string {
   const params = Object.entries(t.params)
@@ -106,13 +160,7 @@ export function historyChart(trials: readonly ChartTrial[]): Chart {
   const x = scaleLinear()
     .domain([0.5, n + 0.5])
     .range([m.left, W - m.right]);
-  const y = scaleLinear()
-    .domain([0, 1])
-    .range([H - m.bottom, m.top]);
-  const body: string[] = [text(m.left, 18, "Optimization history", { class: "title" })];
-  body.push(
-    axisLeft(m.left, H - m.bottom, m.top, scoreTicks(y), { caption: "primary_score", gridTo: W - m.right }),
-  );
+  const { y, body } = scoreFrame("Optimization history", W, H, m);
   const xTicks = x
     .ticks(Math.min(10, n))
     .filter((v) => Number.isInteger(v) && v >= 1 && v <= n)
@@ -189,21 +237,10 @@ export function historyChart(trials: readonly ChartTrial[]): Chart {
   for (const t of ordered) {
     if (scored(t)) {
       body.push(
-        el(
-          "circle",
-          {
-            cx: x(t.order),
-            cy: y(t.primary_score),
-            r: 4,
-            fill: scoreColor(t.primary_score),
-            stroke: "#333",
-            "stroke-width": 0.5,
-            "data-trial": t.trial_id,
-            "data-order": t.order,
-            "data-score": String(t.primary_score),
-          },
-          tip(t),
-        ),
+        scoreDot(t, x(t.order), y(t.primary_score), {
+          "data-order": t.order,
+          "data-score": String(t.primary_score),
+        }),
       );
     } else if (failed(t)) {
       const cx = x(t.order);
@@ -559,13 +596,7 @@ export function rungsChart(trials: readonly ChartTrial[]): Chart | undefined {
     .domain(budgets)
     .range([m.left, W - m.right])
     .padding(0.3);
-  const y = scaleLinear()
-    .domain([0, 1])
-    .range([H - m.bottom, m.top]);
-  const body: string[] = [text(m.left, 18, "Successive halving", { class: "title" })];
-  body.push(
-    axisLeft(m.left, H - m.bottom, m.top, scoreTicks(y), { caption: "primary_score", gridTo: W - m.right }),
-  );
+  const { y, body } = scoreFrame("Successive halving", W, H, m);
   body.push(
     axisBottom(
       H - m.bottom,
@@ -598,21 +629,7 @@ export function rungsChart(trials: readonly ChartTrial[]): Chart | undefined {
     const cx = x(t.budget ?? 0) ?? 0;
     if (scored(t))
       body.push(
-        el(
-          "circle",
-          {
-            cx,
-            cy: y(t.primary_score),
-            r: 4,
-            fill: scoreColor(t.primary_score),
-            stroke: "#333",
-            "stroke-width": 0.5,
-            "data-trial": t.trial_id,
-            "data-score": String(t.primary_score),
-            "data-rung": t.rung,
-          },
-          tip(t),
-        ),
+        scoreDot(t, cx, y(t.primary_score), { "data-score": String(t.primary_score), "data-rung": t.rung }),
       );
     else if (failed(t))
       body.push(

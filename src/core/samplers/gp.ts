@@ -16,8 +16,8 @@ import {
   joinPredictions,
   type Prediction,
 } from "./gp-model.js";
-import { asRunning, type Sampler, type SamplerOptions } from "./sampler.js";
-import { createSobolSampler } from "./sobol.js";
+import { createModelBasedSampler } from "./model-based.js";
+import type { Sampler, SamplerOptions } from "./sampler.js";
 
 /** Settings of the GP sampler; the defaults are what the sampler benchmark ran. */
 export interface GpSettings {
@@ -120,38 +120,19 @@ export const defaultGpSettings: GpSettings = {
  * fewer candidates when many trials are modelled (`predictionBudget`).
  */
 export function createGpSampler(options: SamplerOptions, settings: GpSettings = defaultGpSettings): Sampler {
-  const { space, seed, metricMode } = options;
-  const encoding = encodeSpace(space);
-  const sobol = createSobolSampler(options);
-  return {
+  return createModelBasedSampler(options, {
     name: "gp",
-    warmUpLeft(history: readonly TrialRecord[]): number {
-      if (encoding.coords.length === 0) return Number.POSITIVE_INFINITY;
-      return Math.max(
-        0,
-        settings.startup(encoding.coords.length) - observe(encoding, history, metricMode).y.length,
-      );
-    },
-    propose(count: number, history: readonly TrialRecord[]): Params[] {
-      if (count <= 0) return [];
-      const obs = observe(encoding, history, metricMode);
-      if (encoding.coords.length === 0 || obs.y.length < settings.startup(encoding.coords.length))
-        return sobol.propose(count, history);
-      const rng = createRng(seed, "gp", history.length);
-      let picked: Params[];
+    startup: settings.startup,
+    propose(count, obs, encoding, rng) {
       try {
-        picked = proposeWithModel(encoding, obs, count, rng, settings);
+        return proposeWithModel(encoding, obs, count, rng, settings);
       } catch {
         // A covariance that no jitter makes positive definite: no model this wave, the
         // Sobol sequence instead.
-        picked = [];
+        return [];
       }
-      if (picked.length >= count) return picked;
-      // The candidates ran out (a small discrete space): fill from the Sobol sequence.
-      const filler = sobol.propose(count - picked.length, [...history, ...asRunning(picked)]);
-      return [...picked, ...filler];
     },
-  };
+  });
 }
 
 /** The trials the model conditions on: all, or the best and the most recent (see `GpSettings`). */

@@ -17,15 +17,16 @@ const factories: Record<ConcreteSamplerName, (options: SamplerOptions) => Sample
   grid: createGridSampler,
   sobol: createSobolSampler,
   tpe: createTpeSampler,
-  gp: (options) => createGpSampler(options),
+  gp: createGpSampler,
 };
 
 /** Every concrete sampler, in registration order (the contract tests run against each). */
 export const concreteSamplerNames = Object.keys(factories) as ConcreteSamplerName[];
 
 /**
- * The concrete sampler a name stands for: "auto" is tunix-rt's best default for the space
- * (for now random; a model-based sampler will take its place), any other name itself.
+ * The concrete sampler a name stands for: "auto" is tunix-rt's best default, the Gaussian
+ * process sampler (it starts from Sobol points and keeps to them where a model cannot help);
+ * any other name is itself.
  */
 export function resolveSampler(name: SamplerName): ConcreteSamplerName {
   return name === "auto" ? "gp" : name;

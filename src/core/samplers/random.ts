@@ -1,7 +1,7 @@
 import { createRng } from "../rng.js";
 import { paramsFromUnits, paramsKey } from "../space.js";
 import type { Params, TrialRecord } from "../types.js";
-import type { Sampler, SamplerOptions } from "./sampler.js";
+import { proposeEach, type Sampler, type SamplerOptions } from "./sampler.js";
 
 /** Redraws tried before a random proposal may repeat a point already tried. */
 export const maxRandomRedraws = 64;
@@ -30,20 +30,12 @@ export function createRandomSampler({ space, seed }: SamplerOptions): Sampler {
   return {
     name: "random",
     propose(count: number, history: readonly TrialRecord[]): Params[] {
-      const tried = new Set(history.map((record) => paramsKey(space, record.params)));
-      const proposals: Params[] = [];
-      for (let k = 0; k < count; k++) {
-        const index = history.length + k;
+      return proposeEach(space, history, count, (index, tried) => {
         let params = draw(index, 0);
-        let key = paramsKey(space, params);
-        for (let attempt = 1; tried.has(key) && attempt <= maxRandomRedraws; attempt++) {
+        for (let attempt = 1; tried.has(paramsKey(space, params)) && attempt <= maxRandomRedraws; attempt++)
           params = draw(index, attempt);
-          key = paramsKey(space, params);
-        }
-        tried.add(key);
-        proposals.push(params);
-      }
-      return proposals;
+        return params;
+      });
     },
   };
 }

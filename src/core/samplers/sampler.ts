@@ -1,4 +1,4 @@
-import type { SearchSpace } from "../space.js";
+import { paramsKey, type SearchSpace } from "../space.js";
 import type { Params, TrialRecord } from "../types.js";
 
 /** Whether a larger or a smaller primary_score is better. */
@@ -42,6 +42,27 @@ export interface Sampler {
    * they come from its warm-up design). Absent for samplers without a model.
    */
   warmUpLeft?(history: readonly TrialRecord[]): number;
+}
+
+/**
+ * The loop of the samplers that pick each point on its own (random, Sobol): `pick` gets the
+ * point's index in the sweep (the history's length plus its place in this call) and the keys
+ * of the points tried so far (the history's and this call's), which it should avoid.
+ */
+export function proposeEach(
+  space: SearchSpace,
+  history: readonly TrialRecord[],
+  count: number,
+  pick: (index: number, tried: ReadonlySet<string>) => Params,
+): Params[] {
+  const tried = new Set(history.map((record) => paramsKey(space, record.params)));
+  const proposals: Params[] = [];
+  for (let k = 0; k < count; k++) {
+    const params = pick(history.length + k, tried);
+    tried.add(paramsKey(space, params));
+    proposals.push(params);
+  }
+  return proposals;
 }
 
 /**

@@ -17,7 +17,7 @@
 import { createRng, hashSeed } from "../rng.js";
 import { paramsFromUnits, paramsKey, type SearchSpace } from "../space.js";
 import type { Params, TrialRecord } from "../types.js";
-import type { Sampler, SamplerOptions } from "./sampler.js";
+import { proposeEach, type Sampler, type SamplerOptions } from "./sampler.js";
 
 /** Joe-Kuo rows for dimensions 2..40: [s, a, m_1, ..., m_s]. */
 const joeKuo: readonly (readonly number[])[] = [
@@ -152,7 +152,7 @@ export const maxSobolRedraws = 64;
  * the random sampler does), else a repeat. Later points of the sequence are not used as
  * redraws: they belong to later trials (and points 2^k apart differ only in low bits).
  */
-function sobolParams(space: SearchSpace, seed: number, index: number, tried: Set<string>): Params {
+function sobolParams(space: SearchSpace, seed: number, index: number, tried: ReadonlySet<string>): Params {
   let params = paramsFromUnits(space, sobolUnits(index, space.length, seed));
   for (let attempt = 1; attempt <= maxSobolRedraws && tried.has(paramsKey(space, params)); attempt++) {
     const rng = createRng(seed, "sobol-redraw", index, attempt);
@@ -178,14 +178,9 @@ export function createSobolSampler({ space, seed }: SamplerOptions): Sampler {
   return {
     name: "sobol",
     propose(count: number, history: readonly TrialRecord[]): Params[] {
-      const tried = new Set(history.map((record) => paramsKey(space, record.params)));
-      const proposals: Params[] = [];
-      for (let k = 0; k < count; k++) {
-        const params = sobolParams(space, seed, (history.length + k) % 2 ** 32, tried);
-        tried.add(paramsKey(space, params));
-        proposals.push(params);
-      }
-      return proposals;
+      return proposeEach(space, history, count, (index, tried) =>
+        sobolParams(space, seed, index % 2 ** 32, tried),
+      );
     },
   };
 }

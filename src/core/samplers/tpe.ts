@@ -1,12 +1,12 @@
 // Multivariate tree-structured Parzen estimator ("tpe"), batch-aware by a constant liar.
 
-import { createRng, type Rng } from "../rng.js";
+import type { Rng } from "../rng.js";
 import { paramsKey } from "../space.js";
-import type { Params, TrialRecord } from "../types.js";
+import type { Params } from "../types.js";
 import { normalCdf } from "./acquisition.js";
-import { type Coordinate, type Encoding, encodeSpace, observe } from "./encoding.js";
-import { asRunning, type Sampler, type SamplerOptions } from "./sampler.js";
-import { createSobolSampler } from "./sobol.js";
+import type { Coordinate, Encoding } from "./encoding.js";
+import { createModelBasedSampler } from "./model-based.js";
+import type { Sampler, SamplerOptions } from "./sampler.js";
 
 /** Settings of the TPE sampler. */
 export interface TpeSettings {
@@ -146,24 +146,10 @@ export function createTpeSampler(
   options: SamplerOptions,
   settings: TpeSettings = defaultTpeSettings,
 ): Sampler {
-  const { space, seed, metricMode } = options;
-  const encoding = encodeSpace(space);
-  const sobol = createSobolSampler(options);
-  return {
+  return createModelBasedSampler(options, {
     name: "tpe",
-    warmUpLeft(history: readonly TrialRecord[]): number {
-      if (encoding.coords.length === 0) return Number.POSITIVE_INFINITY;
-      return Math.max(
-        0,
-        settings.startup(encoding.coords.length) - observe(encoding, history, metricMode).y.length,
-      );
-    },
-    propose(count: number, history: readonly TrialRecord[]): Params[] {
-      if (count <= 0) return [];
-      const obs = observe(encoding, history, metricMode);
-      if (encoding.coords.length === 0 || obs.y.length < settings.startup(encoding.coords.length))
-        return sobol.propose(count, history);
-      const rng = createRng(seed, "tpe", history.length);
+    startup: settings.startup,
+    propose(count, obs, encoding, rng) {
       const order = [...obs.y.keys()].sort((a, b) => (obs.y[b] as number) - (obs.y[a] as number) || a - b);
       const nGood = settings.good(order.length);
       const good = new Parzen(
@@ -179,14 +165,12 @@ export function createTpeSampler(
         const pick = bestCandidate(encoding, good, bad, tried, rng, settings.candidates);
         if (pick === undefined) break;
         proposals.push(pick.params);
-        tried.add(paramsKey(space, pick.params));
+        tried.add(paramsKey(encoding.space, pick.params));
         badPoints.push(pick.x);
       }
-      if (proposals.length >= count) return proposals;
-      const filler = sobol.propose(count - proposals.length, [...history, ...asRunning(proposals)]);
-      return [...proposals, ...filler];
+      return proposals;
     },
-  };
+  });
 }
 
 /** The untried draw with the largest density ratio; more draws when the first are all tried. */
