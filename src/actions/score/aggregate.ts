@@ -9,15 +9,17 @@ import path from "node:path";
 import * as core from "@actions/core";
 import { promotedConfigPath } from "../../core/aggregate.js";
 import type { SweepConfig } from "../../core/config.js";
-import { validateConfig } from "../../core/config.js";
 import { formatProblem, InputError, messageOf, type Problem, quote } from "../../core/errors.js";
 import { evidenceBranch } from "../../core/evidence/changes.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { chartsMarkdown } from "../../core/report/report.js";
 import { resolveSampler } from "../../core/samplers/index.js";
-import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { PlannedTrial } from "../../core/types.js";
-import { downloadSweepArtifacts, uploadFolderArtifact } from "../../github/artifacts.js";
+import {
+  downloadSweepArtifacts,
+  runnerArtifactClient,
+  uploadFolderArtifact,
+} from "../../github/artifacts.js";
 import type { ReportCheckResult } from "../../github/evidence-check.js";
 import type { PublishEvidenceResult } from "../../github/evidence-pr.js";
 import { aggregateSummary, verifySummary } from "../../github/summary.js";
@@ -28,6 +30,7 @@ import { collectProvenance } from "../../runtime/provenance.js";
 import { writeReportHtml } from "../../runtime/report.js";
 import { toolkitVersion } from "../../runtime/version.js";
 import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
+import { parsePlannedList, withRunVersion } from "../shared/plan-inputs.js";
 import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { AggregateSettings } from "./inputs.js";
 
@@ -42,17 +45,19 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
   const cwd = context.workspace;
   const loaded = await loadConfig(settings.config, { cwd });
   const config = withRunVersion(loaded.config, settings.runVersion);
-  const planned = plannedTrials(settings.matrix, config, settings.sweepId);
+  const planned = plannedOfSweep(settings.matrix, config, settings.sweepId);
   const trialsDir = path.resolve(cwd, settings.trialsDir ?? path.join("runs", settings.sweepId));
   if (settings.download) {
     // The runner's artifact service, through the runtime token: this run's artifacts only.
-    const { DefaultArtifactClient } = await import("@actions/artifact");
-    await downloadSweepArtifacts(new DefaultArtifactClient(), { sweepId: settings.sweepId, dest: trialsDir });
+    await downloadSweepArtifacts(await runnerArtifactClient(), {
+      sweepId: settings.sweepId,
+      dest: trialsDir,
+    });
   }
 
   const provenance = await collectProvenance(loaded, {
     cwd,
-    env: process.env,
+    env: context.env,
     toolkit: toolkitVersion,
     sampler:
       settings.sampler === undefined ? resolveSampler(config.sampler) : resolveSampler(settings.sampler),
@@ -67,13 +72,13 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     provenance,
     planned,
     sweepId: settings.sweepId,
-    env: process.env,
+    env: context.env,
     // On GitHub a trial's run is its artifact: the first folder under the trials folder.
     runIdOf: (found) => path.relative(trialsDir, found.dir).split(path.sep)[0] || found.record.trial_id,
   });
   for (const notice of result.notices) core.warning(`${notice.file}: ${notice.message}`);
 
-  const secrets = secretValuesOf(process.env);
+  const secrets = secretValuesOf(context.env);
   // report.html as the run's artifact; the charts themselves travel with the evidence.
   const reportUrl = result.best ? await uploadReport(result, settings.sweepId, context) : undefined;
   const charts = chartsMarkdown(result.report, {
@@ -155,7 +160,7 @@ async function publish(
   },
 ): Promise<PublishedEvidence> {
   const { owner, repo } = repositoryParts(context, "opening the evidence pull request");
-  const base = settings.base ?? process.env.GITHUB_REF_NAME;
+  const base = settings.base ?? context.refName;
   if (!base)
     throw new InputError("with.base: missing; expected the branch the evidence pull request targets");
   const best = result.best;
@@ -273,8 +278,7 @@ async function uploadReport(
   const dir = path.resolve(context.workspace, "runs", sweepId, "report");
   await writeReportHtml(path.join(dir, "report.html"), result.report);
   try {
-    const { DefaultArtifactClient } = await import("@actions/artifact");
-    const { id } = await uploadFolderArtifact(new DefaultArtifactClient(), {
+    const { id } = await uploadFolderArtifact(await runnerArtifactClient(), {
       name: `tunix-rt-report-${sweepId}`,
       dir,
       files: ["report.html"],
@@ -306,34 +310,16 @@ function countsOutputs(result: AggregateResult): Record<string, string> {
   };
 }
 
-/** The config with the plan's run_version when the plan overrode it (checked as the config's is). */
-function withRunVersion(config: SweepConfig, runVersion: string | undefined): SweepConfig {
-  if (runVersion === undefined) return config;
-  const checked = validateConfig({ ...config, run_version: runVersion }, "with.run-version");
-  const problem = checked.ok ? undefined : checked.problems.find((p) => p.path === "run_version");
-  if (problem) throw new InputError(`with.run-version: ${problem.message}`);
-  return { ...config, run_version: runVersion };
-}
-
-/** The planned trials of the plan's matrix input, each checked like a trial step checks its entry. */
-function plannedTrials(matrix: unknown, config: SweepConfig, sweepId: string): PlannedTrial[] | undefined {
+/** The planned trials of the plan's matrix input, each checked as a trial step checks it, all of this sweep. */
+function plannedOfSweep(matrix: unknown, config: SweepConfig, sweepId: string): PlannedTrial[] | undefined {
   if (matrix === undefined) return undefined;
-  const include = (matrix as { include?: unknown } | null)?.include;
-  if (!Array.isArray(include)) {
-    throw new InputError(
-      `with.matrix: got ${quote(matrix)}; expected the plan's matrix output, {"include": [...]}`,
-    );
-  }
-  const trials: PlannedTrial[] = [];
-  include.forEach((entry, index) => {
-    const parsed = parsePlannedTrial(entry, config, `with.matrix.include[${index}]`);
-    if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
-    if (parsed.trial.sweep_id !== sweepId) {
+  const trials = parsePlannedList(matrix, config, { input: "matrix", expected: "the plan's matrix output" });
+  trials.forEach((trial, index) => {
+    if (trial.sweep_id !== sweepId) {
       throw new InputError(
-        `with.matrix.include[${index}].sweep_id: got ${quote(parsed.trial.sweep_id)}; expected the sweep-id input ${quote(sweepId)}`,
+        `with.matrix.include[${index}].sweep_id: got ${quote(trial.sweep_id)}; expected the sweep-id input ${quote(sweepId)}`,
       );
     }
-    trials.push(parsed.trial);
   });
   return trials;
 }
