@@ -23,7 +23,7 @@
 import { compareTrialIds, fidelityLevel } from "./evidence/best-trial.js";
 import { createRng, type Rng } from "./rng.js";
 import { encodeSpace } from "./samplers/encoding.js";
-import { defaultGpSettings, targets } from "./samplers/gp.js";
+import { defaultGpSettings, gpData, targets } from "./samplers/gp.js";
 import { fitGp, type GpData, GpPosterior } from "./samplers/gp-model.js";
 import type { SearchSpace } from "./space.js";
 import type { Params, TrialRecord } from "./types.js";
@@ -273,7 +273,7 @@ function modelEstimates(
   const modelledY = modelled.map((i) => ys[i] as number);
   const z = targets(modelledY, settings.transform);
   const data = gpData(
-    encoding.coords.map((c) => c.kind === "categorical"),
+    encoding,
     modelled.map((i) => xs[i] as Float64Array),
     z,
   );
@@ -282,7 +282,7 @@ function modelEstimates(
     Math.min(settings.maxFitted, Math.max(needed, Math.ceil(settings.fitShare * z.length))),
   );
   const fitData = gpData(
-    encoding.coords.map((c) => c.kind === "categorical"),
+    encoding,
     fitted.map((i) => xs[modelled[i] as number] as Float64Array),
     fitted.map((i) => z[i] as number),
   );
@@ -308,21 +308,6 @@ function modelEstimates(
   return {
     estimates: configs.map((_, i) => sign * back(means[i] as number)),
     noiseShare: noise / (noise + signal),
-  };
-}
-
-function gpData(categorical: readonly boolean[], xs: readonly Float64Array[], ys: ArrayLike<number>): GpData {
-  const dims = categorical.length;
-  const x = new Float64Array(xs.length * dims);
-  xs.forEach((row, i) => {
-    x.set(row, i * dims);
-  });
-  return {
-    n: xs.length,
-    dims,
-    categorical: Uint8Array.from(categorical, (c) => (c ? 1 : 0)),
-    x,
-    y: Float64Array.from(ys),
   };
 }
 

@@ -231,23 +231,20 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   });
   const report = reportInputOf(config, trials, sweepId ?? null, recommendation);
 
+  const result = {
+    sweepId: sweepId ?? null,
+    trials,
+    leaderboard,
+    counts,
+    best,
+    leaderboardMd,
+    notices,
+    report,
+  };
   if (!best) {
     const leaderboardFile = path.join(path.resolve(cwd, options.trialsDir), "leaderboard.md");
     await writeFileAtomic(leaderboardFile, leaderboardMd);
-    return {
-      sweepId: sweepId ?? null,
-      trials,
-      leaderboard,
-      counts,
-      best,
-      runDir: null,
-      bestConfigFile: null,
-      leaderboardFile,
-      leaderboardMd,
-      notices,
-      report,
-      charts: [],
-    };
+    return { ...result, runDir: null, bestConfigFile: null, leaderboardFile, charts: [] };
   }
 
   const bestFound = kept.find((f) => f.record === best);
@@ -293,18 +290,5 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   await writeFileAtomic(bestConfigFile, bestConfigYaml(config, best, provenance, recommendation));
   // The charts are evidence too: drawn from trials.jsonl's records, committed and zipped with it.
   const charts = await writeCharts(runDir, sweepCharts(report));
-  return {
-    sweepId: sweepId ?? null,
-    trials,
-    leaderboard,
-    counts,
-    best,
-    runDir,
-    bestConfigFile,
-    leaderboardFile,
-    leaderboardMd,
-    notices,
-    report,
-    charts,
-  };
+  return { ...result, runDir, bestConfigFile, leaderboardFile, charts };
 }

@@ -18,6 +18,7 @@ import { type Clock, systemClock } from "./clock.js";
 import type { LoadedConfig } from "./config-file.js";
 import { evalsetLoader } from "./evalset.js";
 import { writeJsonAtomic } from "./files.js";
+import { checkTrialRecord } from "./history.js";
 import { acquireLock } from "./lock.js";
 import { collectProvenance, sourceState } from "./provenance.js";
 import { runTrial, type TrialJson } from "./trial.js";
@@ -168,7 +169,11 @@ async function readState(dir: string): Promise<SweepState | undefined> {
   }
 }
 
-/** The records of planned trials found in their folders (any status), by trial id. */
+/**
+ * The records of planned trials found in their folders when the sweep starts (a resumed
+ * sweep's), by trial id; a record that is not sound counts as none (the trial runs again).
+ * After this, the sweep keeps the records its trials return.
+ */
 async function readRecords(
   trialsDir: string,
   trials: readonly PlannedRungTrial[],
@@ -177,12 +182,9 @@ async function readRecords(
   for (const trial of trials) {
     try {
       const record = JSON.parse(await readFile(path.join(trialsDir, trial.trial_id, "trial.json"), "utf8"));
-      if (
-        record &&
-        typeof record === "object" &&
-        record.trial_id === trial.trial_id &&
-        record.status !== "running"
-      )
+      // A record as aggregate accepts it (checkTrialRecord), of this trial, finished.
+      const sound = checkTrialRecord(record, { file: "trial.json" }).length === 0;
+      if (sound && record.trial_id === trial.trial_id && record.status !== "running")
         records.set(trial.trial_id, record as TrialJson);
     } catch {
       // No record: the trial never ran, or its attempt was cut off before the record.
@@ -190,8 +192,6 @@ async function readRecords(
   }
   return records;
 }
-
-/** A planned trial without a record, as a history shows it: `status` says how it counts. */
 
 /**
  * The next wave of a sweep in waves given every record so far, or undefined when it has no
@@ -425,6 +425,19 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       await Promise.all(Array.from({ length: Math.max(1, workers) }, (_, i) => worker(i)));
     };
 
+    /** Runs a list of planned trials with the pool, each started line told `why` when given. */
+    const runList = (trials: readonly PlannedRungTrial[], why?: (trial: PlannedRungTrial) => string) => {
+      const queue = [...trials];
+      return runPool(
+        async () => {
+          const trial = queue.shift();
+          return trial && { trial, ...(why ? { proposed: why(trial) } : {}) };
+        },
+        Math.min(options.parallel, trials.length),
+        new Set(),
+      );
+    };
+
     let notRun = 0;
     if (asynchronous) {
       const target = config.num_samples;
@@ -519,15 +532,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               toRun: pending.length,
               total: state.plan.trials.length,
             });
-          const queue = [...pending];
-          await runPool(
-            async () => {
-              const trial = queue.shift();
-              return trial && { trial };
-            },
-            Math.min(options.parallel, pending.length),
-            new Set(),
-          );
+          await runList(pending);
         }
         if (stopped()) break;
         const history = state.plan.trials.map((t) => records.get(t.trial_id) ?? standInRecord(t, "failed"));
@@ -569,15 +574,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           total: state.plan.trials.length,
         });
       }
-      const queue = [...pending];
-      await runPool(
-        async () => {
-          const trial = queue.shift();
-          return trial && { trial, proposed: `re-evaluation of ${trial.repeat_of}, a new seed` };
-        },
-        Math.min(options.parallel, pending.length),
-        new Set(),
-      );
+      await runList(pending, (trial) => `re-evaluation of ${trial.repeat_of}, a new seed`);
     }
     await saving;
     const plan = state.plan;

@@ -150,7 +150,8 @@ export function modelledIndices(obs: Observations, settings: GpSettings): number
   return [...kept].sort((a, b) => a - b);
 }
 
-function gpData(encoding: Encoding, xs: readonly Float64Array[], ys: ArrayLike<number>): GpData {
+/** The GP's data: points (the encoding's coordinates) and targets, in the model's layout. */
+export function gpData(encoding: Encoding, xs: readonly Float64Array[], ys: ArrayLike<number>): GpData {
   const dims = encoding.coords.length;
   const x = new Float64Array(xs.length * dims);
   xs.forEach((row, i) => {
