@@ -73,6 +73,11 @@ export interface AggregateOptions {
    * failed, since its job ran (or should have) and left nothing.
    */
   planned?: readonly PlannedRungTrial[];
+  /**
+   * The records and their folders, when the caller holds them (a local sweep keeps what its
+   * trials returned); default: every trial.json under `trialsDir`, read and checked.
+   */
+  records?: readonly FoundTrial[];
   /** Trials of the sweep that never started (a local sweep's spent failure budget): counted as not run. */
   notRun?: number;
   /** Only records of this sweep count (default: the sweep most records belong to). */
@@ -193,7 +198,9 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
       `--run-dir: got ${JSON.stringify(options.runDir)}; the evidence folder's name must be the run_version ${JSON.stringify(config.run_version)}`,
     );
   }
-  const { found: all, notices } = await readTrialRecords(path.resolve(cwd, options.trialsDir), cwd);
+  const { found: all, notices } = options.records
+    ? { found: [...options.records], notices: [] as AggregateNotice[] }
+    : await readTrialRecords(path.resolve(cwd, options.trialsDir), cwd);
   const sweepId = options.sweepId ?? options.planned?.[0]?.sweep_id ?? majoritySweep(all);
   const ofSweep = all.filter((f) => {
     if (sweepId === undefined || f.record.sweep_id === sweepId) return true;

@@ -598,6 +598,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       cwd,
       provenance,
       sweepId: plan.sweep_id,
+      // The records the trials returned (or, resumed, that were read and checked at the start).
+      records: plan.trials.flatMap((t) => {
+        const record = records.get(t.trial_id);
+        return record ? [{ record, dir: path.join(trialsDir, t.trial_id) }] : [];
+      }),
       notRun,
       env: options.env,
     });
