@@ -2,7 +2,7 @@ import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Plan } from "../src/core/plan.js";
-import { interruptCli, runCli, tempDir } from "./helpers/cli.js";
+import { interruptCli, readJsonl, runCli, tempDir } from "./helpers/cli.js";
 import { evalsetText, faultTrainer, writeFaultConfig } from "./helpers/fault-sweep.js";
 
 const sweepId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
@@ -35,11 +35,6 @@ async function writeShConfig(
   );
 }
 
-const readJsonl = async (file: string) =>
-  (await readFile(file, "utf8"))
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
 const readJson = async (file: string) => JSON.parse(await readFile(file, "utf8"));
 
 describe("tunix-rt plan with fidelity", () => {

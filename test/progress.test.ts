@@ -194,6 +194,25 @@ describe("heartbeat and status line", () => {
     );
   });
 
+  it("says what re-evaluation runs, and says so when it runs nothing", () => {
+    const { progress, out } = harness();
+    progress.started({ total: 6, toRun: 6, parallel: 2, sweepId: "s", resumed: 0, final: true });
+    progress.reevaluationStarted?.({
+      targets: ["t0002", "t0004"],
+      repeats: 2,
+      trial_ids: ["t0006", "t0007", "t0008", "t0009"],
+      toRun: 4,
+      total: 10,
+    });
+    expect(out.at(-1)).toBe(
+      "re-evaluation: 2 best configurations (t0002, t0004) run 2 more times each with new seeds: 4 trials, 4 to run; the best mean is promoted\n",
+    );
+    progress.reevaluationStarted?.({ targets: [], repeats: 2, trial_ids: [], toRun: 0, total: 6 });
+    expect(out.at(-1)).toMatch(
+      /^re-evaluation: no configuration runs again \(the model finds the scores free of noise/,
+    );
+  });
+
   it("writes no heartbeat while nothing runs, and nothing at all once stopped", async () => {
     const { progress, out } = harness();
     progress.started({ total: 1, toRun: 1, parallel: 1, sweepId: "s", resumed: 0, final: true });

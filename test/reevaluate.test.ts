@@ -6,14 +6,8 @@ import { recommendTrials } from "../src/core/aggregate.js";
 import { validateConfig } from "../src/core/config.js";
 import { planReevaluation, trialSeed } from "../src/core/plan.js";
 import type { TrialRecord } from "../src/core/types.js";
-import { runCli } from "./helpers/cli.js";
+import { readJsonl, runCli } from "./helpers/cli.js";
 import { exampleRepo } from "./helpers/example-repo.js";
-
-const readJsonl = async (file: string) =>
-  (await readFile(file, "utf8"))
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
 
 const space = {
   lr: { type: "loguniform", min: 1e-3, max: 1 },

@@ -4,15 +4,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { primaryScore } from "../src/core/score.js";
 import { readZipFile } from "../src/runtime/zip-read.js";
-import { interruptCli, runCli, tempDir } from "./helpers/cli.js";
+import { interruptCli, readJsonl, runCli, tempDir } from "./helpers/cli.js";
 import { exampleRepo } from "./helpers/example-repo.js";
 import { writeFaultConfig } from "./helpers/fault-sweep.js";
-
-const readJsonl = async (file: string) =>
-  (await readFile(file, "utf8"))
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
 
 describe("tunix-rt sweep (local, real trainer processes)", () => {
   it("runs the example sweep end to end, and a re-run resumes without re-running", async () => {

@@ -200,6 +200,12 @@ export function createProgress({
     reevaluationStarted(info) {
       total = Math.max(total, info.total);
       const n = info.trial_ids.length;
+      if (n === 0) {
+        line(
+          "re-evaluation: no configuration runs again (the model finds the scores free of noise, so a re-run would repeat its score; or nothing was scored)",
+        );
+        return;
+      }
       line(
         `re-evaluation: ${info.targets.length} best configuration${info.targets.length === 1 ? "" : "s"} (${info.targets.join(", ")}) run ${info.repeats} more time${info.repeats === 1 ? "" : "s"} each with new seeds: ${n} trial${n === 1 ? "" : "s"}, ${info.toRun} to run; the best mean is promoted`,
       );

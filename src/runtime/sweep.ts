@@ -45,7 +45,8 @@ export interface SweepProgress {
   waveStarted?(info: WaveInfo & { toRun: number; total: number }): void;
   /**
    * The search is through and the best configurations run again (`reevaluate`): `targets`
-   * are their original trials, `trial_ids` the new runs; `total` counts every trial.
+   * are their original trials, `trial_ids` the new runs (none: nothing is worth running
+   * again); `total` counts every trial.
    */
   reevaluationStarted?(info: {
     targets: string[];
@@ -565,15 +566,14 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         repeats = plan.trials;
       }
       const pending = repeats.filter((t) => !done(t.trial_id));
-      if (repeats.length > 0) {
-        options.progress.reevaluationStarted?.({
-          targets: [...new Set(repeats.map((t) => t.repeat_of as string))],
-          repeats: config.reevaluate.repeats,
-          trial_ids: repeats.map((t) => t.trial_id),
-          toRun: pending.length,
-          total: state.plan.trials.length,
-        });
-      }
+      // Announced also when nothing runs again, so a configured re-evaluation never vanishes.
+      options.progress.reevaluationStarted?.({
+        targets: [...new Set(repeats.map((t) => t.repeat_of as string))],
+        repeats: config.reevaluate.repeats,
+        trial_ids: repeats.map((t) => t.trial_id),
+        toRun: pending.length,
+        total: state.plan.trials.length,
+      });
       await runList(pending, (trial) => `re-evaluation of ${trial.repeat_of}, a new seed`);
     }
     await saving;

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../../src/core/config.js";
 import { runTrial } from "../../src/runtime/trial.js";
-import { runCli, tempDir } from "../helpers/cli.js";
+import { readJsonl, runCli, tempDir } from "../helpers/cli.js";
 import { evalsetText, faultTrainer, writeFaultConfig } from "../helpers/fault-sweep.js";
 
 const full = process.env.TUNIX_RT_FAULTS_FULL === "1";
@@ -27,12 +27,6 @@ afterAll(() => {
   const line = `faults: ${tally.injected} injected, ${tally.handled} handled as specified, ${tally.lost} completed trials lost${tally.missed.length ? ` (not handled: ${tally.missed.join(", ")})` : ""}`;
   console.log(line);
 });
-
-const readJsonl = async (file: string) =>
-  (await readFile(file, "utf8"))
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
 
 type Trial = {
   trial_id: string;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -127,4 +127,13 @@ export function interruptCli(
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stderr, sent }));
   });
+}
+
+/** The JSON lines of a file (trials.jsonl, eval_rows.jsonl), blank lines skipped. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read records of many shapes.
+export async function readJsonl(file: string): Promise<any[]> {
+  return (await readFile(file, "utf8"))
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 }

@@ -136,7 +136,7 @@ export async function planStep(
   const waveLine =
     wave === undefined
       ? ""
-      : `### Wave ${wave} of at most ${needed}${plan.fidelity ? ` (${plan.fidelity.note})` : reevaluating ? ` (re-evaluation: the ${config.reevaluate?.top_k} best configurations run ${config.reevaluate?.repeats} more times each)` : ""}\n\nPlanned from ${history.length} earlier trial record${history.length === 1 ? "" : "s"}.\n\n`;
+      : `### Wave ${wave} of at most ${needed}${plan.fidelity ? ` (${plan.fidelity.note})` : reevaluating ? (plan.trials.length ? ` (re-evaluation: the ${config.reevaluate?.top_k} best configurations run ${config.reevaluate?.repeats} more times each)` : " (re-evaluation: no configuration runs again; the model finds the scores free of noise, or nothing was scored)") : ""}\n\nPlanned from ${history.length} earlier trial record${history.length === 1 ? "" : "s"}.\n\n`;
   await writeSummary(`${waveLine}${planSummary(plan, config, { secrets: secretValuesOf(context.env) })}`);
   const outputs = {
     matrix: JSON.stringify(plan.matrix),
