@@ -75,6 +75,12 @@ describe("the example's reference submission", () => {
     });
     // The default sampler learned: the later trials came from its model, not from its warm-up.
     expect(fromModel).toBeGreaterThan(0);
+    // Made by today's sweep, not an older one: it holds the charts and the recommendation.
+    const best = JSON.parse(text("submission_runs/example_v1/best_params.json"));
+    expect(best.recommendation).toMatchObject({ rule: checked.value.recommend, trial_id: best.trial_id });
+    for (const chart of ["history", "importance", "parallel", "slices"]) {
+      text(`submission_runs/example_v1/charts/${chart}.svg`);
+    }
   });
 
   it("leaves the tracked files of a fresh clone alone: the example's outputs are ignored", () => {
