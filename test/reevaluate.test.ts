@@ -151,6 +151,8 @@ describe("a local sweep with re-evaluation (real example trainer)", () => {
     const again = await runCli(["sweep", "--resume"], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("4 trials, 0 to run");
+    // Its first line tells the workers it has, not the search's nothing left to run.
+    expect(again.stderr).toMatch(/^sweep [\w-]+: 6 trials, 0 to run, 2 at a time, 6 already completed/m);
     expect(await readJsonl(path.join(runDir, "trials.jsonl"))).toHaveLength(10);
   }, 120_000);
 });

@@ -456,7 +456,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       options.progress.started({
         total: target,
         toRun,
-        parallel: Math.max(1, Math.min(options.parallel, toRun)),
+        // Nothing of the search left (a resume before re-evaluation): the workers it has.
+        parallel: Math.max(1, Math.min(options.parallel, toRun || options.parallel)),
         sweepId: state.plan.sweep_id,
         resumed: target - toRun,
         final: true,
