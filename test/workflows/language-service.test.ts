@@ -5,7 +5,9 @@
  * chain of jobs run through GitHub's expression engine (@actions/expressions) for the cases
  * that decide whether evidence gets written: a failed trial, a failed plan, a cancelled run.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { data, Evaluator, Lexer, Parser } from "@actions/expressions";
 import { validate } from "@actions/languageservice";
@@ -268,5 +270,64 @@ describe("the sweep's chain of jobs, through GitHub's expression engine", () => 
     expect(plain(group(true, 2))).toBe(plain(group(true, 1)));
     expect(plain(group(false, 1))).toBe("tunix-rt-aggregate-1-1");
     expect(plain(group(false, 2))).not.toBe(plain(group(false, 1)));
+  });
+});
+
+describe("where each job finds tunix-rt's own actions", () => {
+  type Step = { id?: string; env?: Record<string, string>; run?: string };
+  const finders = Object.entries(doc.jobs).map(([name, job]) => {
+    const step = (job as Job & { steps?: Step[] }).steps?.find((s) => s.id === "tunix-rt");
+    return { name, step };
+  });
+  const always = { success: true, failure: false, cancelled: false };
+
+  /** Runs a job's finder step as the runner would: env from GitHub's engine, then bash. */
+  function find(step: Step, context: Record<string, unknown>) {
+    const env = Object.fromEntries(
+      // As the runner turns an expression's value into a variable: null is the empty string.
+      Object.entries(step.env ?? {}).map(([key, expr]) => [
+        key,
+        evaluate(expr, context, always).coerceString(),
+      ]),
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), "tunix-rt-finder-"));
+    const output = path.join(dir, "output");
+    writeFileSync(output, "");
+    const ran = spawnSync("bash", ["-e", "-c", step.run ?? ""], {
+      env: { PATH: process.env.PATH, ...env, GITHUB_OUTPUT: output },
+      encoding: "utf8",
+    });
+    return { code: ran.status, stdout: ran.stdout, output: readFileSync(output, "utf8") };
+  }
+
+  it("every job that uses them has the finder step", () => {
+    expect(finders.filter((f) => !f.step).map((f) => f.name)).toEqual([]);
+  });
+
+  it("takes the called workflow's own repository and commit, or the inputs that name them", () => {
+    const step = finders[0]?.step as Step;
+    const context = (inputs: Record<string, string>) => ({
+      inputs: { "tunix-rt-repository": "", "tunix-rt-ref": "", ...inputs },
+      job: { workflow_repository: "tunix-rt/tunix-rt", workflow_sha: "a".repeat(40) },
+    });
+    expect(find(step, context({})).output).toBe(`repository=tunix-rt/tunix-rt\nref=${"a".repeat(40)}\n`);
+    const given = find(
+      step,
+      context({ "tunix-rt-repository": "acme/tunix-rt", "tunix-rt-ref": "b".repeat(40) }),
+    );
+    expect(given.output).toBe(`repository=acme/tunix-rt\nref=${"b".repeat(40)}\n`);
+  });
+
+  it("fails at its first step with what to pass where GitHub names no workflow (no silent fallback)", () => {
+    for (const { name, step } of finders) {
+      const found = find(step as Step, {
+        inputs: { "tunix-rt-repository": "", "tunix-rt-ref": "" },
+        job: {},
+      });
+      expect(found.code, name).toBe(1);
+      expect(found.stdout, name).toContain("::error::");
+      expect(found.stdout, name).toContain("pass the inputs tunix-rt-repository and tunix-rt-ref");
+      expect(found.output, name).toBe("");
+    }
   });
 });
