@@ -13,10 +13,35 @@ import path from "node:path";
 import { messageOf, TunixError } from "../core/errors.js";
 
 /**
- * @actions/artifact's client of the runner's artifact service. It is the biggest part of the
- * bundle, so it loads only when a step uploads or downloads.
+ * Why the run's GitHub has no artifact service for the sweep, or undefined where it has one.
+ * The service behind @actions/artifact 2 (artifacts v4) is on github.com and GHE.com, not on
+ * GitHub Enterprise Server: there the client refuses every call, and a sweep's jobs would
+ * have no way to pass records on. The hosts are the client's own rule.
  */
-export async function runnerArtifactClient(): Promise<ArtifactClientLike> {
+export function artifactServiceProblem(serverUrl: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(serverUrl).hostname.toLowerCase();
+  } catch {
+    return undefined; // not a URL: the client decides
+  }
+  if (host === "github.com" || host.endsWith(".ghe.com") || host.endsWith(".localhost")) return undefined;
+  return `GITHUB_SERVER_URL is ${serverUrl}: GitHub Enterprise Server has no artifacts v4 service (@actions/artifact 2), which the sweep's jobs pass their plans and trial records through; run the sweep workflow on github.com or GHE.com, or sweep on one machine with \`tunix-rt sweep\``;
+}
+
+/** Throws where the run's GitHub has no artifact service (`artifactServiceProblem`). */
+export function assertArtifactService(serverUrl: string): void {
+  const problem = artifactServiceProblem(serverUrl);
+  if (problem) throw new TunixError(problem);
+}
+
+/**
+ * @actions/artifact's client of the runner's artifact service. It is the biggest part of the
+ * bundle, so it loads only when a step uploads or downloads. On a GitHub without the service
+ * it throws, before the step does any work that would be lost.
+ */
+export async function runnerArtifactClient(serverUrl: string): Promise<ArtifactClientLike> {
+  assertArtifactService(serverUrl);
   const { DefaultArtifactClient } = await import("@actions/artifact");
   return new DefaultArtifactClient();
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 /**
  * Waves on GitHub: how many waves a schedule takes, each wave's share, and the history a
  * later wave is planned from (the run's trial records plus the earlier waves' planned
@@ -319,5 +320,28 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     );
     expect(step.code).toBe(1);
     expect(step.stdout).toContain("with.sweep-id: missing");
+  });
+
+  it("on GitHub Enterprise Server (no artifacts v4): wave 1's plan and a trial fail at once, before any training", async () => {
+    const ghes = {
+      workspace,
+      env: { ...results.envFor(run), GITHUB_SERVER_URL: "https://ghes.example.com" },
+    };
+    const problem =
+      "GITHUB_SERVER_URL is https://ghes.example.com: GitHub Enterprise Server has no artifacts v4";
+    const plan = await runBundle("dist/sweep.js", { mode: "plan", wave: "1", "max-waves": "8" }, ghes);
+    expect(plan.code).toBe(1);
+    expect(plan.errors.map((e) => e.message).join("\n")).toContain(problem);
+    expect(plan.outputs.matrix).toBeUndefined();
+
+    // One plan in one job needs no artifact: it plans, and its trial refuses to train.
+    const single = await runBundle("dist/sweep.js", { mode: "plan", "num-samples": "1" }, ghes);
+    expect(single.code, single.stdout).toBe(0);
+    const entry = JSON.parse(single.outputs.matrix as string).include[0];
+    const trial = await runBundle("dist/sweep.js", { mode: "trial", trial: JSON.stringify(entry) }, ghes);
+    expect(trial.code).toBe(1);
+    expect(trial.errors.map((e) => e.message).join("\n")).toContain(problem);
+    expect(trial.stdout).not.toContain("trainer output");
+    expect(existsSync(path.join(workspace, "runs", entry.sweep_id, entry.trial_id))).toBe(false);
   });
 });

@@ -49,7 +49,7 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
   const trialsDir = path.resolve(cwd, settings.trialsDir ?? path.join("runs", settings.sweepId));
   if (settings.download) {
     // The runner's artifact service, through the runtime token: this run's artifacts only.
-    await downloadSweepArtifacts(await runnerArtifactClient(), {
+    await downloadSweepArtifacts(await runnerArtifactClient(context.serverUrl), {
       sweepId: settings.sweepId,
       dest: trialsDir,
     });
@@ -278,7 +278,7 @@ async function uploadReport(
   const dir = path.resolve(context.workspace, "runs", sweepId, "report");
   await writeReportHtml(path.join(dir, "report.html"), result.report);
   try {
-    const { id } = await uploadFolderArtifact(await runnerArtifactClient(), {
+    const { id } = await uploadFolderArtifact(await runnerArtifactClient(context.serverUrl), {
       name: `tunix-rt-report-${sweepId}`,
       dir,
       files: ["report.html"],

@@ -25,6 +25,8 @@ export interface RunContext {
   refName: string | undefined;
   /** The REST API's base URL (`GITHUB_API_URL`; GitHub Enterprise Server has its own). */
   apiUrl: string;
+  /** The GitHub the run is on (`GITHUB_SERVER_URL`): https://github.com, a GHE.com or a GHES host. */
+  serverUrl: string;
   /** The workflow run's page, for summaries and pull request bodies; null off GitHub. */
   runUrl: string | null;
   /**
@@ -47,6 +49,7 @@ export function runContext(): Readonly<RunContext> {
     sha: github.sha || undefined,
     refName: env.GITHUB_REF_NAME || undefined,
     apiUrl: github.apiUrl || "https://api.github.com",
+    serverUrl: github.serverUrl || "https://github.com",
     // Off GitHub (no server URL) there is no run page to link to.
     runUrl:
       env.GITHUB_SERVER_URL && repository && runId !== undefined

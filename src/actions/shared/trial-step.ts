@@ -35,7 +35,7 @@ export async function finishTrial(finish: TrialFinish, context: RunContext): Pro
   await redactTrialFolder(dir, finish.secrets);
   const name = trialArtifactName(record.sweep_id, record.trial_id);
   if (finish.upload) {
-    await uploadFolderArtifact(await runnerArtifactClient(), {
+    await uploadFolderArtifact(await runnerArtifactClient(context.serverUrl), {
       name,
       dir,
       ...(finish.retentionDays === undefined ? {} : { retentionDays: finish.retentionDays }),

@@ -58,7 +58,8 @@ export async function planStep(
     );
   }
   const wave = settings.wave;
-  const client = wave === undefined ? undefined : (artifacts ?? (await runnerArtifactClient()));
+  const client =
+    wave === undefined ? undefined : (artifacts ?? (await runnerArtifactClient(context.serverUrl)));
   if (client && wave !== undefined && settings.sweepId !== undefined) {
     const earlier = await earlierAttemptOf(client, sweepId, wave, context);
     if (earlier) return earlier;

@@ -11,6 +11,7 @@ import { InputError } from "../../core/errors.js";
 import type { PlannedRungTrial } from "../../core/fidelity.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import {
+  assertArtifactService,
   downloadArtifactTo,
   findArtifact,
   readArtifactFile,
@@ -32,6 +33,8 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
   if (!parsed.ok) throw InputError.fromProblems(parsed.problems);
   const trial: PlannedRungTrial = parsed.trial;
 
+  // Its record leaves the job as an artifact: where that cannot be, fail before training.
+  if (settings.upload) assertArtifactService(context.serverUrl);
   const env = trainerEnvironment(context.env, settings.secretEnv);
   const secrets = secretsOf(context.env, settings.secretEnv);
   for (const line of maskableLines(secrets)) core.setSecret(line);
@@ -107,7 +110,7 @@ async function earlierAttemptOf(
   dir: string,
   context: RunContext,
 ): Promise<StepOutcome | undefined> {
-  const client = await runnerArtifactClient();
+  const client = await runnerArtifactClient(context.serverUrl);
   const name = trialArtifactName(trial.sweep_id, trial.trial_id);
   const artifact = await findArtifact(client, name);
   if (!artifact) return undefined;
