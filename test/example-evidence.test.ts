@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -97,8 +98,13 @@ describe("the example's reference submission", () => {
       "submission_runs/example_v1/trials.jsonl",
       "training/configs/example_v1_best.yaml",
       "submission/tunix_rt_example_v1_2026-01-01_abc1234.zip",
+      // `npm pack`, as the README's "Use the CLI in your project" runs it.
+      `tunix-rt-${JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).version}.tgz`,
     ])
       expect(ignored(output), output).toBe(true);
+    // No build output is tracked: no package tarball, nothing a build writes.
+    const tracked = execFileSync("git", ["ls-files"], { cwd: repoRoot, encoding: "utf8" }).split("\n");
+    expect(tracked.filter((f) => /\.tgz$|^lib\//.test(f))).toEqual([]);
     // And no tracked file is listed in .gitignore.
     expect(
       execFileSync("git", ["ls-files", "-ci", "--exclude-standard"], { cwd: repoRoot, encoding: "utf8" }),
