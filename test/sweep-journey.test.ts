@@ -65,6 +65,16 @@ describe("sweep flags, extension and resume", () => {
     );
     expect(sweepIds.size).toBe(1);
 
+    // Back to 3: nothing runs, and the first line says the 2 trials past it stay in the evidence.
+    const fewer = await runCli(["sweep", "--seed", "7", "--sampler", "random", "--num-samples", "3"], {
+      cwd: dir,
+    });
+    expect(fewer.code).toBe(0);
+    expect(fewer.stderr).toMatch(
+      /^sweep [\w-]+: 3 trials, 0 to run, \d+ at a time, 3 already completed \(resumed\), 2 more planned by an earlier run with a higher num_samples \(not run now, kept in the evidence\)/m,
+    );
+    expect(await lines(path.join(dir, "submission_runs/example_v1/trials.jsonl"))).toHaveLength(5);
+
     // Another seed means other trials: that asks for --fresh, naming what changed.
     const other = await runCli(["sweep", "--seed", "8", "--sampler", "random", "--num-samples", "5"], {
       cwd: dir,

@@ -185,8 +185,11 @@ export function createProgress({
       const resumed = info.resumed ? `, ${info.resumed} already completed (resumed)` : "";
       const planned = info.final ? "" : " planned so far";
       const schedule = info.schedule ? `; ${info.schedule}` : "";
+      const beyond = info.beyond
+        ? `, ${info.beyond} more planned by an earlier run with a higher num_samples (not run now, kept in the evidence)`
+        : "";
       line(
-        `sweep ${info.sweepId}: ${info.total} trials${planned}, ${info.toRun} to run, ${info.parallel} at a time${resumed}${schedule}`,
+        `sweep ${info.sweepId}: ${info.total} trials${planned}, ${info.toRun} to run, ${info.parallel} at a time${resumed}${beyond}${schedule}`,
       );
       if (!stopped && !timer) timer = setInterval(() => void tick(), tty ? redrawMs : heartbeatMs).unref();
     },

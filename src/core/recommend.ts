@@ -24,7 +24,7 @@ import { compareTrialIds, fidelityLevel } from "./evidence/best-trial.js";
 import { createRng, type Rng } from "./rng.js";
 import { encodeSpace } from "./samplers/encoding.js";
 import { defaultGpSettings, gpData, targets } from "./samplers/gp.js";
-import { fitGp, type GpData, GpPosterior } from "./samplers/gp-model.js";
+import { fitGp, GpPosterior } from "./samplers/gp-model.js";
 import type { SearchSpace } from "./space.js";
 import type { Params, TrialRecord } from "./types.js";
 

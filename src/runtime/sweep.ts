@@ -40,6 +40,8 @@ export interface SweepProgress {
     schedule?: string;
     /** The records of trials completed before this invocation (a resumed sweep's), for the best so far and the ETA. */
     earlier?: readonly TrialJson[];
+    /** Trials an earlier run with a higher num_samples planned past this one's: not run, still in the evidence. */
+    beyond?: number;
   }): void;
   /** A sweep in waves (or with successive halving) starts a wave; `total` counts every wave's trials. */
   waveStarted?(info: WaveInfo & { toRun: number; total: number }): void;
@@ -463,6 +465,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         final: true,
         schedule: scheduleOf(config),
         earlier: earlier(searched().slice(0, target)),
+        beyond: Math.max(0, searched().length - target),
       });
       // Queued or running: these count as running when the next trial is planned.
       const running = new Set<string>(queue.map((t) => t.trial_id));
