@@ -229,6 +229,34 @@ export async function readArtifactFile(dir: string, name: string): Promise<strin
   return readFile(path.join(dir, name), "utf8").catch(() => undefined);
 }
 
+/** A planned trial as an earlier attempt's record must match it. */
+export interface TrialIdentity {
+  sweep_id: string;
+  trial_id: string;
+  params: unknown;
+}
+
+/**
+ * The record an earlier attempt of this run completed for this very trial (same sweep, id and
+ * params), from its artifact downloaded into `dir`; undefined when it left none, or one that
+ * did not complete (the trial trains again, and its upload replaces the artifact).
+ */
+export async function completedEarlier<R extends TrialIdentity & { status: string }>(
+  client: ArtifactClientLike,
+  artifact: ArtifactSummary,
+  trial: TrialIdentity,
+  dir: string,
+): Promise<R | undefined> {
+  await downloadArtifactTo(client, artifact, dir);
+  const record = JSON.parse((await readArtifactFile(dir, "trial.json")) ?? "null") as R | null;
+  const same =
+    record?.status === "completed" &&
+    record.trial_id === trial.trial_id &&
+    record.sweep_id === trial.sweep_id &&
+    JSON.stringify(record.params) === JSON.stringify(trial.params);
+  return same ? record : undefined;
+}
+
 /** What `downloadSweepArtifacts` needs. */
 export interface DownloadSweepArtifactsOptions {
   sweepId: string;

@@ -170,11 +170,36 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     expect(results.calls.slice(calls).filter((c) => c === "GetSignedArtifactURL")).toHaveLength(3);
     results.assertClean();
 
-    // "Re-run failed jobs" re-runs wave 2's plan: it gives the same trials, not a new plan.
+    // Wave 2's trials ran: t0003 completed, t0004 failed.
+    const wave2Trials = matrix.include as Array<{ trial_id: string; params: unknown }>;
+    for (const [trial, status] of [
+      [wave2Trials[0], "completed"],
+      [wave2Trials[1], "failed"],
+    ] as const) {
+      const record = {
+        sweep_id: id,
+        trial_id: trial?.trial_id,
+        params: trial?.params,
+        status,
+        primary_score: 0.7,
+      };
+      results.addArtifact(
+        run,
+        `tunix-rt-trial-${id}-${trial?.trial_id}`,
+        await zipOf({ "trial.json": JSON.stringify(record) }),
+      );
+    }
+    // "Re-run failed jobs" re-runs wave 2's plan: it gives the same trials, not a new plan, and
+    // its matrix leaves out the one that completed: no runner, no setup for it.
     const again = await runBundle("dist/sweep.js", wave2, job());
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(again.outputs).toEqual(second.outputs);
+    const rerunMatrix = JSON.parse(again.outputs.matrix as string) as {
+      include: Array<{ trial_id: string }>;
+    };
+    expect(rerunMatrix.include).toEqual([matrix.include[1]]);
+    expect(again.outputs).toEqual({ ...second.outputs, matrix: again.outputs.matrix, count: "1" });
     expect(again.summary).toContain("Planned by an earlier attempt of this workflow run");
+    expect(again.summary).toContain("1 completed in an earlier attempt and do not run again, 1 run");
     expect(results.artifactsOf(run).filter((a) => a.name === `tunix-rt-wave-${id}-2`)).toHaveLength(1);
 
     const third = await runBundle(

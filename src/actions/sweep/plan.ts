@@ -14,11 +14,14 @@ import { secretValuesOf } from "../../core/redact.js";
 import type { TrialRecord } from "../../core/types.js";
 import {
   type ArtifactClientLike,
+  completedEarlier,
   downloadArtifactTo,
   downloadSweepArtifacts,
   findArtifact,
   readArtifactFile,
   runnerArtifactClient,
+  type TrialIdentity,
+  trialArtifactName,
   uploadFolderArtifact,
   waveArtifactName,
 } from "../../github/artifacts.js";
@@ -203,11 +206,26 @@ async function earlierAttemptOf(
     core.warning(`${artifact.name}: holds no plan of this sweep; planning wave ${wave} anew`);
     return undefined;
   }
-  core.notice(`wave ${wave}: planned by an earlier attempt of this run; its ${outputs.count} trial(s) again`);
+  // The trials an earlier attempt completed leave the matrix: no runner, no setup, no GPU
+  // time for them. The planned list (the evidence's) keeps every trial.
+  const matrix = JSON.parse(outputs.matrix ?? '{"include":[]}') as { include: TrialIdentity[] };
+  const { artifacts } = await client.listArtifacts({ latest: true });
+  const byName = new Map(artifacts.map((a) => [a.name, a] as const));
+  const left: TrialIdentity[] = [];
+  for (const trial of matrix.include) {
+    const earlier = byName.get(trialArtifactName(sweepId, trial.trial_id));
+    const into = path.join(dir, "..", `.${trial.trial_id}-earlier-attempt`);
+    if (!earlier || !(await completedEarlier(client, earlier, trial, into))) left.push(trial);
+  }
+  const done = matrix.include.length - left.length;
+  const line = `the same ${outputs.count} trial(s); ${done} completed in an earlier attempt and do not run again, ${left.length} run`;
+  core.notice(`wave ${wave}: planned by an earlier attempt of this run: ${line}`);
   await writeSummary(
-    `### Wave ${wave}\n\nPlanned by an earlier attempt of this workflow run (artifact \`${artifact.name}\`): the same ${outputs.count} trial(s) run again.\n`,
+    `### Wave ${wave}\n\nPlanned by an earlier attempt of this workflow run (artifact \`${artifact.name}\`): ${line}.\n`,
   );
-  return { outputs };
+  return {
+    outputs: { ...outputs, matrix: JSON.stringify({ ...matrix, include: left }), count: String(left.length) },
+  };
 }
 
 /**

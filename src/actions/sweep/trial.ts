@@ -12,9 +12,8 @@ import type { PlannedRungTrial } from "../../core/fidelity.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import {
   assertArtifactService,
-  downloadArtifactTo,
+  completedEarlier,
   findArtifact,
-  readArtifactFile,
   runnerArtifactClient,
   trialArtifactName,
 } from "../../github/artifacts.js";
@@ -115,14 +114,8 @@ async function earlierAttemptOf(
   const artifact = await findArtifact(client, name);
   if (!artifact) return undefined;
   const from = path.join(dir, "..", `.${trial.trial_id}-earlier-attempt`);
-  await downloadArtifactTo(client, artifact, from);
-  const record = JSON.parse((await readArtifactFile(from, "trial.json")) ?? "null") as TrialJson | null;
-  const same =
-    record?.status === "completed" &&
-    record.trial_id === trial.trial_id &&
-    record.sweep_id === trial.sweep_id &&
-    JSON.stringify(record.params) === JSON.stringify(trial.params);
-  if (!record || !same) return undefined;
+  const record = await completedEarlier<TrialJson>(client, artifact, trial, from);
+  if (!record) return undefined;
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
   await rename(from, dir);
