@@ -9,6 +9,7 @@
  *    commit SHA, with the version it stands for in a comment on the same line;
  *  - every `actions/checkout` with `persist-credentials: false`: otherwise the token stays in
  *    .git/config for every later step of the job, the trainer included;
+ *  - no write scope for a job that pull requests run (`pull_request`);
  *  - `pull_request_target` only as ./pr-target.ts allows it (no code of the pull request runs);
  *  - no job of a pull-request-triggered workflow on a self-hosted runner, including the
  *    jobs of the local reusable workflows it calls (their `runs-on: ${{ fromJSON(inputs.x) }}`
@@ -27,6 +28,7 @@ export interface Finding {
     | "run-expression"
     | "unpinned-action"
     | "checkout-credentials"
+    | "pr-write"
     | "pull-request-target"
     | "self-hosted-pr";
   message: string;
@@ -154,6 +156,18 @@ export function auditWorkflow(text: string, file: string, load: LoadWorkflow = (
         );
       }
     });
+    // pull_request_target is held to its own rules; a job a plain pull request runs gets no
+    // write scope unless its condition leaves pull requests out.
+    const prRuns =
+      events.includes("pull_request") &&
+      !/github\.event_name\s*!=\s*'pull_request'/.test(String(job.if ?? ""));
+    if (prRuns && "permissions" in job && !readOnly(job.permissions)) {
+      add(
+        "pr-write",
+        `jobs.${id}: grants ${describe(job.permissions)} and runs for pull requests; a pull request's code would run with them: leave pull requests out (if: github.event_name != 'pull_request') or grant read only`,
+        jobNode,
+      );
+    }
     if (prTriggered) {
       for (const problem of selfHostedJobs(id, job, load))
         add(

@@ -204,6 +204,20 @@ jobs:
     expect(auditWorkflow(base, "ok.yml")).toEqual([]);
   });
 
+  it("fails a write scope in a job that pull requests run, unless its condition leaves them out", () => {
+    const bad = base
+      .replace("on: push", "on: [push, pull_request]")
+      .replace(
+        "    permissions:\n      contents: read\n    steps:",
+        "    permissions:\n      contents: write\n    steps:",
+      );
+    expect(format(auditWorkflow(bad, "bad.yml"))).toEqual([
+      "bad.yml:6: pr-write: jobs.a: grants contents: write and runs for pull requests; a pull request's code would run with them: leave pull requests out (if: github.event_name != 'pull_request') or grant read only",
+    ]);
+    const guarded = bad.replace("  a:\n", "  a:\n    if: github.event_name != 'pull_request'\n");
+    expect(auditWorkflow(guarded, "ok.yml")).toEqual([]);
+  });
+
   it("fails a checkout that leaves the token in .git/config, naming the job and step", () => {
     const bad = base.replace("        with:\n          persist-credentials: false\n", "");
     expect(format(auditWorkflow(bad, "bad.yml"))).toEqual([
