@@ -1,11 +1,13 @@
 /**
  * One check name for verify's verdict on evidence, so a branch protection rule (or ruleset)
- * can require ONE check: the check run GitHub creates for evidence.yml's job is named after
- * the job (its `name:`, else its id; the workflow's name is not part of it, the pull request
- * page only groups checks under it), and the aggregate step names its own check run (or
- * commit status) by the score action's `check-name` input. They must be the same string.
+ * can require ONE check: evidence.yml posts its verdict as a commit status of that name on the
+ * pull request's head commit, and the aggregate step names its own check run (or commit
+ * status) by the score action's `check-name` input. They must be the same string, and the
+ * evidence job's own check (named after the job) must not be it.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -14,31 +16,87 @@ import { repoRoot } from "../actions/helpers.js";
 
 const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
 
+interface Step {
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+}
 interface Job {
   name?: string;
   strategy?: unknown;
-  steps?: Array<{ uses?: string; with?: Record<string, unknown> }>;
+  steps?: Step[];
 }
 
-/** The check run name GitHub gives the evidence workflow's verify job. */
-function evidenceCheckName(): string {
-  const workflow = parse(read(".github/workflows/evidence.yml")) as { jobs: Record<string, Job> };
-  const verifying = Object.entries(workflow.jobs).filter(([, job]) =>
+const evidence = parse(read(".github/workflows/evidence.yml")) as { jobs: Record<string, Job> };
+
+/** evidence.yml's verify job and the step that posts its verdict as a commit status. */
+function verdict(): { job: Job & { id: string }; step: Step } {
+  const verifying = Object.entries(evidence.jobs).filter(([, job]) =>
     (job.steps ?? []).some((step) => step.uses?.endsWith("/actions/verify-evidence")),
   );
   expect(verifying, "evidence.yml has one job that runs verify-evidence").toHaveLength(1);
   const [id, job] = verifying[0] as [string, Job];
-  // A matrix would add its values to the name: "name (a, b)".
-  expect(job.strategy, "the verify job has no matrix").toBeUndefined();
-  expect(job.name ?? id, "the job's name is a plain string, no expression").not.toContain("${{");
-  return job.name ?? id;
+  const posting = (job.steps ?? []).filter((step) => /\/statuses\//.test(step.run ?? ""));
+  expect(posting, "one step posts the commit status").toHaveLength(1);
+  return { job: { ...job, id }, step: posting[0] as Step };
+}
+
+/**
+ * Runs the verdict step's script as the runner would, with a `gh` on PATH that records its
+ * arguments: what it posts for the given outcomes of the folders and verify steps.
+ */
+function posted(outcomes: { folders: string; verify: string }): string[] {
+  const { step } = verdict();
+  const dir = mkdtempSync(path.join(tmpdir(), "tunix-rt-verdict-"));
+  const log = path.join(dir, "gh.log");
+  writeFileSync(path.join(dir, "gh"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${log}"\n`, { mode: 0o755 });
+  const env = {
+    ...step.env,
+    GH_TOKEN: "token",
+    REPOSITORY: "octo/sweeps",
+    HEAD_SHA: "c".repeat(40),
+    FOLDERS: outcomes.folders,
+    VERIFY: outcomes.verify,
+    RUN_URL: "https://github.com/octo/sweeps/actions/runs/1",
+  };
+  const ran = spawnSync("bash", ["-e", "-c", step.run ?? ""], {
+    env: { PATH: `${dir}:${process.env.PATH}`, ...env },
+    encoding: "utf8",
+  });
+  expect(ran.status, ran.stderr).toBe(0);
+  return readFileSync(log, "utf8").trim().split("\n");
 }
 
 describe("the evidence check has one name", () => {
-  const name = evidenceCheckName();
+  const name = verdict().step.env?.CHECK_NAME as string;
 
-  it("is tunix-rt / verify-evidence", () => {
+  it("is tunix-rt / verify-evidence, posted on the pull request's head commit; the job's own check is named otherwise", () => {
     expect(name).toBe("tunix-rt / verify-evidence");
+    const { job, step } = verdict();
+    // A matrix would add its values to the job's check name: "name (a, b)".
+    expect(job.strategy, "the verify job has no matrix").toBeUndefined();
+    expect(job.name ?? job.id).not.toBe(name);
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: workflow expressions
+    expect(step.env?.HEAD_SHA).toBe("${{ github.event.pull_request.head.sha }}");
+    expect(step.if).toBe("${{ !cancelled() }}");
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: workflow expressions
+    const args = posted({ folders: "success", verify: "success" });
+    expect(args.slice(0, 3)).toEqual(["api", "--method", "POST"]);
+    expect(args).toContain(`repos/octo/sweeps/statuses/${"c".repeat(40)}`);
+    expect(args).toContain(`context=${name}`);
+  });
+
+  it("posts success only when the folders were found and verify passed or had nothing to verify", () => {
+    const state = (folders: string, verify: string) =>
+      posted({ folders, verify }).find((a) => a.startsWith("state="));
+    expect(state("success", "success")).toBe("state=success");
+    expect(state("success", "skipped")).toBe("state=success");
+    expect(state("success", "failure")).toBe("state=failure");
+    // A misnamed evidence folder fails the folders step; verify is skipped then.
+    expect(state("failure", "skipped")).toBe("state=failure");
   });
 
   it("the score action's check-name defaults to it: in the code, actions/score and the umbrella action", () => {

@@ -36,10 +36,10 @@ describe("evidence.yml", () => {
     });
   });
 
-  it("has one job, read-only, on a GitHub-hosted runner, without secrets", () => {
+  it("has one job that reads contents and writes commit statuses only, on a GitHub-hosted runner, without secrets", () => {
     expect(Object.keys(workflow.jobs)).toEqual([jobId]);
     expect(workflow.permissions).toEqual({ contents: "read" });
-    expect(job.permissions).toEqual({ contents: "read" });
+    expect(job.permissions).toEqual({ contents: "read", statuses: "write" });
     expect(job["runs-on"]).toBe("ubuntu-latest");
     expect(text).not.toMatch(/\bsecrets\./);
   });
@@ -95,7 +95,7 @@ describe("the pull_request_target rules fail workflows that break them", () => {
           "    permissions:\n      contents: read",
           "    permissions:\n      contents: read\n      checks: write",
         ),
-      /permissions: must be read-only/,
+      /permissions: must be read-only, but for statuses: write/,
     ],
     [
       "a self-hosted runner",

@@ -7,7 +7,8 @@
  *
  *  - triggered by pull_request_target only (no pull_request, whose workflow file is the
  *    pull request's own);
- *  - read-only permissions, at the top and in every job; no secrets; GitHub-hosted runners;
+ *  - read-only permissions at the top; in every job read-only but for `statuses: write` (a
+ *    verdict posted as a commit status, which runs nothing); no secrets; GitHub-hosted runners;
  *  - the code checkout (the workspace root) is the base: no `repository`, and `ref` the
  *    commit the workflow runs for (github.sha) or the base's sha;
  *  - the pull request's checkout has a `path` of its own, `persist-credentials: false`, and
@@ -101,8 +102,8 @@ export function auditPullRequestTarget(text: string): string[] {
   const heads = prCheckouts(workflow);
   for (const [id, job] of Object.entries(workflow.jobs ?? {})) {
     const where = `jobs.${id}`;
-    if (!readOnly(job.permissions))
-      out.push(`${where}.permissions: must be read-only (the job's status is its check)`);
+    if (!readOnly(job.permissions, ["statuses"]))
+      out.push(`${where}.permissions: must be read-only, but for statuses: write`);
     const labels = Array.isArray(job["runs-on"]) ? job["runs-on"] : [job["runs-on"]];
     if (labels.some((l) => typeof l !== "string" || l.includes("self-hosted") || l.includes(`\${{`)))
       out.push(`${where}.runs-on: must be a GitHub-hosted runner`);
@@ -170,13 +171,16 @@ export function auditPullRequestTarget(text: string): string[] {
   return out;
 }
 
-function readOnly(permissions: unknown): boolean {
+/** Read-only permissions, but for the scopes in `writable`, which may also be `write`. */
+function readOnly(permissions: unknown, writable: readonly string[] = []): boolean {
   if (
     permissions === "read-all" ||
     (permissions && typeof permissions === "object" && Object.keys(permissions).length === 0)
   )
     return true;
   if (permissions && typeof permissions === "object" && !Array.isArray(permissions))
-    return Object.values(permissions).every((v) => v === "read" || v === "none");
+    return Object.entries(permissions).every(
+      ([scope, v]) => v === "read" || v === "none" || (v === "write" && writable.includes(scope)),
+    );
   return false;
 }
