@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatProblem, InputError } from "../src/core/errors.js";
 import { type ParsedLine, parseEvalset } from "../src/core/evalset.js";
-import { extractAnswer, gradePredictions, judge, MAX_FAULTS } from "../src/core/grade.js";
+import { extractAnswer, gradePredictions, judge, MAX_FAULTS, predictionsNote } from "../src/core/grade.js";
 import type { EvalItem } from "../src/core/types.js";
 import { gradePredictionsFile, readEvalset } from "../src/runtime/evalset.js";
 import { tempDir } from "./helpers/cli.js";
@@ -131,7 +131,36 @@ describe("gradePredictions", () => {
     expect(result.summary).toEqual([]);
   });
 
-  it("reports predictions for unknown ids and ignores them, while they are at most half", () => {
+  it("reports predictions for unknown ids and ignores them, while they are fewer than half", () => {
+    const result = gradePredictions(
+      ITEMS,
+      lines(
+        line({ id: "zzz", prediction: "42" }),
+        line({ id: "eval-001", prediction: "42" }),
+        line({ id: "eval-002", prediction: "Paris" }),
+      ),
+    );
+    expect(result.extra).toEqual(["zzz"]);
+    expect(result.rows).toHaveLength(3);
+    expect(result.summary).toEqual([]);
+  });
+
+  it("notes what did not fail the trial: items without a prediction and unknown ids, counted, with the first", () => {
+    expect(predictionsNote({ missing: [], extra: [], items: 20 })).toBeUndefined();
+    expect(predictionsNote({ missing: ["q7"], extra: ["Q7"], items: 20 })).toBe(
+      '1 of 20 evalset items had no prediction, graded 0: "q7"; 1 prediction id not in the evalset, ignored: "Q7"',
+    );
+    expect(predictionsNote({ missing: ["q1", "q2"], extra: [], items: 3 })).toBe(
+      '2 of 3 evalset items had no prediction, graded 0: first "q1"',
+    );
+    expect(predictionsNote({ missing: [], extra: ["a", "b"], items: 3 })).toBe(
+      '2 prediction ids not in the evalset, ignored: first "a"',
+    );
+  });
+
+  it("fails when exactly half of the prediction ids match no evalset item", () => {
+    // Half the evalset graded 0 for want of a prediction: the score would say more of the ids
+    // than of the model.
     const result = gradePredictions(
       ITEMS,
       lines(
@@ -140,10 +169,14 @@ describe("gradePredictions", () => {
         line({ id: "eval-002", prediction: "Paris" }),
         line({ id: "yyy", prediction: "x" }),
       ),
+      "predictions.jsonl",
+      "evalset.jsonl",
     );
+    expect(result.summary).toEqual([
+      '2 of 4 prediction ids in predictions.jsonl match no item of evalset.jsonl (first: "zzz"; its ids look like "eval-001"): predictions for another evalset, or ids in another form?',
+    ]);
     expect(result.extra).toEqual(["zzz", "yyy"]);
-    expect(result.rows).toHaveLength(3);
-    expect(result.summary).toEqual([]);
+    expect(result.missing).toEqual(["eval-003"]);
   });
 
   it("fails when no prediction id matches an evalset item, naming the counts, the first id and an evalset id", () => {

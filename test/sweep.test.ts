@@ -118,6 +118,53 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
     expect(best.primary_score).toBe(1);
   });
 
+  it("says on the trial's line and in the leaderboard when predictions did not fit the evalset, and fails half unmatched", async () => {
+    const dir = await tempDir("tunix-rt-ids-");
+    await writeFaultConfig(dir, { faults: ["ok", "one-other-id", "half-other-ids"], evalsetSize: 20 });
+    const r = await runCli(["sweep", "--config", "sweep.yaml"], { cwd: dir });
+    expect(r.code).toBe(0);
+    const trials = await readJsonl(path.join(dir, "submission_runs/fault_v1/trials.jsonl"));
+    const of = (fault: string) => trials.find((t) => t.params.fault === fault);
+    const ok = of("ok");
+    const one = of("one-other-id");
+    const half = of("half-other-ids");
+    // 1 of 20 ids unmatched: the trial completes on 19 items, and says so.
+    const note =
+      '1 of 20 evalset items had no prediction, graded 0: "q19"; 1 prediction id not in the evalset, ignored: "Q19"';
+    expect(one).toMatchObject({
+      status: "completed",
+      primary_score: 0.95,
+      missing_predictions: 1,
+      extra_predictions: 1,
+      error: null,
+      note,
+    });
+    const line = r.stderr.split("\n").find((l) => l.startsWith(`${one.trial_id} completed`));
+    expect(line).toMatch(/^t\d{4} completed primary_score=0\.9500 \([\d.]+s\) \[\d\/3\] \((.*)\)$/);
+    expect(line?.endsWith(`(${note})`)).toBe(true);
+    // A trial whose every prediction fits says nothing more.
+    expect(r.stderr).toMatch(
+      new RegExp(`^${ok.trial_id} completed primary_score=1\\.0000 \\([\\d.]+s\\) \\[\\d/3\\]$`, "m"),
+    );
+    // 10 of 20 ids unmatched: no score.
+    expect(half).toMatchObject({
+      status: "failed",
+      primary_score: null,
+      missing_predictions: 10,
+      extra_predictions: 10,
+    });
+    expect(half.error).toContain("10 of 20 prediction ids in");
+    expect(r.stderr).toContain(`${half.trial_id} failed primary_score=null`);
+    const leaderboard = await readFile(path.join(dir, "submission_runs/fault_v1/leaderboard.md"), "utf8");
+    expect(leaderboard).toMatch(new RegExp(`\\| ${one.trial_id} \\|.*\\| completed \\(note\\) \\|`));
+    expect(leaderboard).toContain(`### Notes on completed trials\n\n- ${one.trial_id}: ${note}\n`);
+    expect(leaderboard).not.toContain(`- ${ok.trial_id}:`);
+    // The evidence stays valid: a note is not a fault.
+    const verified = await runCli(["verify", "submission_runs/fault_v1"], { cwd: dir });
+    expect(verified.stdout + verified.stderr).toContain("valid");
+    expect(verified.code).toBe(0);
+  });
+
   it("exits 3 when the failure budget is exceeded, with evidence written and marked", async () => {
     const dir = await tempDir("tunix-rt-budget-");
     await writeFaultConfig(dir, { faults: ["ok", "exit3", "no-predictions"], maxFailed: 1 });

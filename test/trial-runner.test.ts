@@ -128,11 +128,19 @@ describe("trial runner with real trainer processes", () => {
     expect((await runTrial({ ...dup, cwd: dup.dir, env: process.env })).error).toContain("duplicated id");
     const partial = await setup("partial");
     const p = await runTrial({ ...partial, cwd: partial.dir, env: process.env });
-    expect(p).toMatchObject({ status: "completed", primary_score: 0.5, missing_predictions: 3 });
+    expect(p).toMatchObject({
+      status: "completed",
+      primary_score: 0.5,
+      missing_predictions: 3,
+      error: null,
+      note: '3 of 6 evalset items had no prediction, graded 0: first "q3"',
+    });
     const extra = await setup("extra-id");
     const e = await runTrial({ ...extra, cwd: extra.dir, env: process.env });
-    expect(e).toMatchObject({ status: "completed", primary_score: 1, extra_predictions: 1 });
-    expect(e.error).toContain("not in the evalset");
+    expect(e).toMatchObject({ status: "completed", primary_score: 1, extra_predictions: 1, error: null });
+    expect(e.note).toBe('1 prediction id not in the evalset, ignored: "not-in-evalset"');
+    const saved = JSON.parse(await readFile(path.join(extra.outDir, "trial.json"), "utf8"));
+    expect(saved).toMatchObject({ status: "completed", error: null, note: e.note });
   });
 
   it("fails a trial whose prediction ids match no evalset item, or mostly none, keeping the counts", async () => {

@@ -3,6 +3,7 @@ import type { SweepConfig } from "./config.js";
 import { compareTrialIds, isScored, rankTrials } from "./evidence/best-trial.js";
 import { type ConfigEstimate, type Recommendation, recommend } from "./recommend.js";
 import { searchSpaceOf } from "./space.js";
+import { completedNote } from "./trial-record.js";
 import type { Params, TrialRecord, TrialStatus } from "./types.js";
 
 /** A trial record as aggregate reads it from `trial.json` (the fields it relies on). */
@@ -10,6 +11,8 @@ export interface AggregatedTrial extends TrialRecord {
   sweep_id?: string;
   duration_s?: number | null;
   error?: string | null;
+  /** A completed trial's note (what grading met that did not fail it). */
+  note?: string;
   command?: string[];
   finished_at?: string | null;
   started_at?: string | null;
@@ -34,6 +37,8 @@ export interface LeaderboardRow {
   /** Its configuration as the recommendation saw it: the rule's estimate and its runs' statistics. */
   config?: Pick<ConfigEstimate, "estimate" | "mean" | "spread" | "count">;
   error: string | null;
+  /** A completed trial: what grading met that did not fail it (`completedNote`). */
+  note?: string;
 }
 
 /**
@@ -74,28 +79,32 @@ export function buildLeaderboard(
   recommendation?: Recommendation,
 ): LeaderboardRow[] {
   const rest = trials.filter((t) => !isScored(t)).sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
-  const row = (t: AggregatedTrial, rank: number | null, config?: ConfigEstimate): LeaderboardRow => ({
-    rank,
-    trial_id: t.trial_id,
-    params: t.params,
-    primary_score: t.primary_score,
-    status: t.status,
-    duration_s: typeof t.duration_s === "number" ? t.duration_s : null,
-    ...(t.budget === undefined ? {} : { budget: t.budget }),
-    ...(typeof t.rung === "number" ? { rung: t.rung } : {}),
-    ...(typeof t.repeat_of === "string" ? { repeat_of: t.repeat_of } : {}),
-    ...(config
-      ? {
-          config: {
-            estimate: config.estimate,
-            mean: config.mean,
-            spread: config.spread,
-            count: config.count,
-          },
-        }
-      : {}),
-    error: typeof t.error === "string" ? t.error : null,
-  });
+  const row = (t: AggregatedTrial, rank: number | null, config?: ConfigEstimate): LeaderboardRow => {
+    const note = completedNote(t);
+    return {
+      rank,
+      trial_id: t.trial_id,
+      params: t.params,
+      primary_score: t.primary_score,
+      status: t.status,
+      duration_s: typeof t.duration_s === "number" ? t.duration_s : null,
+      ...(t.budget === undefined ? {} : { budget: t.budget }),
+      ...(typeof t.rung === "number" ? { rung: t.rung } : {}),
+      ...(typeof t.repeat_of === "string" ? { repeat_of: t.repeat_of } : {}),
+      ...(config
+        ? {
+            config: {
+              estimate: config.estimate,
+              mean: config.mean,
+              spread: config.spread,
+              count: config.count,
+            },
+          }
+        : {}),
+      error: t.status !== "completed" && typeof t.error === "string" ? t.error : null,
+      ...(note === undefined ? {} : { note }),
+    };
+  };
   const byId = new Map(trials.map((t) => [t.trial_id, t] as const));
   const rows: LeaderboardRow[] = [];
   const placed = new Set<string>();
@@ -403,7 +412,7 @@ export function leaderboardMarkdown(
                 : "–",
           ]
         : []),
-      r.status,
+      r.note === undefined ? r.status : `${r.status} (note)`,
       r.duration_s === null ? "–" : `${r.duration_s.toFixed(1)}s`,
     ];
     lines.push(`| ${cells.join(" | ")} |`);
@@ -414,6 +423,12 @@ export function leaderboardMarkdown(
     lines.push("", "### Failed trials", "");
     for (const r of failures.slice(0, limit))
       lines.push(`- ${r.trial_id} (${r.status}): ${escapeCell(r.error ?? "no reason recorded")}`);
+  }
+  // A completed trial's score may stand on part of the evalset: its note says so beside it.
+  const noted = rows.slice(0, limit).filter((r) => r.note !== undefined);
+  if (noted.length) {
+    lines.push("", "### Notes on completed trials", "");
+    for (const r of noted) lines.push(`- ${r.trial_id}: ${escapeCell(r.note ?? "")}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -79,10 +79,11 @@ const MAX_NAMED_DUPLICATES = 3;
 
 /**
  * Why predictions cannot be graded against this evalset, when their ids do not fit it: none
- * at all, or more than half of their (distinct) ids naming no evalset item. Graded, such a
- * file gives a primary_score near 0 that says nothing of the model: the trainer answered
- * another evalset, or wrote its ids in another form ("1" for "eval-001"). A few unknown ids
- * beside known ones are only reported. Undefined when the ids fit.
+ * at all, or at least half of their (distinct) ids naming no evalset item. Graded, such a
+ * file gives a primary_score that says little of the model: the trainer answered another
+ * evalset, or wrote its ids in another form ("1" for "eval-001"), and half the score is
+ * already gone to items graded 0 for want of a prediction. A few unknown ids beside known
+ * ones are only reported (`predictionsNote`). Undefined when the ids fit.
  */
 export function unmatchedIds({
   matched,
@@ -105,12 +106,45 @@ export function unmatchedIds({
     const count = items.length === 1 ? "1 item" : `${items.length} items`;
     return `${file} holds no prediction; expected one {"id", "prediction"} per item of ${evalset} (${count})`;
   }
-  if (extra.length * 2 <= total) return undefined;
+  if (extra.length * 2 < total) return undefined;
   return (
     `${extra.length} of ${total} prediction ids in ${file} match no item of ${evalset} ` +
     `(first: ${quote(extra[0])}; its ids look like ${quote(items[0]?.id)}): ` +
     "predictions for another evalset, or ids in another form?"
   );
+}
+
+/**
+ * The note a completed trial carries when its predictions did not fit the evalset without
+ * failing it: evalset items without a prediction (graded 0) and prediction ids not in the
+ * evalset (ignored), counted, with the first of each, e.g. `1 of 20 evalset items had no
+ * prediction, graded 0: "q7"; 1 prediction id not in the evalset, ignored: "Q7"`. Short
+ * enough for a progress line; undefined when every item had its prediction and every id
+ * matched.
+ */
+export function predictionsNote({
+  missing,
+  extra,
+  items,
+}: {
+  /** Evalset ids without a prediction (`GradeResult.missing`). */
+  missing: readonly string[];
+  /** Prediction ids not in the evalset (`GradeResult.extra`). */
+  extra: readonly string[];
+  /** How many items the evalset has. */
+  items: number;
+}): string | undefined {
+  const first = (ids: readonly string[]) => `${ids.length === 1 ? "" : "first "}${quote(ids[0])}`;
+  const parts: string[] = [];
+  if (missing.length > 0) {
+    const what = items === 1 ? "evalset item" : "evalset items";
+    parts.push(`${missing.length} of ${items} ${what} had no prediction, graded 0: ${first(missing)}`);
+  }
+  if (extra.length > 0) {
+    const what = extra.length === 1 ? "prediction id" : "prediction ids";
+    parts.push(`${extra.length} ${what} not in the evalset, ignored: ${first(extra)}`);
+  }
+  return parts.length > 0 ? parts.join("; ") : undefined;
 }
 
 /**

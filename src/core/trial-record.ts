@@ -59,3 +59,18 @@ export function preferRecord(a: TrialRecord, b: TrialRecord): boolean {
   const when = (r: TrialRecord) => String(r.finished_at ?? r.started_at ?? "");
   return when(a) > when(b);
 }
+
+/**
+ * The note of a completed trial (`note`: what grading met that did not fail it), or
+ * undefined. Records written before `note` existed kept it in `error`, which for a completed
+ * trial can be nothing else.
+ */
+export function completedNote(record: {
+  status: string;
+  note?: unknown;
+  error?: unknown;
+}): string | undefined {
+  if (record.status !== "completed") return undefined;
+  if (typeof record.note === "string" && record.note !== "") return record.note;
+  return typeof record.error === "string" && record.error !== "" ? record.error : undefined;
+}

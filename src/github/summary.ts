@@ -9,6 +9,7 @@ import type { SweepConfig } from "../core/config.js";
 import type { Problem } from "../core/errors.js";
 import type { Plan } from "../core/plan.js";
 import { redact } from "../core/redact.js";
+import { completedNote } from "../core/trial-record.js";
 
 /**
  * GitHub takes at most 1 MiB of job summary per step, counted in bytes: the runner compares the
@@ -73,7 +74,9 @@ export function trialSummary(
     `primary_score **${score(record.primary_score)}**${record.duration_s === null ? "" : ` in ${record.duration_s.toFixed(1)}s`}` +
       ` (sweep \`${record.sweep_id}\`, seed ${record.seed})`,
   ];
-  if (record.error) lines.push("", `> ${markdownCell(record.error)}`);
+  const note = completedNote(record);
+  if (record.status !== "completed" && record.error) lines.push("", `> ${markdownCell(record.error)}`);
+  else if (note) lines.push("", `> Note: ${markdownCell(note)}`);
   const params = Object.entries(record.params);
   if (params.length) {
     lines.push("", "| parameter | value |", "|---|---|");
@@ -92,6 +95,8 @@ export interface TrialSummaryInput {
   sweep_id: string;
   seed: number;
   error?: string | null;
+  /** A completed trial's note (`TrialJson.note`). */
+  note?: string;
   params: Readonly<Record<string, unknown>>;
 }
 

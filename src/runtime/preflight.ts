@@ -126,17 +126,98 @@ export async function preflight(
 /** Programs that run a script named by their first argument that looks like a path. */
 const interpreters =
   /^(?:python(?:\d+(?:\.\d+)*)?|pypy3?|node|deno|bun|bash|sh|zsh|ruby|perl|Rscript|julia|uv|poetry|torchrun|accelerate|deepspeed)$/;
-/** File extensions of scripts: a missing one is an error. */
+/**
+ * Launchers: programs whose own options take values (`--nproc_per_node 8`, `--config_file
+ * accel/cfg.yaml`, `uv run --project sub/dir`), so only an argument with a script's extension
+ * is taken for the script, never a bare path that may be an option's value.
+ */
+const launchers = /^(?:torchrun|accelerate|deepspeed|uv|poetry)$/;
+/** Modules that `python -m` runs as launchers of a script (`python -m torch.distributed.run train.py`). */
+const launcherModules =
+  /^(?:torch\.distributed\.(?:run|launch)|accelerate\.commands\.(?:launch|accelerate_cli)|deepspeed(?:\.launcher\.runner)?)$/;
+/** File extensions of scripts: a missing script is an error. */
 const scriptExtension = /\.(?:py|mjs|cjs|js|ts|sh|bash|rb|pl|R|jl)$/;
 /** File extensions of inputs a trainer reads: a missing one is worth a note. */
 const inputExtension = /\.(?:json|jsonl|ya?ml|toml|cfg|ini|txt|csv|tsv|parquet)$/;
+/** A URL (`s3://bucket/x.jsonl`, `hf://…`): not a repository path. */
+const url = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** An argument without `{placeholders}`: what it names is known before a trial runs. */
+const literal = (arg: string) => !/[{}]/.test(arg);
+
+/** A file a trainer's argv names, to check before a sweep: where, what, and how much it matters. */
+export interface ArgvFileCheck {
+  /** The argv index (`trainer.command.<index>`). */
+  index: number;
+  /** The path as written (a `--flag=path` argument's value). */
+  path: string;
+  /**
+   * `script`: the script an interpreter or launcher runs, which must exist (an error);
+   * `input`: another argument that names a repository file of an input or script kind,
+   * which the trainer might write itself (a note).
+   */
+  kind: "script" | "input";
+}
 
 /**
- * Checks the files a trainer's argv names before GPU time is spent: the script after an
- * interpreter (`python train.py`, `torchrun --nproc_per_node 8 train.py`, `uv run
- * train.py`; `python -m pkg` names none) must exist, relative to the repository root; any
- * other argument without placeholders that names a repository file of an input kind (a
- * config, a dataset) and does not exist gets a note, since the trainer might write it.
+ * The argv index of the script an interpreter or launcher runs, if it names one: the first
+ * argument that is not an option and looks like a script (`python train.py`, `torchrun
+ * --nproc_per_node 8 train.py`, `uv run train.py`). `python -m <module>` runs a module, not a
+ * script, unless the module is itself a launcher (`python -m torch.distributed.run
+ * train.py`): then the script follows the launcher's options. Inline code (`-c`, `-e`) names
+ * none. Also returns the indexes of the module names, which are not paths.
+ */
+function scriptIndex(argv: readonly string[]): { script?: number; modules: number[] } {
+  const modules: number[] = [];
+  const program = path.basename(argv[0] ?? "");
+  if (!interpreters.test(program)) return { modules };
+  let launcher = launchers.test(program);
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "-c" || arg === "-e") return { modules }; // inline code: no script
+    // `-m pkg` or `-mpkg`: python (and torchrun) run a module.
+    if (arg === "-m" || /^-m[\w.]/.test(arg)) {
+      const name = arg === "-m" ? argv[++i] : arg.slice(2);
+      if (arg === "-m") modules.push(i);
+      if (name === undefined || !launcherModules.test(name)) return { modules };
+      launcher = true; // its options take values: only a script's extension tells the script
+      continue;
+    }
+    if (arg.startsWith("-") || !literal(arg)) continue;
+    if (scriptExtension.test(arg) || (!launcher && arg.includes("/") && !inputExtension.test(arg)))
+      return { script: i, modules };
+  }
+  return { modules };
+}
+
+/**
+ * The files a trainer's argv names, as checks to make before GPU time is spent (plain data;
+ * `checkArgvFiles` makes them): the script an interpreter or launcher runs (`scriptIndex`),
+ * and every other argument, or `--flag=value` value, without placeholders that names a path
+ * inside the repository with an input or script extension (a config, a dataset). A module
+ * name (`-m training.train`) and a URL are not paths.
+ */
+export function planArgvChecks(argv: readonly string[]): ArgvFileCheck[] {
+  const { script, modules } = scriptIndex(argv);
+  const checks: ArgvFileCheck[] = [];
+  if (script !== undefined) checks.push({ index: script, path: argv[script] as string, kind: "script" });
+  for (let i = 1; i < argv.length; i++) {
+    if (i === script || modules.includes(i)) continue;
+    const arg = argv[i] as string;
+    // `--data=path/x.jsonl`: the value is checked as a bare path would be.
+    const value = arg.startsWith("-") ? (/^--?[^=]+=(.+)$/.exec(arg)?.[1] ?? "") : arg;
+    if (!value || !literal(value) || url.test(value)) continue;
+    if (!inputExtension.test(value) && !scriptExtension.test(value)) continue;
+    if (path.isAbsolute(value) || value.split("/").includes("..")) continue;
+    checks.push({ index: i, path: value, kind: "input" });
+  }
+  return checks;
+}
+
+/**
+ * Checks the files a trainer's argv names (`planArgvChecks`), relative to the repository
+ * root: a missing script is a problem; a missing input a note, since the trainer might
+ * write it.
  */
 async function checkArgvFiles(
   argv: readonly string[],
@@ -147,36 +228,17 @@ async function checkArgvFiles(
       (s) => s.isFile(),
       () => false,
     );
-  const literal = (arg: string) => !/[{}]/.test(arg);
-  let script = -1;
-  if (interpreters.test(path.basename(argv[0] ?? ""))) {
-    for (let i = 1; i < argv.length; i++) {
-      const arg = argv[i] as string;
-      if (arg === "-m" || arg === "-c" || arg === "-e") break; // a module or inline code: no script
-      if (arg.startsWith("-")) continue;
-      if (literal(arg) && (scriptExtension.test(arg) || arg.includes("/"))) {
-        script = i;
-        break;
-      }
-    }
-  }
-  if (script > 0) {
-    const arg = argv[script] as string;
-    if (!(await isFile(arg))) {
+  for (const check of planArgvChecks(argv)) {
+    if (await isFile(check.path)) continue;
+    if (check.kind === "script")
       problems.push({
         file,
-        path: `trainer.command.${script}`,
-        message: `${arg} does not exist (the script ${path.basename(argv[0] ?? "")} runs; paths are relative to the repository root ${cwd})`,
+        path: `trainer.command.${check.index}`,
+        message: `${check.path} does not exist (the script ${path.basename(argv[0] ?? "")} runs; paths are relative to the repository root ${cwd})`,
       });
-    }
-  }
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (i === script || !literal(arg) || arg.startsWith("-") || !inputExtension.test(arg)) continue;
-    const inside = !path.isAbsolute(arg) && !arg.split("/").includes("..");
-    if (inside && !(await isFile(arg)))
+    else
       notes.push(
-        `${file}: trainer.command.${i}: ${arg} does not exist in the repository (fine if the trainer writes it)`,
+        `${file}: trainer.command.${check.index}: ${check.path} does not exist in the repository (fine if the trainer writes it)`,
       );
   }
 }

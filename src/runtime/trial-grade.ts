@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ReadError } from "../core/errors.js";
-import type { GradeResult } from "../core/grade.js";
+import { type GradeResult, predictionsNote } from "../core/grade.js";
 import { ScoreAccumulator } from "../core/score.js";
 import type { EvalItem, TrialStatus } from "../core/types.js";
 import { gradePredictionsFile, readEvalset } from "./evalset.js";
@@ -10,6 +10,7 @@ import { readJsonl, writeFileAtomic } from "./files.js";
 /** What grading adds to a trial record. */
 export interface TrialGrade {
   status: TrialStatus;
+  /** Why the trial failed; null when it completed. */
   error: string | null;
   fields: {
     primary_score: number | null;
@@ -17,6 +18,8 @@ export interface TrialGrade {
     counted?: number;
     missing_predictions?: number;
     extra_predictions?: number;
+    /** A completed trial: what grading met that did not fail it (see `TrialJson.note`). */
+    note?: string;
   };
 }
 
@@ -47,8 +50,9 @@ function unreadable(name: string, error: unknown): TrialGrade {
 /**
  * Grades what a trainer left in its folder. Its own `eval_rows.jsonl` wins (a trainer that
  * grades itself); else `predictions.jsonl` is graded against the evalset and the graded rows
- * are written as `eval_rows.jsonl`. Faults fail the trial with a reason; an evalset that
- * cannot be read throws (exit 2), since no trial of the sweep could be graded.
+ * are written as `eval_rows.jsonl`. Faults fail the trial with a reason (`error`); those that
+ * do not (missing predictions, unknown ids, rows not counted) complete it with a `note`. An
+ * evalset that cannot be read throws (exit 2), since no trial of the sweep could be graded.
  */
 export async function gradeTrialOutput({
   outDir,
@@ -108,16 +112,8 @@ export async function gradeTrialOutput({
   if (graded.summary.length > 0) {
     return { status: "failed", error: graded.summary.join("; "), fields: { ...fields, primary_score: null } };
   }
-  const notes: string[] = [];
-  if (graded.missing.length)
-    notes.push(
-      `${graded.missing.length} evalset item(s) had no prediction and were graded 0 (first: ${graded.missing[0]})`,
-    );
-  if (graded.extra.length)
-    notes.push(
-      `${graded.extra.length} prediction(s) with ids not in the evalset were ignored (first: ${graded.extra[0]})`,
-    );
-  return { status: "completed", error: notes.length ? notes.join("; ") : null, fields };
+  const note = predictionsNote({ missing: graded.missing, extra: graded.extra, items: items.length });
+  return { status: "completed", error: null, fields: note === undefined ? fields : { ...fields, note } };
 }
 
 /** Scores a trainer's own `eval_rows.jsonl`, streaming it; malformed lines fail the trial. */
@@ -148,5 +144,9 @@ async function scoreOwnRows(file: string): Promise<TrialGrade> {
       : dropped > 0
         ? `${dropped} of ${rows} rows in eval_rows.jsonl had no usable value and were not counted`
         : null;
-  return { status: "completed", error: note, fields: { primary_score, rows, counted } };
+  return {
+    status: "completed",
+    error: null,
+    fields: { primary_score, rows, counted, ...(note === null ? {} : { note }) },
+  };
 }

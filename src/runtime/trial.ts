@@ -21,7 +21,7 @@ export interface TrialJson extends TrialRecord {
   started_at: string;
   finished_at: string | null;
   duration_s: number | null;
-  /** Why the trial did not complete, or a note on faults that did not fail it; null when clean. */
+  /** Why the trial did not complete; null when it completed (what it met is in `note`). */
   error: string | null;
   /** The argv as run (placeholders filled). */
   command: string[];
@@ -34,6 +34,12 @@ export interface TrialJson extends TrialRecord {
   missing_predictions?: number;
   /** Predictions whose id is not in the evalset (ignored). */
   extra_predictions?: number;
+  /**
+   * A completed trial: what grading met that did not fail it (evalset items without a
+   * prediction, prediction ids not in the evalset, rows that did not count), in one line.
+   * Shown wherever the trial's outcome is: the sweep's line, the leaderboard, the summary.
+   */
+  note?: string;
   /** Successive halving: the rung the trial ran at (its budget is `budget`). */
   rung?: number;
   /** Successive halving: the trial of the rung below whose configuration this one continues. */

@@ -34,6 +34,7 @@ type Trial = {
   status: string;
   primary_score: number | null;
   error: string | null;
+  note?: string;
   rows?: number;
   counted?: number;
 };
@@ -108,7 +109,8 @@ describe("fault injection", { timeout: 120_000 }, () => {
       "extra-id predictions",
       of("extra-id").status === "completed" &&
         of("extra-id").primary_score === 1 &&
-        /not in the evalset/.test(of("extra-id").error ?? ""),
+        of("extra-id").error === null &&
+        /not in the evalset/.test(of("extra-id").note ?? ""),
     );
     fault(
       "non-numeric metrics in eval_rows",

@@ -204,4 +204,25 @@ describe("trialSummary", () => {
     expect(text).not.toContain("hunter22secret");
     expect(text).toContain("Artifact: `tunix-rt-s-t0001`");
   });
+
+  it("shows a completed trial's note: its score stands on part of the evalset", () => {
+    const note =
+      '1 of 20 evalset items had no prediction, graded 0: "q19"; 1 prediction id not in the evalset, ignored: "Q19"';
+    const record = {
+      trial_id: "t0000",
+      status: "completed",
+      primary_score: 0.95,
+      duration_s: 1.2,
+      sweep_id: "s",
+      seed: 7,
+      error: null,
+      params: { lr: 0.01 },
+    };
+    expect(trialSummary({ ...record, note }, null)).toContain(
+      '> Note: 1 of 20 evalset items had no prediction, graded 0: "q19"; 1 prediction id not in the evalset, ignored: "Q19"',
+    );
+    // A record written before `note` existed kept it in `error`.
+    expect(trialSummary({ ...record, error: note }, null)).toContain("> Note: 1 of 20 evalset items");
+    expect(trialSummary(record, null)).not.toContain("> ");
+  });
 });

@@ -31,6 +31,7 @@ export async function writeFaultConfig(
     runVersion = "fault_v1",
     maxFailed = null,
     extra = "",
+    evalsetSize = 6,
   }: {
     faults: string[];
     quality?: number[];
@@ -38,9 +39,11 @@ export async function writeFaultConfig(
     runVersion?: string;
     maxFailed?: number | null;
     extra?: string;
+    /** How many items the evalset has. */
+    evalsetSize?: number;
   },
 ): Promise<string> {
-  await writeFile(path.join(dir, "evalset.jsonl"), `${evalsetText()}\n`);
+  await writeFile(path.join(dir, "evalset.jsonl"), `${evalsetText(evalsetSize)}\n`);
   const file = path.join(dir, "sweep.yaml");
   await writeFile(
     file,

@@ -27,7 +27,7 @@ Flags:
                        strip().lower(). An evalset item without a prediction is
                        graded 0 and counted; a prediction for an unknown id is
                        ignored; both are noted on stderr. But when no prediction's
-                       id is an evalset id, or more than half of them are not
+                       id is an evalset id, or half of them or more are not
                        (predictions for another evalset, ids in another form),
                        there is no score: exit 1.
   --evalset FILE       {"id", "prompt", "expected_answer"} per line.
@@ -39,8 +39,8 @@ Exit codes:
      and a trial whose primary_score is null never wins a sweep
   1  the predictions fail the trial: a malformed line (not JSON, not an object,
      id neither a string nor a whole number, prediction not a string), a
-     duplicated id, no prediction at all, or ids that mostly (more than half)
-     or all match no evalset item; the reasons, with line numbers or counts,
+     duplicated id, no prediction at all, or ids of which half or more (or
+     all) match no evalset item; the reasons, with line numbers or counts,
      go to stderr and nothing to stdout
   2  usage or input error: bad flags, a file that cannot be read, a rows line
      that is not JSON (a score over a corrupt file is not trustworthy; the
