@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import type { SweepConfig } from "./config.js";
 import { compareTrialIds, isScored, rankTrials } from "./evidence/best-trial.js";
 import { type ConfigEstimate, type Recommendation, recommend } from "./recommend.js";
+import type { CommitTrials, SweepWorktree, WorktreeState } from "./source.js";
 import { searchSpaceOf } from "./space.js";
 import { completedNote } from "./trial-record.js";
 import type { Params, TrialRecord, TrialStatus } from "./types.js";
@@ -161,20 +162,6 @@ export function countTrials(
   };
 }
 
-/**
- * How the working tree a sweep ran from differed from its commit (run_manifest.json
- * `worktree`): commit_sha alone reproduces a run only when it is clean.
- */
-export interface WorktreeState {
-  dirty: boolean;
-  /** How many paths differ (the tool's own outputs left out). */
-  changed: number;
-  /** The first 20 of them. */
-  files: string[];
-  /** SHA-256 over the change (the diff against HEAD and the untracked files); null when clean. */
-  diff_sha256: string | null;
-}
-
 /** Where the evidence came from: everything the manifest records besides the trials. */
 export interface Provenance {
   runVersion: string;
@@ -183,7 +170,10 @@ export interface Provenance {
   configSha256: string;
   /** The promoted config, relative to the repository root. */
   bestConfigPath: string;
+  /** run_manifest.json commit_sha: the best trial's commit (`manifestSource`). */
   commit: string | null;
+  /** Every commit the trials ran at, when more than one (`manifestSource`). */
+  commits?: CommitTrials[];
   /** ISO 8601 time the evidence was written. */
   timestamp: string;
   toolkit: string;
@@ -194,8 +184,11 @@ export interface Provenance {
   bestRunId: string | null;
   sampler: string | null;
   seed: number;
-  /** The working tree against the commit, when in git (taken when the sweep started, locally). */
-  worktree: WorktreeState | null;
+  /**
+   * The working trees the trials ran from, against their commits (`manifestSource`); null
+   * outside git.
+   */
+  worktree: SweepWorktree | WorktreeState | null;
 }
 
 /** A string for reading, not running: argv joined with POSIX shell quoting where needed. */
@@ -225,6 +218,7 @@ export function evidenceDocuments(
     config_path: p.bestConfigPath,
     command: shellQuote(best.command ?? config.trainer?.command ?? []),
     commit_sha: p.commit ?? "unknown",
+    ...(p.commits && p.commits.length > 1 ? { commits: p.commits } : {}),
     worktree: p.worktree,
     timestamp: p.timestamp,
     tuning_job_id: sweepId,

@@ -20,6 +20,7 @@ import { compareTrialIds } from "../core/evidence/best-trial.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
 import { type ReportInput, sweepCharts } from "../core/report/report.js";
+import { manifestSource, sweepSource } from "../core/source.js";
 import { preferRecord, standInRecord } from "../core/trial-record.js";
 import { describeFsError, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
@@ -67,7 +68,12 @@ export interface AggregateOptions {
   bestConfigFile: string;
   /** Repository root, for the relative paths evidence records. */
   cwd: string;
-  provenance: Omit<Provenance, "bestRunId" | "runVersion" | "bestConfigPath">;
+  /**
+   * Its `commit` and `worktree` are the state when the sweep started or the evidence is
+   * written: what the manifest says only of trials whose records keep no source
+   * (`manifestSource`).
+   */
+  provenance: Omit<Provenance, "bestRunId" | "runVersion" | "bestConfigPath" | "commits">;
   /**
    * The planned trials, when known (GitHub): a planned trial without a record counts as
    * failed, since its job ran (or should have) and left nothing.
@@ -257,8 +263,11 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   const bestFound = kept.find((f) => f.record === best);
   const rel = (p: string) => path.relative(cwd, p).split(path.sep).join("/");
   const bestConfigFile = path.resolve(cwd, options.bestConfigFile);
+  // What the manifest says of the code comes from the trials' records, taken as each started.
+  const source = manifestSource(sweepSource(trials, best.trial_id), options.provenance);
   const provenance: Provenance = {
     ...options.provenance,
+    ...source,
     runVersion: config.run_version,
     bestConfigPath: rel(bestConfigFile),
     bestRunId: bestFound ? (options.runIdOf?.(bestFound) ?? rel(bestFound.dir)) : null,

@@ -13,6 +13,7 @@ import { plannedRecord } from "../core/trial-record.js";
 import type { PlannedTrial } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, writeJsonAtomic } from "./files.js";
+import { trialSource } from "./provenance.js";
 import type { TrialJson } from "./trial.js";
 import { gradeTrialOutput } from "./trial-grade.js";
 
@@ -49,6 +50,9 @@ export async function recordExternalTrial(options: ExternalTrialOptions): Promis
       `${options.trialDir}: cannot read the trial folder: ${describeFsError(error)}; expected the folder your training step wrote`,
     );
   }
+  // The job's checkout as it is when the folder is graded (the folder itself left out): the
+  // training steps ran from it, and whatever else they wrote into it shows as a change.
+  const source = await trialSource(cwd, dir);
   const now = isoTime((options.clock ?? systemClock).now());
   const base: TrialJson = {
     ...plannedRecord(trial),
@@ -61,6 +65,8 @@ export async function recordExternalTrial(options: ExternalTrialOptions): Promis
     error: null,
     command: [],
     runner: options.env.RUNNER_NAME || os.hostname(),
+    commit_sha: source.commit_sha,
+    worktree: source.worktree,
   };
   let record: TrialJson;
   if (outcome !== "success") {

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { WorktreeState } from "../core/aggregate.js";
+import { maxListedFiles, type WorktreeState } from "../core/source.js";
 
 /** The commit checked out in a folder. */
 export interface HeadCommit {
@@ -58,34 +58,40 @@ export async function gitTopLevel(dir: string): Promise<string | null> {
 }
 
 /**
- * What the tool itself writes into a repository: a sweep's own outputs do not make the tree
- * it ran from dirty (a re-run rewrites the evidence of the last one).
+ * What the tool itself puts into a repository: a sweep's own outputs do not make the tree
+ * it ran from dirty (a re-run rewrites the evidence of the last one), nor does the copy of
+ * tunix-rt that the sweep workflow checks out into `.tunix-rt/` of the caller's workspace.
  */
 const toolOutputs = [
   ":(exclude)runs",
   ":(exclude)submission",
   ":(exclude)submission_runs",
   ":(exclude,glob)training/configs/*_best.yaml",
+  ":(exclude).tunix-rt",
 ];
 
 /**
  * Whether the working tree of the repository at `root` differs from its HEAD commit, leaving
  * out the tool's own outputs: the changed paths and one SHA-256 over the change (the binary
  * diff against HEAD, and each untracked file's path and bytes), so two runs can be told to
- * come from the same edits. Null outside git or before the first commit.
+ * come from the same edits. `exclude` leaves out more paths (a trial's own folder), relative
+ * to `root`. Null outside git or before the first commit.
  */
-export async function worktreeState(root: string): Promise<WorktreeState | null> {
+export async function worktreeState(
+  root: string,
+  { exclude = [] }: { exclude?: readonly string[] } = {},
+): Promise<WorktreeState | null> {
   if (!(await headCommit(root))) return null;
+  const pathspecs = [".", ...toolOutputs, ...exclude.map((p) => `:(exclude,literal)${p}`)];
   const status = await gitOutput(root, [
     "status",
     "--porcelain=v1",
     "-z",
     "--untracked-files=all",
     "--",
-    ".",
-    ...toolOutputs,
+    ...pathspecs,
   ]);
-  const diff = await gitOutput(root, ["diff", "HEAD", "--binary", "--", ".", ...toolOutputs]);
+  const diff = await gitOutput(root, ["diff", "HEAD", "--binary", "--", ...pathspecs]);
   if (status === null || diff === null) return null;
   const entries = status.toString("utf8").split("\0").filter(Boolean);
   const changed: string[] = [];
@@ -107,7 +113,7 @@ export async function worktreeState(root: string): Promise<WorktreeState | null>
   return {
     dirty: true,
     changed: changed.length,
-    files: changed.slice(0, 20),
+    files: changed.slice(0, maxListedFiles),
     diff_sha256: hash.digest("hex"),
   };
 }

@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { InputError, type Problem, quote } from "../core/errors.js";
+import { TrialSourceFields } from "../core/source.js";
 import type { ParamValue, TrialRecord, TrialStatus } from "../core/types.js";
 import { describeFsError, readJsonl, readTextFile } from "./files.js";
 
@@ -87,6 +88,23 @@ export function checkTrialRecord(
     !(typeof value.budget === "number" && Number.isFinite(value.budget) && value.budget > 0)
   ) {
     problems.push(problem("budget", `got ${quote(value.budget)}; expected a number > 0`));
+  }
+  // The code the trial ran (absent in older records): malformed, it could claim anything.
+  if (value.commit_sha !== undefined && !TrialSourceFields.commit_sha.safeParse(value.commit_sha).success) {
+    problems.push(
+      problem(
+        "commit_sha",
+        `got ${quote(value.commit_sha)}; expected a git commit sha (7 to 64 hex digits) or null`,
+      ),
+    );
+  }
+  if (value.worktree !== undefined && !TrialSourceFields.worktree.safeParse(value.worktree).success) {
+    problems.push(
+      problem(
+        "worktree",
+        `got ${quote(value.worktree)}; expected {dirty, changed, files, diff_sha256} as tunix-rt records it, or null`,
+      ),
+    );
   }
   return problems;
 }

@@ -1,8 +1,10 @@
 import os from "node:os";
 import path from "node:path";
-import type { Provenance, WorktreeState } from "../core/aggregate.js";
+import type { Provenance } from "../core/aggregate.js";
+import type { TrialSource, WorktreeState } from "../core/source.js";
 import type { LoadedConfig } from "./config-file.js";
 import { type HeadCommit, headCommit, worktreeState } from "./git.js";
+import { isInside } from "./root.js";
 
 /** The workflow run's URL when running on GitHub Actions, else null. */
 export function workflowRunUrl(env: NodeJS.ProcessEnv): string | null {
@@ -27,7 +29,10 @@ export async function collectProvenance(
     toolkit: string;
     sampler: string | null;
     seed: number;
-    /** The commit and working tree the trials ran from, taken when they started (default: now). */
+    /**
+     * The commit and working tree when the sweep started (default: now): the evidence takes
+     * each trial's from its record, and this only for trials whose records keep none.
+     */
     source?: SourceState;
     now?: Date;
   },
@@ -53,7 +58,25 @@ export interface SourceState {
   worktree: WorktreeState | null;
 }
 
-/** The source a run starts from: a sweep takes it before its first trial. */
-export async function sourceState(root: string): Promise<SourceState> {
-  return { commit: await headCommit(root), worktree: await worktreeState(root) };
+/**
+ * The source a run starts from: a sweep takes it before its first trial (what the evidence
+ * says of trials whose records keep none). `exclude`: paths to leave out, relative to `root`.
+ */
+export async function sourceState(
+  root: string,
+  { exclude = [] }: { exclude?: readonly string[] } = {},
+): Promise<SourceState> {
+  return { commit: await headCommit(root), worktree: await worktreeState(root, { exclude }) };
+}
+
+/**
+ * The source a trial starts from, for its record (`commit_sha`, `worktree`): the trial's own
+ * folder is left out when it lies inside the repository, since what the trial writes there
+ * is no edit of the code it runs.
+ */
+export async function trialSource(root: string, trialDir: string): Promise<TrialSource> {
+  const relative = path.relative(root, trialDir);
+  const exclude = relative !== "" && isInside(root, trialDir) ? [relative.split(path.sep).join("/")] : [];
+  const { commit, worktree } = await sourceState(root, { exclude });
+  return { commit_sha: commit?.sha ?? null, worktree };
 }

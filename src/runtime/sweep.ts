@@ -326,7 +326,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const lock = await acquireLock(`${sweepDir}.lock`, `tunix-rt sweep --config ${loaded.file}`);
   try {
     const aside = await setAside(sweepDir, options, clock);
-    // The code the trials run is the code checked out now, not when the sweep ends.
+    // Each trial records the code it starts from; this state, taken before the first, speaks
+    // only for trials whose records keep none (records of an older tunix-rt).
     const source = await sourceState(cwd);
     await mkdir(sweepDir, { recursive: true });
     const stateFile = path.join(sweepDir, "sweep.json");

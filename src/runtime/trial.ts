@@ -5,10 +5,12 @@ import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import { lineRedactor, secretValuesOf } from "../core/redact.js";
+import type { WorktreeState } from "../core/source.js";
 import { plannedRecord } from "../core/trial-record.js";
 import type { EvalItem, PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
+import { trialSource } from "./provenance.js";
 import { gradeTrialOutput } from "./trial-grade.js";
 import { LineSplitter, runTrialProcess } from "./trial-process.js";
 
@@ -27,6 +29,16 @@ export interface TrialJson extends TrialRecord {
   command: string[];
   /** Which machine ran it (`RUNNER_NAME` on GitHub, else the host name). */
   runner: string;
+  /**
+   * The commit checked out when the trial started (full sha), null outside git; absent in
+   * records of an older tunix-rt.
+   */
+  commit_sha?: string | null;
+  /**
+   * How the working tree differed from that commit when the trial started (the tool's outputs
+   * and the trial's own folder left out), null outside git; absent in older records.
+   */
+  worktree?: WorktreeState | null;
   /** Graded rows, and how many counted towards primary_score. */
   rows?: number;
   counted?: number;
@@ -202,6 +214,9 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
 
   const argv = trialArgv(config, trial, outDir, cwd);
   const resumeFrom = options.resumeFrom ? path.resolve(cwd, options.resumeFrom) : undefined;
+  // The code this trial runs is the code checked out now: a sweep resumed later, from
+  // another commit or after an edit was reverted, must not be able to speak for it.
+  const source = await trialSource(cwd, outDir);
   const started = clock.now();
   const base: TrialJson = {
     ...plannedRecord(trial),
@@ -213,6 +228,8 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     error: null,
     command: argv,
     runner: options.env.RUNNER_NAME || os.hostname(),
+    commit_sha: source.commit_sha,
+    worktree: source.worktree,
     ...(resumeFrom === undefined ? {} : { resume_from: shownPath(resumeFrom, cwd) }),
     ...(options.proposedFrom === undefined ? {} : { proposed_from: [...options.proposedFrom] }),
   };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type Problem, quote } from "../errors.js";
+import { TrialSourceFields } from "../source.js";
 
 /**
  * The files of an evidence folder `submission_runs/<run_version>/` (DESIGN.md, "Evidence
@@ -125,6 +126,8 @@ export const TrialLineSchema = z.looseObject({
   status: z.enum(["completed", "failed", "timeout", "pruned", "running"]),
   primary_score: unitScore.nullable(),
   budget: z.number().optional(),
+  /** The commit and working tree the trial started from (absent in records of an older tunix-rt). */
+  ...TrialSourceFields,
 });
 /** A parsed `trials.jsonl` line. */
 export type TrialLine = z.infer<typeof TrialLineSchema>;
