@@ -79,6 +79,13 @@ describe("the example's reference submission", () => {
     // Made by today's sweep, not an older one: it holds the charts and the recommendation.
     const best = JSON.parse(text("submission_runs/example_v1/best_params.json"));
     expect(best.recommendation).toMatchObject({ rule: checked.value.recommend, trial_id: best.trial_id });
+    // And each trial says the code it ran from: the committed tree of the manifest.
+    for (const record of records as Array<
+      TrialRecord & { commit_sha?: string; worktree?: { dirty: boolean } }
+    >) {
+      expect(record.commit_sha, record.trial_id).toBe(manifest.commit_sha);
+      expect(record.worktree?.dirty, record.trial_id).toBe(false);
+    }
     for (const chart of ["history", "importance", "parallel", "slices"]) {
       text(`submission_runs/example_v1/charts/${chart}.svg`);
     }
