@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { recommendTrials } from "../src/core/aggregate.js";
 import { bestTrial } from "../src/core/evidence/best-trial.js";
 import { recommend, reevaluationTargets } from "../src/core/recommend.js";
 import { createRng } from "../src/core/rng.js";
+import { primaryScoreRange } from "../src/core/score.js";
 import { searchSpaceOf } from "../src/core/space.js";
 import type { TrialRecord } from "../src/core/types.js";
 
@@ -179,5 +181,46 @@ describe("recommend", () => {
       expect(observed.map((c) => c.trial_id)).toContain(model.best?.trial_id);
       expect(model.notes.join(" ")).toMatch(/model: fitted noise \d+\.\d% of the modelled score variance/);
     }
+  });
+});
+
+describe("the model's estimate of primary_score", () => {
+  // A sweep with three perfect scores near one learning rate: the GP's posterior mean there,
+  // transformed back, lies above 1.
+  const searchSpace = {
+    learning_rate: { type: "loguniform" as const, min: 1e-3, max: 1e-1 },
+    batch: { type: "choice" as const, values: [2, 4] },
+  };
+  const space = searchSpaceOf(searchSpace);
+  const runs: Array<[number, number, number]> = [
+    [0.0255, 4, 0.85],
+    [0.0041, 2, 0.6],
+    [0.0011, 4, 0.75],
+    [0.0809, 2, 0.55],
+    [0.0415, 4, 0.75],
+    [0.1, 4, 0.35],
+    [0.017, 4, 0.75],
+    [0.0225, 2, 0.95],
+    [0.0275, 2, 1],
+    [0.0245, 2, 1],
+    [0.0306, 2, 1],
+  ];
+  const records = runs.map(([learning_rate, batch, score], i) => ({
+    trial_id: `t${String(i).padStart(4, "0")}`,
+    params: { learning_rate, batch },
+    status: "completed" as const,
+    primary_score: score,
+  }));
+
+  it("stays within [0, 1] when given primary_score's range, as aggregate and verify give it", () => {
+    const unbounded = recommend(space, records, { rule: "model", seed: 3 });
+    expect(unbounded.rule).toBe("model");
+    expect(unbounded.best?.estimate).toBeGreaterThan(1);
+    const bounded = recommend(space, records, { rule: "model", seed: 3, range: primaryScoreRange });
+    expect(bounded.configs.every((c) => c.estimate >= 0 && c.estimate <= 1)).toBe(true);
+    expect(bounded.best?.estimate).toBe(1);
+    expect(
+      recommendTrials({ search_space: searchSpace, recommend: "model", seed: 3 }, records).best?.estimate,
+    ).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import type { SweepConfig } from "./config.js";
 import { compareTrialIds, isScored, rankTrials } from "./evidence/best-trial.js";
 import { type ConfigEstimate, type Recommendation, recommend } from "./recommend.js";
+import { primaryScoreRange } from "./score.js";
 import type { CommitTrials, SweepWorktree, WorktreeState } from "./source.js";
 import { searchSpaceOf } from "./space.js";
 import { completedNote } from "./trial-record.js";
@@ -53,6 +54,7 @@ export function recommendTrials(
   return recommend(searchSpaceOf(config.search_space), trials, {
     rule: config.recommend,
     seed: config.seed,
+    range: primaryScoreRange,
   });
 }
 

@@ -18,6 +18,7 @@ import {
   resolveSampler,
   type SamplerName,
 } from "./samplers/index.js";
+import { primaryScoreRange } from "./score.js";
 import { searchSpaceOf } from "./space.js";
 import { plannedRecord } from "./trial-record.js";
 import type { TrialRecord } from "./types.js";
@@ -290,6 +291,7 @@ export function planReevaluation(options: Omit<PlanOptions, "count" | "sampler" 
       rule: config.recommend,
       seed,
       topK: reevaluate.top_k,
+      range: primaryScoreRange,
     });
     const budgets = new Map(history.map((r) => [r.trial_id, r.budget] as const));
     const first = firstTrialNumber(history);

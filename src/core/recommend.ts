@@ -69,6 +69,11 @@ export interface RecommendOptions {
   seed: number;
   /** Whether a larger score is better (the default) or a smaller one. */
   metricMode?: "max" | "min";
+  /**
+   * The range a score can take (primary_score: [0, 1]): the model's estimates are kept in it,
+   * so none reads as better than a perfect score. Default: unbounded.
+   */
+  range?: readonly [number, number];
 }
 
 /** Settings of the "model" rule; the defaults are what the sampler benchmark chose. */
@@ -333,6 +338,8 @@ function rank(
   settings: RecommendSettings,
 ): { recommendation: Recommendation; noiseShare?: number } {
   const sign = options.metricMode === "min" ? -1 : 1;
+  const [low, high] = options.range ?? [-Infinity, Infinity];
+  const bounded = (estimate: number) => Math.min(high, Math.max(low, estimate));
   const groups = groupRuns(records);
   const configs = groups.map(statistics);
   const notes: string[] = [];
@@ -349,7 +356,7 @@ function rank(
     const estimates =
       settings.repeatsEstimate === "model" ? modelEstimates(space, groups, configs, sign, rng, settings) : "";
     configs.forEach((c, i) => {
-      c.estimate = typeof estimates === "string" ? c.mean : (estimates.estimates[i] as number);
+      c.estimate = typeof estimates === "string" ? c.mean : bounded(estimates.estimates[i] as number);
     });
     const repeated = configs.filter((c) => c.count === most).length;
     notes.push(
@@ -368,7 +375,7 @@ function rank(
     const fit = modelEstimates(space, groups, configs, sign, rng, settings);
     if (typeof fit !== "string") {
       configs.forEach((c, i) => {
-        c.estimate = fit.estimates[i] as number;
+        c.estimate = bounded(fit.estimates[i] as number);
       });
       noiseShare = fit.noiseShare;
       notes.push(`model: fitted noise ${(100 * fit.noiseShare).toFixed(1)}% of the modelled score variance`);

@@ -125,3 +125,6 @@ export function primaryScore(rows: Iterable<unknown>): number | null {
   for (const row of rows) accumulator.add(row);
   return accumulator.result.primary_score;
 }
+
+/** primary_score is a share of correct answers: an estimate outside [0, 1] would mean nothing. */
+export const primaryScoreRange = [0, 1] as const;
