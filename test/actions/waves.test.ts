@@ -191,8 +191,14 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     }
     // "Re-run failed jobs" re-runs wave 2's plan: it gives the same trials, not a new plan, and
     // its matrix leaves out the one that completed: no runner, no setup for it.
+    const beforeAgain = results.calls.length;
     const again = await runBundle("dist/sweep.js", wave2, job());
     expect(again.code, again.stdout + again.stderr).toBe(0);
+    // One listing finds the wave's artifact and its trials'; each is downloaded once (the
+    // client's download lists that one artifact by id first).
+    const againCalls = results.calls.slice(beforeAgain);
+    expect(againCalls.filter((c) => c === "GetSignedArtifactURL")).toHaveLength(3);
+    expect(againCalls.filter((c) => c === "ListArtifacts")).toHaveLength(1 + 3);
     const rerunMatrix = JSON.parse(again.outputs.matrix as string) as {
       include: Array<{ trial_id: string }>;
     };

@@ -196,7 +196,10 @@ async function earlierAttemptOf(
   wave: number,
   context: RunContext,
 ): Promise<StepOutcome | undefined> {
-  const artifact = await findArtifact(client, waveArtifactName(sweepId, wave));
+  // One listing: the wave's artifact and its trials' come from it.
+  const { artifacts } = await client.listArtifacts({ latest: true });
+  const byName = new Map(artifacts.map((a) => [a.name, a] as const));
+  const artifact = byName.get(waveArtifactName(sweepId, wave));
   if (!artifact) return undefined;
   const dir = path.resolve(context.workspace, "runs", sweepId, `.wave-${wave}`);
   await downloadArtifactTo(client, artifact, dir);
@@ -209,8 +212,6 @@ async function earlierAttemptOf(
   // The trials an earlier attempt completed leave the matrix: no runner, no setup, no GPU
   // time for them. The planned list (the evidence's) keeps every trial.
   const matrix = JSON.parse(outputs.matrix ?? '{"include":[]}') as { include: TrialIdentity[] };
-  const { artifacts } = await client.listArtifacts({ latest: true });
-  const byName = new Map(artifacts.map((a) => [a.name, a] as const));
   const left: TrialIdentity[] = [];
   for (const trial of matrix.include) {
     const earlier = byName.get(trialArtifactName(sweepId, trial.trial_id));
