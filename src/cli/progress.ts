@@ -3,7 +3,7 @@ import { remainingMs } from "../core/eta.js";
 import { bestTrial } from "../core/evidence/best-trial.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import { formatMetrics, type MetricsView } from "../core/metrics-view.js";
-import { completedNote } from "../core/trial-record.js";
+import { outcomeSuffix } from "../core/trial-record.js";
 import type { SweepProgress, TrialStart } from "../runtime/sweep.js";
 import type { TrialJson } from "../runtime/trial.js";
 
@@ -228,10 +228,7 @@ export function createProgress({
       done++;
       if (record.status !== "completed") failed++;
       finish(record);
-      // A completed trial says what grading met that did not fail it (predictions missing or
-      // for unknown ids): a score over part of the evalset must not read like one over all of it.
-      const note = completedNote(record);
-      const why = record.status === "completed" ? (note ? ` (${note})` : "") : `: ${record.error}`;
+      const why = outcomeSuffix(record);
       // A failure shows what the trainer last said on stderr: usually the reason.
       const tail = record.status === "completed" ? [] : (record.stderr_tail ?? []).map((l) => `\n    | ${l}`);
       // An exit code's message already ends with the last line: show the lines before it.

@@ -74,3 +74,14 @@ export function completedNote(record: {
   if (typeof record.note === "string" && record.note !== "") return record.note;
   return typeof record.error === "string" && record.error !== "" ? record.error : undefined;
 }
+
+/**
+ * What a trial's outcome line says after its score: `: <why it failed>`, or ` (<note>)` for a
+ * completed trial graded over part of its evalset (a score over part of it must not read like
+ * one over all of it), or nothing.
+ */
+export function outcomeSuffix(record: { status: string; note?: unknown; error?: unknown }): string {
+  if (record.status !== "completed") return typeof record.error === "string" ? `: ${record.error}` : "";
+  const note = completedNote(record);
+  return note ? ` (${note})` : "";
+}

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { ExitCode, InputError, UsageError } from "../../core/errors.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
-import { completedNote } from "../../core/trial-record.js";
+import { outcomeSuffix } from "../../core/trial-record.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { readEvalset } from "../../runtime/evalset.js";
 import { readTextFile } from "../../runtime/files.js";
@@ -64,9 +64,9 @@ export const command: Command = {
     });
     if (values.json) ctx.stdout(`${JSON.stringify(record)}\n`);
     const score = record.primary_score === null ? "null" : record.primary_score.toFixed(4);
-    const note = completedNote(record);
-    const why = record.error ? `: ${record.error}` : note ? ` (${note})` : "";
-    ctx.stderr(`${record.trial_id} ${record.status} primary_score=${score} (${record.duration_s}s)${why}\n`);
+    ctx.stderr(
+      `${record.trial_id} ${record.status} primary_score=${score} (${record.duration_s}s)${outcomeSuffix(record)}\n`,
+    );
     if (ctx.signal.aborted) return ExitCode.interrupted;
     return record.status === "completed" ? ExitCode.ok : ExitCode.no;
   },
