@@ -1,5 +1,6 @@
 import { metricModeRule, oneLineProblem } from "./config.js";
 import { type Problem, quote as quoteJson } from "./errors.js";
+import { isObject } from "./json.js";
 
 /** The formats a config file may come in. */
 export type ConfigFormat = "tunix-rt" | "wandb" | "m34-job";
@@ -13,9 +14,6 @@ export interface ImportedConfig {
   notes: string[];
   problems: Problem[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Sets an own property, also for the key `__proto__` (a YAML or JSON document may hold one):

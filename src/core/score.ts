@@ -2,6 +2,7 @@
  * primary_score, the M34 semantics exactly (DESIGN.md, "primary_score"): the mean of one
  * counted value per eval row, answer_correctness first, the 0-100 `score` as a fallback.
  */
+import { isObject } from "./json.js";
 import { pyFloat } from "./python.js";
 
 /**
@@ -24,11 +25,6 @@ export function coerceFloat(value: unknown): number | undefined {
     default:
       return undefined;
   }
-}
-
-/** A JSON object: not null, not an array (Python's `isinstance(x, dict)`). */
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** `dict.get(key)`: an own property only, so nothing inherited from Object.prototype counts. */

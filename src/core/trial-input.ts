@@ -1,9 +1,7 @@
 import { oneLineProblem, type SweepConfig } from "./config.js";
 import { type Problem, quote } from "./errors.js";
+import { isObject } from "./json.js";
 import type { PlannedTrial } from "./types.js";
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Checks a trial as a matrix entry carries it (`{sweep_id, trial_id, seed, params, budget?}`)

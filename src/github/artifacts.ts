@@ -11,6 +11,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { messageOf, TunixError } from "../core/errors.js";
+import { sameJson } from "../core/json.js";
 
 /**
  * Why the run's GitHub has no artifact service for the sweep, or undefined where it has one.
@@ -253,7 +254,7 @@ export async function completedEarlier<R extends TrialIdentity & { status: strin
     record?.status === "completed" &&
     record.trial_id === trial.trial_id &&
     record.sweep_id === trial.sweep_id &&
-    JSON.stringify(record.params) === JSON.stringify(trial.params);
+    sameJson(record.params, trial.params);
   return same ? record : undefined;
 }
 

@@ -1,15 +1,13 @@
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { InputError, type Problem, quote } from "../core/errors.js";
+import { isObject } from "../core/json.js";
 import { TrialSourceFields } from "../core/source.js";
 import type { ParamValue, TrialRecord, TrialStatus } from "../core/types.js";
 import { describeFsError, readJsonl, readTextFile } from "./files.js";
 
 /** The statuses a trial record may have (DESIGN.md, "History / trial records"). */
 export const trialStatuses: readonly TrialStatus[] = ["completed", "failed", "timeout", "pruned", "running"];
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Checks one parsed history record. Extra fields are kept (a `trial.json` has many), params

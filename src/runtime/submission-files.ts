@@ -8,12 +8,14 @@
  *   outside the repository (`/tmp/run`) may hold links within itself.
  * - secrets: a member whose text looks like a credential is refused.
  */
+
 import type { Dirent } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { promotedConfigPath } from "../core/aggregate.js";
 import { type ArchiveInput, evidenceRole, findSecrets, type SubmissionFacts } from "../core/archive.js";
 import { InputError, type Problem } from "../core/errors.js";
+import { isObject } from "../core/json.js";
 import { describeFsError } from "./files.js";
 import { isInside } from "./root.js";
 
@@ -82,7 +84,7 @@ export async function gatherSubmission(options: GatherOptions): Promise<Gathered
     ...(typeof summary?.primary_score === "number" ? { primaryScore: summary.primary_score } : {}),
     ...(typeof best?.trial_id === "string" ? { trialId: best.trial_id } : {}),
     ...(typeof best?.tuning_job_id === "string" ? { tuningJobId: best.tuning_job_id } : {}),
-    ...(isRecord(best?.params) ? { params: best.params } : {}),
+    ...(isObject(best?.params) ? { params: best.params } : {}),
     ...(evalSet === undefined ? {} : { evalSet }),
     ...(rows === undefined ? {} : { rows: rows.split("\n").filter((l) => l.trim() !== "").length }),
     leftOut,
@@ -177,7 +179,7 @@ class Gatherer {
     if (text === undefined) return undefined;
     try {
       const value: unknown = JSON.parse(text.replace(/^\uFEFF/, ""));
-      return isRecord(value) ? value : undefined;
+      return isObject(value) ? value : undefined;
     } catch {
       return undefined;
     }
@@ -238,10 +240,6 @@ function escaping(shown: string, real: string): InputError {
   return new InputError(
     `${shown}: is a symbolic link (or lies under one) to ${real}, outside the repository; refusing to package it`,
   );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function stringField(object: Record<string, unknown> | undefined, key: string): string | undefined {

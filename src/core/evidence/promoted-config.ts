@@ -7,8 +7,10 @@
  *
  * Pure: the caller reads the file and hands its text in.
  */
+
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { type Problem, quote } from "../errors.js";
+import { isObject } from "../json.js";
 
 /** What the evidence says the promoted config must carry. */
 export interface PromotedExpectations {
@@ -42,7 +44,7 @@ export function checkPromotedConfig(text: string, file: string, expect: Promoted
     ];
   }
   const value: unknown = doc.toJS();
-  if (!isRecord(value)) {
+  if (!isObject(value)) {
     return [{ file, path: "", message: `got ${quote(value)}; expected the promoted config, a YAML mapping` }];
   }
   const lineOf = (path: readonly string[]): number | undefined => keyLine(doc.contents, path, lines);
@@ -57,7 +59,7 @@ export function checkPromotedConfig(text: string, file: string, expect: Promoted
 
   differs(["run_version"], value.run_version, expect.runVersion, "this evidence is of run_version");
   const provenance = value.provenance;
-  if (!isRecord(provenance)) {
+  if (!isObject(provenance)) {
     add(
       ["provenance"],
       `${provenance === undefined ? "missing" : `got ${quote(provenance)}`}; expected the sweep and trial the config was promoted from`,
@@ -83,7 +85,7 @@ export function checkPromotedConfig(text: string, file: string, expect: Promoted
   const best = expect.best;
   if (best) {
     const params = value.params;
-    if (!isRecord(params)) {
+    if (!isObject(params)) {
       add(
         ["params"],
         `${params === undefined ? "missing" : `got ${quote(params)}`}; best_params.json has ${quote(best.params)}`,
@@ -110,10 +112,6 @@ export function checkPromotedConfig(text: string, file: string, expect: Promoted
 /** Equal values (params are flat scalars; -0 and 0 differ, as a YAML file can tell them apart). */
 function same(a: unknown, b: unknown): boolean {
   return Object.is(a, b);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The line of the key at `path`, or of the nearest ancestor key that is there. */

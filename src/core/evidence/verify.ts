@@ -12,10 +12,12 @@
  * bare names (`eval_summary.json`) unless `nameEvidenceFile` says otherwise, and repository
  * files as the caller showed them.
  */
+
 import { recommendTrials } from "../aggregate.js";
 import { validateConfig } from "../config.js";
 import { messageOf, type Problem, quote } from "../errors.js";
 import { EvalsetParser } from "../evalset.js";
+import { isObject, sameJson } from "../json.js";
 import { parsePythonJson } from "../python.js";
 import { ScoreAccumulator } from "../score.js";
 import {
@@ -925,25 +927,6 @@ export class EvidenceVerifier {
 export function sameScore(a: number, b: number): boolean {
   return Math.abs(a - b) <= scoreTolerance;
 }
-
-/** Whether two JSON values are equal (objects by their keys, in any order). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) || Array.isArray(b))
-    return (
-      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]))
-    );
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
-    return (
-      keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length &&
-      keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]))
-    );
-  }
-  return Object.is(a, b);
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A working tree's change for a message: how many paths, the first, and its hash. */
 function describeChange(tree: WorktreeState): string {
