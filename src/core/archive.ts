@@ -17,7 +17,7 @@ import {
   SubmissionManifestSchema,
   schemaProblems,
 } from "./evidence/schemas.js";
-import { type NamedFile, type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
+import { type NamedFile, type TrustedFiles, type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
 import { secretShapes } from "./redact.js";
 
 /** The manifest member's name; it lists every other member. */
@@ -280,7 +280,11 @@ export interface ZipMemberView {
  */
 export function verifySubmission(
   members: readonly ZipMemberView[],
-  { profile = "default", onNote }: { profile?: VerifyProfile; onNote?: (note: string) => void } = {},
+  {
+    profile = "default",
+    onNote,
+    trusted,
+  }: { profile?: VerifyProfile; onNote?: (note: string) => void; trusted?: TrustedFiles } = {},
 ): Problem[] {
   const problems: Problem[] = [];
   const files = new Map<string, ZipMemberView>();
@@ -378,6 +382,7 @@ export function verifySubmission(
       findRepoFile,
       nameEvidenceFile: (name) => `${runDir}/${name}`,
       ...(onNote ? { onNote } : {}),
+      ...(trusted ? { trusted } : {}),
     }),
   );
   return problems;

@@ -32,6 +32,24 @@ export async function loadConfig(
 ): Promise<LoadedConfig> {
   const absolutePath = path.resolve(cwd, file);
   const text = await readTextFile(absolutePath, "config", file);
+  return {
+    ...parseConfigText(text, file, needs),
+    file,
+    absolutePath,
+    sha256: createHash("sha256").update(text).digest("hex"),
+    text,
+  };
+}
+
+/**
+ * Parses and validates a sweep config's text (`file` names it in problems): YAML (JSON
+ * included), another format translated on load. Throws an InputError as `loadConfig` does.
+ */
+export function parseConfigText(
+  text: string,
+  file: string,
+  needs: ConfigNeeds = {},
+): Pick<LoadedConfig, "config" | "format" | "notes"> {
   // intAsBigInt keeps `1` and `1.0` apart, which W&B's parameter inference needs.
   // The line counter gives errors their line (linePos is filled only for pretty errors).
   const lineCounter = new LineCounter();
@@ -64,13 +82,5 @@ export async function loadConfig(
       result.problems.map((p) => ({ ...p, path: sourcePath(imported.format, p.path) })),
     );
   }
-  return {
-    config: result.value,
-    file,
-    absolutePath,
-    format: imported.format,
-    notes: imported.notes,
-    sha256: createHash("sha256").update(text).digest("hex"),
-    text,
-  };
+  return { config: result.value, format: imported.format, notes: imported.notes };
 }

@@ -18,12 +18,19 @@
  * package step, whose own gate refuses such links with its own message), links are followed.
  */
 import { createHash } from "node:crypto";
+import { readFileSync, realpathSync } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
-import { InputError, type Problem, ReadError } from "../core/errors.js";
+import { InputError, messageOf, type Problem, ReadError } from "../core/errors.js";
 import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
-import { EvidenceVerifier, type NamedFile, type VerifyProfile } from "../core/evidence/verify.js";
+import {
+  EvidenceVerifier,
+  type NamedFile,
+  type TrustedFiles,
+  type VerifyProfile,
+} from "../core/evidence/verify.js";
+import { parseConfigText } from "./config-file.js";
 import { describeFsError, readJsonl } from "./files.js";
 import { gitTopLevel } from "./git.js";
 import { isInside } from "./root.js";
@@ -46,6 +53,16 @@ export interface ReadOptions {
    * inside it. Default: found from the folder (see `evidenceRoot`).
    */
   root?: string;
+  /**
+   * The trusted rule: the checkout whose evalset and sweep config count (a pull request's
+   * base), not the copies beside the evidence (`TrustedFiles`); what could not be checked
+   * is then a problem. Relative to `cwd`.
+   */
+  trustedRoot?: string;
+  /** How messages name the trusted checkout (default: "the trusted checkout <path>"). */
+  trustedAs?: string;
+  /** How messages name a file of the trusted checkout (default: its path from `cwd`). */
+  trustedFile?: (repoPath: string) => string;
 }
 
 /** What verification found: the problems, what could not be checked, and a few facts for the summary line. */
@@ -70,21 +87,34 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   const bounds = options.root === undefined ? Bounds.none : await Bounds.of(root);
   if (!bounds.inRepository(await realOrUndefined(dir)))
     throw new InputError(`${shownAs}: is a symbolic link leading out of the repository (${root}); not read`);
-  const fileHashes = await sweepConfigHash(dir, root, bounds);
+  const trusted =
+    options.trustedRoot === undefined
+      ? undefined
+      : await trustedFiles(path.resolve(cwd, options.trustedRoot), {
+          cwd,
+          shownAs: options.trustedAs ?? `the trusted checkout ${options.trustedRoot}`,
+          ...(options.trustedFile ? { showFile: options.trustedFile } : {}),
+        });
+  const fileHashes = trusted ? {} : await sweepConfigHash(dir, root, bounds);
   const verifier = new EvidenceVerifier({
     runVersion,
     profile: options.profile ?? "default",
     fileHashes,
     nameEvidenceFile: (name) => path.join(shownAs, name),
+    ...(trusted ? { trusted } : {}),
   });
   const isJsonl = (name: EvidenceFileName) => name === "eval_rows.jsonl" || name === "trials.jsonl";
   // The JSON files first: they name the evalset that the rows are re-graded against as they stream.
   for (const name of evidenceFileNames.filter((n) => !isJsonl(n))) {
     await readOne(verifier, path.join(dir, name), name, bounds);
   }
-  const { evalSet, configPath } = verifier.namedFiles();
-  if (evalSet !== undefined) verifier.evalset(await readRepoFile(root, evalSet, cwd, bounds));
-  if (configPath !== undefined) verifier.promotedConfig(await readRepoFile(root, configPath, cwd, bounds));
+  // The repository files they name, as the evidence's own repository has them.
+  const named = verifier.namedFiles();
+  const beside = new Map<string, NamedFile>();
+  for (const file of [named.evalSet, named.configPath, trusted ? named.sweepConfigPath : undefined])
+    if (file !== undefined && !beside.has(file))
+      beside.set(file, await readRepoFile(root, file, cwd, bounds));
+  verifier.repositoryFiles((file) => beside.get(file) ?? { shownAs: file, absent: "was not read" });
   for (const name of evidenceFileNames.filter(isJsonl))
     await readOne(verifier, path.join(dir, name), name, bounds);
   const problems = verifier.finish();
@@ -136,6 +166,82 @@ async function realOrUndefined(file: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The trusted checkout at `root` (a pull request's base), read as the trusted rule reads it:
+ * a repository path the evidence names, never a path or link out of the checkout. Reads are
+ * synchronous (the verifier asks as it goes) and each file is read once.
+ */
+export async function trustedFiles(
+  root: string,
+  { cwd, shownAs, showFile }: { cwd: string; shownAs: string; showFile?: (repoPath: string) => string },
+): Promise<TrustedFiles> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(root);
+  } catch (error) {
+    throw new InputError(`${shownAs}: cannot read the trusted checkout: ${describeFsError(error)}`);
+  }
+  if (!info.isDirectory()) throw new InputError(`${shownAs}: is not a folder; expected a checkout`);
+  const real = realpathSync(root);
+  const read = new Map<string, { shownAs: string; bytes: Buffer } | { shownAs: string; absent: string }>();
+  const fetch = (repoPath: string) => {
+    const known = read.get(repoPath);
+    if (known) return known;
+    const abs = path.join(root, repoPath);
+    const relative = path.relative(cwd, abs);
+    const shown =
+      showFile?.(repoPath) ??
+      (relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? abs : relative);
+    let found: { shownAs: string; bytes: Buffer } | { shownAs: string; absent: string };
+    if (!isRepoPath(repoPath))
+      found = { shownAs: repoPath, absent: "is not a repository path (relative, inside it)" };
+    else {
+      try {
+        if (!isInside(real, realpathSync(abs)))
+          found = { shownAs: shown, absent: `leads out of ${shownAs} (a symbolic link); not read` };
+        else found = { shownAs: shown, bytes: readFileSync(abs) };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        found = {
+          shownAs: shown,
+          absent:
+            code === "ENOENT" || code === "ENOTDIR"
+              ? `is not in ${shownAs}`
+              : `cannot be read from ${shownAs}: ${describeFsError(error)}`,
+        };
+      }
+    }
+    read.set(repoPath, found);
+    return found;
+  };
+  return {
+    shownAs,
+    file(repoPath) {
+      const found = fetch(repoPath);
+      return "bytes" in found ? { shownAs: found.shownAs, text: found.bytes.toString("utf8") } : found;
+    },
+    sha256(repoPath) {
+      const found = fetch(repoPath);
+      return "bytes" in found ? createHash("sha256").update(found.bytes).digest("hex") : undefined;
+    },
+    config(repoPath) {
+      const found = fetch(repoPath);
+      if (!("bytes" in found)) return found;
+      try {
+        return {
+          shownAs: found.shownAs,
+          config: parseConfigText(found.bytes.toString("utf8"), found.shownAs).config,
+        };
+      } catch (error) {
+        return {
+          shownAs: found.shownAs,
+          absent: `in ${shownAs} is not a valid sweep config (${messageOf(error)})`,
+        };
+      }
+    },
+  };
 }
 
 /** Whether a path the evidence names is a repository path: relative, never leaving the root. */
@@ -199,9 +305,19 @@ export async function verifySubmissionZip(
   const shownAs = options.shownAs ?? zipFile;
   const members = await readZipFile(zipFile, shownAs);
   const notes: string[] = [];
+  const cwd = options.cwd ?? process.cwd();
+  const trusted =
+    options.trustedRoot === undefined
+      ? undefined
+      : await trustedFiles(path.resolve(cwd, options.trustedRoot), {
+          cwd,
+          shownAs: options.trustedAs ?? `the trusted checkout ${options.trustedRoot}`,
+          ...(options.trustedFile ? { showFile: options.trustedFile } : {}),
+        });
   const problems = verifySubmission(members, {
     profile: options.profile ?? "default",
     onNote: (note) => notes.push(note),
+    ...(trusted ? { trusted } : {}),
   }).map((p) => ({
     ...p,
     // Members are named as paths inside the zip, as Python's zipimport does: `<zip>/<entry>`.

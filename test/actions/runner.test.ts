@@ -61,7 +61,13 @@ describe("verify-evidence, as the runner runs it", () => {
     const dir = await evidenceFolder("good_v1");
     const step = await runBundle(verify, { path: dir, profile: "default" }, { workspace });
     expect(step.code, step.stdout + step.stderr).toBe(0);
-    expect(step.outputs).toEqual({ valid: "true", problems: "0" });
+    expect(step.outputs).toEqual({
+      valid: "true",
+      problems: "0",
+      verdict: "valid",
+      description: `the evidence verifies: ${dir}`,
+      folders: dir,
+    });
     expect(step.errors).toEqual([]);
     expect(step.summary).toContain(`Evidence is valid: \`${dir}\``);
   });
@@ -127,7 +133,7 @@ describe("the pipeline, step by step, as the runner runs it", () => {
     const step = await runBundle(sweep, { mode: "plan", "num-samples": "lots" }, { workspace });
     expect(step.code).toBe(1);
     expect(step.errors.at(-1)?.message).toBe(
-      'tunix-rt/sweep: with.num-samples: got "lots"; expected a whole number from 1 to 256',
+      'tunix-rt/sweep: with.num-samples: got "lots"; expected a whole number from 1 to 100000',
     );
     expect(step.outputs).toEqual({});
   });
@@ -209,7 +215,7 @@ describe("the pipeline, step by step, as the runner runs it", () => {
       { workspace },
     );
     expect(step.code, step.stdout + step.stderr).toBe(0);
-    expect(step.outputs).toEqual({ valid: "true", problems: "0" });
+    expect(step.outputs).toMatchObject({ valid: "true", problems: "0", verdict: "valid" });
     const missing = await runBundle(umbrella, { command: "" }, { workspace });
     expect(missing.code).toBe(1);
     expect(missing.errors.at(-1)?.message).toBe(

@@ -40,7 +40,7 @@ describe("verify-evidence with working-directory: the pull request's checkout", 
       { workspace },
     );
     expect(step.code, step.stdout + step.stderr).toBe(0);
-    expect(step.outputs).toEqual({ valid: "true", problems: "0" });
+    expect(step.outputs).toMatchObject({ valid: "true", problems: "0", verdict: "valid" });
     // The evalset was there to re-grade against (no note that it was not).
     expect(step.stdout).not.toContain("not re-graded");
     expect(step.summary).toContain("Evidence is valid: `submission_runs/example_v1`");

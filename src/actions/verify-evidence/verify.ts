@@ -13,7 +13,7 @@ import { describeFsError } from "../../runtime/files.js";
 import { isInside } from "../../runtime/root.js";
 import { type RunContext, repoPath } from "../shared/context.js";
 import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
-import type { VerifySettings } from "./inputs.js";
+import type { FolderVerifySettings } from "./inputs.js";
 
 /**
  * Verifies every folder and zip; fails the step when any has a problem. With a working
@@ -21,7 +21,7 @@ import type { VerifySettings } from "./inputs.js";
  * happens inside it: paths resolve there, the files the evidence names are read there,
  * annotations name files relative to it, and a path or link leading out of it is refused.
  */
-export async function verifyStep(settings: VerifySettings, context: RunContext): Promise<StepOutcome> {
+export async function verifyStep(settings: FolderVerifySettings, context: RunContext): Promise<StepOutcome> {
   const dir = await workingDirectory(settings.workingDirectory, context);
   const inside = dir !== context.workspace;
   const here: RunContext = { ...context, workspace: dir };
@@ -57,8 +57,19 @@ export async function verifyStep(settings: VerifySettings, context: RunContext):
     await writeSummary(verifySummary(problems, { dir: shown, valid }));
     all.push(...problems);
   }
-  const outputs = { valid: String(invalid.length === 0), problems: String(all.length) };
-  if (invalid.length === 0) return { outputs };
+  const valid = invalid.length === 0;
+  const shownAll = settings.paths.join(", ");
+  const description = valid
+    ? `the evidence verifies: ${shownAll}`
+    : `${all.length} problem${all.length === 1 ? "" : "s"} in the evidence of ${invalid.join(", ")}`;
+  const outputs = {
+    valid: String(valid),
+    problems: String(all.length),
+    verdict: valid ? "valid" : "invalid",
+    description: description.length <= 140 ? description : `${description.slice(0, 137)}...`,
+    folders: settings.paths.join(" "),
+  };
+  if (valid) return { outputs };
   return {
     outputs,
     failure: `${invalid.join(", ")}: the evidence does not verify (${all.length} problem${all.length === 1 ? "" : "s"}; each is annotated and listed in the job summary)`,

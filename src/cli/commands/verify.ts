@@ -10,7 +10,7 @@ import {
 import { describeFsError } from "../../runtime/files.js";
 import { type Command, parseFlags } from "../command.js";
 
-const help = `Usage: tunix-rt verify DIR|ZIP [--profile kaggle] [--json]
+const help = `Usage: tunix-rt verify DIR|ZIP [--profile kaggle] [--trusted-root BASE] [--json]
 
 Checks an evidence folder (submission_runs/<run_version>/) or a submission zip.
 
@@ -39,8 +39,20 @@ A zip must also list every member in its MANIFEST.json with the right size and S
 its evidence folder is checked as above, against the evalset and the promoted config in
 the zip (package puts them there).
 
+With --trusted-root BASE (the pull-request check's rule), the evalset and the sweep config
+count as the checkout BASE has them (a pull request's base commit), never as they lie beside
+the evidence: the rows are re-graded against BASE's evalset, run_manifest.json must name a
+sweep config that BASE holds (its SHA-256 the recorded one), best_params.json sweep_config
+must be that config (but for run_version, seed, sampler and num_samples, which a run may
+set), and a copy beside the evidence that differs from BASE's is a problem naming the file.
+What the default rule leaves as a note is then a problem: an evalset not in BASE, rows
+without a prediction to re-grade. The promoted config is still read beside the evidence:
+the sweep writes it with the evidence.
+
 Flags:
   --profile kaggle   also require model_id google/gemma-3-1b-it or google/gemma-2-2b
+  --trusted-root BASE
+                     verify under the trusted rule, with BASE's evalset and sweep config
   --json             print {"valid": bool, "problems": [{file, line, path, message}],
                      "notes": [string]} (line is null when a problem has none)
 
@@ -58,7 +70,7 @@ export const command: Command = {
   help,
   async run(args, ctx) {
     const { values, positionals } = parseFlags(args, {
-      values: ["profile"],
+      values: ["profile", "trusted-root"],
       switches: ["json"],
       positionals: true,
     });
@@ -76,10 +88,18 @@ export const command: Command = {
     } catch (error) {
       throw new InputError(`${target}: cannot read: ${describeFsError(error)}`);
     }
+    const trusted = values["trusted-root"];
+    const options = {
+      profile,
+      shownAs: target,
+      cwd: ctx.cwd,
+      ...(trusted === undefined
+        ? {}
+        : { trustedRoot: trusted, trustedAs: `the trusted checkout ${trusted}` }),
+    };
     let outcome: VerifyOutcome;
-    if (isFolder) outcome = await verifyEvidenceFolder(absolute, { profile, shownAs: target, cwd: ctx.cwd });
-    else if (/\.zip$/i.test(target))
-      outcome = await verifySubmissionZip(absolute, { profile, shownAs: target, cwd: ctx.cwd });
+    if (isFolder) outcome = await verifyEvidenceFolder(absolute, options);
+    else if (/\.zip$/i.test(target)) outcome = await verifySubmissionZip(absolute, options);
     else
       throw new InputError(
         `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
@@ -99,7 +119,7 @@ export const command: Command = {
     }
     // Notes are not problems: what could not be checked, so that "valid" is not read as more than it is.
     for (const note of notes) ctx.stderr(`tunix-rt verify: note: ${note}\n`);
-    const what = `${target}${profile === "kaggle" ? " (kaggle profile)" : ""}`;
+    const what = `${target}${profile === "kaggle" ? " (kaggle profile)" : ""}${trusted === undefined ? "" : ` (trusted: ${trusted})`}`;
     ctx.stderr(
       valid
         ? `verify: ${what}: valid\n`

@@ -32,10 +32,17 @@ export class RowRegrader {
   #withoutPrediction = 0;
   #firstWithoutPrediction = 0;
 
-  /** `items` is the validated evalset; `evalset` how problems name it (its repository path). */
-  constructor(items: readonly EvalItem[], evalset: string) {
+  readonly #requirePredictions: boolean;
+
+  /**
+   * `items` is the validated evalset; `evalset` how problems name it (its repository path).
+   * `requirePredictions` (the trusted rule): a row without a prediction to re-grade is a
+   * problem, not a note, since its claimed grade cannot be checked.
+   */
+  constructor(items: readonly EvalItem[], evalset: string, { requirePredictions = false } = {}) {
     this.#items = items;
     this.#evalset = evalset;
+    this.#requirePredictions = requirePredictions;
     for (const item of items) this.#expected.set(item.id, item.expected_answer);
   }
 
@@ -114,10 +121,17 @@ export class RowRegrader {
     }
     const notes: string[] = [];
     if (this.#withoutPrediction > 0) {
-      const rows = this.#withoutPrediction === 1 ? "1 row" : `${this.#withoutPrediction} rows`;
-      notes.push(
-        `${rows} of eval_rows.jsonl ${this.#withoutPrediction === 1 ? "has" : "have"} no prediction text (first at line ${this.#firstWithoutPrediction}); ${this.#withoutPrediction === 1 ? "its" : "their"} answer_correctness could not be re-graded against ${this.#evalset}`,
-      );
+      const one = this.#withoutPrediction === 1;
+      const rows = one ? "1 row" : `${this.#withoutPrediction} rows`;
+      const what = `${rows} of eval_rows.jsonl ${one ? "has" : "have"} no prediction text (first at line ${this.#firstWithoutPrediction}); ${one ? "its" : "their"} answer_correctness could not be re-graded against ${this.#evalset}`;
+      if (this.#requirePredictions)
+        problems.push({
+          file,
+          line: this.#firstWithoutPrediction,
+          path: "prediction",
+          message: `${what}, and under the trusted rule every row is re-graded: each needs its prediction`,
+        });
+      else notes.push(what);
     }
     return { problems, notes };
   }

@@ -14,7 +14,7 @@
  */
 
 import { recommendTrials } from "../aggregate.js";
-import { validateConfig } from "../config.js";
+import { type SweepConfig, validateConfig } from "../config.js";
 import { messageOf, type Problem, quote } from "../errors.js";
 import { EvalsetParser } from "../evalset.js";
 import { isObject, sameJson } from "../json.js";
@@ -62,6 +62,12 @@ export type VerifyProfile = "default" | "kaggle";
 /** The models the `kaggle` profile accepts as run_manifest.json's model_id. */
 export const kaggleModels = ["google/gemma-3-1b-it", "google/gemma-2-2b"] as const;
 
+/** The sweep config keys a run may set apart from the file: `--run-version`, `--seed`, `--sampler`, `--num-samples`. */
+const runOverrides = new Set(["run_version", "seed", "sampler", "num_samples"]);
+
+/** Differences of a sweep config from the trusted one listed one by one; beyond, counted. */
+const maxConfigDifferences = 5;
+
 /** How far two scores may differ and still be the same score (they are recomputed in floating point). */
 export const scoreTolerance = 1e-9;
 
@@ -83,6 +89,28 @@ export interface VerifyOptions {
   fileHashes?: Readonly<Record<string, string>>;
   /** How problems name an evidence file (default: its bare name, `eval_rows.jsonl`). */
   nameEvidenceFile?: (name: EvidenceFileName) => string;
+  /**
+   * The trusted rule (the pull-request check's): the evalset and the sweep config count only
+   * as a trusted checkout (the base commit) has them, and what the evidence could leave
+   * unchecked is a problem, not a note: an evalset not there, rows without a prediction to
+   * re-grade, a sweep config not named or not there, a copy beside the evidence that differs.
+   */
+  trusted?: TrustedFiles;
+}
+
+/**
+ * The trusted checkout, as the verifier reads it under the trusted rule (the caller reads the
+ * files; YAML parsing lives outside the core).
+ */
+export interface TrustedFiles {
+  /** How messages name the checkout (`the base commit 1a2b3c4`, `../base`). */
+  shownAs: string;
+  /** A repository file as the checkout has it: its text, or why it is not at hand. */
+  file(repoPath: string): NamedFile;
+  /** The SHA-256 of a repository file's bytes in the checkout, or undefined when it is not there. */
+  sha256(repoPath: string): string | undefined;
+  /** The sweep config at a repository path, loaded and validated, or why it cannot be. */
+  config(repoPath: string): { shownAs: string; config: SweepConfig } | { shownAs: string; absent: string };
 }
 
 /**
@@ -103,6 +131,8 @@ export interface NamedFiles {
   evalSet?: string;
   /** run_manifest.json config_path. */
   configPath?: string;
+  /** run_manifest.json sweep_config_path. */
+  sweepConfigPath?: string;
 }
 
 interface TrialSummary {
@@ -136,7 +166,7 @@ const whatItMeans: Record<EvidenceFileName, string> = {
  * order of files; then `finish()` once.
  */
 export class EvidenceVerifier {
-  readonly #options: Required<VerifyOptions>;
+  readonly #options: Required<Omit<VerifyOptions, "trusted">> & Pick<VerifyOptions, "trusted">;
   readonly #problems: Problem[] = [];
   /** Problems in repository files (the evalset, the promoted config): named as the caller showed them. */
   readonly #repoProblems: Problem[] = [];
@@ -160,8 +190,45 @@ export class EvidenceVerifier {
   readonly #trialIds = new Map<string, number>();
   #trialLines = 0;
 
+  #trustedConfig: SweepConfig | undefined;
+  #trustedConfigGiven = false;
+
   constructor(options: VerifyOptions) {
     this.#options = { profile: "default", fileHashes: {}, nameEvidenceFile: (name) => name, ...options };
+  }
+
+  /** The trusted checkout, under the trusted rule. */
+  get #trusted(): TrustedFiles | undefined {
+    return this.#options.trusted;
+  }
+
+  /**
+   * Gives the repository files the evidence names, once the JSON files are in (and before
+   * the rows stream): the evalset the rows are re-graded against and the promoted config,
+   * from `beside` (the repository the evidence lies in: a folder's checkout, a zip's
+   * members). Under the trusted rule the evalset and the sweep config come from the trusted
+   * checkout instead, and a copy beside the evidence that differs from it is a problem.
+   */
+  repositoryFiles(beside: (repoPath: string) => NamedFile): void {
+    const { evalSet, configPath, sweepConfigPath } = this.namedFiles();
+    const trusted = this.#trusted;
+    if (evalSet !== undefined) {
+      if (trusted) {
+        const truth = trusted.file(evalSet);
+        const theirs = beside(evalSet);
+        if ("text" in truth && "text" in theirs && truth.text !== theirs.text)
+          this.#changedRepoFile(theirs.shownAs, "evalset");
+        this.evalset(truth);
+      } else this.evalset(beside(evalSet));
+    }
+    if (configPath !== undefined) this.promotedConfig(beside(configPath));
+    if (trusted && sweepConfigPath !== undefined) {
+      const theirs = beside(sweepConfigPath);
+      const truth = trusted.file(sweepConfigPath);
+      if ("text" in truth && "text" in theirs && truth.text !== theirs.text)
+        this.#changedRepoFile(theirs.shownAs, "sweep config");
+      this.#trustedSweepConfig(trusted.config(sweepConfigPath));
+    }
   }
 
   /**
@@ -170,9 +237,11 @@ export class EvidenceVerifier {
    * file is unusable.
    */
   namedFiles(): NamedFiles {
+    const sweepConfigPath = this.#manifest?.sweep_config_path;
     return {
       ...(this.#summary ? { evalSet: this.#summary.eval_set } : {}),
       ...(this.#manifest ? { configPath: this.#manifest.config_path } : {}),
+      ...(sweepConfigPath === undefined ? {} : { sweepConfigPath }),
     };
   }
 
@@ -185,9 +254,17 @@ export class EvidenceVerifier {
     this.#evalsetGiven = true;
     const named = quote(this.#summary?.eval_set ?? found.shownAs);
     if ("absent" in found) {
-      this.#notes.push(
-        `eval_rows.jsonl was not re-graded: eval_summary.json eval_set ${named} ${found.absent}`,
-      );
+      const trusted = this.#trusted;
+      if (trusted)
+        this.#add({
+          file: "eval_summary.json",
+          path: "eval_set",
+          message: `got ${named}; it ${found.absent}, and under the trusted rule the rows are re-graded against the evalset in ${trusted.shownAs}: the evidence must name one that is there`,
+        });
+      else
+        this.#notes.push(
+          `eval_rows.jsonl was not re-graded: eval_summary.json eval_set ${named} ${found.absent}`,
+        );
       return;
     }
     const parser = new EvalsetParser(found.shownAs);
@@ -204,7 +281,41 @@ export class EvidenceVerifier {
       }
       return;
     }
-    this.#regrader = new RowRegrader(result.items, found.shownAs);
+    this.#regrader = new RowRegrader(result.items, found.shownAs, { requirePredictions: !!this.#trusted });
+  }
+
+  /**
+   * Under the trusted rule: a repository file the evidence names (the evalset, the sweep
+   * config) whose copy beside the evidence is not the trusted checkout's. The evidence was
+   * verified against the trusted copy; the change itself is a problem, named on the file, so
+   * evidence can never pass on a copy of its own making.
+   */
+  #changedRepoFile(shownAs: string, what: string): void {
+    const trusted = this.#trusted?.shownAs ?? "the trusted checkout";
+    this.#repoProblems.push({
+      file: shownAs,
+      path: "",
+      message: `differs from its copy in ${trusted}: the evidence is verified against that copy, and a change to the ${what} needs a pull request of its own, reviewed and merged before evidence made with it`,
+    });
+  }
+
+  /**
+   * Under the trusted rule: the sweep config that run_manifest.json sweep_config_path names,
+   * as the trusted checkout has it (loaded and validated), or why it is not at hand. The
+   * evidence's best_params.json sweep_config must be it, but for what a run may override
+   * (run_version, seed, sampler, num_samples).
+   */
+  #trustedSweepConfig(found: ReturnType<TrustedFiles["config"]>): void {
+    this.#trustedConfigGiven = true;
+    if ("absent" in found) {
+      this.#add({
+        file: "run_manifest.json",
+        path: "sweep_config_path",
+        message: `got ${quote(this.#manifest?.sweep_config_path ?? found.shownAs)}; the sweep config ${found.absent}`,
+      });
+      return;
+    }
+    this.#trustedConfig = found.config;
   }
 
   /**
@@ -547,6 +658,7 @@ export class EvidenceVerifier {
   }
 
   #crossCheck(): void {
+    this.#checkTrustedConfig();
     this.#checkScores();
     this.#checkBestTrial();
     this.#checkProvenance();
@@ -559,6 +671,51 @@ export class EvidenceVerifier {
         file: "run_manifest.json",
         path: "tuning_job_id",
         message: `got ${quote(manifest.tuning_job_id)}; best_params.json has ${quote(best.tuning_job_id)}`,
+      });
+    }
+  }
+
+  /**
+   * Under the trusted rule, the sweep config: named by the manifest, found in the trusted
+   * checkout, and the one best_params.json records (but for a run's overrides). The
+   * recommendation is recomputed from best_params.json's copy, so it must be the trusted one.
+   */
+  #checkTrustedConfig(): void {
+    const trusted = this.#trusted;
+    if (!trusted) return;
+    const manifest = this.#manifest;
+    if (manifest && manifest.sweep_config_path === undefined && !this.#trustedConfigGiven) {
+      this.#add({
+        file: "run_manifest.json",
+        path: "sweep_config_path",
+        message: `missing; under the trusted rule the sweep config the evidence came from is checked against the one in ${trusted.shownAs}, so the manifest must name it`,
+      });
+    }
+    const config = this.#trustedConfig;
+    const best = this.#best;
+    if (!config || !best) return;
+    const plain = (value: unknown) =>
+      JSON.parse(
+        JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? Number(v) : v)) ?? "null",
+      ) as Record<string, unknown>;
+    const expected = plain(config);
+    const claimed = plain(best.sweep_config);
+    const keys = [...new Set([...Object.keys(expected), ...Object.keys(claimed)])].filter(
+      (key) => !runOverrides.has(key),
+    );
+    const differing = keys.filter((key) => !sameJson(claimed[key], expected[key]));
+    for (const key of differing.slice(0, maxConfigDifferences)) {
+      this.#add({
+        file: "best_params.json",
+        path: `sweep_config.${key}`,
+        message: `got ${quote(claimed[key])}; ${manifest?.sweep_config_path ?? "the sweep config"} in ${trusted.shownAs} has ${quote(expected[key])}`,
+      });
+    }
+    if (differing.length > maxConfigDifferences) {
+      this.#add({
+        file: "best_params.json",
+        path: "sweep_config",
+        message: `and ${differing.length - maxConfigDifferences} more keys differ from the sweep config in ${trusted.shownAs} (not listed)`,
       });
     }
   }
@@ -592,14 +749,22 @@ export class EvidenceVerifier {
     const configPath = manifest.sweep_config_path;
     const recorded = manifest.sweep_config_sha256;
     const hashes = this.#options.fileHashes ?? {};
-    // Own keys only: a path such as "constructor" must not find Object's members.
+    const trusted = this.#trusted;
+    // Own keys only: a path such as "constructor" must not find Object's members. Under the
+    // trusted rule, the trusted checkout's copy is the one the recorded hash must match.
     const actual =
-      typeof configPath === "string" && Object.hasOwn(hashes, configPath) ? hashes[configPath] : undefined;
+      typeof configPath !== "string"
+        ? undefined
+        : trusted
+          ? trusted.sha256(configPath)
+          : Object.hasOwn(hashes, configPath)
+            ? hashes[configPath]
+            : undefined;
     if (typeof recorded === "string" && actual !== undefined && actual !== recorded) {
       this.#add({
         file,
         path: "sweep_config_sha256",
-        message: `got ${recorded}; ${configPath} now hashes to ${actual} (the config changed since the sweep ran)`,
+        message: `got ${recorded}; ${configPath}${trusted ? ` in ${trusted.shownAs}` : ""} hashes to ${actual} (the config changed since the sweep ran)`,
       });
     }
     const counts = manifest.trials as Record<string, unknown> | undefined;
@@ -971,11 +1136,7 @@ export function verifyEvidence(contents: EvidenceContents): Problem[] {
     else if (name === "kaggle_output_log.txt") verifier.outputLog(text);
     else verifier.jsonFile(name as EvidenceJsonFileName, text);
   }
-  if (contents.findRepoFile) {
-    const { evalSet, configPath } = verifier.namedFiles();
-    if (evalSet !== undefined) verifier.evalset(contents.findRepoFile(evalSet));
-    if (configPath !== undefined) verifier.promotedConfig(contents.findRepoFile(configPath));
-  }
+  if (contents.findRepoFile) verifier.repositoryFiles(contents.findRepoFile);
   for (const name of evidenceFileNames.filter(isJsonl)) {
     const text = contents.files[name];
     if (text === undefined) {
