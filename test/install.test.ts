@@ -1,17 +1,22 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { primaryScore } from "../src/core/score.js";
 import { repoRoot, runProcess, tempDir } from "./helpers/cli.js";
+import { auditWorkflow } from "./workflows/audit.js";
+import { chainScenarios, jobGraph, waveCount } from "./workflows/chain.js";
+import { diagnostics } from "./workflows/diagnostics.js";
 
 /**
  * The package as a user gets it: `npm pack` of this repository, installed into a project of its
- * own that has its own trainer, evalset and sweep config, and run there through `npx tunix-rt`.
- * `npm install` reads the packages from npm's cache (filled by `npm ci`). The git install runs
- * `prepare` with every devDependency in a clone, over a minute, so it runs only with
- * TUNIX_RT_GIT_INSTALL=1 (`npm run test:install`).
+ * own that has its own trainer, evalset and sweep config, and run there through `npx tunix-rt`:
+ * a sweep, then `init`, whose workflows are read by GitHub's language service and expression
+ * engine. It is packed from a clean commit of this working tree's files (`cleanSnapshot`), so
+ * its build record names a commit init can pin. `npm install` reads the packages from npm's
+ * cache (filled by `npm ci`). The git install runs `prepare` with every devDependency in a
+ * clone, over a minute, so it runs only with TUNIX_RT_GIT_INSTALL=1 (`npm run test:install`).
  */
 
 const pkg = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
@@ -121,7 +126,12 @@ async function expectCleanInstall(project: string, install: { code: number | nul
   expect(install.stderr).not.toMatch(/EBADENGINE/);
   expect(install.code).toBe(0);
   const installed = path.join(project, "node_modules");
-  expect((await readdir(path.join(installed, "tunix-rt/lib"))).sort()).toEqual(["cli", "core", "runtime"]);
+  expect((await readdir(path.join(installed, "tunix-rt/lib"))).sort()).toEqual([
+    "build-info.json",
+    "cli",
+    "core",
+    "runtime",
+  ]);
   for (const scope of ["@actions", "@octokit", "@azure"]) {
     expect(existsSync(path.join(installed, scope)), scope).toBe(false);
   }
@@ -131,9 +141,37 @@ async function expectCleanInstall(project: string, install: { code: number | nul
   expect(version.code).toBe(0);
 }
 
+/**
+ * This working tree's files (tracked and untracked, ignored ones aside) and its built lib/,
+ * committed into a repository of their own: a clean commit to build from. Its build record
+ * (scripts/write-build-info.mjs, as `npm run build` writes it) names that commit.
+ */
+async function cleanSnapshot(dest: string): Promise<string> {
+  const listed = git(["ls-files", "-co", "--exclude-standard", "-z"], repoRoot).split("\0").filter(Boolean);
+  for (const file of listed) {
+    const from = path.join(repoRoot, file);
+    if (!(await stat(from).catch(() => undefined))?.isFile()) continue;
+    await mkdir(path.dirname(path.join(dest, file)), { recursive: true });
+    await copyFile(from, path.join(dest, file));
+  }
+  await cp(path.join(repoRoot, "lib"), path.join(dest, "lib"), { recursive: true });
+  git(["init", "-q"], dest);
+  git(["add", "-A"], dest);
+  git(["commit", "-q", "-m", "a clean build"], dest);
+  const built = await run([process.execPath, "scripts/write-build-info.mjs"], dest);
+  expect(built.code, built.stderr).toBe(0);
+  return git(["rev-parse", "HEAD"], dest).trim();
+}
+
 let work: string;
+let snapshot: string;
+let commit: string;
+/** The user's project with the packed tunix-rt installed (the first test installs it). */
+let project: string;
 beforeAll(async () => {
   work = await tempDir("tunix-rt-install-");
+  snapshot = path.join(work, "tunix-rt");
+  commit = await cleanSnapshot(snapshot);
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -141,13 +179,12 @@ afterAll(async () => {
 
 describe("the packed package, installed in another project", () => {
   it("packs the CLI, installs without the actions' dependencies, and sweeps, packages and verifies there", async () => {
-    // `npm test` has just built lib/. `--ignore-scripts` keeps `npm pack` from running `prepare`,
-    // which would rewrite lib/ under the tests running beside this one; the git install test
-    // runs `prepare` for real.
+    // `npm test` has just built lib/ (copied into the snapshot). `--ignore-scripts` keeps `npm
+    // pack` from running `prepare` again; the git install test runs `prepare` for real.
     expect(existsSync(path.join(repoRoot, "lib/cli/main.js")), "lib/ is built by `npm run build`").toBe(true);
     const packed = await run(
       ["npm", "pack", "--ignore-scripts", "--json", "--pack-destination", work],
-      repoRoot,
+      snapshot,
     );
     expect(packed.code, packed.stderr).toBe(0);
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
@@ -155,10 +192,12 @@ describe("the packed package, installed in another project", () => {
     expect(files).toContain("bin/tunix-rt.js");
     expect(files).toContain("lib/cli/main.js");
     expect(files).toContain("schema/sweep-config.schema.json");
-    const shipped = /^(bin|lib\/(cli|core|runtime)|schema)\/|^(README\.md|package\.json|LICENSE)$/;
+    expect(files).toContain("lib/build-info.json");
+    const shipped =
+      /^(bin|lib\/(cli|core|runtime)|schema)\/|^(README\.md|package\.json|LICENSE|lib\/build-info\.json)$/;
     expect(files.filter((f) => !shipped.test(f))).toEqual([]);
 
-    const project = await userProject(path.join(work, "tarball-project"), true);
+    project = await userProject(path.join(work, "tarball-project"), true);
     const tarball = path.join(work, info?.filename ?? "");
     await expectCleanInstall(project, await run(["npm", "install", ...npmFlags, tarball], project));
 
@@ -212,6 +251,129 @@ describe("the packed package, installed in another project", () => {
     const verify = await npx(["verify", path.join("submission", zips[0] ?? "")], project);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   }, 180_000);
+
+  /** The workflows init wrote into `dir` (relative to the project), by file name. */
+  async function written(dir = ".github/workflows"): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const name of (await readdir(path.join(project, dir))).sort())
+      files[name] = await readFile(path.join(project, dir, name), "utf8");
+    return files;
+  }
+
+  it("init writes the sweep, evidence and release workflows, pinned to the installed build's commit", async () => {
+    expect(project, "the package is installed").toBeDefined();
+    const init = await npx(["init"], project);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain("wrote .github/workflows/tunix-rt-sweep.yml");
+    // What the user does next: secrets, runner labels, the required status and its source.
+    for (const step of [
+      "HF_TOKEN",
+      "--labels gpu",
+      '"tunix-rt / verify-evidence"',
+      "expected source set to GitHub Actions",
+    ])
+      expect(init.stdout).toContain(step);
+    const files = await written();
+    expect(Object.keys(files)).toEqual([
+      "tunix-rt-evidence.yml",
+      "tunix-rt-release.yml",
+      "tunix-rt-sweep.yml",
+    ]);
+    for (const [name, text] of Object.entries(files)) {
+      // Every step of tunix-rt's calls its action across repositories at the build's commit.
+      const uses = [...text.matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm)].map(
+        (m) => [m[1] as string, m[2] as string] as const,
+      );
+      const ours = uses.filter(([u]) => u.includes("tunix-rt"));
+      expect(ours.length, name).toBeGreaterThan(0);
+      for (const [u, comment] of ours) {
+        expect(u, name).toMatch(
+          /^tunix-rt\/tunix-rt\/actions\/(sweep|score|verify-evidence|package)@[0-9a-f]{40}$/,
+        );
+        expect(u.split("@")[1], name).toBe(commit);
+        expect(comment.trim(), name).toBe(`# v${pkg.version}`);
+      }
+      // No reusable workflow of another repository (its jobs would not reach your runners).
+      expect(text, name).not.toMatch(/uses:\s*\S+\/\.github\/workflows\//);
+      expect(await diagnostics(`.github/workflows/${name}`, text, { root: project })).toEqual([]);
+      expect(auditWorkflow(text, name)).toEqual([]);
+    }
+    // The project's config: 4 trials, 2 at a time, no waves key: ceil(4 / 2) = 2 waves.
+    expect(waveCount(await jobGraph(files["tunix-rt-sweep.yml"] as string))).toBe(2);
+  }, 60_000);
+
+  it("init writes as many waves as the config's schedule takes, and the chain holds for each", async () => {
+    const configs: Array<[string, string, number]> = [
+      // 4 trials, 4 at a time: one round of the runners.
+      ["one", "num_samples: 4\nmax_concurrent_trials: 4", 1],
+      ["three", "num_samples: 9\nmax_concurrent_trials: 2\nwaves: 3", 3],
+      ["twelve", "num_samples: 24\nmax_concurrent_trials: 2\nwaves: 12", 12],
+      // Rung 0 at once (9 configurations, budget 1), then rungs 1 and 2 (budgets 3, 9): 3 waves.
+      [
+        "halving",
+        "num_samples: 9\nmax_concurrent_trials: 9\nfidelity: {min_budget: 1, max_budget: 9, eta: 3}",
+        3,
+      ],
+    ];
+    const base = sweepConfig.replace(/num_samples: 4\nmax_concurrent_trials: 2\n/, "");
+    for (const [name, schedule, waves] of configs) {
+      await writeFile(path.join(project, `training/${name}.yaml`), `${schedule}\n${base}`);
+      const init = await npx(["init", "--config", `training/${name}.yaml`, "--out", `gen/${name}`], project);
+      expect(init.code, init.stderr).toBe(0);
+      const sweep = (await written(`gen/${name}`))["tunix-rt-sweep.yml"] as string;
+      const graph = await jobGraph(sweep);
+      expect(waveCount(graph), name).toBe(waves);
+      expect(await diagnostics(`gen/${name}/tunix-rt-sweep.yml`, sweep, { root: project })).toEqual([]);
+      for (const scenario of chainScenarios(graph))
+        expect(scenario.failures, `${name}: ${scenario.name}`).toEqual([]);
+    }
+  }, 60_000);
+
+  it("init --check: 0 after init, 1 with a diff after a hand edit, 0 after --upgrade; an upgraded tunix-rt shows", async () => {
+    expect((await npx(["init", "--check"], project)).code).toBe(0);
+    const file = path.join(project, ".github/workflows/tunix-rt-sweep.yml");
+    const original = await readFile(file, "utf8");
+    await writeFile(file, original.replace("timeout-minutes: 10", "timeout-minutes: 11"));
+    const edited = await npx(["init", "--check"], project);
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toContain(
+      "tunix-rt-sweep.yml: differs from what this tunix-rt writes (edited by hand",
+    );
+    expect(edited.stdout).toContain("-    timeout-minutes: 11");
+    expect(edited.stdout).toContain("+    timeout-minutes: 10");
+    // A plain init does not write over the edit.
+    const again = await npx(["init"], project);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("edited by hand since tunix-rt init wrote it");
+    expect(await readFile(file, "utf8")).not.toBe(original);
+    const upgraded = await npx(["init", "--upgrade"], project);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(upgraded.stderr).toContain("its hand edit is gone");
+    expect(await readFile(file, "utf8")).toBe(original);
+    expect((await npx(["init", "--check"], project)).code).toBe(0);
+
+    // Another build of tunix-rt installed (another commit): the pins differ, --upgrade moves them.
+    const record = path.join(project, "node_modules/tunix-rt/lib/build-info.json");
+    const info = JSON.parse(await readFile(record, "utf8"));
+    await writeFile(record, JSON.stringify({ ...info, commit: "b".repeat(40) }));
+    const stale = await npx(["init", "--check"], project);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain("written by another tunix-rt");
+    expect(stale.stdout).toContain(
+      `+        uses: tunix-rt/tunix-rt/actions/sweep@${"b".repeat(40)} # v${pkg.version}`,
+    );
+    expect((await npx(["init", "--upgrade"], project)).code).toBe(0);
+    expect((await npx(["init", "--check"], project)).code).toBe(0);
+    // A build from uncommitted changes has no commit to pin.
+    await writeFile(
+      record,
+      JSON.stringify({ ...info, dirty: true, reason: "built from uncommitted changes" }),
+    );
+    const dirty = await npx(["init", "--force"], project);
+    expect(dirty.code).toBe(2);
+    expect(dirty.stderr).toContain("no commit to pin tunix-rt's actions to: built from uncommitted changes");
+    await writeFile(record, JSON.stringify(info));
+  }, 60_000);
 });
 
 describe.skipIf(!gitInstall)("a git install (TUNIX_RT_GIT_INSTALL=1)", () => {

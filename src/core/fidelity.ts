@@ -83,8 +83,11 @@ export function rungOfBudget(budgets: readonly number[], budget: unknown): numbe
   return r < 0 ? undefined : r;
 }
 
-/** The most waves a sweep on GitHub runs: `.github/workflows/sweep.yml` has this many wave jobs. */
-export const maxWorkflowWaves = 8;
+/**
+ * The most waves a sweep without a `waves` key is planned in (one per round of the runners,
+ * up to this many). A config that sets `waves` takes as many as it says.
+ */
+export const maxDefaultWaves = 8;
 
 /** What a wave schedule depends on. */
 export type WaveConfig = Pick<SweepConfig, "num_samples" | "waves" | "max_concurrent_trials"> &
@@ -94,7 +97,7 @@ export type WaveConfig = Pick<SweepConfig, "num_samples" | "waves" | "max_concur
  * How many waves a sweep is planned in where a wave is a batch of jobs (a GitHub workflow,
  * `tunix-rt plan`): `waves` when the config sets it; else, with `fidelity`, 1 (rung 0 at once;
  * the rungs follow as waves of their own); else one wave per round of the runners,
- * ceil(num_samples / max_concurrent_trials), at most `maxWorkflowWaves`. So every trial of a
+ * ceil(num_samples / max_concurrent_trials), at most `maxDefaultWaves`. So every trial of a
  * wave can run at once, and each later wave is proposed from every score before it: a
  * model-based sampler learns without any `waves` key. (A local sweep without `waves` needs
  * no waves at all: it plans each trial when a worker frees up.)
@@ -102,15 +105,54 @@ export type WaveConfig = Pick<SweepConfig, "num_samples" | "waves" | "max_concur
 export function scheduledWaves(config: WaveConfig): number {
   if (config.waves !== undefined) return config.waves;
   if (config.fidelity) return 1;
-  return Math.min(
-    maxWorkflowWaves,
-    Math.ceil(config.num_samples / Math.max(1, config.max_concurrent_trials)),
-  );
+  return Math.min(maxDefaultWaves, Math.ceil(config.num_samples / Math.max(1, config.max_concurrent_trials)));
 }
 
 /** The size of a wave: ceil(num_samples / `scheduledWaves`). */
 export function waveSize(config: WaveConfig): number {
   return Math.ceil(config.num_samples / Math.max(1, scheduledWaves(config)));
+}
+
+/** What the whole schedule of waves depends on: the waves, the rungs, the re-evaluation. */
+export type ScheduleConfig = WaveConfig & Partial<Pick<SweepConfig, "reevaluate">>;
+
+/**
+ * How many waves a config's schedule takes at most where a wave is a batch of jobs (a GitHub
+ * workflow has one plan job and one matrix job per wave): ceil(num_samples / wave size) plain
+ * waves (rung 0 with fidelity), then one wave per further rung of successive halving, then
+ * one for `reevaluate`. A sweep can take fewer (a grid runs out of points, a rung has nothing
+ * to promote).
+ */
+export function wavesNeeded(config: ScheduleConfig): number {
+  const plain = Math.ceil(config.num_samples / waveSize(config));
+  const rungs = config.fidelity ? rungBudgets(config.fidelity).length - 1 : 0;
+  return plain + rungs + (config.reevaluate ? 1 : 0);
+}
+
+/**
+ * Why one wave of the schedule would plan more trials than one job matrix may hold (`limit`,
+ * GitHub's 256), naming the wave and what to change; undefined when every wave fits. The
+ * waves: a plain wave (or one of rung 0), a rung's promotions (one wave per rung, up to
+ * floor(n / eta) of the rung below). (The re-evaluation wave, top_k x repeats, is held to
+ * 256 by the config's own rules.)
+ */
+export function matrixLimitProblem(config: ScheduleConfig, limit: number): string | undefined {
+  const size = waveSize(config);
+  const waves = scheduledWaves(config);
+  if (size > limit) {
+    return `a wave of ${size} trials (num_samples ${config.num_samples} in ${waves} wave${waves === 1 ? "" : "s"}) exceeds the ${limit} jobs one GitHub matrix may hold; raise waves to at least ${Math.ceil(config.num_samples / limit)} or lower num_samples`;
+  }
+  if (config.fidelity) {
+    const budgets = rungBudgets(config.fidelity);
+    const sizes = rungSizes(config.num_samples, config.fidelity.eta, budgets.length);
+    for (let r = 1; r < sizes.length; r++) {
+      const n = sizes[r] as number;
+      if (n > limit) {
+        return `rung ${r} of successive halving promotes ${n} trials in one wave (floor(${sizes[r - 1]} / eta ${config.fidelity.eta})), over the ${limit} jobs one GitHub matrix may hold; lower num_samples or raise fidelity.eta`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** One configuration going up a rung. */

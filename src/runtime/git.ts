@@ -59,15 +59,13 @@ export async function gitTopLevel(dir: string): Promise<string | null> {
 
 /**
  * What the tool itself puts into a repository: a sweep's own outputs do not make the tree
- * it ran from dirty (a re-run rewrites the evidence of the last one), nor does the copy of
- * tunix-rt that the sweep workflow checks out into `.tunix-rt/` of the caller's workspace.
+ * it ran from dirty (a re-run rewrites the evidence of the last one).
  */
 const toolOutputs = [
   ":(exclude)runs",
   ":(exclude)submission",
   ":(exclude)submission_runs",
   ":(exclude,glob)training/configs/*_best.yaml",
-  ":(exclude).tunix-rt",
 ];
 
 /**

@@ -2,9 +2,9 @@
  * On GitHub every trial is a job of its own and the evidence is written by another job: what
  * the manifest says of the code must come from the trial jobs' records, not from the
  * aggregate job's checkout. The committed bundles, run as the runner runs them, in a git
- * workspace that holds tunix-rt's own checkout in .tunix-rt/ as sweep.yml puts it there.
+ * workspace.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gitCommitAll } from "../helpers/example-repo.js";
@@ -15,9 +15,6 @@ let workspace: string;
 beforeAll(async () => {
   workspace = await makeWorkspace("tunix-rt-source-");
   await gitCommitAll(workspace);
-  // sweep.yml checks tunix-rt out into the caller's workspace: it is no edit of the caller's code.
-  await mkdir(path.join(workspace, ".tunix-rt/actions"), { recursive: true });
-  await writeFile(path.join(workspace, ".tunix-rt/actions/action.yml"), "name: stand-in\n");
 });
 
 afterAll(async () => {

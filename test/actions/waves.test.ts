@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mergePlanned, plainWaveCount, waveHistory, wavesNeeded } from "../../src/actions/sweep/waves.js";
-import { type PlannedRungTrial, scheduledWaves, waveSize } from "../../src/core/fidelity.js";
+import { mergePlanned, plainWaveCount, waveHistory } from "../../src/actions/sweep/waves.js";
+import { type PlannedRungTrial, scheduledWaves, waveSize, wavesNeeded } from "../../src/core/fidelity.js";
 import type { TrialRecord } from "../../src/core/types.js";
 import { ResultsStandIn } from "../github/stand-in/results.js";
 import { zipOf } from "../github/stand-in/zip.js";
@@ -341,6 +341,42 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     );
     expect(step.code).toBe(1);
     expect(step.stdout).toContain("takes up to 9 waves");
+    expect(step.stdout).toContain("npx tunix-rt init --upgrade");
+  });
+
+  it("without a waves key, a sweep raised at dispatch fits the workflow's wave jobs in larger waves", async () => {
+    // 6 trials, 2 at a time: 3 waves by default; a workflow written for 2 plans 3 a wave.
+    const step = await runBundle(
+      "dist/sweep.js",
+      { mode: "plan", wave: "1", "max-waves": "2", "num-samples": "6" },
+      job(),
+    );
+    expect(step.code, step.stdout).toBe(0);
+    expect(step.outputs.count).toBe("3");
+    expect(step.outputs.waves).toBe("2");
+    expect(step.outputs.done).toBe("false");
+  });
+
+  it("wave 1 refuses, before any training, a schedule with a wave over GitHub's 256 jobs of a matrix", async () => {
+    await writeFile(
+      path.join(workspace, "training/wide.yaml"),
+      (await readFile(path.join(workspace, "training/sweep.yaml"), "utf8"))
+        .replace(
+          "num_samples: 3",
+          "num_samples: 600\nwaves: 4\nfidelity: {min_budget: 1, max_budget: 4, eta: 2}",
+        )
+        .replace("max_concurrent_trials: 2", "max_concurrent_trials: 150"),
+    );
+    const step = await runBundle(
+      "dist/sweep.js",
+      { mode: "plan", wave: "1", "max-waves": "8", config: "training/wide.yaml" },
+      job(),
+    );
+    expect(step.code).toBe(1);
+    expect(step.errors.at(-1)?.message).toBe(
+      "training/wide.yaml: rung 1 of successive halving promotes 300 trials in one wave (floor(600 / eta 2)), over the 256 jobs one GitHub matrix may hold; lower num_samples or raise fidelity.eta",
+    );
+    expect(step.outputs.matrix).toBeUndefined();
   });
 
   it("history-from-artifacts needs the sweep's id", async () => {

@@ -46,9 +46,9 @@ function verdict(): { job: Job & { id: string }; step: Step } {
 
 /**
  * Runs the verdict step's script as the runner would, with a `gh` on PATH that records its
- * arguments: what it posts for the given outcomes of the folders and verify steps.
+ * arguments: what it posts for the verify step's outcome and outputs.
  */
-function posted(outcomes: { folders: string; verify: string }): string[] {
+function posted(verify: { outcome: string; verdict?: string; description?: string }): string[] {
   const { step } = verdict();
   const dir = mkdtempSync(path.join(tmpdir(), "tunix-rt-verdict-"));
   const log = path.join(dir, "gh.log");
@@ -58,8 +58,9 @@ function posted(outcomes: { folders: string; verify: string }): string[] {
     GH_TOKEN: "token",
     REPOSITORY: "octo/sweeps",
     HEAD_SHA: "c".repeat(40),
-    FOLDERS: outcomes.folders,
-    VERIFY: outcomes.verify,
+    OUTCOME: verify.outcome,
+    VERDICT: verify.verdict ?? "",
+    DESCRIPTION: verify.description ?? "",
     RUN_URL: "https://github.com/octo/sweeps/actions/runs/1",
   };
   const ran = spawnSync("bash", ["-e", "-c", step.run ?? ""], {
@@ -73,7 +74,7 @@ function posted(outcomes: { folders: string; verify: string }): string[] {
 describe("the evidence check has one name", () => {
   const name = verdict().step.env?.CHECK_NAME as string;
 
-  it("is tunix-rt / verify-evidence, posted on the pull request's head commit; the job's own check is named otherwise", () => {
+  it("is tunix-rt / verify-evidence, posted on the pull request's head commit whatever happened before; the job's own check is named otherwise", () => {
     expect(name).toBe("tunix-rt / verify-evidence");
     const { job, step } = verdict();
     // A matrix would add its values to the job's check name: "name (a, b)".
@@ -81,22 +82,28 @@ describe("the evidence check has one name", () => {
     expect(job.name ?? job.id).not.toBe(name);
     // biome-ignore-start lint/suspicious/noTemplateCurlyInString: workflow expressions
     expect(step.env?.HEAD_SHA).toBe("${{ github.event.pull_request.head.sha }}");
-    expect(step.if).toBe("${{ !cancelled() }}");
+    // A verify step that crashed or hung past its timeout still gets a failure posted.
+    expect(step.if).toBe("${{ always() }}");
     // biome-ignore-end lint/suspicious/noTemplateCurlyInString: workflow expressions
-    const args = posted({ folders: "success", verify: "success" });
+    const args = posted({ outcome: "success", verdict: "valid", description: "the evidence verifies" });
     expect(args.slice(0, 3)).toEqual(["api", "--method", "POST"]);
     expect(args).toContain(`repos/octo/sweeps/statuses/${"c".repeat(40)}`);
     expect(args).toContain(`context=${name}`);
+    expect(args).toContain("description=the evidence verifies");
   });
 
-  it("posts success only when the folders were found and verify passed or had nothing to verify", () => {
-    const state = (folders: string, verify: string) =>
-      posted({ folders, verify }).find((a) => a.startsWith("state="));
-    expect(state("success", "success")).toBe("state=success");
-    expect(state("success", "skipped")).toBe("state=success");
-    expect(state("success", "failure")).toBe("state=failure");
-    // A misnamed evidence folder fails the folders step; verify is skipped then.
-    expect(state("failure", "skipped")).toBe("state=failure");
+  it("posts success only when verify ran to its end and found valid evidence or none", () => {
+    const state = (outcome: string, verdictOut?: string) =>
+      posted({ outcome, ...(verdictOut ? { verdict: verdictOut } : {}) }).find((a) => a.startsWith("state="));
+    expect(state("success", "valid")).toBe("state=success");
+    expect(state("success", "no-evidence")).toBe("state=success");
+    expect(state("failure", "invalid")).toBe("state=failure");
+    // Crashed, timed out or cancelled: no verdict, so failure, never pending.
+    expect(state("failure")).toBe("state=failure");
+    expect(state("cancelled")).toBe("state=failure");
+    expect(state("success")).toBe("state=failure");
+    const crashed = posted({ outcome: "failure" }).find((a) => a.startsWith("description="));
+    expect(crashed).toBe("description=the evidence check did not finish: see the run");
   });
 
   it("the score action's check-name defaults to it: in the code, actions/score and the umbrella action", () => {

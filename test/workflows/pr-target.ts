@@ -9,10 +9,16 @@
  *    pull request's own);
  *  - read-only permissions at the top; in every job read-only but for `statuses: write` (a
  *    verdict posted as a commit status, which runs nothing); no secrets; GitHub-hosted runners;
+ *  - no filter (`paths`, `paths-ignore`, `branches`, `types`) on the trigger: a required
+ *    check whose workflow is skipped stays pending, and the pull request can never merge;
  *  - the code checkout (the workspace root) is the base: no `repository`, and `ref` the
- *    commit the workflow runs for (github.sha) or the base's sha;
- *  - the pull request's checkout has a `path` of its own, `persist-credentials: false`, and
- *    comes after the base checkout;
+ *    pull request's base commit (github.event.pull_request.base.sha; github.sha, the
+ *    default branch's tip under pull_request_target since December 2025, is refused);
+ *  - the pull request's head is not checked out at all: its commit is read as data by the
+ *    base's own action (releases of actions/checkout after v5.0.0 refuse a fork's head under
+ *    pull_request_target without allow-unsafe-pr-checkout); where a workflow does check it
+ *    out, the checkout has a `path` of its own, `persist-credentials: false`, and comes after
+ *    the base checkout, and it is still a finding;
  *  - no `uses: ./<pr folder>/...`, no step or job `working-directory` inside the pr folder
  *    (except as an input of the base's own action, which reads it);
  *  - in `run:` scripts, a line that names the pr folder only lists or compares it (a `for`
@@ -44,7 +50,7 @@ export interface PrCheckout {
 }
 
 const checkout = /^actions\/checkout@/;
-const baseRefs = new Set([`\${{ github.sha }}`, `\${{ github.event.pull_request.base.sha }}`]);
+const baseRefs = new Set([`\${{ github.event.pull_request.base.sha }}`]);
 const headRepo = /\$\{\{\s*github\.event\.pull_request\.head\.(repo\.full_name|sha|ref)\s*\}\}/;
 const executes =
   /(^|[;&|]\s*|\b(?:then|do|else)\s+)(npm|npx|node|yarn|pnpm|corepack|python3?|pip3?|uv|make|bash|sh|zsh|source|\.|eval|exec|sudo|docker|cargo|go)\s/;
@@ -97,6 +103,12 @@ export function auditPullRequestTarget(text: string): string[] {
   if (events.includes("pull_request"))
     out.push("on: pull_request too: on it the workflow file is the pull request's own");
   if (/\bsecrets\./.test(text)) out.push("uses secrets: a pull_request_target workflow must use none");
+  const trigger = (on as Record<string, unknown> | undefined)?.pull_request_target;
+  if (trigger && typeof trigger === "object")
+    for (const filter of Object.keys(trigger))
+      out.push(
+        `on.pull_request_target.${filter}: a required check whose workflow is skipped stays pending; run on every pull request`,
+      );
   if (!readOnly(workflow.permissions)) out.push("permissions: the top must be read-only");
 
   const heads = prCheckouts(workflow);
@@ -114,6 +126,9 @@ export function auditPullRequestTarget(text: string): string[] {
       const at = `${where}.steps[${i}]`;
       if (step.uses && checkout.test(step.uses)) {
         if (isHeadCheckout(step)) {
+          out.push(
+            `${at}: checks out the pull request's head; read its commit as data instead (the verify action fetches it): actions/checkout after v5.0.0 refuses a fork's head here without allow-unsafe-pr-checkout`,
+          );
           const p = String(step.with?.path ?? ".");
           if (p === "." || p === "" || p.includes(".."))
             out.push(`${at}: the pull request's checkout needs a path of its own (not the workspace root)`);
@@ -128,7 +143,7 @@ export function auditPullRequestTarget(text: string): string[] {
               out.push(`${at}: the base checkout must be this repository`);
             if (!baseRefs.has(String(step.with?.ref)))
               out.push(
-                `${at}: the base checkout's ref must be \${{ github.sha }} (the commit the workflow runs for)`,
+                `${at}: the base checkout's ref must be \${{ github.event.pull_request.base.sha }} (github.sha is the default branch's tip under pull_request_target)`,
               );
           }
         }

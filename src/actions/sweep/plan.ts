@@ -8,7 +8,12 @@ import path from "node:path";
 import * as core from "@actions/core";
 import type { SweepConfig } from "../../core/config.js";
 import { InputError, messageOf, quote } from "../../core/errors.js";
-import { type PlannedRungTrial, scheduledWaves } from "../../core/fidelity.js";
+import {
+  matrixLimitProblem,
+  type PlannedRungTrial,
+  scheduledWaves,
+  wavesNeeded,
+} from "../../core/fidelity.js";
 import { githubMatrixLimit, hasRepeats, planReevaluation, planTrials } from "../../core/plan.js";
 import { secretValuesOf } from "../../core/redact.js";
 import type { TrialRecord } from "../../core/types.js";
@@ -34,7 +39,7 @@ import type { RunContext } from "../shared/context.js";
 import { parsePlannedList, withRunVersion } from "../shared/plan-inputs.js";
 import { type StepOutcome, writeSummary } from "../shared/step.js";
 import type { PlanSettings } from "./inputs.js";
-import { mergePlanned, plainWaveCount, waveHistory, wavesNeeded } from "./waves.js";
+import { mergePlanned, plainWaveCount, waveHistory } from "./waves.js";
 
 const uuidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -68,12 +73,7 @@ export async function planStep(
     if (earlier) return earlier;
   }
   const loaded = await loadConfig(settings.config, { cwd: context.workspace });
-  const base = withRunVersion(loaded.config, settings.runVersion);
-  const config =
-    settings.wave !== undefined && settings.count !== undefined
-      ? // In waves, num-samples is the whole sweep's size; each wave plans its share of it.
-        { ...base, num_samples: settings.count }
-      : base;
+  const config = workflowSchedule(withRunVersion(loaded.config, settings.runVersion), settings);
   const earlier = plannedBefore(settings.planned, config);
   const fromFile =
     settings.history === undefined ? [] : await readHistory(settings.history, { cwd: context.workspace });
@@ -90,9 +90,12 @@ export async function planStep(
   const needed = wavesNeeded(config);
   if (wave === 1 && settings.maxWaves !== undefined && needed > settings.maxWaves) {
     throw new InputError(
-      `${settings.config}: the schedule takes up to ${needed} waves (waves ${scheduledWaves(config)}${config.fidelity ? " for rung 0, then one per further rung" : ""}${config.reevaluate ? ", then one to re-evaluate" : ""}); this workflow runs at most ${settings.maxWaves}: lower waves or num_samples, or fidelity's rungs`,
+      `${settings.config}: the schedule takes up to ${needed} waves (waves ${scheduledWaves(config)}${config.fidelity ? " for rung 0, then one per further rung" : ""}${config.reevaluate ? ", then one to re-evaluate" : ""}); this workflow has ${settings.maxWaves} wave jobs: write it for this config again (npx tunix-rt init --upgrade), or lower waves or num_samples, or fidelity's rungs`,
     );
   }
+  // Before any GPU time: every wave of the schedule must fit one matrix, not only this one.
+  const overLimit = wave === 1 ? matrixLimitProblem(config, githubMatrixLimit) : undefined;
+  if (overLimit) throw new InputError(`${settings.config}: ${overLimit}`);
   let count = settings.count;
   if (wave !== undefined) {
     // Trials planned before this wave: the earlier plans', or (their output lost) the records'.
@@ -169,6 +172,22 @@ export async function planStep(
     });
   }
   return { outputs };
+}
+
+/**
+ * The config as a workflow's waves plan it. In waves, num-samples is the whole sweep's size
+ * and each wave plans its share. Without a `waves` key the schedule takes one wave per round
+ * of the runners (`scheduledWaves`); a workflow with fewer wave jobs than that (num-samples
+ * raised at dispatch) gets that many larger waves instead of a failed first plan. A config
+ * that sets `waves` keeps it, and wave 1 says when the workflow is too short for it.
+ */
+function workflowSchedule(config: SweepConfig, settings: PlanSettings): SweepConfig {
+  if (settings.wave === undefined) return config;
+  const sized = settings.count === undefined ? config : { ...config, num_samples: settings.count };
+  if (settings.maxWaves === undefined || sized.waves !== undefined || sized.fidelity) return sized;
+  const after = wavesNeeded(sized) - scheduledWaves(sized);
+  const room = Math.max(1, settings.maxWaves - after);
+  return scheduledWaves(sized) > room ? { ...sized, waves: room } : sized;
 }
 
 /** The earlier waves' planned trials from the `planned` input (`{include: [...]}` or a list). */

@@ -1,25 +1,7 @@
 import { compareTrialIds } from "../../core/evidence/best-trial.js";
-import {
-  type PlannedRungTrial,
-  rungBudgets,
-  scheduledWaves,
-  type WaveConfig,
-  waveSize,
-} from "../../core/fidelity.js";
+import { type PlannedRungTrial, scheduledWaves, type WaveConfig, waveSize } from "../../core/fidelity.js";
 import { preferRecord, standInRecord } from "../../core/trial-record.js";
 import type { TrialRecord } from "../../core/types.js";
-
-/**
- * How many waves a config's schedule takes at most: ceil(num_samples / wave size) plain
- * waves (rung 0 with fidelity), then one wave per further rung of successive halving, then
- * one for `reevaluate`. A
- * sweep can take fewer (a grid runs out of points, a rung has nothing to promote).
- */
-export function wavesNeeded(config: WaveConfig & { reevaluate?: unknown }): number {
-  const plain = Math.ceil(config.num_samples / waveSize(config));
-  const rungs = config.fidelity ? rungBudgets(config.fidelity).length - 1 : 0;
-  return plain + rungs + (config.reevaluate ? 1 : 0);
-}
 
 /**
  * How many trials wave `wave` (1-based) of a sweep without fidelity plans, given how many the
