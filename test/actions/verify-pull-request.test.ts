@@ -7,6 +7,8 @@
  */
 import { execFile } from "node:child_process";
 import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -252,6 +254,49 @@ describe("verify-evidence on a pull request (pull-request, base-sha, head-sha)",
       expect(step.errors.find((e) => e.properties.file === file)?.message).toMatch(message);
     });
   }
+
+  it("fetches with the token in git's environment: sent as the header, never in argv, the config or the log", async () => {
+    const token = "ghs_fetchtoken0123456789abcdefghijklmnopqr";
+    const seen: Array<string | undefined> = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const remote = await tempDir("tunix-rt-pull-remote-");
+    await run("git", [
+      "clone",
+      "-q",
+      "--depth",
+      "1",
+      "--branch",
+      "main",
+      `file://${path.join(work, "origin.git")}`,
+      remote,
+    ]);
+    await git(remote, "remote", "set-url", "origin", `${url}/octo/sweeps`);
+    try {
+      const step = await runBundle(
+        bundle,
+        { "pull-request": "99", "base-sha": base, "head-sha": "d".repeat(40), token },
+        { workspace: remote, env: { GITHUB_SERVER_URL: url } },
+      );
+      expect(step.code).toBe(1);
+      expect(step.errors.at(-1)?.message).toMatch(
+        /^cannot fetch commit d{40} from origin: tried \+refs\/pull\/99\/head/,
+      );
+      const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+      expect(seen).toContain(`basic ${basic}`);
+      expect(step.stdout + step.stderr).not.toContain(token);
+      expect(step.stdout).toContain(`::add-mask::${basic}`);
+      expect(await readFile(path.join(remote, ".git/config"), "utf8")).not.toContain(basic);
+    } finally {
+      server.close();
+      await rm(remote, { recursive: true, force: true });
+    }
+  });
 
   it("refuses a workspace that is not the base commit", async () => {
     const pr = await pullRequest(addEvidence);
