@@ -87,14 +87,7 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   const bounds = options.root === undefined ? Bounds.none : await Bounds.of(root);
   if (!bounds.inRepository(await realOrUndefined(dir)))
     throw new InputError(`${shownAs}: is a symbolic link leading out of the repository (${root}); not read`);
-  const trusted =
-    options.trustedRoot === undefined
-      ? undefined
-      : await trustedFiles(path.resolve(cwd, options.trustedRoot), {
-          cwd,
-          shownAs: options.trustedAs ?? `the trusted checkout ${options.trustedRoot}`,
-          ...(options.trustedFile ? { showFile: options.trustedFile } : {}),
-        });
+  const trusted = await trustedOf(options, cwd);
   const fileHashes = trusted ? {} : await sweepConfigHash(dir, root, bounds);
   const verifier = new EvidenceVerifier({
     runVersion,
@@ -166,6 +159,16 @@ async function realOrUndefined(file: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The trusted checkout the options name (`trustedRoot`), or undefined under the default rule. */
+function trustedOf(options: ReadOptions, cwd: string): Promise<TrustedFiles | undefined> {
+  if (options.trustedRoot === undefined) return Promise.resolve(undefined);
+  return trustedFiles(path.resolve(cwd, options.trustedRoot), {
+    cwd,
+    shownAs: options.trustedAs ?? `the trusted checkout ${options.trustedRoot}`,
+    ...(options.trustedFile ? { showFile: options.trustedFile } : {}),
+  });
 }
 
 /**
@@ -306,14 +309,7 @@ export async function verifySubmissionZip(
   const members = await readZipFile(zipFile, shownAs);
   const notes: string[] = [];
   const cwd = options.cwd ?? process.cwd();
-  const trusted =
-    options.trustedRoot === undefined
-      ? undefined
-      : await trustedFiles(path.resolve(cwd, options.trustedRoot), {
-          cwd,
-          shownAs: options.trustedAs ?? `the trusted checkout ${options.trustedRoot}`,
-          ...(options.trustedFile ? { showFile: options.trustedFile } : {}),
-        });
+  const trusted = await trustedOf(options, cwd);
   const problems = verifySubmission(members, {
     profile: options.profile ?? "default",
     onNote: (note) => notes.push(note),

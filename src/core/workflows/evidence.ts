@@ -4,11 +4,11 @@
  * read as data, a commit status on the head).
  */
 import {
-  type ActionSource,
   actionUses,
   checkoutAction,
   commentLines,
   hostedRunner,
+  type WorkflowTextOptions,
   yamlScalar,
 } from "./parts.js";
 
@@ -48,19 +48,9 @@ const about = commentLines(
   ].join("\n"),
 );
 
-/** What an evidence workflow is written for. */
-export interface EvidenceWorkflowOptions {
-  /** The comment block at the top (`commentLines`). */
-  header: string;
-  /** The workflow's `name:`. */
-  name: string;
-  /** Where the steps find tunix-rt's actions. */
-  actions: ActionSource;
-}
-
 // biome-ignore-start lint/suspicious/noTemplateCurlyInString: workflow expressions, not templates.
 /** The text of an evidence workflow. */
-export function evidenceWorkflow(o: EvidenceWorkflowOptions): string {
+export function evidenceWorkflow(o: WorkflowTextOptions): string {
   return `${o.header}${about}name: ${yamlScalar(o.name)}
 
 on:

@@ -24,6 +24,16 @@ export type ActionSource =
       version: string;
     };
 
+/** What every workflow text is written with. */
+export interface WorkflowTextOptions {
+  /** The comment block at the top (`commentLines`): what wrote the file and how to check it. */
+  header: string;
+  /** The workflow's `name:`. */
+  name: string;
+  /** Where the steps find tunix-rt's actions. */
+  actions: ActionSource;
+}
+
 /** tunix-rt's actions, by folder under actions/. */
 export type ActionName = "sweep" | "score" | "verify-evidence" | "package";
 

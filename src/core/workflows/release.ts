@@ -3,11 +3,11 @@
  * releases and how to start it.
  */
 import {
-  type ActionSource,
   actionUses,
   checkoutAction,
   commentLines,
   hostedRunner,
+  type WorkflowTextOptions,
   yamlScalar,
 } from "./parts.js";
 
@@ -35,19 +35,9 @@ const about = commentLines(
   ].join("\n"),
 );
 
-/** What a release workflow is written for. */
-export interface ReleaseWorkflowOptions {
-  /** The comment block at the top (`commentLines`). */
-  header: string;
-  /** The workflow's `name:`. */
-  name: string;
-  /** Where the steps find tunix-rt's actions. */
-  actions: ActionSource;
-}
-
 // biome-ignore-start lint/suspicious/noTemplateCurlyInString: workflow expressions, not templates.
 /** The text of a release workflow. */
-export function releaseWorkflow(o: ReleaseWorkflowOptions): string {
+export function releaseWorkflow(o: WorkflowTextOptions): string {
   return `${o.header}${about}name: ${yamlScalar(o.name)}
 
 on:

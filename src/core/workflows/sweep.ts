@@ -5,12 +5,12 @@
  * repeated, as many as the config's schedule takes (`wavesNeeded`).
  */
 import {
-  type ActionSource,
   actionUses,
   appTokenAction,
   checkoutAction,
   commentLines,
   hostedRunner,
+  type WorkflowTextOptions,
   yamlBlock,
   yamlList,
   yamlScalar,
@@ -34,13 +34,7 @@ const about = commentLines(
 );
 
 /** What a sweep workflow is written for. */
-export interface SweepWorkflowOptions {
-  /** The comment block at the top (without `#`): what wrote the file and how to check it. */
-  header: string;
-  /** The workflow's `name:`. */
-  name: string;
-  /** Where the steps find tunix-rt's actions. */
-  actions: ActionSource;
+export interface SweepWorkflowOptions extends WorkflowTextOptions {
   /** The sweep config, relative to the repository root. */
   config: string;
   /** The trial jobs' `runs-on` labels (the GPU runners). */
