@@ -142,7 +142,7 @@ describe("a local sweep with re-evaluation (real example trainer)", () => {
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(
       new RegExp(
-        `best_params\\.json(:\\d+)?: recommendation: got ${loser.id} with estimate ${best.recommendation.estimate} \\(mean [\\d.]+ of 3 runs\\)`,
+        `best_params\\.json(:\\d+)?: recommendation\\.trial_id: got "${loser.id}"; recomputed from trials\\.jsonl and the sweep config it is "${winner.id}"`,
       ),
     );
 
@@ -179,13 +179,29 @@ describe("the model rule in the evidence", () => {
     };
     const higher = await edit({ ...best.recommendation, estimate: best.recommendation.estimate + 0.01 });
     expect(higher.code).toBe(1);
-    expect(higher.stdout).toMatch(
-      /best_params\.json(:\d+)?: recommendation: got t\d{4} with estimate [\d.]+ \(mean [\d.]+ of 1 run\); recomputed/,
+    expect(higher.stdout).toContain(
+      `recommendation.estimate: got ${best.recommendation.estimate + 0.01}; recomputed from trials.jsonl and the sweep config it is ${best.recommendation.estimate}`,
     );
+    // Every field of the block is recomputed: the observed score, the spread, the notes too.
+    for (const [field, value] of [
+      ["observed", 0.123],
+      ["spread", 0.5],
+      ["notes", ["a note of my own"]],
+    ] as const) {
+      const edited = await edit({ ...best.recommendation, [field]: value });
+      expect(edited.code, field).toBe(1);
+      expect(edited.stdout, field).toContain(`recommendation.${field}: got ${JSON.stringify(value)}`);
+    }
+    // And the block cannot be dropped to let the best observed score stand instead.
+    const { recommendation: _, ...without } = best;
+    await writeFile(path.join(runDir, "best_params.json"), JSON.stringify(without));
+    const dropped = await runCli(["verify", runDir], { cwd: dir });
+    expect(dropped.code).toBe(1);
+    expect(dropped.stdout).toMatch(/best_params\.json(:\d+)?: recommendation: missing; tunix-rt writes/);
     const rule = await edit({ ...best.recommendation, rule: "best_observed" });
     expect(rule.code).toBe(1);
     expect(rule.stdout).toMatch(
-      /best_params\.json(:\d+)?: recommendation: got rule "best_observed"; recomputed from trials\.jsonl it is "model"/,
+      /best_params\.json(:\d+)?: recommendation\.rule: got "best_observed"; recomputed from trials\.jsonl and the sweep config it is "model"/,
     );
   }, 120_000);
 });

@@ -1,4 +1,5 @@
 import { ExitCode, messageOf, TunixError, UsageError } from "../core/errors.js";
+import { lineText } from "../core/escape.js";
 import { repositoryRoot } from "../runtime/root.js";
 import { toolkitVersion } from "../runtime/version.js";
 import type { CliContext } from "./command.js";
@@ -85,8 +86,9 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   }
 }
 
+/** An error message as one terminal line: its line breaks joined, any other control character escaped. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ");
+  return lineText(text.replace(/\s*\n\s*/g, " "));
 }
 
 /**

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { lineText } from "../core/escape.js";
 import { remainingMs } from "../core/eta.js";
 import { bestTrial } from "../core/evidence/best-trial.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
@@ -141,14 +142,20 @@ export function createProgress({
   };
   const heartbeat = () => (running.size ? `${summary()}: ${details()}` : summary());
   const status = () => {
-    const text = `${clock(now() - start)} ${heartbeat()}`;
+    // Trial ids, metric names and values come from the trainers' files: one terminal line.
+    const text = lineText(`${clock(now() - start)} ${heartbeat()}`);
     const width = columns?.();
     // A line that wraps cannot be redrawn in place: cut it to the terminal's width.
     return width && text.length >= width ? `${text.slice(0, Math.max(1, width - 2))}…` : text;
   };
   const redraw = () => write(`\r\x1b[2K${status()}`);
-  const line = (text: string) => {
+  /**
+   * Writes lines of progress. Each may hold what a trainer wrote (its error, its stderr, its
+   * output under --follow): `lineText` keeps each one line, with no escape sequence of its own.
+   */
+  const line = (...texts: string[]) => {
     if (stopped) return;
+    const text = texts.map(lineText).join("\n");
     if (tty) write(`\r\x1b[2K${text}\n${status()}`);
     else write(`${text}\n`);
   };
@@ -173,7 +180,7 @@ export function createProgress({
     // Stopped meanwhile (the sweep ended, Ctrl-C): the final line has been written.
     if (stopped) return;
     if (tty) redraw();
-    else if (running.size) write(`${heartbeat()}\n`);
+    else if (running.size) write(`${lineText(heartbeat())}\n`);
   };
 
   return {
@@ -230,15 +237,30 @@ export function createProgress({
       finish(record);
       const why = outcomeSuffix(record);
       // A failure shows what the trainer last said on stderr: usually the reason.
-      const tail = record.status === "completed" ? [] : (record.stderr_tail ?? []).map((l) => `\n    | ${l}`);
+      const tail = record.status === "completed" ? [] : (record.stderr_tail ?? []).map((l) => `    | ${l}`);
       // An exit code's message already ends with the last line: show the lines before it.
       if (record.error?.startsWith("trainer exited with code") && tail.length) tail.pop();
       line(
-        `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}${tail.join("")}`,
+        `${record.trial_id} ${record.status}${rungOf(record)} primary_score=${score(record.primary_score)} (${record.duration_s}s) [${done}/${total}]${why}`,
+        ...tail,
       );
     },
     trialOutput(trialId, text) {
       line(`[${trialId}] ${text}`);
+    },
+    leftoverTrainers({ stopped, unchecked, holder }) {
+      const who = holder
+        ? `the sweep that held the lock (pid ${holder.pid}, since ${holder.started_at})`
+        : "an earlier sweep";
+      const list = (groups: typeof stopped) => groups.map((g) => `${g.trial_id} (group ${g.pid})`).join(", ");
+      if (stopped.length)
+        line(
+          `stopped ${stopped.length} trainer${stopped.length === 1 ? "" : "s"} left running by ${who}: ${list(stopped)}; their trials run again now, alone`,
+        );
+      if (unchecked.length)
+        line(
+          `warning: ${unchecked.length} trainer${unchecked.length === 1 ? "" : "s"} recorded by ${who} may still run (${list(unchecked)}): without /proc they cannot be told from other processes, so they were not stopped`,
+        );
     },
     tick,
     heartbeat,

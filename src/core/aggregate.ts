@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { SweepConfig } from "./config.js";
+import { markdownText } from "./escape.js";
 import { compareTrialIds, isScored, rankTrials } from "./evidence/best-trial.js";
 import { type ConfigEstimate, type Recommendation, recommend } from "./recommend.js";
 import { primaryScoreRange } from "./score.js";
@@ -328,14 +329,13 @@ export function bestConfigYaml(
 }
 
 const formatScore = (s: number | null) => (s === null ? "–" : s.toFixed(4));
-const escapeCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 
 /** How the best configuration was chosen, for the leaderboard's summary line. */
 function chosenBy(recommendation: Recommendation | undefined): string {
   const best = recommendation?.best;
   if (!recommendation || !best) return "";
   if (recommendation.rule === "repeats_mean")
-    return `, chosen by the mean of its ${best.count} runs (${formatScore(best.mean)} ± ${formatScore(best.spread)}; the ${best.count > 1 ? "runs are" : "run is"} ${best.trial_ids.join(", ")})`;
+    return `, chosen by the mean of its ${best.count} runs (${formatScore(best.mean)} ± ${formatScore(best.spread)}; the ${best.count > 1 ? "runs are" : "run is"} ${markdownText(best.trial_ids.join(", "))})`;
   if (recommendation.rule === "model")
     return `, chosen by the model's estimate of its true score (${formatScore(best.estimate)}; observed ${formatScore(best.observed)})`;
   return "";
@@ -366,7 +366,7 @@ export function leaderboardMarkdown(
   const head = [
     "rank",
     "trial",
-    ...names,
+    ...names.map((n) => markdownText(n)),
     ...(withRung ? ["rung"] : []),
     ...(withBudget ? ["budget"] : []),
     "primary_score",
@@ -376,12 +376,12 @@ export function leaderboardMarkdown(
     "duration",
   ];
   const lines = [
-    `## ${title}`,
+    `## ${markdownText(title)}`,
     "",
     `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out` +
       (counts.pruned ? `, ${counts.pruned} pruned` : "") +
       (counts.not_run ? `, ${counts.not_run} not run` : "") +
-      `. Best: ${bestId ?? "none (no completed trial with a score)"}${chosenBy(recommendation)}.`,
+      `. Best: ${bestId === null ? "none (no completed trial with a score)" : markdownText(bestId)}${chosenBy(recommendation)}.`,
   ];
   if (counts.failure_budget_exceeded) {
     lines.push(
@@ -393,8 +393,8 @@ export function leaderboardMarkdown(
   for (const r of rows.slice(0, limit)) {
     const cells = [
       r.rank === null ? "–" : String(r.rank),
-      r.trial_id === bestId ? `**${r.trial_id}**` : r.trial_id,
-      ...names.map((n) => escapeCell(r.params[n] === undefined ? "" : String(r.params[n]))),
+      r.trial_id === bestId ? `**${markdownText(r.trial_id)}**` : markdownText(r.trial_id),
+      ...names.map((n) => markdownText(r.params[n] === undefined ? "" : String(r.params[n]))),
       ...(withRung ? [r.rung === undefined ? "" : String(r.rung)] : []),
       ...(withBudget ? [r.budget === undefined ? "" : String(r.budget)] : []),
       formatScore(r.primary_score),
@@ -418,13 +418,15 @@ export function leaderboardMarkdown(
   if (failures.length) {
     lines.push("", "### Failed trials", "");
     for (const r of failures.slice(0, limit))
-      lines.push(`- ${r.trial_id} (${r.status}): ${escapeCell(r.error ?? "no reason recorded")}`);
+      lines.push(
+        `- ${markdownText(r.trial_id)} (${r.status}): ${markdownText(r.error ?? "no reason recorded")}`,
+      );
   }
   // A completed trial's score may stand on part of the evalset: its note says so beside it.
   const noted = rows.slice(0, limit).filter((r) => r.note !== undefined);
   if (noted.length) {
     lines.push("", "### Notes on completed trials", "");
-    for (const r of noted) lines.push(`- ${r.trial_id}: ${escapeCell(r.note ?? "")}`);
+    for (const r of noted) lines.push(`- ${markdownText(r.trial_id)}: ${markdownText(r.note ?? "")}`);
   }
   return `${lines.join("\n")}\n`;
 }

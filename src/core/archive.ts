@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { isSafeRunVersion, runVersionRule } from "./config.js";
 import { InputError, type Problem, quote } from "./errors.js";
-import { jsonPathLines, lineOfPath, parseJsonText } from "./evidence/json-text.js";
+import { duplicateKeyMessage, lineOfPath, parseJsonText, scanJsonText } from "./evidence/json-text.js";
 import {
   type EvidenceFileName,
   evidenceFileNames,
@@ -18,6 +18,7 @@ import {
   schemaProblems,
 } from "./evidence/schemas.js";
 import { type NamedFile, type TrustedFiles, type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
+import { append, limits } from "./limits.js";
 import { secretShapes } from "./redact.js";
 
 /** The manifest member's name; it lists every other member. */
@@ -312,7 +313,21 @@ export function verifySubmission(
     });
   } else {
     const text = decoder.decode(manifestMember.data);
-    const parsed = parseJsonText(text);
+    const shape = scanJsonText(text);
+    const parsed: ReturnType<typeof parseJsonText> = shape.tooDeep
+      ? {
+          ok: false,
+          line: shape.tooDeep.line,
+          reason: `it nests objects and arrays deeper than ${limits.jsonDepth} levels`,
+        }
+      : parseJsonText(text);
+    for (const twice of shape.duplicates)
+      problems.push({
+        file: manifestName,
+        line: twice.line,
+        path: twice.path,
+        message: duplicateKeyMessage(twice.path),
+      });
     if (!parsed.ok) {
       problems.push({
         file: manifestName,
@@ -322,15 +337,15 @@ export function verifySubmission(
       });
     } else {
       const result = SubmissionManifestSchema.safeParse(parsed.value, { reportInput: true });
-      const lines = jsonPathLines(text);
+      const lines = shape.lines;
       const withLine = (p: Problem): Problem => {
         const line = lineOfPath(lines, p.path);
         return line === undefined ? p : { ...p, line };
       };
-      if (!result.success) problems.push(...schemaProblems(result.error, manifestName).map(withLine));
+      if (!result.success) append(problems, schemaProblems(result.error, manifestName).map(withLine));
       else {
         manifest = result.data;
-        problems.push(...checkListing(manifest, files).map(withLine));
+        append(problems, checkListing(manifest, files).map(withLine));
       }
     }
   }

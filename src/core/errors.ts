@@ -1,3 +1,5 @@
+import { lineText } from "./escape.js";
+
 /** Exit codes of every `tunix-rt` command (DESIGN.md, "Exit codes"). */
 export const ExitCode = {
   /** Success (verify: valid). */
@@ -24,10 +26,17 @@ export interface Problem {
   message: string;
 }
 
-/** Renders a problem as the one-line form used everywhere: `file[:line]: path: message`. */
+/**
+ * Renders a problem as the one-line form used everywhere: `file[:line]: path: message`.
+ * Every part may come from hostile input (a zip member's name, a JSON key), so each is
+ * `lineText`: one line, no control character.
+ */
 export function formatProblem(p: Problem): string {
-  const where = p.line === undefined ? p.file : `${p.file}:${p.line}`;
-  return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+  const file = lineText(p.file);
+  const where = p.line === undefined ? file : `${file}:${p.line}`;
+  return p.path
+    ? `${where}: ${lineText(p.path)}: ${lineText(p.message)}`
+    : `${where}: ${lineText(p.message)}`;
 }
 
 /** An error whose message is meant for the user as is, with the exit code it maps to. */

@@ -2,6 +2,7 @@
  * How long a sweep has left, from the durations of the trials that finished. Pure: the
  * caller gives the durations, the running trials' elapsed times and the count still waiting.
  */
+import { maxOf } from "./limits.js";
 
 /** The median of a non-empty list. */
 export function median(values: readonly number[]): number {
@@ -49,5 +50,5 @@ export function remainingMs({
     for (let w = 1; w < free.length; w++) if ((free[w] as number) < (free[first] as number)) first = w;
     free[first] = (free[first] as number) + m;
   }
-  return Math.max(...free);
+  return maxOf(free);
 }

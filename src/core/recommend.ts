@@ -21,6 +21,7 @@
 // so `verify` can recompute it from trials.jsonl.
 
 import { compareTrialIds, fidelityLevel } from "./evidence/best-trial.js";
+import { maxOf } from "./limits.js";
 import { createRng, type Rng } from "./rng.js";
 import { encodeSpace } from "./samplers/encoding.js";
 import { defaultGpSettings, gpData, targets } from "./samplers/gp.js";
@@ -351,7 +352,7 @@ function rank(
   if (configs.length === 0) return finish(options.rule, []);
 
   const rng = createRng(options.seed, "recommend", records.length);
-  const most = Math.max(...configs.map((c) => c.count));
+  const most = maxOf(configs.map((c) => c.count));
   if (most >= 2) {
     const estimates =
       settings.repeatsEstimate === "model" ? modelEstimates(space, groups, configs, sign, rng, settings) : "";

@@ -27,8 +27,9 @@ export function parsePlannedTrial(
       ],
     };
   const { sweep_id, trial_id, seed, params, budget, repeat_of } = value;
-  if (typeof sweep_id !== "string" || sweep_id === "")
-    at("sweep_id", `${got(sweep_id)}; expected the sweep's id`);
+  // It names folders (runs/<sweep_id>/) and artifacts: one safe path segment.
+  if (typeof sweep_id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(sweep_id))
+    at("sweep_id", `${got(sweep_id)}; expected the sweep's id (a UUID: letters, digits, '.', '_', '-')`);
   if (typeof trial_id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(trial_id)) {
     at("trial_id", `${got(trial_id)}; expected an id like "t0003" (letters, digits, '.', '_', '-')`);
   }

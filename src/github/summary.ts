@@ -7,6 +7,7 @@ import path from "node:path";
 import type { AggregatedTrial, TrialCounts } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
 import type { Problem } from "../core/errors.js";
+import { markdownCode, markdownText } from "../core/escape.js";
 import type { Plan } from "../core/plan.js";
 import { redact } from "../core/redact.js";
 import { completedNote } from "../core/trial-record.js";
@@ -46,16 +47,6 @@ export interface SummaryOptions {
   secrets?: readonly string[];
 }
 
-/** Text for a Markdown table cell: pipes escaped, HTML neutralised (`<answer>` stays visible), one line. */
-export function markdownCell(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/\|/g, "\\|")
-    .replace(/\r?\n/g, " ");
-}
-
 const score = (s: number | null | undefined) => (typeof s === "number" ? s.toFixed(4) : "–");
 
 function finish(lines: readonly string[], secrets: readonly string[] = []): string {
@@ -69,20 +60,20 @@ export function trialSummary(
   options: SummaryOptions = {},
 ): string {
   const lines = [
-    `### tunix-rt trial ${record.trial_id}: ${record.status}`,
+    `### tunix-rt trial ${markdownText(record.trial_id)}: ${markdownText(record.status)}`,
     "",
     `primary_score **${score(record.primary_score)}**${record.duration_s === null ? "" : ` in ${record.duration_s.toFixed(1)}s`}` +
-      ` (sweep \`${record.sweep_id}\`, seed ${record.seed})`,
+      ` (sweep ${markdownCode(record.sweep_id)}, seed ${record.seed})`,
   ];
   const note = completedNote(record);
-  if (record.status !== "completed" && record.error) lines.push("", `> ${markdownCell(record.error)}`);
-  else if (note) lines.push("", `> Note: ${markdownCell(note)}`);
+  if (record.status !== "completed" && record.error) lines.push("", `> ${markdownText(record.error)}`);
+  else if (note) lines.push("", `> Note: ${markdownText(note)}`);
   const params = Object.entries(record.params);
   if (params.length) {
     lines.push("", "| parameter | value |", "|---|---|");
-    for (const [k, v] of params) lines.push(`| ${markdownCell(k)} | ${markdownCell(String(v))} |`);
+    for (const [k, v] of params) lines.push(`| ${markdownText(k)} | ${markdownText(String(v))} |`);
   }
-  if (artifact) lines.push("", `Artifact: \`${artifact}\``);
+  if (artifact) lines.push("", `Artifact: ${markdownCode(artifact)}`);
   return finish(lines, options.secrets);
 }
 
@@ -107,15 +98,15 @@ export interface TrialSummaryInput {
 export function planSummary(plan: Plan, config: SweepConfig, options: SummaryOptions = {}): string {
   const names = [...new Set(plan.trials.flatMap((t) => Object.keys(t.params)))];
   const lines = [
-    `## tunix-rt plan: ${markdownCell(plan.run_version)}`,
+    `## tunix-rt plan: ${markdownText(plan.run_version)}`,
     "",
-    `Sweep \`${plan.sweep_id}\` of **${markdownCell(config.name)}** (${markdownCell(config.base_model_id)}, metric ${markdownCell(config.metric_name)}).`,
+    `Sweep ${markdownCode(plan.sweep_id)} of **${markdownText(config.name)}** (${markdownText(config.base_model_id)}, metric ${markdownText(config.metric_name)}).`,
     "",
     `${plan.trials.length} trial${plan.trials.length === 1 ? "" : "s"}, sampler ${plan.sampler}, seed ${plan.seed}, at most ${config.max_concurrent_trials} in parallel.`,
   ];
   // Which trials come from the sampler's warm-up and which from its model.
   if (plan.proposed)
-    lines.push("", `Proposed (${plan.proposed.phase}): ${markdownCell(plan.proposed.note)}.`);
+    lines.push("", `Proposed (${plan.proposed.phase}): ${markdownText(plan.proposed.note)}.`);
   if (plan.trials.length === 0) {
     lines.push("", "Nothing to run: the plan is empty (the trial jobs are skipped).");
     return finish(lines, options.secrets);
@@ -123,15 +114,15 @@ export function planSummary(plan: Plan, config: SweepConfig, options: SummaryOpt
   const head = [
     "trial",
     "seed",
-    ...names,
+    ...names.map(markdownText),
     ...(plan.trials.some((t) => t.budget !== undefined) ? ["budget"] : []),
   ];
   lines.push("", `| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
   for (const t of plan.trials) {
     const cells = [
-      t.trial_id,
+      markdownText(t.trial_id),
       String(t.seed),
-      ...names.map((n) => markdownCell(t.params[n] === undefined ? "" : String(t.params[n]))),
+      ...names.map((n) => markdownText(t.params[n] === undefined ? "" : String(t.params[n]))),
       ...(head.includes("budget") ? [t.budget === undefined ? "" : String(t.budget)] : []),
     ];
     lines.push(`| ${cells.join(" | ")} |`);
@@ -185,7 +176,7 @@ export function aggregateSummary(input: AggregateSummaryInput): string {
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(", ");
     lines.push(
-      `**Best trial: ${best.trial_id}**, primary_score ${score(best.primary_score)}${params ? ` (${markdownCell(params)})` : ""}.`,
+      `**Best trial: ${markdownText(best.trial_id)}**, primary_score ${score(best.primary_score)}${params ? ` (${markdownText(params)})` : ""}.`,
     );
   } else {
     lines.push(
@@ -225,15 +216,15 @@ function reportLine(pr: SummaryPullRequest): string {
     return pr.open === false
       ? "Verify's verdict: not reported, since no evidence pull request is open (a check would land on the base branch)."
       : "Verify's verdict: not reported.";
-  const name = `\`${markdownCell(report.name)}\``;
+  const name = markdownCode(report.name);
   const linked = report.url ? `[${name}](${report.url})` : name;
   switch (report.kind) {
     case "check-run":
       return `Verify's verdict: check run ${linked} on the pull request's head.`;
     case "commit-status":
-      return `Verify's verdict: commit status ${linked} on the pull request's head, not a check run: ${markdownCell(report.note ?? "")}.`;
+      return `Verify's verdict: commit status ${linked} on the pull request's head, not a check run: ${markdownText(report.note ?? "")}.`;
     case "none":
-      return `:warning: Verify's verdict: ${markdownCell(report.note ?? "not reported")}.`;
+      return `:warning: Verify's verdict: ${markdownText(report.note ?? "not reported")}.`;
   }
 }
 
@@ -252,14 +243,14 @@ export function verifySummary(problems: readonly Problem[], options: VerifySumma
   const n = problems.length;
   const lines = [
     options.valid
-      ? `## :white_check_mark: Evidence is valid: \`${options.dir}\``
-      : `## :x: ${n} problem${n === 1 ? "" : "s"} in \`${options.dir}\``,
+      ? `## :white_check_mark: Evidence is valid: ${markdownCode(options.dir)}`
+      : `## :x: ${n} problem${n === 1 ? "" : "s"} in ${markdownCode(options.dir)}`,
   ];
   if (n > 0) {
     lines.push("", "| file | line | field | problem |", "|---|---|---|---|");
     for (const p of problems) {
       lines.push(
-        `| ${markdownCell(p.file)} | ${p.line ?? ""} | ${markdownCell(p.path || "–")} | ${markdownCell(p.message)} |`,
+        `| ${markdownText(p.file)} | ${p.line ?? ""} | ${markdownText(p.path || "–")} | ${markdownText(p.message)} |`,
       );
     }
   }

@@ -18,11 +18,12 @@
  * package step, whose own gate refuses such links with its own message), links are followed.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, realpathSync } from "node:fs";
-import { readFile, realpath, stat } from "node:fs/promises";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
 import { InputError, messageOf, type Problem, ReadError } from "../core/errors.js";
+import { parseEvidenceJson } from "../core/evidence/json-text.js";
 import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
 import {
   EvidenceVerifier,
@@ -30,6 +31,7 @@ import {
   type TrustedFiles,
   type VerifyProfile,
 } from "../core/evidence/verify.js";
+import { bytesText, limits } from "../core/limits.js";
 import { parseConfigText } from "./config-file.js";
 import { describeFsError, readJsonl } from "./files.js";
 import { gitTopLevel } from "./git.js";
@@ -88,11 +90,9 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   if (!bounds.inRepository(await realOrUndefined(dir)))
     throw new InputError(`${shownAs}: is a symbolic link leading out of the repository (${root}); not read`);
   const trusted = await trustedOf(options, cwd);
-  const fileHashes = trusted ? {} : await sweepConfigHash(dir, root, bounds);
   const verifier = new EvidenceVerifier({
     runVersion,
     profile: options.profile ?? "default",
-    fileHashes,
     nameEvidenceFile: (name) => path.join(shownAs, name),
     ...(trusted ? { trusted } : {}),
   });
@@ -103,10 +103,20 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   }
   // The repository files they name, as the evidence's own repository has them.
   const named = verifier.namedFiles();
-  const beside = new Map<string, NamedFile>();
-  for (const file of [named.evalSet, named.configPath, trusted ? named.sweepConfigPath : undefined])
+  const beside = new Map<string, NamedFile & { bytes?: Buffer }>();
+  const wanted: Array<[string | undefined, number]> = [
+    [named.evalSet, limits.evalsetBytes],
+    [named.configPath, limits.configBytes],
+    [named.sweepConfigPath, limits.configBytes],
+  ];
+  for (const [file, max] of wanted)
     if (file !== undefined && !beside.has(file))
-      beside.set(file, await readRepoFile(root, file, cwd, bounds));
+      beside.set(file, await readRepoFile(root, file, cwd, bounds, max));
+  // The sweep config's hash is checked against the manifest's record (under the trusted rule,
+  // the trusted checkout's copy is).
+  const sweepConfig = named.sweepConfigPath === undefined ? undefined : beside.get(named.sweepConfigPath);
+  if (!trusted && named.sweepConfigPath !== undefined && sweepConfig?.bytes)
+    verifier.knownHash(named.sweepConfigPath, createHash("sha256").update(sweepConfig.bytes).digest("hex"));
   verifier.repositoryFiles((file) => beside.get(file) ?? { shownAs: file, absent: "was not read" });
   for (const name of evidenceFileNames.filter(isJsonl))
     await readOne(verifier, path.join(dir, name), name, bounds);
@@ -202,8 +212,16 @@ export async function trustedFiles(
       found = { shownAs: repoPath, absent: "is not a repository path (relative, inside it)" };
     else {
       try {
+        const kind = statSync(abs);
+        if (!kind.isFile()) throw notRegular();
+        const size = kind.size;
         if (!isInside(real, realpathSync(abs)))
           found = { shownAs: shown, absent: `leads out of ${shownAs} (a symbolic link); not read` };
+        else if (size > limits.evalsetBytes)
+          found = {
+            shownAs: shown,
+            absent: `is ${size} bytes in ${shownAs}, over the ${bytesText(limits.evalsetBytes)} read of it`,
+          };
         else found = { shownAs: shown, bytes: readFileSync(abs) };
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -247,6 +265,13 @@ export async function trustedFiles(
   };
 }
 
+/** The error for a file that is no regular file: a device or a pipe, which has no end to read to. */
+function notRegular(): Error {
+  return Object.assign(new Error("is not a regular file (a device or a pipe): not read"), {
+    code: "ENOTREG",
+  });
+}
+
 /** Whether a path the evidence names is a repository path: relative, never leaving the root. */
 function isRepoPath(file: string): boolean {
   return !path.isAbsolute(file) && !file.split(/[\\/]/).includes("..");
@@ -256,7 +281,13 @@ function isRepoPath(file: string): boolean {
  * A repository file the evidence names, read from the root: its text, or why it is not at
  * hand. It is shown relative to `cwd` (a repository path when verify runs from the root).
  */
-async function readRepoFile(root: string, file: string, cwd: string, bounds: Bounds): Promise<NamedFile> {
+async function readRepoFile(
+  root: string,
+  file: string,
+  cwd: string,
+  bounds: Bounds,
+  max: number,
+): Promise<NamedFile & { bytes?: Buffer }> {
   if (!isRepoPath(file)) return { shownAs: file, absent: "is not a repository path (relative, inside it)" };
   const abs = path.join(root, file);
   const relative = path.relative(cwd, abs);
@@ -265,7 +296,10 @@ async function readRepoFile(root: string, file: string, cwd: string, bounds: Bou
   if (refused !== undefined)
     return { shownAs, absent: refused.replace(/^is a symbolic link leading/, "leads") };
   try {
-    return { shownAs, text: await readFile(abs, "utf8") };
+    const read = await readBounded(abs, max);
+    if ("size" in read)
+      return { shownAs, absent: `is ${read.size} bytes, over the ${bytesText(max)} read of it` };
+    return { shownAs, text: read.bytes.toString("utf8"), bytes: read.bytes };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const where = `the repository (${root})`;
@@ -276,27 +310,6 @@ async function readRepoFile(root: string, file: string, cwd: string, bounds: Bou
           ? `is not in ${where}`
           : `cannot be read from ${where}: ${describeFsError(error)}`,
     };
-  }
-}
-
-/**
- * The SHA-256 of the sweep config that run_manifest.json names, read from the repository
- * root, when it is there; provenance is checked against it. Nothing when the manifest or
- * the file cannot be read.
- */
-async function sweepConfigHash(dir: string, root: string, bounds: Bounds): Promise<Record<string, string>> {
-  try {
-    const manifestFile = path.join(dir, "run_manifest.json");
-    if ((await bounds.refuse(manifestFile)) !== undefined) return {};
-    const manifest = JSON.parse(await readFile(manifestFile, "utf8"));
-    const configPath = manifest?.sweep_config_path;
-    if (typeof configPath !== "string" || !isRepoPath(configPath)) return {};
-    const configFile = path.join(root, configPath);
-    if ((await bounds.refuse(configFile)) !== undefined) return {};
-    const bytes = await readFile(configFile);
-    return { [configPath]: createHash("sha256").update(bytes).digest("hex") };
-  } catch {
-    return {};
   }
 }
 
@@ -357,9 +370,18 @@ async function readOne(
     await streamJsonl(verifier, file, name);
     return;
   }
+  const max = name === "kaggle_output_log.txt" ? limits.logFileBytes : limits.jsonFileBytes;
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    const read = await readBounded(file, max);
+    if ("size" in read) {
+      verifier.unreadable(
+        name,
+        `is ${read.size} bytes, over the ${bytesText(max)} a file of evidence may have here; not read`,
+      );
+      return;
+    }
+    text = read.bytes.toString("utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") verifier.missing(name);
     else verifier.unreadable(name, describeFsError(error));
@@ -369,15 +391,53 @@ async function readOne(
   else verifier.jsonFile(name, text);
 }
 
+/**
+ * A file's bytes when it holds at most `max` of them, else its size (nothing read): the
+ * size is taken from the open file, and no more than `max + 1` bytes are read whatever it
+ * grows to meanwhile.
+ */
+export async function readBounded(file: string, max: number): Promise<{ bytes: Buffer } | { size: number }> {
+  // A device or a pipe has no end to read to (and a pipe's open waits for a writer): refused
+  // before it is opened.
+  const kind = await stat(file);
+  if (kind.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+  if (!kind.isFile()) throw notRegular();
+  const handle = await open(file, "r");
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    if (info.size > max) return { size: info.size };
+    const buffer = Buffer.alloc(Math.min(max + 1, info.size + 1));
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled === buffer.length) {
+        if (filled > max) return { size: filled };
+        break;
+      }
+    }
+    return { bytes: buffer.subarray(0, filled) };
+  } finally {
+    await handle.close();
+  }
+}
+
 async function streamJsonl(
   verifier: EvidenceVerifier,
   file: string,
   name: "eval_rows.jsonl" | "trials.jsonl",
 ): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    const info = await stat(file);
+    info = await stat(file);
     if (info.isDirectory()) {
       verifier.unreadable(name, "is a directory");
+      return;
+    }
+    if (!info.isFile()) {
+      verifier.unreadable(name, notRegular().message);
       return;
     }
   } catch (error) {
@@ -385,11 +445,19 @@ async function streamJsonl(
     else verifier.unreadable(name, describeFsError(error));
     return;
   }
+  if (info.size > limits.jsonlFileBytes) {
+    verifier.unreadable(
+      name,
+      `is ${info.size} bytes, over the ${bytesText(limits.jsonlFileBytes)} a file of evidence may have here; not read`,
+    );
+    return;
+  }
   verifier.present(name);
   try {
-    for await (const entry of readJsonl(file)) {
+    for await (const entry of readJsonl(file, file, { parse: parseEvidenceJson })) {
       if (name === "eval_rows.jsonl") verifier.evalRowsLine(entry);
       else verifier.trialsLine(entry);
+      if (verifier.full(name)) break;
     }
   } catch (error) {
     // readJsonl's own errors already name the file; keep only the reason.

@@ -1,11 +1,28 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { InputError, messageOf, ReadError } from "../core/errors.js";
+import { JsonShapeError } from "../core/evidence/json-text.js";
+import { bytesText, limits } from "../core/limits.js";
 import { parsePythonJson } from "../core/python.js";
+
+/** How the temp files of an atomic write end: the working-tree check leaves them out (`tempFilePattern`). */
+export const tempSuffix = ".tunix-rt.tmp";
+
+/**
+ * A temp file beside `file` (a rename is atomic within one folder): hidden, named after the
+ * process and a random part, and ending in `tempSuffix`, so that one a crash leaves behind
+ * never counts as a change to the working tree a trial ran from.
+ */
+function tempBeside(file: string): string {
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}${tempSuffix}`,
+  );
+}
 
 /**
  * Writes a file atomically: a temp file in the same folder, flushed, then renamed over the
@@ -14,7 +31,7 @@ import { parsePythonJson } from "../core/python.js";
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temp = tempBeside(file);
   try {
     const handle = await open(temp, "w");
     try {
@@ -61,6 +78,8 @@ export function describeFsError(error: unknown): string {
       return "a file is in the way";
     case "EROFS":
       return "read-only file system";
+    case "ENOTREG":
+      return "is not a regular file (a device or a pipe): not read";
     case "ENOSPC":
       return "no space left on device";
     default:
@@ -68,17 +87,43 @@ export function describeFsError(error: unknown): string {
   }
 }
 
-/** One line of a JSONL file: its 1-based number and either the parsed value or the parse error. */
+/**
+ * One line of a JSONL file: its 1-based number and either the parsed value or why not.
+ * `refused` marks a line that is no syntax error but is refused all the same (longer than
+ * the line bound, nested too deep, a key given twice): its `error` says so as it is.
+ */
 export type JsonlLine =
   | { line: number; ok: true; value: unknown }
-  | { line: number; ok: false; error: string };
+  | { line: number; ok: false; error: string; refused?: boolean };
+
+/** How `readJsonl` reads. */
+export interface ReadJsonlOptions {
+  /** Parses one line's text; throws on bad input (default `parsePythonJson`). */
+  parse?: (text: string) => unknown;
+  /** The longest line read, in UTF-16 units of its text (default `limits.lineBytes`); a longer one is refused. */
+  maxLine?: number;
+}
 
 /**
- * Streams a JSONL file line by line without loading it whole. Blank lines are skipped;
- * a line that is not JSON is yielded as `{ok: false}` so the caller decides what it means.
+ * Streams a JSONL file line by line without loading it whole, and without ever holding a
+ * line longer than `maxLine`: such a line is yielded as refused and skipped to its end, so
+ * a file of one endless line costs its reading time, not its size in memory. Lines end at
+ * "\n", "\r\n" or a lone "\r", as Python's universal newlines read them; blank lines are
+ * skipped (and counted); a byte-order mark is dropped from the first line only. A line that is
+ * not JSON is yielded as `{ok: false}` so the caller decides what it means.
  */
-export async function* readJsonl(file: string, shownAs = file): AsyncGenerator<JsonlLine> {
-  const stream = createReadStream(file, { encoding: "utf8" });
+export async function* readJsonl(
+  file: string,
+  shownAs = file,
+  { parse = parsePythonJson, maxLine = limits.lineBytes }: ReadJsonlOptions = {},
+): AsyncGenerator<JsonlLine> {
+  // A pipe or a device has no end to read to (and a pipe's open waits for a writer).
+  const kind = await stat(file).catch((error: unknown) => {
+    throw new ReadError(shownAs, describeFsError(error));
+  });
+  if (!kind.isFile() && !kind.isDirectory())
+    throw new ReadError(shownAs, describeFsError({ code: "ENOTREG" }));
+  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 64 * 1024 });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
     stream.once("error", reject);
@@ -88,32 +133,105 @@ export async function* readJsonl(file: string, shownAs = file): AsyncGenerator<J
   } catch (error) {
     throw new ReadError(shownAs, describeFsError(error));
   }
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
-  // A read error after opening (a folder: EISDIR) ends the loop below with that error.
-  const failed = (error: unknown) => new ReadError(shownAs, describeFsError(error));
+  const finish = (piece: SplitLine): JsonlLine | undefined => {
+    line++;
+    if ("tooLong" in piece)
+      return { line, ok: false, refused: true, error: `is longer than ${bytesText(maxLine)}; not read` };
+    // A byte-order mark belongs to the file, not to its first value.
+    const text = piece.text;
+    const body = line === 1 && text.startsWith("\uFEFF") ? text.slice(1) : text;
+    if (body.trim() === "") return undefined;
+    try {
+      // Python's json.dumps writes NaN and Infinity: read them, so trainers' files count.
+      return { line, ok: true, value: parse(body) };
+    } catch (error) {
+      return {
+        line,
+        ok: false,
+        error: messageOf(error),
+        ...(error instanceof JsonShapeError ? { refused: true } : {}),
+      };
+    }
+  };
+  const lines = new BoundedLineSplitter(maxLine);
   try {
-    for await (const text of (async function* () {
-      try {
-        yield* lines;
-      } catch (error) {
-        throw failed(error);
-      }
-    })()) {
-      line++;
-      // A byte-order mark belongs to the file, not to its first value.
-      const body = line === 1 && text.startsWith("\uFEFF") ? text.slice(1) : text;
-      if (body.trim() === "") continue;
-      try {
-        // Python's json.dumps writes NaN and Infinity: read them, so trainers' files count.
-        yield { line, ok: true, value: parsePythonJson(body) };
-      } catch (error) {
-        yield { line, ok: false, error: messageOf(error) };
+    for await (const chunk of stream as AsyncIterable<string>) {
+      for (const piece of lines.push(chunk)) {
+        const entry = finish(piece);
+        if (entry) yield entry;
       }
     }
+    for (const piece of lines.end()) {
+      const entry = finish(piece);
+      if (entry) yield entry;
+    }
+  } catch (error) {
+    // A read error after opening (a folder: EISDIR).
+    throw new ReadError(shownAs, describeFsError(error));
   } finally {
-    lines.close();
     stream.destroy();
+  }
+}
+
+/** A line as `BoundedLineSplitter` gives it: its text, or that it was longer than the bound. */
+export type SplitLine = { text: string } | { tooLong: true };
+
+/**
+ * Splits text that arrives in chunks into lines, as Python's universal newlines read them
+ * ("\n", "\r\n" or a lone "\r" ends a line; a "\r\n" split between two chunks is one break),
+ * never holding more than `maxLine` characters of a line: a longer one is dropped as it
+ * comes and given as `tooLong`, so an endless line costs its reading time, not its size.
+ */
+export class BoundedLineSplitter {
+  #rest = "";
+  #overlong = false;
+  /** Whether the last chunk ended with a "\r" whose "\n" may start the next. */
+  #afterCr = false;
+
+  constructor(private readonly maxLine: number) {}
+
+  /** The lines a chunk completes. */
+  push(chunk: string): SplitLine[] {
+    // An empty chunk between a "\r" and its "\n" must not end the pair.
+    if (chunk === "") return [];
+    const out: SplitLine[] = [];
+    let start = 0;
+    if (this.#afterCr && chunk.charCodeAt(0) === 10) start = 1;
+    this.#afterCr = false;
+    for (let i = start; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      out.push(this.#line(chunk.slice(start, i)));
+      if (c === 13) {
+        if (i === chunk.length - 1) this.#afterCr = true;
+        else if (chunk.charCodeAt(i + 1) === 10) i++;
+      }
+      start = i + 1;
+    }
+    if (!this.#overlong) {
+      this.#rest += chunk.slice(start);
+      if (this.#rest.length > this.maxLine) {
+        this.#overlong = true;
+        this.#rest = "";
+      }
+    }
+    return out;
+  }
+
+  /** The last line, when the text did not end with a line break. */
+  end(): SplitLine[] {
+    return this.#rest !== "" || this.#overlong ? [this.#line("")] : [];
+  }
+
+  #line(tail: string): SplitLine {
+    const piece: SplitLine =
+      this.#overlong || this.#rest.length + tail.length > this.maxLine
+        ? { tooLong: true }
+        : { text: this.#rest + tail };
+    this.#rest = "";
+    this.#overlong = false;
+    return piece;
   }
 }
 
@@ -122,10 +240,7 @@ export async function* readJsonl(file: string, shownAs = file): AsyncGenerator<J
  * sits in memory whole), atomically: a temp file in the same folder, then a rename.
  */
 export async function rewriteLines(file: string, transform: (line: string) => string): Promise<void> {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
-  );
+  const temp = tempBeside(file);
   const input = createReadStream(file, { encoding: "utf8" });
   const output = createWriteStream(temp);
   try {

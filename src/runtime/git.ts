@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { maxListedFiles, type WorktreeState } from "../core/source.js";
+import { tempSuffix } from "./files.js";
 
 /** The commit checked out in a folder. */
 export interface HeadCommit {
@@ -59,13 +60,15 @@ export async function gitTopLevel(dir: string): Promise<string | null> {
 
 /**
  * What the tool itself puts into a repository: a sweep's own outputs do not make the tree
- * it ran from dirty (a re-run rewrites the evidence of the last one).
+ * it ran from dirty (a re-run rewrites the evidence of the last one), nor does the temp file
+ * of an atomic write that a crash left behind (`tempSuffix`).
  */
 const toolOutputs = [
   ":(exclude)runs",
   ":(exclude)submission",
   ":(exclude)submission_runs",
   ":(exclude,glob)training/configs/*_best.yaml",
+  `:(exclude,glob)**/.*${tempSuffix}`,
 ];
 
 /**

@@ -2,6 +2,7 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 import { InputError, type Problem, quote } from "../core/errors.js";
 import { isObject } from "../core/json.js";
+import { append } from "../core/limits.js";
 import { TrialSourceFields } from "../core/source.js";
 import type { ParamValue, TrialRecord, TrialStatus } from "../core/types.js";
 import { describeFsError, readJsonl, readTextFile } from "./files.js";
@@ -130,7 +131,7 @@ export async function readHistory(file: string, { cwd }: { cwd: string }): Promi
   const records: TrialRecord[] = [];
   const firstLine = new Map<string, number>();
   const report = (found: Problem[]) => {
-    problems.push(...found);
+    append(problems, found);
   };
   // `line` for JSONL, `index` (and no line) for a JSON array.
   const accept = (value: unknown, line: number | undefined, index: number) => {

@@ -1,11 +1,12 @@
 import { createReadStream } from "node:fs";
 import { InputError, messageOf, ReadError } from "../core/errors.js";
+import { bytesText, limits } from "../core/limits.js";
 import { describeFsError } from "./files.js";
 
 /** One parsed line, as `readJsonl` (src/runtime/files.ts) yields it. */
 export type JsonlEntry =
   | { line: number; ok: true; value: unknown }
-  | { line: number; ok: false; error: string };
+  | { line: number; ok: false; error: string; refused?: boolean };
 
 /** Options of `scanJsonl`. */
 export interface ScanJsonlOptions {
@@ -38,8 +39,20 @@ export async function scanJsonl(
   { parse = JSON.parse, chunkSize = 64 * 1024, signal }: ScanJsonlOptions = {},
 ): Promise<number> {
   let line = 0;
+  // A line past the bound is dropped as it comes (`overlong`) and reported at its end.
+  let overlong = false;
   const handle = (text: string) => {
     line++;
+    if (overlong) {
+      overlong = false;
+      visit({
+        line,
+        ok: false,
+        refused: true,
+        error: `is longer than ${bytesText(limits.lineBytes)}; not read`,
+      });
+      return;
+    }
     if (text.length === 0) return;
     let value: unknown;
     try {
@@ -70,6 +83,10 @@ export async function scanJsonl(
         end = text.indexOf("\n", start);
       }
       rest = start === 0 ? text : text.slice(start);
+      if (rest.length > limits.lineBytes) {
+        overlong = true;
+        rest = "";
+      }
     }
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
@@ -82,6 +99,6 @@ export async function scanJsonl(
     stream.destroy();
   }
   // The last line needs no "\n".
-  if (rest.length > 0) handle(rest.endsWith("\r") ? rest.slice(0, -1) : rest);
+  if (rest.length > 0 || overlong) handle(rest.endsWith("\r") ? rest.slice(0, -1) : rest);
   return line;
 }

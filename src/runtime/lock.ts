@@ -20,6 +20,15 @@ export interface SweepLock {
 }
 
 /**
+ * The lock file of a run_version: `runs/<run_version>.lock` at the repository root (beside
+ * the sweep's folder). Whatever writes a run_version's evidence and promoted config (a sweep,
+ * an aggregate) holds it meanwhile.
+ */
+export function runLockFile(root: string, runVersion: string, workDir = "runs"): string {
+  return `${path.resolve(root, workDir, runVersion)}.lock`;
+}
+
+/**
  * Takes the lock file of a run_version, exclusively. A lock whose holder is a dead process on
  * this host (or an unreadable lock file) is stale and taken over; a live holder makes this
  * throw exit 4 naming the lock and its holder.

@@ -7,8 +7,8 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { recommendTrials } from "../core/aggregate.js";
-import { type SweepConfig, validateConfig } from "../core/config.js";
-import { InputError } from "../core/errors.js";
+import { isSafeRunVersion, runVersionRule, type SweepConfig, validateConfig } from "../core/config.js";
+import { InputError, quote } from "../core/errors.js";
 import { jsonlEntries } from "../core/evidence/verify.js";
 import type { Recommendation } from "../core/recommend.js";
 import type { Chart, ChartTrial, ImportanceView } from "../core/report/charts.js";
@@ -163,6 +163,12 @@ export async function readReportSource(
   const runVersion = String(
     manifest.run_version ?? (checked.ok ? checked.value.run_version : path.basename(target)),
   );
+  // The run_version names the report's folder (runs/<run_version>/): from evidence, it passes
+  // the config's rule before it becomes a path, so `../../victim` never leaves runs/.
+  if (!isSafeRunVersion(runVersion))
+    throw new InputError(
+      `${target}: run_manifest.json run_version: got ${quote(runVersion)}; expected ${runVersionRule} (it names the report's folder)`,
+    );
   const sweepId = typeof manifest.tuning_job_id === "string" ? manifest.tuning_job_id : null;
   if (checked.ok)
     return {

@@ -19,8 +19,9 @@ import type { LoadedConfig } from "./config-file.js";
 import { evalsetLoader } from "./evalset.js";
 import { writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
-import { acquireLock } from "./lock.js";
+import { acquireLock, type LockHolder, runLockFile } from "./lock.js";
 import { collectProvenance, sourceState } from "./provenance.js";
+import { type LeftoverReport, stopLeftoverTrainers, TrainerGroups, trainersFile } from "./trainer-groups.js";
 import { runTrial, type TrialJson } from "./trial.js";
 
 /** What a sweep reports as it goes (a terminal line, plain log lines, a test). */
@@ -61,6 +62,11 @@ export interface SweepProgress {
   trialFinished(record: TrialJson): void;
   /** A line a running trial's trainer printed, redacted (only with `SweepOptions.follow`). */
   trialOutput?(trialId: string, line: string): void;
+  /**
+   * Before anything ran: trainers left running by an earlier sweep of this run_version that
+   * died holding its lock (`holder`), stopped, and those that could not be checked (no /proc).
+   */
+  leftoverTrainers?(info: LeftoverReport & { holder: LockHolder | undefined }): void;
 }
 
 /** Where and why a trial starts, for its progress line. */
@@ -323,7 +329,14 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const clock = options.clock ?? systemClock;
   const sweepDir = sweepDirOf(cwd, config, options.workDir);
   await mkdir(path.dirname(sweepDir), { recursive: true });
-  const lock = await acquireLock(`${sweepDir}.lock`, `tunix-rt sweep --config ${loaded.file}`);
+  const lockFile = runLockFile(cwd, config.run_version, options.workDir);
+  const lock = await acquireLock(lockFile, `tunix-rt sweep --config ${loaded.file}`);
+  // Trainers of a sweep that died holding this lock may still run: stop them before any of
+  // their trials runs again beside them.
+  const leftover = await stopLeftoverTrainers(trainersFile(lockFile), { graceMs: options.graceMs });
+  if (leftover.stopped.length || leftover.unchecked.length)
+    options.progress.leftoverTrainers?.({ ...leftover, holder: lock.replaced });
+  const trainers = new TrainerGroups(trainersFile(lockFile));
   try {
     const aside = await setAside(sweepDir, options, clock);
     // Each trial records the code it starts from; this state, taken before the first, speaks
@@ -395,6 +408,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
           if (!picked) return;
           const { trial } = picked;
           started.add(trial.trial_id);
+          let trainerPid: number | undefined;
           const device = options.gpus?.[index];
           const outDir = path.join(trialsDir, trial.trial_id);
           options.progress.trialStarted(trial, {
@@ -418,7 +432,12 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               config.fidelity?.resume && trial.parent ? path.join(trialsDir, trial.parent) : undefined,
             proposedFrom: state.proposed_from?.[trial.trial_id],
             loadEvalset,
+            onTrainer: (pid) => {
+              trainerPid = pid;
+              void trainers.add(pid, trial.trial_id);
+            },
           });
+          if (trainerPid !== undefined) await trainers.remove(trainerPid);
           started.delete(trial.trial_id);
           records.set(trial.trial_id, record);
           if (record.status === "failed" || record.status === "timeout") failures++;
@@ -618,6 +637,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
         : ExitCode.ok;
     return { ...outcome, exitCode, aggregated, interrupted: false };
   } finally {
+    await trainers.clear();
     await lock.release();
   }
 }

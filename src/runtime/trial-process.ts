@@ -32,6 +32,11 @@ export interface TrialProcessOptions {
    * kept for `stderrTail`: a secret printed earlier on stderr never reaches the tail.
    */
   stderrLine?: (line: string) => string;
+  /**
+   * Told the trainer's pid (its process group's id) as soon as it runs, so a caller can record
+   * the group before the trainer could outlive it (a sweep killed with SIGKILL).
+   */
+  onSpawn?: (pid: number) => void;
 }
 
 /** How a trainer process ended. */
@@ -78,6 +83,7 @@ export function runTrialProcess(options: TrialProcessOptions): Promise<TrialProc
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let timedOut = false;
     let interrupted = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;

@@ -105,6 +105,8 @@ export interface RunTrialOptions {
   resumeFrom?: string;
   /** Recorded as `proposed_from` (see TrialJson). */
   proposedFrom?: readonly string[];
+  /** Told the trainer's process group when it starts (`runTrialProcess`'s onSpawn). */
+  onTrainer?: (pid: number) => void;
 }
 
 /**
@@ -262,6 +264,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     signal: options.signal,
     echo: lines ? (chunk, stream) => lines.write(chunk, stream) : undefined,
     stderrLine: lineRedactor(secrets),
+    ...(options.onTrainer ? { onSpawn: options.onTrainer } : {}),
   });
   lines?.end();
   await rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined);

@@ -1,11 +1,15 @@
 /**
  * Reads submission zips back (what `package` writes, and what people rebuild by hand) with
- * yauzl: every member uncompressed and CRC-checked, entry names validated by yauzl, and a cap
- * on the inflated total (a submission is kilobytes, not gigabytes).
+ * yauzl: every member uncompressed and CRC-checked, entry names validated by yauzl, and caps
+ * on the members, each member's size and the inflated total (`limits`: a submission is
+ * kilobytes, not gigabytes). yauzl's validateEntrySizes stops a member that inflates past the
+ * size its header claims.
  */
 import { stat } from "node:fs/promises";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
 import { InputError, messageOf, ReadError } from "../core/errors.js";
+import { lineText } from "../core/escape.js";
+import { bytesText, limits } from "../core/limits.js";
 import { describeFsError } from "./files.js";
 
 /** One member of a zip, uncompressed. */
@@ -16,13 +20,11 @@ export interface ZipMember {
   data: Buffer;
 }
 
-/** Refuse archives that would inflate past this. */
-const maxTotalBytes = 1024 ** 3;
-
 /** Reads and unpacks a zip file; an unreadable or malformed one is an InputError naming `shownAs`. */
 export async function readZipFile(file: string, shownAs = file): Promise<ZipMember[]> {
   try {
-    await stat(file);
+    if (!(await stat(file)).isFile())
+      throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
   } catch (error) {
     throw new ReadError(shownAs, describeFsError(error));
   }
@@ -50,6 +52,7 @@ function unpack(file: string): Promise<ZipMember[]> {
         if (error || !zip) return reject(error ?? new Error("cannot open"));
         const members: ZipMember[] = [];
         let total = 0;
+        let count = 0;
         const fail = (e: Error) => {
           zip.close();
           reject(e);
@@ -60,8 +63,19 @@ function unpack(file: string): Promise<ZipMember[]> {
           const kind = kindOf(entry);
           if (entry.isEncrypted())
             return fail(new Error(`${entry.fileName}: encrypted members are not supported`));
+          if (++count > limits.zipMembers)
+            return fail(
+              new Error(`it holds more than ${limits.zipMembers} members; a submission holds a few dozen`),
+            );
+          if (entry.uncompressedSize > limits.zipMemberBytes)
+            return fail(
+              new Error(
+                `${lineText(entry.fileName)} would inflate to ${entry.uncompressedSize} bytes, over the ${bytesText(limits.zipMemberBytes)} a member may have`,
+              ),
+            );
           total += entry.uncompressedSize;
-          if (total > maxTotalBytes) return fail(new Error("it would inflate past 1 GiB"));
+          if (total > limits.zipTotalBytes)
+            return fail(new Error(`it would inflate past ${bytesText(limits.zipTotalBytes)}`));
           if (kind === "directory") {
             members.push({ name: entry.fileName, kind, data: Buffer.alloc(0) });
             return zip.readEntry();

@@ -102,10 +102,19 @@ describe("verify-evidence, as the runner runs it", () => {
     expect(tableRows.length).toBe(problems);
   });
 
-  it("fails with one clear line when the folder does not exist", async () => {
-    const step = await runBundle(verify, { path: "submission_runs/nope" }, { workspace });
+  it("fails with one clear line when the folder does not exist, and still checks the others", async () => {
+    const dir = await evidenceFolder("after_missing_v1");
+    const step = await runBundle(verify, { path: `submission_runs/nope ${dir}` }, { workspace });
     expect(step.code).toBe(1);
-    expect(step.errors.at(-1)?.message).toBe("submission_runs/nope: cannot read: no such file or directory");
+    expect(step.errors[0]).toEqual({
+      properties: { title: "tunix-rt verify", file: "submission_runs/nope" },
+      message: "cannot read: no such file or directory",
+    });
+    expect(step.errors.at(-1)?.message).toBe(
+      "submission_runs/nope: the evidence does not verify (1 problem; each is annotated and listed in the job summary)",
+    );
+    // The folder after it was verified all the same.
+    expect(step.summary).toContain(`Evidence is valid: \`${dir}\``);
     expect(step.stdout).not.toMatch(/\n\s+at /);
   });
 });

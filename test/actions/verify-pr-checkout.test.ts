@@ -65,8 +65,9 @@ describe("verify-evidence with working-directory: the pull request's checkout", 
       { workspace },
     );
     expect(step.code).toBe(1);
-    expect(step.errors.at(-1)?.message).toMatch(
-      /^submission_runs\/linked_v1: is a symbolic link leading out of the repository \(.*\); not read$/,
+    expect(step.errors[0]?.properties.file).toBe("submission_runs/linked_v1");
+    expect(step.errors[0]?.message).toMatch(
+      /^is a symbolic link leading out of the repository \(.*\); not read$/,
     );
     expect(step.stdout + step.summary).not.toContain("RUNNER-ONLY");
   });
@@ -78,7 +79,8 @@ describe("verify-evidence with working-directory: the pull request's checkout", 
       { workspace },
     );
     expect(step.code).toBe(1);
-    expect(step.errors.at(-1)?.message).toMatch(/\.\.\/runner-files: is outside the working directory pr/);
+    expect(step.errors[0]?.message).toBe("is outside the working directory pr");
+    expect(step.errors[0]?.properties.file).toBe("../runner-files");
     expect(step.stdout + step.summary).not.toContain("RUNNER-ONLY");
   });
 

@@ -7,10 +7,10 @@ import {
 } from "../../src/core/aggregate.js";
 import { type SweepConfig, validateConfig } from "../../src/core/config.js";
 import type { Problem } from "../../src/core/errors.js";
+import { markdownText } from "../../src/core/escape.js";
 import { planTrials } from "../../src/core/plan.js";
 import {
   aggregateSummary,
-  markdownCell,
   maxSummaryBytes,
   planSummary,
   problemAnnotations,
@@ -177,8 +177,8 @@ describe("verifySummary and problemAnnotations", () => {
     ]);
   });
 
-  it("markdownCell keeps a cell on one line", () => {
-    expect(markdownCell("a|b\nc <d> & e")).toBe("a\\|b c &lt;d&gt; &amp; e");
+  it("markdownText keeps a cell on one line", () => {
+    expect(markdownText("a|b\nc <d> & e")).toBe("a\\|b c &lt;d&gt; &amp; e");
   });
 });
 

@@ -5,11 +5,10 @@
  * the same run_version, then the draft is published (unless `release-publish` is false).
  */
 import path from "node:path";
-import * as core from "@actions/core";
 import { InputError } from "../../core/errors.js";
 import { InvalidEvidenceError, packageRunDir } from "../../runtime/package.js";
 import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
-import { annotateProblems, type StepOutcome } from "../shared/step.js";
+import { annotateProblems, logInfo, type StepOutcome } from "../shared/step.js";
 import type { PackageSettings } from "./inputs.js";
 
 /** Builds the submission zip and releases it when asked. */
@@ -53,9 +52,9 @@ export async function packageStep(settings: PackageSettings, context: RunContext
     ...(context.sha ? { target: context.sha } : {}),
   });
   const { release } = released;
-  core.info(
+  logInfo(
     `${released.name}: on release ${settings.releaseTag} (${release.created ? "drafted by this step, " : ""}${release.published ? "published by this step" : release.draft ? "left a draft" : "already published"}${release.immutable ? ", immutable" : ""}): ${release.url}`,
   );
-  if (released.replaced.length) core.info(`replaced: ${released.replaced.join(", ")}`);
+  if (released.replaced.length) logInfo(`replaced: ${released.replaced.join(", ")}`);
   return { outputs: { "zip-path": zipPath, "asset-url": released.url } };
 }

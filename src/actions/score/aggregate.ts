@@ -4,12 +4,14 @@
  * request, and verify's verdict reported as a check run on the pull request's head: a pull
  * request opened with GITHUB_TOKEN starts no workflow, so the evidence check would not run on it.
  */
+
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
 import { promotedConfigPath } from "../../core/aggregate.js";
 import type { SweepConfig } from "../../core/config.js";
 import { formatProblem, InputError, messageOf, type Problem, quote } from "../../core/errors.js";
+import { markdownCode } from "../../core/escape.js";
 import { evidenceBranch } from "../../core/evidence/changes.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { chartsMarkdown } from "../../core/report/report.js";
@@ -31,7 +33,7 @@ import { writeReportHtml } from "../../runtime/report.js";
 import { toolkitVersion } from "../../runtime/version.js";
 import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
 import { parsePlannedList, withRunVersion } from "../shared/plan-inputs.js";
-import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
+import { annotateProblems, logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { AggregateSettings } from "./inputs.js";
 
 /**
@@ -202,7 +204,7 @@ async function publish(
     ...(context.runUrl ? { detailsUrl: context.runUrl } : {}),
   });
   if (report.kind === "none" && report.note) core.warning(report.note);
-  else if (report.note) core.info(report.note);
+  else if (report.note) logInfo(report.note);
   return { ...pr, report };
 }
 
@@ -255,8 +257,8 @@ function pullRequestBody(
 ): string {
   const lines = [
     verdict.valid
-      ? `Evidence in \`${verdict.runDir}\`: verified (\`tunix-rt verify ${verdict.runDir}\`).`
-      : `Evidence in \`${verdict.runDir}\`: **does not verify** (${verdict.problems.length} problem(s); see the check run).`,
+      ? `Evidence in ${markdownCode(verdict.runDir)}: verified (${markdownCode(`tunix-rt verify ${verdict.runDir}`)}).`
+      : `Evidence in ${markdownCode(verdict.runDir)}: **does not verify** (${verdict.problems.length} problem(s); see the check run).`,
     "",
     ...(charts ? [charts, ""] : []),
     result.leaderboardMd.trim(),

@@ -7,6 +7,7 @@ import { appendFile, stat } from "node:fs/promises";
 import { EOL } from "node:os";
 import * as core from "@actions/core";
 import { InputError, messageOf, type Problem } from "../../core/errors.js";
+import { logLine } from "../../core/escape.js";
 import { clipToBytes, maxSummaryBytes, problemAnnotations } from "../../github/summary.js";
 import { stepSummaryFile } from "./context.js";
 
@@ -16,6 +17,16 @@ export interface StepOutcome {
   outputs: Record<string, string>;
   /** When set, the step fails with this message after its outputs and summary are written. */
   failure?: string;
+}
+
+/**
+ * Writes a line to the job log. Every plain log line of an action goes through here: its
+ * text may hold strings from evidence or a trainer, and `logLine` keeps it one line that
+ * starts no workflow command (`core.info` writes raw; `core.warning` and the other
+ * annotations escape their text themselves).
+ */
+export function logInfo(text: string): void {
+  core.info(logLine(text));
 }
 
 /** Sets a step's outputs, then fails it when its outcome says so. */

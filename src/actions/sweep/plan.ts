@@ -37,7 +37,7 @@ import { writeFileAtomic } from "../../runtime/files.js";
 import { readHistory } from "../../runtime/history.js";
 import type { RunContext } from "../shared/context.js";
 import { parsePlannedList, withRunVersion } from "../shared/plan-inputs.js";
-import { type StepOutcome, writeSummary } from "../shared/step.js";
+import { logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { PlanSettings } from "./inputs.js";
 import { mergePlanned, plainWaveCount, waveHistory } from "./waves.js";
 
@@ -271,23 +271,21 @@ async function historyFromArtifacts(
     const ids = JSON.parse((await readArtifactFile(waveDir, waveFiles.trials)) ?? "[]");
     trialIds = Array.isArray(ids) ? ids.map(String) : undefined;
   } else if (wave > 1) {
-    core.info(
-      `wave ${wave - 1} left no artifact of its plan: every trial artifact of the sweep is downloaded`,
-    );
+    logInfo(`wave ${wave - 1} left no artifact of its plan: every trial artifact of the sweep is downloaded`);
   }
   const { downloaded } = await downloadSweepArtifacts(client, {
     sweepId,
     dest: dir,
     ...(trialIds === undefined ? {} : { trialIds }),
   });
-  core.info(
+  logInfo(
     `history: ${before.length} record(s) from wave ${wave - 1}'s plan, ${downloaded.length} trial artifact(s) of sweep ${sweepId}`,
   );
   const found: TrialRecord[] = [];
   for (const artifact of downloaded) {
     const { found: records, notices } = await readTrialRecords(artifact.dir, options.workspace);
     for (const notice of notices) core.warning(`${notice.file}: ${notice.message}`);
-    found.push(...records.map((f) => f.record as TrialRecord));
+    for (const f of records) found.push(f.record as TrialRecord);
   }
   return waveHistory([...before, ...found], options.planned, sweepId);
 }

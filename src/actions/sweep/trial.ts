@@ -21,6 +21,7 @@ import { loadConfig } from "../../runtime/config-file.js";
 import { runTrial, type TrialJson } from "../../runtime/trial.js";
 import type { RunContext } from "../shared/context.js";
 import type { StepOutcome } from "../shared/step.js";
+import { logInfo } from "../shared/step.js";
 import { maskableLines, secretsOf, trainerEnvironment } from "../shared/trial-files.js";
 import { finishTrial } from "../shared/trial-step.js";
 import type { TrialSettings } from "./inputs.js";
@@ -139,7 +140,7 @@ async function resumeFolder(
 ): Promise<string | undefined> {
   if (!config.fidelity?.resume || typeof trial.parent !== "string") return undefined;
   if (shared === undefined) {
-    core.info(
+    logInfo(
       `trial ${trial.trial_id}: no checkpoint-dir, so the trainer starts over instead of resuming from ${trial.parent}`,
     );
     return undefined;

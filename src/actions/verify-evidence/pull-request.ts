@@ -18,13 +18,14 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as core from "@actions/core";
-import { InputError, type Problem } from "../../core/errors.js";
+import { InputError, messageOf, type Problem } from "../../core/errors.js";
 import {
   evidenceChanges,
   evidenceDir,
   fileModes,
   isEvidenceMember,
 } from "../../core/evidence/pull-request.js";
+import { append } from "../../core/limits.js";
 import { verifySummary } from "../../github/summary.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import {
@@ -36,7 +37,7 @@ import {
   writeBlob,
 } from "../../runtime/git-objects.js";
 import type { RunContext } from "../shared/context.js";
-import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
+import { annotateProblems, logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { PullRequestVerifySettings } from "./inputs.js";
 
 /** The largest file of the head read as evidence; a larger one is a problem, not read. */
@@ -73,7 +74,7 @@ export async function pullRequestStep(
   const intro = `### Pull request #${n}: the evidence of ${head.slice(0, 7)}, verified against the base commit ${shortBase}\n\n`;
   if (changes.folders.length === 0 && changes.problems.length === 0) {
     const description = `no evidence changes (${changes.outside} path${changes.outside === 1 ? "" : "s"} changed outside ${evidenceDir}/)`;
-    core.info(description);
+    logInfo(description);
     await writeSummary(`${intro}No change under \`${evidenceDir}/\`: nothing to verify.\n`);
     return { outputs: { valid: "true", problems: "0", verdict: "no-evidence", description, folders: "" } };
   }
@@ -87,28 +88,35 @@ export async function pullRequestStep(
     for (const p of changes.problems) add(p);
     const verified: string[] = [];
     const removed: string[] = [];
-    let verifyProblems: Problem[] = [];
+    const verifyProblems: Problem[] = [];
     for (const folder of changes.folders) {
-      const found = await materializeFolder(folder, { head, into, repo, add });
-      if (found === "removed") {
-        removed.push(folder);
-        continue;
-      }
       const shown = `${evidenceDir}/${folder}`;
-      const { problems: found2, notes } = await verifyEvidenceFolder(path.join(into, evidenceDir, folder), {
-        profile: settings.profile,
-        shownAs: shown,
-        cwd: into,
-        root: into,
-        trustedRoot: context.workspace,
-        trustedAs: `the base commit ${shortBase}`,
-        trustedFile: (file) => `${file} at ${shortBase}`,
-      });
-      for (const note of notes) core.info(`${shown}: note: ${note}`);
-      core.info(
-        `${shown}: ${found2.length === 0 ? "valid" : `invalid, ${found2.length} problem${found2.length === 1 ? "" : "s"}`}`,
-      );
-      verifyProblems = [...verifyProblems, ...found2];
+      // Whatever goes wrong with one folder is its problem: the others are still checked.
+      let found: { problems: Problem[]; notes: string[] };
+      try {
+        if ((await materializeFolder(folder, { head, into, repo, add })) === "removed") {
+          removed.push(folder);
+          continue;
+        }
+        found = await verifyEvidenceFolder(path.join(into, evidenceDir, folder), {
+          profile: settings.profile,
+          shownAs: shown,
+          cwd: into,
+          root: into,
+          trustedRoot: context.workspace,
+          trustedAs: `the base commit ${shortBase}`,
+          trustedFile: (file) => `${file} at ${shortBase}`,
+        });
+      } catch (error) {
+        found = {
+          problems: [{ file: shown, path: "", message: `could not be verified: ${messageOf(error)}` }],
+          notes: [],
+        };
+      }
+      for (const note of found.notes) logInfo(`${shown}: note: ${note}`);
+      const n = found.problems.length;
+      logInfo(`${shown}: ${n === 0 ? "valid" : `invalid, ${n} problem${n === 1 ? "" : "s"}`}`);
+      append(verifyProblems, found.problems);
       verified.push(shown);
     }
     const all = [...problems.values(), ...verifyProblems];

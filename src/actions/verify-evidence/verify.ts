@@ -5,14 +5,14 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import * as core from "@actions/core";
-import { InputError, type Problem, quote } from "../../core/errors.js";
+import { InputError, messageOf, type Problem, quote } from "../../core/errors.js";
+import { append } from "../../core/limits.js";
 import { verifySummary } from "../../github/summary.js";
 import { verifyEvidenceFolder, verifySubmissionZip } from "../../runtime/evidence-read.js";
 import { describeFsError } from "../../runtime/files.js";
 import { isInside } from "../../runtime/root.js";
 import { type RunContext, repoPath } from "../shared/context.js";
-import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
+import { annotateProblems, logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { FolderVerifySettings } from "./inputs.js";
 
 /**
@@ -29,33 +29,28 @@ export async function verifyStep(settings: FolderVerifySettings, context: RunCon
   const invalid: string[] = [];
   for (const target of settings.paths) {
     const absolute = path.resolve(dir, target);
-    if (inside && !isInside(dir, absolute))
-      throw new InputError(`${target}: is outside the working directory ${settings.workingDirectory}`);
-    const shown = repoPath(here, absolute);
-    let isFolder: boolean;
+    const shown = inside && !isInside(dir, absolute) ? target : repoPath(here, absolute);
+    // Whatever goes wrong with one folder or zip is its problem: the others are still
+    // checked, and the step fails naming each (never a crash, never a check left pending).
+    let outcome: { problems: Problem[]; notes: string[] };
     try {
-      isFolder = (await stat(absolute)).isDirectory();
+      outcome = await verifyTarget(target, absolute, shown, { dir, inside, settings });
     } catch (error) {
-      throw new InputError(`${target}: cannot read: ${describeFsError(error)}`);
+      const message = messageOf(error);
+      const own = message.startsWith(`${target}: `) ? message.slice(target.length + 2) : message;
+      outcome = { problems: [{ file: shown, path: "", message: own }], notes: [] };
     }
-    if (!isFolder && !/\.zip$/i.test(target))
-      throw new InputError(
-        `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
-      );
-    const options = { profile: settings.profile, shownAs: shown, cwd: dir, ...(inside ? { root: dir } : {}) };
-    const { problems, notes } = isFolder
-      ? await verifyEvidenceFolder(absolute, options)
-      : await verifySubmissionZip(absolute, options);
+    const { problems, notes } = outcome;
     const valid = problems.length === 0;
     if (!valid) invalid.push(shown);
     annotateProblems(problems, { repoRoot: dir });
     // What could not be checked (an evalset not in the repository: the rows were not re-graded).
-    for (const note of notes) core.info(`${shown}: note: ${note}`);
-    core.info(
+    for (const note of notes) logInfo(`${shown}: note: ${note}`);
+    logInfo(
       `${shown}: ${valid ? "valid" : `invalid, ${problems.length} problem${problems.length === 1 ? "" : "s"}`}`,
     );
     await writeSummary(verifySummary(problems, { dir: shown, valid }));
-    all.push(...problems);
+    append(all, problems);
   }
   const valid = invalid.length === 0;
   const shownAll = settings.paths.join(", ");
@@ -74,6 +69,29 @@ export async function verifyStep(settings: FolderVerifySettings, context: RunCon
     outputs,
     failure: `${invalid.join(", ")}: the evidence does not verify (${all.length} problem${all.length === 1 ? "" : "s"}; each is annotated and listed in the job summary)`,
   };
+}
+
+/** One folder or zip, verified; throws InputError when it cannot be (outside the checkout, unreadable). */
+async function verifyTarget(
+  target: string,
+  absolute: string,
+  shown: string,
+  { dir, inside, settings }: { dir: string; inside: boolean; settings: FolderVerifySettings },
+): Promise<{ problems: Problem[]; notes: string[] }> {
+  if (inside && !isInside(dir, absolute))
+    throw new InputError(`${target}: is outside the working directory ${settings.workingDirectory}`);
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(absolute)).isDirectory();
+  } catch (error) {
+    throw new InputError(`${target}: cannot read: ${describeFsError(error)}`);
+  }
+  if (!isFolder && !/\.zip$/i.test(target))
+    throw new InputError(
+      `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
+    );
+  const options = { profile: settings.profile, shownAs: shown, cwd: dir, ...(inside ? { root: dir } : {}) };
+  return isFolder ? verifyEvidenceFolder(absolute, options) : verifySubmissionZip(absolute, options);
 }
 
 /** The working directory as an absolute path; an InputError when it is no folder. */

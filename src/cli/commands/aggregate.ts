@@ -1,15 +1,17 @@
 import path from "node:path";
 import { promotedConfigPath } from "../../core/aggregate.js";
 import { ExitCode, InputError } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import { resolveSampler } from "../../core/samplers/index.js";
 import type { PlannedTrial } from "../../core/types.js";
 import { aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { readTextFile } from "../../runtime/files.js";
+import { acquireLock, runLockFile } from "../../runtime/lock.js";
 import { collectProvenance } from "../../runtime/provenance.js";
 import { writeReportHtml } from "../../runtime/report.js";
 import { toolkitVersion } from "../../runtime/version.js";
-import { type Command, fromCwd, parseFlags, required } from "../command.js";
+import { type CliContext, type Command, fromCwd, parseFlags, required } from "../command.js";
 
 const help = `Usage: tunix-rt aggregate --config F --trials DIR [--run-dir D] [--best-config F] [--plan P] [--sweep-id ID]
 
@@ -30,9 +32,12 @@ promotes the best params into the promoted config with a provenance block.
   --sweep-id ID     only records of this sweep count (default: the plan's, else the sweep
                     most records belong to)
 
+It holds the run_version's lock (runs/<run_version>.lock) while it writes, as a sweep does:
+while a sweep of the run_version runs, aggregate waits for nothing and exits 4.
+
 Prints the evidence folder. Exit: 0 written, 1 no completed trial with a score (nothing
 written but DIR/leaderboard.md), 2 usage/input error, 3 max_failed_trials exceeded
-(evidence written and marked).`;
+(evidence written and marked), 4 another sweep or aggregate holds the run_version's lock.`;
 
 /** `tunix-rt aggregate`: leaderboard, best trial, evidence, promoted config. */
 export const command: Command = {
@@ -54,53 +59,74 @@ export const command: Command = {
         throw new InputError(`${values.plan}: not a plan from tunix-rt plan: ${(error as Error).message}`);
       }
     }
-    const provenance = await collectProvenance(loaded, {
-      cwd: ctx.root,
-      env: ctx.env,
-      toolkit: toolkitVersion,
-      sampler: resolveSampler(loaded.config.sampler),
-      seed: loaded.config.seed,
-    });
-    const result = await aggregate({
-      config: loaded.config,
-      trialsDir: fromCwd(ctx, trialsDir),
-      runDir:
-        values["run-dir"] === undefined
-          ? path.join("submission_runs", loaded.config.run_version)
-          : fromCwd(ctx, values["run-dir"]),
-      bestConfigFile:
-        values["best-config"] === undefined
-          ? promotedConfigPath(loaded.config.run_version)
-          : fromCwd(ctx, values["best-config"]),
-      cwd: ctx.root,
-      provenance,
-      planned,
-      sweepId: values["sweep-id"],
-      env: ctx.env,
-    });
-    for (const n of result.notices) ctx.stderr(`tunix-rt aggregate: note: ${n.file}: ${n.message}\n`);
-    const { counts, best } = result;
-    ctx.stderr(
-      `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out; best ${best ? `${best.trial_id} primary_score=${best.primary_score}` : "none"}\n`,
+    // A sweep of this run_version writes the same evidence and promoted config: one at a time.
+    const lock = await acquireLock(
+      runLockFile(ctx.root, loaded.config.run_version),
+      `tunix-rt aggregate --config ${loaded.file}`,
     );
-    if (!result.runDir) {
-      ctx.stderr(
-        `tunix-rt aggregate: no completed trial with a score; evidence not written (leaderboard: ${path.relative(ctx.cwd, result.leaderboardFile)})\n`,
-      );
-      return ExitCode.no;
+    try {
+      return await aggregateRun(values, loaded, trialsDir, planned, ctx);
+    } finally {
+      await lock.release();
     }
-    ctx.stdout(`${path.relative(ctx.cwd, result.runDir) || "."}\n`);
-    const report = await writeReportHtml(
-      path.join(ctx.root, "runs", result.report.runVersion, "report.html"),
-      result.report,
-    );
-    ctx.stderr(`tunix-rt aggregate: report: ${path.relative(ctx.cwd, report)}\n`);
-    if (counts.failure_budget_exceeded) {
-      ctx.stderr(
-        `tunix-rt aggregate: ${counts.failures} trials failed, over max_failed_trials ${counts.max_failed_trials}; evidence written and marked\n`,
-      );
-      return ExitCode.failureBudget;
-    }
-    return ExitCode.ok;
   },
 };
+
+/** The aggregate itself, under the run_version's lock. */
+async function aggregateRun(
+  values: { "run-dir"?: string; "best-config"?: string; "sweep-id"?: string },
+  loaded: Awaited<ReturnType<typeof loadConfig>>,
+  trialsDir: string,
+  planned: PlannedTrial[] | undefined,
+  ctx: CliContext,
+): Promise<number> {
+  const provenance = await collectProvenance(loaded, {
+    cwd: ctx.root,
+    env: ctx.env,
+    toolkit: toolkitVersion,
+    sampler: resolveSampler(loaded.config.sampler),
+    seed: loaded.config.seed,
+  });
+  const result = await aggregate({
+    config: loaded.config,
+    trialsDir: fromCwd(ctx, trialsDir),
+    runDir:
+      values["run-dir"] === undefined
+        ? path.join("submission_runs", loaded.config.run_version)
+        : fromCwd(ctx, values["run-dir"]),
+    bestConfigFile:
+      values["best-config"] === undefined
+        ? promotedConfigPath(loaded.config.run_version)
+        : fromCwd(ctx, values["best-config"]),
+    cwd: ctx.root,
+    provenance,
+    planned,
+    sweepId: values["sweep-id"],
+    env: ctx.env,
+  });
+  for (const n of result.notices)
+    ctx.stderr(`tunix-rt aggregate: note: ${lineText(`${n.file}: ${n.message}`)}\n`);
+  const { counts, best } = result;
+  ctx.stderr(
+    `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out; best ${best ? `${best.trial_id} primary_score=${best.primary_score}` : "none"}\n`,
+  );
+  if (!result.runDir) {
+    ctx.stderr(
+      `tunix-rt aggregate: no completed trial with a score; evidence not written (leaderboard: ${path.relative(ctx.cwd, result.leaderboardFile)})\n`,
+    );
+    return ExitCode.no;
+  }
+  ctx.stdout(`${path.relative(ctx.cwd, result.runDir) || "."}\n`);
+  const report = await writeReportHtml(
+    path.join(ctx.root, "runs", result.report.runVersion, "report.html"),
+    result.report,
+  );
+  ctx.stderr(`tunix-rt aggregate: report: ${path.relative(ctx.cwd, report)}\n`);
+  if (counts.failure_budget_exceeded) {
+    ctx.stderr(
+      `tunix-rt aggregate: ${counts.failures} trials failed, over max_failed_trials ${counts.max_failed_trials}; evidence written and marked\n`,
+    );
+    return ExitCode.failureBudget;
+  }
+  return ExitCode.ok;
+}

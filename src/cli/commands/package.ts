@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ExitCode, formatProblem, InputError, UsageError } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import { defaultMaxSize, InvalidEvidenceError, packageRunDir } from "../../runtime/package.js";
 import { type Command, fromCwd, intFlag, parseFlags, required } from "../command.js";
 import { parseProfile } from "./verify.js";
@@ -65,7 +66,7 @@ export const command: Command = {
         verify: !values["no-verify"],
         ...(values.out === undefined ? {} : { outDir: fromCwd(ctx, values.out) }),
         ...(values.config === undefined ? {} : { configFile: fromCwd(ctx, values.config) }),
-        onNote: (note) => ctx.stderr(`tunix-rt package: note: not included: ${note}\n`),
+        onNote: (note) => ctx.stderr(`tunix-rt package: note: not included: ${lineText(note)}\n`),
       });
     } catch (error) {
       // Every problem on its own line first; the error itself then gives the verdict and exit code.

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type SweepConfig, validateConfig } from "../../core/config.js";
 import { ExitCode, quote, UsageError } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import { scheduledWaves, waveSize } from "../../core/fidelity.js";
 import { githubMatrixLimit, type Plan, planTrials } from "../../core/plan.js";
 import { samplerNames } from "../../core/samplers/names.js";
@@ -70,7 +71,7 @@ export const command: Command = {
     }
 
     const loaded = await loadConfig(file, { cwd: ctx.cwd });
-    for (const note of loaded.notes) ctx.stderr(`tunix-rt plan: note: ${note}\n`);
+    for (const note of loaded.notes) ctx.stderr(`tunix-rt plan: note: ${lineText(note)}\n`);
     const runVersion = values["run-version"];
     if (runVersion !== undefined) {
       // The same rule as the config's run_version, checked by the same validation.
@@ -99,7 +100,7 @@ export const command: Command = {
       historyFile: values.history,
       config: loaded.config,
     })) {
-      ctx.stderr(`tunix-rt plan: note: ${note}\n`);
+      ctx.stderr(`tunix-rt plan: note: ${lineText(note)}\n`);
     }
     ctx.stdout(`${JSON.stringify(plan, null, 2)}\n`);
     return ExitCode.ok;

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ExitCode, formatProblem, InputError, type Problem, quote, UsageError } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import type { GradeResult } from "../../core/grade.js";
 import { parsePythonJson } from "../../core/python.js";
 import { ScoreAccumulator, type ScoreResult } from "../../core/score.js";
@@ -73,10 +74,11 @@ export const command: Command = {
     const items = await readEvalset(resolve(ctx, evalset));
     const graded = await gradePredictionsFile(items, resolve(ctx, predictions), evalset);
     if (graded.summary.length > 0) {
-      for (const line of graded.summary) ctx.stderr(`tunix-rt score: ${line}\n`);
+      for (const line of graded.summary) ctx.stderr(`tunix-rt score: ${lineText(line)}\n`);
       return ExitCode.no;
     }
-    for (const note of notes(graded, predictions, evalset)) ctx.stderr(`tunix-rt score: note: ${note}\n`);
+    for (const note of notes(graded, predictions, evalset))
+      ctx.stderr(`tunix-rt score: note: ${lineText(note)}\n`);
     const accumulator = new ScoreAccumulator();
     for (const row of graded.rows) accumulator.add(row);
     const result = accumulator.result;

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { ExitCode, formatProblem, UsageError } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import { samplerNames } from "../../core/samplers/names.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
@@ -122,7 +123,7 @@ export const command: Command = {
     const heartbeatMs = heartbeatOf(ctx.env);
     const { file, cwd } = await configFile(values.config, ctx);
     const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
-    for (const note of loaded.notes) ctx.stderr(`tunix-rt sweep: note: ${note}\n`);
+    for (const note of loaded.notes) ctx.stderr(`tunix-rt sweep: note: ${lineText(note)}\n`);
     // The config's max_concurrent_trials, within what this machine offers.
     const parallel =
       parallelFlag ??
@@ -137,7 +138,7 @@ export const command: Command = {
       for (const p of report.problems) ctx.stderr(`tunix-rt sweep: ${formatProblem(p)}\n`);
       return ExitCode.input;
     }
-    for (const note of report.notes) ctx.stderr(`tunix-rt sweep: note: ${note}\n`);
+    for (const note of report.notes) ctx.stderr(`tunix-rt sweep: note: ${lineText(note)}\n`);
     if (values["dry-run"]) {
       ctx.stdout(formatPreflight(report, file));
       return ExitCode.ok;

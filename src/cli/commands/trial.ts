@@ -1,5 +1,6 @@
 import path from "node:path";
 import { ExitCode, InputError, UsageError } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import { outcomeSuffix } from "../../core/trial-record.js";
 import { loadConfig } from "../../runtime/config-file.js";
@@ -60,7 +61,7 @@ export const command: Command = {
       cwd: ctx.root,
       env: ctx.env,
       signal: ctx.signal,
-      echoLines: ctx.isTTY ? (line) => ctx.stderr(`${line}\n`) : undefined,
+      echoLines: ctx.isTTY ? (line) => ctx.stderr(`${lineText(line)}\n`) : undefined,
     });
     if (values.json) ctx.stdout(`${JSON.stringify(record)}\n`);
     const score = record.primary_score === null ? "null" : record.primary_score.toFixed(4);

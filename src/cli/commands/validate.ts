@@ -1,4 +1,5 @@
 import { ExitCode, formatProblem } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { type PreflightReport, preflight } from "../../runtime/preflight.js";
 import { type Command, configFile, parseFlags } from "../command.js";
@@ -54,9 +55,9 @@ export const command: Command = {
     const { values } = parseFlags(args, { values: ["config"], switches: ["json"] });
     const { file, cwd } = await configFile(values.config, ctx);
     const loaded = await loadConfig(file, { cwd, needs: { trainer: true } });
-    for (const note of loaded.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);
+    for (const note of loaded.notes) ctx.stderr(`tunix-rt validate: note: ${lineText(note)}\n`);
     const report = await preflight(loaded, { cwd: ctx.root, env: ctx.env });
-    for (const note of report.notes) ctx.stderr(`tunix-rt validate: note: ${note}\n`);
+    for (const note of report.notes) ctx.stderr(`tunix-rt validate: note: ${lineText(note)}\n`);
     if (values.json) ctx.stdout(`${JSON.stringify({ valid: report.problems.length === 0, ...report })}\n`);
     if (report.problems.length) {
       for (const p of report.problems) ctx.stderr(`tunix-rt validate: ${formatProblem(p)}\n`);

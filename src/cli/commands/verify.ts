@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, formatProblem, InputError, type Problem, UsageError } from "../../core/errors.js";
+import { lineText } from "../../core/escape.js";
 import type { VerifyProfile } from "../../core/evidence/verify.js";
 import {
   type VerifyOutcome,
@@ -118,7 +119,7 @@ export const command: Command = {
       for (const problem of problems) ctx.stdout(`${formatProblem(problem)}\n`);
     }
     // Notes are not problems: what could not be checked, so that "valid" is not read as more than it is.
-    for (const note of notes) ctx.stderr(`tunix-rt verify: note: ${note}\n`);
+    for (const note of notes) ctx.stderr(`tunix-rt verify: note: ${lineText(note)}\n`);
     const what = `${target}${profile === "kaggle" ? " (kaggle profile)" : ""}${trusted === undefined ? "" : ` (trusted: ${trusted})`}`;
     ctx.stderr(
       valid

@@ -4,6 +4,9 @@
  * on the line that holds it.
  */
 
+import { limits } from "../limits.js";
+import { parsePythonJson } from "../python.js";
+
 /** The outcome of parsing a JSON document: the value, or a one-line reason and its line. */
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; line?: number; reason: string };
 
@@ -58,20 +61,40 @@ function lineOfOffset(text: string, offset: number): number {
   return line;
 }
 
-type Frame = { kind: "object"; key: string | undefined } | { kind: "array"; index: number; seen: boolean };
+type Frame =
+  | { kind: "object"; key: string | undefined; keys: Set<string> }
+  | { kind: "array"; index: number; seen: boolean };
+
+/** What a scan of JSON text finds besides the value: where each key is, keys given twice, nesting too deep. */
+export interface JsonShape {
+  /** The line of every key and array element by dotted path (when asked for), first occurrence. */
+  lines: Map<string, number>;
+  /** Each key an object gives twice (`JSON.parse` keeps the last; a reader may show the first). */
+  duplicates: Array<{ path: string; line: number }>;
+  /** Where nesting passed `maxDepth`: the scan stopped there, and the text should not be parsed. */
+  tooDeep?: { line: number };
+}
 
 /**
- * The 1-based line of every key and array element of a valid JSON document, by dotted path
- * (`params.learning_rate`, `files.0.sha256`); the first occurrence wins. The text must be
- * valid JSON (parse it first): this is a scanner, not a validator.
+ * One linear scan of JSON text (valid or not: it is a scanner, not a validator): the 1-based
+ * line of every key and array element by dotted path (`params.learning_rate`,
+ * `files.0.sha256`), the keys an object gives twice, and whether objects and arrays nest
+ * deeper than `maxDepth`, where it stops, so that neither the parse nor anything walking the
+ * value meets a depth the stack cannot take. The depth bound keeps the paths short: the cost
+ * is linear in the text.
  */
-export function jsonPathLines(text: string): Map<string, number> {
+export function scanJsonText(
+  text: string,
+  { maxDepth = limits.jsonDepth, withLines = true }: { maxDepth?: number; withLines?: boolean } = {},
+): JsonShape {
   const lines = new Map<string, number>();
+  const duplicates: JsonShape["duplicates"] = [];
   const stack: Frame[] = [];
   let line = 1;
   let expectKey = false;
   const pathNow = () => stack.map((f) => (f.kind === "object" ? (f.key ?? "") : String(f.index))).join(".");
   const record = () => {
+    if (!withLines) return;
     const path = pathNow();
     if (!lines.has(path)) lines.set(path, line);
   };
@@ -92,7 +115,15 @@ export function jsonPathLines(text: string): Map<string, number> {
       while (end < text.length && text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
       const top = stack[stack.length - 1];
       if (top?.kind === "object" && expectKey) {
-        top.key = JSON.parse(text.slice(i, end + 1)) as string;
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          key = text.slice(i + 1, end);
+        }
+        top.key = key;
+        if (top.keys.has(key)) duplicates.push({ path: pathNow(), line });
+        else top.keys.add(key);
         expectKey = false;
         record();
       } else {
@@ -101,7 +132,12 @@ export function jsonPathLines(text: string): Map<string, number> {
       i = end;
     } else if (c === "{" || c === "[") {
       valueStarts();
-      stack.push(c === "{" ? { kind: "object", key: undefined } : { kind: "array", index: 0, seen: false });
+      if (stack.length >= maxDepth) return { lines, duplicates, tooDeep: { line } };
+      stack.push(
+        c === "{"
+          ? { kind: "object", key: undefined, keys: new Set() }
+          : { kind: "array", index: 0, seen: false },
+      );
       expectKey = c === "{";
     } else if (c === "}" || c === "]") {
       stack.pop();
@@ -117,7 +153,34 @@ export function jsonPathLines(text: string): Map<string, number> {
       valueStarts();
     }
   }
-  return lines;
+  return { lines, duplicates };
+}
+
+/** The line of every key and array element of JSON text, by dotted path (`scanJsonText`). */
+export function jsonPathLines(text: string): Map<string, number> {
+  return scanJsonText(text).lines;
+}
+
+/** JSON that parses but is refused: nested too deep, or a key given twice. */
+export class JsonShapeError extends Error {}
+
+/**
+ * Parses one line of a JSONL file of evidence (Python's constants included, `parsePythonJson`),
+ * refusing what evidence must not hold: nesting past the depth bound, a key given twice.
+ */
+export function parseEvidenceJson(text: string): unknown {
+  const shape = scanJsonText(text, { withLines: false });
+  if (shape.tooDeep)
+    throw new JsonShapeError(`nests objects and arrays deeper than ${limits.jsonDepth} levels`);
+  const twice = shape.duplicates[0];
+  if (twice) throw new JsonShapeError(duplicateKeyMessage(twice.path));
+  return parsePythonJson(text);
+}
+
+/** What a key given twice means, for a problem. */
+export function duplicateKeyMessage(path: string): string {
+  const key = path.split(".").pop() ?? path;
+  return `gives the key ${JSON.stringify(key)} twice${path.includes(".") ? ` (at ${path})` : ""}; a reader may take either value, so evidence gives each key once`;
 }
 
 /** The line of `path` or, when it is not in the map (a missing key), of its nearest ancestor; undefined for the root. */

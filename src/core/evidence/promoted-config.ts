@@ -9,7 +9,7 @@
  */
 
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
-import { type Problem, quote } from "../errors.js";
+import { messageOf, type Problem, quote } from "../errors.js";
 import { isObject } from "../json.js";
 
 /** What the evidence says the promoted config must carry. */
@@ -43,7 +43,14 @@ export function checkPromotedConfig(text: string, file: string, expect: Promoted
       { file, ...(line === undefined ? {} : { line }), path: "", message: `not valid YAML: ${reason}` },
     ];
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    // Aliases are bounded (a "billion laughs" document expands past any memory): past the
+    // bound, the document is a problem like any other broken one, never a crash.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return [{ file, path: "", message: `not valid YAML: ${messageOf(error).split("\n")[0]}` }];
+  }
   if (!isObject(value)) {
     return [{ file, path: "", message: `got ${quote(value)}; expected the promoted config, a YAML mapping` }];
   }

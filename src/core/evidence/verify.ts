@@ -13,12 +13,12 @@
  * files as the caller showed them.
  */
 
-import { recommendTrials } from "../aggregate.js";
+import { recommendationRecord, recommendTrials, shellQuote } from "../aggregate.js";
 import { type SweepConfig, validateConfig } from "../config.js";
 import { messageOf, type Problem, quote } from "../errors.js";
 import { EvalsetParser } from "../evalset.js";
 import { isObject, sameJson } from "../json.js";
-import { parsePythonJson } from "../python.js";
+import { append, bytesText, limits } from "../limits.js";
 import { ScoreAccumulator } from "../score.js";
 import {
   type CommitTrials,
@@ -33,10 +33,13 @@ import type { TrialRecord } from "../types.js";
 import { bestTrial } from "./best-trial.js";
 import {
   describeJsonError,
+  duplicateKeyMessage,
   escapeControlCharacters,
-  jsonPathLines,
+  JsonShapeError,
   lineOfPath,
+  parseEvidenceJson,
   parseJsonText,
+  scanJsonText,
 } from "./json-text.js";
 import { checkPromotedConfig } from "./promoted-config.js";
 import { RowRegrader } from "./regrade.js";
@@ -74,7 +77,8 @@ export const scoreTolerance = 1e-9;
 /** One line of a JSONL file, as a streaming reader yields it. */
 export type JsonlEntry =
   | { line: number; ok: true; value: unknown }
-  | { line: number; ok: false; error: string };
+  /** `refused`: no syntax error, but refused all the same (too long, too deep, a key twice). */
+  | { line: number; ok: false; error: string; refused?: boolean };
 
 /** What to verify against. */
 export interface VerifyOptions {
@@ -149,6 +153,9 @@ interface TrialSummary {
   commit_sha?: string | null;
   worktree?: WorktreeState | null;
   started_at?: unknown;
+  finished_at?: unknown;
+  /** The argv it ran, as its record keeps it. */
+  command?: unknown;
 }
 
 const whatItMeans: Record<EvidenceFileName, string> = {
@@ -190,6 +197,10 @@ export class EvidenceVerifier {
   readonly #trialIds = new Map<string, number>();
   #trialLines = 0;
 
+  /** SHA-256 of repository files the caller read after construction (`knownHash`). */
+  readonly #hashes = new Map<string, string>();
+  /** Problems found per file and field (`#add`), listed or not. */
+  readonly #perRule = new Map<string, number>();
   #trustedConfig: SweepConfig | undefined;
   #trustedConfigGiven = false;
 
@@ -200,6 +211,11 @@ export class EvidenceVerifier {
   /** The trusted checkout, under the trusted rule. */
   get #trusted(): TrustedFiles | undefined {
     return this.#options.trusted;
+  }
+
+  /** The SHA-256 of a repository file's bytes, as read (the sweep config the manifest names: its recorded hash must match). */
+  knownHash(repoPath: string, sha256: string): void {
+    this.#hashes.set(repoPath, sha256);
   }
 
   /**
@@ -362,6 +378,19 @@ export class EvidenceVerifier {
   /** The text of one of the three JSON files: parsed, checked against its schema and for template nulls. */
   jsonFile(name: EvidenceJsonFileName, text: string): void {
     this.#seen.add(name);
+    const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+    // One linear scan first: a document nested too deep is never parsed or walked.
+    const shape = scanJsonText(body);
+    if (shape.tooDeep) {
+      this.#unusable.add(name);
+      this.#add({
+        file: name,
+        line: shape.tooDeep.line,
+        path: "",
+        message: `nests objects and arrays deeper than ${limits.jsonDepth} levels; not read further`,
+      });
+      return;
+    }
     const parsed = parseJsonText(text);
     if (!parsed.ok) {
       this.#unusable.add(name);
@@ -373,7 +402,9 @@ export class EvidenceVerifier {
       });
       return;
     }
-    this.#keyLines.set(name, jsonPathLines(text.startsWith("\uFEFF") ? text.slice(1) : text));
+    this.#keyLines.set(name, shape.lines);
+    for (const twice of shape.duplicates)
+      this.#add({ file: name, line: twice.line, path: twice.path, message: duplicateKeyMessage(twice.path) });
     const schema =
       name === "run_manifest.json"
         ? RunManifestSchema
@@ -449,15 +480,36 @@ export class EvidenceVerifier {
       file,
       line: entry.line,
       path: "",
-      message: `not valid JSON: ${describeJsonError(entry.error, "").reason}`,
+      message: entry.refused
+        ? escapeControlCharacters(entry.error)
+        : `not valid JSON: ${describeJsonError(entry.error, "").reason}`,
     });
     return false;
+  }
+
+  /**
+   * Whether the `count`th line of a JSONL file is past its cap: the first past it is one
+   * problem (the file is then unusable for the cross-file rules), the rest are not read.
+   */
+  #beyondCap(file: "eval_rows.jsonl" | "trials.jsonl", count: number, cap: number, what: string): boolean {
+    if (count <= cap) return false;
+    if (count === cap + 1) {
+      this.#seen.add(file);
+      this.#unusable.add(file);
+      this.#add({ file, path: "", message: `holds more than ${cap} ${what}; not read further` });
+    }
+    return true;
+  }
+
+  /** Whether a JSONL file's lines past this point are no longer read (its cap was passed). */
+  full(file: "eval_rows.jsonl" | "trials.jsonl"): boolean {
+    return file === "eval_rows.jsonl" ? this.#rowLines > limits.rows : this.#trialLines > limits.trials;
   }
 
   /** One line of `eval_rows.jsonl` (blank lines are not given). */
   evalRowsLine(entry: JsonlEntry): void {
     const file = "eval_rows.jsonl";
-    this.#rowLines++;
+    if (this.#beyondCap(file, ++this.#rowLines, limits.rows, "rows")) return;
     if (!this.#readable(file, entry)) return;
     this.#score.add(entry.value);
     const result = EvalRowLineSchema.safeParse(entry.value, { reportInput: true });
@@ -486,7 +538,7 @@ export class EvidenceVerifier {
   /** One line of `trials.jsonl` (blank lines are not given). */
   trialsLine(entry: JsonlEntry): void {
     const file = "trials.jsonl";
-    this.#trialLines++;
+    if (this.#beyondCap(file, ++this.#trialLines, limits.trials, "trials")) return;
     if (!this.#readable(file, entry)) return;
     const result = TrialLineSchema.safeParse(entry.value, { reportInput: true });
     if (!result.success) {
@@ -517,6 +569,8 @@ export class EvidenceVerifier {
       ...(trial.commit_sha === undefined ? {} : { commit_sha: trial.commit_sha }),
       ...(trial.worktree === undefined ? {} : { worktree: trial.worktree }),
       ...(trial.started_at === undefined ? {} : { started_at: trial.started_at }),
+      ...(trial.finished_at === undefined ? {} : { finished_at: trial.finished_at }),
+      ...(trial.command === undefined ? {} : { command: trial.command }),
     });
   }
 
@@ -529,6 +583,15 @@ export class EvidenceVerifier {
     this.#endOfJsonl();
     this.#crossCheck();
     this.#finishRegrade();
+    for (const [rule, count] of this.#perRule) {
+      if (count <= limits.problemsPerRule) continue;
+      const [file = "", path = ""] = rule.split("\u0000");
+      this.#problems.push({
+        file,
+        path,
+        message: `and ${count - limits.problemsPerRule} more problem${count - limits.problemsPerRule === 1 ? "" : "s"} of this file and field (the first ${limits.problemsPerRule} are listed)`,
+      });
+    }
     const order = (p: Problem) => evidenceFileNames.indexOf(p.file as EvidenceFileName);
     const name = this.#options.nameEvidenceFile;
     const evidence = this.#problems
@@ -553,7 +616,7 @@ export class EvidenceVerifier {
     if (this.#regrader) {
       const { problems, notes } = this.#regrader.finish({ complete: !this.#unusable.has("eval_rows.jsonl") });
       for (const problem of problems) this.#add(problem);
-      this.#notes.push(...notes);
+      append(this.#notes, notes);
     } else if (!this.#evalsetGiven) {
       this.#notes.push(
         this.#summary
@@ -569,6 +632,12 @@ export class EvidenceVerifier {
   }
 
   #add(problem: Problem): void {
+    // At most `problemsPerRule` problems of one file and field are listed; the rest are
+    // counted, and `finish` says how many (a file of a million bad lines costs no more).
+    const rule = `${problem.file}\u0000${problem.path}`;
+    const listed = this.#perRule.get(rule) ?? 0;
+    this.#perRule.set(rule, listed + 1);
+    if (listed >= limits.problemsPerRule) return;
     // JSON files get the line of the key the problem is about, for annotations.
     if (problem.line === undefined) {
       const lines = this.#keyLines.get(problem.file as EvidenceFileName);
@@ -659,6 +728,8 @@ export class EvidenceVerifier {
 
   #crossCheck(): void {
     this.#checkTrustedConfig();
+    this.#checkModel();
+    this.#checkBestRecord();
     this.#checkScores();
     this.#checkBestTrial();
     this.#checkProvenance();
@@ -721,6 +792,69 @@ export class EvidenceVerifier {
   }
 
   /**
+   * The model and dataset the manifest names are the sweep config's (best_params.json
+   * sweep_config): a manifest that claims a Gemma model for a sweep of another one would
+   * otherwise pass the kaggle profile.
+   */
+  #checkModel(): void {
+    const manifest = this.#manifest;
+    const config = this.#best?.sweep_config as Record<string, unknown> | undefined;
+    if (!manifest || !config) return;
+    const pairs: Array<[keyof RunManifest & string, string]> = [
+      ["model_id", "base_model_id"],
+      ["dataset", "dataset_key"],
+    ];
+    for (const [field, key] of pairs) {
+      const want = config[key];
+      if (typeof want === "string" && manifest[field] !== want)
+        this.#add({
+          file: "run_manifest.json",
+          path: field,
+          message: `got ${quote(manifest[field])}; best_params.json sweep_config.${key} is ${quote(want)}, the sweep that produced this evidence`,
+        });
+    }
+  }
+
+  /**
+   * What the manifest and the summary say of the best trial's run is what its own record in
+   * trials.jsonl says: the command it ran (shell-quoted for reading), and when it finished
+   * (eval_summary.json evaluated_at; the manifest's timestamp, when the evidence was written,
+   * is not before it).
+   */
+  #checkBestRecord(): void {
+    const manifest = this.#manifest;
+    if (!manifest || this.#unusable.has("trials.jsonl")) return;
+    const record = this.#trials.find((t) => t.trial_id === manifest.trial_id);
+    if (!record) return;
+    const at = `trials.jsonl line ${record.line} (${record.trial_id})`;
+    const argv = record.command;
+    if (Array.isArray(argv) && argv.every((a) => typeof a === "string")) {
+      const want = shellQuote(argv as string[]);
+      if (manifest.command !== want)
+        this.#add({
+          file: "run_manifest.json",
+          path: "command",
+          message: `got ${quote(manifest.command)}; ${at} ran ${quote(want)}`,
+        });
+    }
+    const finished = typeof record.finished_at === "string" ? Date.parse(record.finished_at) : Number.NaN;
+    if (Number.isNaN(finished)) return;
+    const summary = this.#summary;
+    if (summary && Date.parse(summary.evaluated_at) !== finished)
+      this.#add({
+        file: "eval_summary.json",
+        path: "evaluated_at",
+        message: `got ${quote(summary.evaluated_at)}; ${at} finished at ${quote(record.finished_at)}`,
+      });
+    if (Date.parse(manifest.timestamp) < finished)
+      this.#add({
+        file: "run_manifest.json",
+        path: "timestamp",
+        message: `got ${quote(manifest.timestamp)}; ${at} finished later, at ${quote(record.finished_at)}, and the evidence is written after its trials`,
+      });
+  }
+
+  /**
    * What the manifest records of its provenance and the files can confirm: the shape of the
    * commit, config hash, toolkit and run URL; the config's hash against the config itself
    * when the caller could read it; the trial counts against trials.jsonl.
@@ -748,7 +882,7 @@ export class EvidenceVerifier {
     }
     const configPath = manifest.sweep_config_path;
     const recorded = manifest.sweep_config_sha256;
-    const hashes = this.#options.fileHashes ?? {};
+    const hashes = { ...this.#options.fileHashes, ...Object.fromEntries(this.#hashes) };
     const trusted = this.#trusted;
     // Own keys only: a path such as "constructor" must not find Object's members. Under the
     // trusted rule, the trusted checkout's copy is the one the recorded hash must match.
@@ -926,7 +1060,7 @@ export class EvidenceVerifier {
         ? { best: { params: best.params, budget: (best as BestParams & { budget?: unknown }).budget } }
         : {}),
     });
-    this.#repoProblems.push(...problems);
+    append(this.#repoProblems, problems);
   }
 
   /** primary_score, recomputed from eval_rows.jsonl, must be the one eval_summary.json and best_params.json state. */
@@ -969,7 +1103,24 @@ export class EvidenceVerifier {
       return { trial: winner, why: `primary_score ${winner?.primary_score}, the highest${atBudget}` };
     };
     const parsed = RecommendationSchema.safeParse(claimed);
-    if (claimed === undefined || this.#best === undefined) {
+    if (
+      claimed === undefined &&
+      this.#best !== undefined &&
+      /^tunix-rt\b/.test(this.#best.source) &&
+      validateConfig(this.#best.sweep_config, file).ok
+    ) {
+      // tunix-rt writes the block whenever the sweep config lets it be recomputed; without it,
+      // another rule than the sweep's (the best observed score) would stand.
+      this.#recommendation = {
+        ...observedBest(),
+        problem: {
+          file,
+          path: "recommendation",
+          message:
+            "missing; tunix-rt writes how the best configuration was chosen (its rule, estimate and runs), and verify recomputes it from trials.jsonl and the sweep config",
+        },
+      };
+    } else if (claimed === undefined || this.#best === undefined) {
       this.#recommendation = observedBest();
     } else if (!parsed.success) {
       this.#recommendation = {
@@ -1002,22 +1153,22 @@ export class EvidenceVerifier {
             : again.rule === "repeats_mean"
               ? `the mean ${best?.mean} of its ${best?.count} runs, the highest among the re-evaluated`
               : `primary_score ${trial?.primary_score}, the highest${trial?.budget === undefined ? "" : ` at the highest budget ${trial.budget}`}`;
-        const c = parsed.data;
-        const runs = (n: number) => `${n} run${n === 1 ? "" : "s"}`;
-        const differs =
-          c.rule !== again.rule
-            ? `rule ${quote(c.rule)}; recomputed from trials.jsonl it is ${quote(again.rule)}`
-            : best &&
-                (c.trial_id !== best.trial_id ||
-                  !sameScore(c.estimate, best.estimate) ||
-                  !sameScore(c.mean, best.mean) ||
-                  c.count !== best.count)
-              ? `${c.trial_id} with estimate ${c.estimate} (mean ${c.mean} of ${runs(c.count)}); recomputed from trials.jsonl it is ${best.trial_id} with estimate ${best.estimate} (mean ${best.mean} of ${runs(best.count)})`
-              : undefined;
+        // The whole block as aggregate writes it from these records, field by field: the rule,
+        // the trial, every number (within the scores' tolerance), the runs and the notes.
+        const expected = best ? recommendationRecord(again) : undefined;
+        const differs = expected ? firstDifference(parsed.data, expected) : undefined;
         this.#recommendation = {
           trial,
           why: how,
-          ...(differs ? { problem: { file, path: "recommendation", message: `got ${differs}` } } : {}),
+          ...(differs
+            ? {
+                problem: {
+                  file,
+                  path: `recommendation.${differs.key}`,
+                  message: `got ${quote(differs.got)}; recomputed from trials.jsonl and the sweep config it is ${quote(differs.want)} (${again.rule}: ${best?.trial_id} with estimate ${best?.estimate})`,
+                },
+              }
+            : {}),
         };
       }
     }
@@ -1086,6 +1237,24 @@ export class EvidenceVerifier {
       });
     }
   }
+}
+
+/**
+ * The first field where a recorded recommendation block differs from the one recomputed
+ * (`recommendationRecord`): numbers within `scoreTolerance`, the rest as JSON. Undefined when
+ * they agree on every field either has.
+ */
+function firstDifference(
+  got: Record<string, unknown>,
+  want: Record<string, unknown>,
+): { key: string; got: unknown; want: unknown } | undefined {
+  for (const key of new Set([...Object.keys(want), ...Object.keys(got)])) {
+    const a = got[key];
+    const b = want[key];
+    const same = typeof a === "number" && typeof b === "number" ? sameScore(a, b) : sameJson(a, b);
+    if (!same) return { key, got: a, want: b };
+  }
+  return undefined;
 }
 
 /** Whether two scores are equal within `scoreTolerance`. */
@@ -1164,12 +1333,26 @@ export function* jsonlEntries(text: string): Generator<JsonlEntry> {
   for (let i = 0; i < lines.length; i++) {
     let raw = lines[i]?.replace(/\r$/, "") ?? "";
     if (i === 0 && raw.startsWith("\uFEFF")) raw = raw.slice(1);
+    if (raw.length > limits.lineBytes) {
+      yield {
+        line: i + 1,
+        ok: false,
+        refused: true,
+        error: `is longer than ${bytesText(limits.lineBytes)}; not read`,
+      };
+      continue;
+    }
     if (raw.trim() === "") continue;
     let entry: JsonlEntry;
     try {
-      entry = { line: i + 1, ok: true, value: parsePythonJson(raw) };
+      entry = { line: i + 1, ok: true, value: parseEvidenceJson(raw) };
     } catch (error) {
-      entry = { line: i + 1, ok: false, error: messageOf(error) };
+      entry = {
+        line: i + 1,
+        ok: false,
+        error: messageOf(error),
+        ...(error instanceof JsonShapeError ? { refused: true } : {}),
+      };
     }
     yield entry;
   }

@@ -14,6 +14,7 @@ import { scaleLinear, scaleLog, scalePoint } from "d3-scale";
 import { line } from "d3-shape";
 import type { ParamSpec } from "../config.js";
 import { bestTrial, compareTrialIds } from "../evidence/best-trial.js";
+import { maxOf, minOf } from "../limits.js";
 import type { Params, ParamValue, TrialStatus } from "../types.js";
 import { axisBottom, axisLeft, el, esc, label, svgDocument, type Tick, text } from "./svg.js";
 
@@ -301,8 +302,8 @@ export function paramAxis(name: string, spec: ParamSpec | undefined, seen: reado
       ticks: ordered.map((v) => ({ at: point(JSON.stringify(v)) ?? 0, label: String(v) })),
     };
   }
-  const lo = spec ? spec.min : Math.min(...numbers, 0);
-  const hi = spec ? spec.max : Math.max(...numbers, 1);
+  const lo = spec ? spec.min : minOf(numbers, 0);
+  const hi = spec ? spec.max : maxOf(numbers, 1);
   const log = spec?.type === "loguniform" || spec?.type === "qloguniform";
   if (log && lo > 0 && hi > lo) {
     const scale = scaleLog().domain([lo, hi]).range([0, 1]);

@@ -5,7 +5,9 @@
  * evidence folder keeps. Also the pieces GitHub renders itself in a pull request body or a
  * job summary: a Mermaid best-so-far chart and the importance table. Pure.
  */
+
 import type { ParamSpec } from "../config.js";
+import { markdownText } from "../escape.js";
 import { bestTrial, rankTrials } from "../evidence/best-trial.js";
 import {
   type Chart,
@@ -179,7 +181,7 @@ export function bestSoFarMermaid(trials: readonly ChartTrial[], points = 40): st
 export function importanceMarkdown(importance: ImportanceView | undefined): string {
   if (!importance || importance.params.length === 0) return "";
   const rows = importance.params.map(
-    (p) => `| ${p.name.replace(/\|/g, "\\|")} | ${p.importance.toFixed(3)} | ${p.std.toFixed(3)} |`,
+    (p) => `| ${markdownText(p.name)} | ${p.importance.toFixed(3)} | ${p.std.toFixed(3)} |`,
   );
   return [
     `Parameter importance (${importance.method}):`,
