@@ -40,20 +40,25 @@ describe("the bounded line splitter", () => {
     const piece = fc.constantFrom("a", "bc", "é", "\r", "\n", "\r\n", "\n\r", "xyzxyzxyz");
     const text = fc.array(piece, { maxLength: 40 }).map((p) => p.join(""));
     fc.assert(
-      fc.property(text, fc.array(fc.nat(), { maxLength: 12 }), fc.integer({ min: 1, max: 12 }), (t, cuts, maxLine) => {
-        const at = [...new Set(cuts.map((c) => c % (t.length + 1)))].sort((a, b) => a - b);
-        // Cuts may repeat a place (an empty chunk between them) and fall anywhere.
-        const chunks: string[] = [];
-        let from = 0;
-        for (const c of [...at, ...cuts.slice(0, 2).map(() => at[0] ?? 0)].sort((a, b) => a - b)) {
-          chunks.push(t.slice(from, Math.max(from, c)));
-          from = Math.max(from, c);
-        }
-        chunks.push(t.slice(from));
-        const splitter = new BoundedLineSplitter(maxLine);
-        const got = [...chunks.flatMap((c) => splitter.push(c)), ...splitter.end()];
-        expect(got).toEqual(reference(t, maxLine));
-      }),
+      fc.property(
+        text,
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        (t, cuts, maxLine) => {
+          const at = [...new Set(cuts.map((c) => c % (t.length + 1)))].sort((a, b) => a - b);
+          // Cuts may repeat a place (an empty chunk between them) and fall anywhere.
+          const chunks: string[] = [];
+          let from = 0;
+          for (const c of [...at, ...cuts.slice(0, 2).map(() => at[0] ?? 0)].sort((a, b) => a - b)) {
+            chunks.push(t.slice(from, Math.max(from, c)));
+            from = Math.max(from, c);
+          }
+          chunks.push(t.slice(from));
+          const splitter = new BoundedLineSplitter(maxLine);
+          const got = [...chunks.flatMap((c) => splitter.push(c)), ...splitter.end()];
+          expect(got).toEqual(reference(t, maxLine));
+        },
+      ),
       { seed: 20_261_207, numRuns: 3000 },
     );
   });

@@ -212,7 +212,7 @@ describe("a promoted config that the evidence names but that is not there", () =
     expect(result.code).toBe(1);
     const outside = await folder({ manifest: { config_path: "../best.yaml" } });
     expect((await verify(outside, "rt_test_v1")).lines).toEqual([
-      'rt_test_v1/run_manifest.json:5: config_path: got "../best.yaml"; the promoted config is not a repository path (relative, inside it)',
+      'rt_test_v1/run_manifest.json:5: config_path: got "../best.yaml"; the promoted config is not a repository path (relative, inside it, no control character)',
     ]);
   });
 

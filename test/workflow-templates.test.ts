@@ -183,3 +183,59 @@ describe("the schedule's waves and GitHub's matrix limit", () => {
     );
   });
 });
+
+describe("signed evidence in the written workflows", () => {
+  const jobsOf = (text: string) =>
+    (
+      parse(text) as {
+        jobs: Record<
+          string,
+          {
+            permissions?: Record<string, string>;
+            steps?: { uses?: string; with?: Record<string, unknown> }[];
+          }
+        >;
+      }
+    ).jobs;
+
+  it("signs in the aggregate job alone, which alone may mint an OIDC token; the check requires the signature", () => {
+    const [sweep, check] = userWorkflows(options, { actions: pinned, waves: 2 });
+    const jobs = jobsOf(sweep?.text as string);
+    const minting = Object.entries(jobs)
+      .filter(([, job]) => job.permissions?.["id-token"] === "write")
+      .map(([name]) => name);
+    expect(minting).toEqual(["aggregate"]);
+    expect(jobs.aggregate?.permissions).toMatchObject({ "id-token": "write", attestations: "write" });
+    const uses = (jobs.aggregate?.steps ?? []).map((s) => s.uses?.replace(/@.*/, "") ?? "");
+    expect(uses.slice(-3)).toEqual([
+      "tunix-rt/tunix-rt/actions/score",
+      "actions/attest-build-provenance",
+      "tunix-rt/tunix-rt/actions/score",
+    ]);
+    // The pull-request check mints nothing, and requires the sweep workflow's signature.
+    const verifyJob = jobsOf(check?.text as string).verify;
+    expect(verifyJob?.permissions?.["id-token"]).toBeUndefined();
+    expect(verifyJob?.steps?.find((s) => s.uses?.includes("verify-evidence"))?.with).toMatchObject({
+      "require-attestation": true,
+      "signer-workflow": ".github/workflows/tunix-rt-sweep.yml",
+    });
+  });
+
+  it("--no-attest writes neither the signing steps nor the requirement; --sigstore-root reaches the check", () => {
+    const [sweep, check] = userWorkflows(
+      { ...options, attest: false, sigstore_root: ".github/roots.jsonl" },
+      { actions: pinned, waves: 1 },
+    );
+    expect(sweep?.text).not.toContain("attest-build-provenance");
+    expect(sweep?.text).not.toContain("id-token");
+    const verify = jobsOf(check?.text as string).verify?.steps?.find((s) =>
+      s.uses?.includes("verify-evidence"),
+    );
+    expect(verify?.with?.["require-attestation"]).toBeUndefined();
+    expect(verify?.with?.["sigstore-root"]).toBe(".github/roots.jsonl");
+    expect(checkInitOptions({ ...options, attest: true }, "x.yml")).toMatchObject({
+      ok: false,
+      problems: [{ path: "attest", message: expect.stringContaining("expected false") }],
+    });
+  });
+});

@@ -11,6 +11,7 @@ import { isSafeRunVersion, runVersionRule } from "./config.js";
 import { InputError, type Problem, quote } from "./errors.js";
 import { duplicateKeyMessage, lineOfPath, parseJsonText, scanJsonText } from "./evidence/json-text.js";
 import {
+  attestationFileName,
   type EvidenceFileName,
   evidenceFileNames,
   type SubmissionManifest,
@@ -231,6 +232,8 @@ export function evidenceRole(name: string): string | undefined {
     "eval_rows.jsonl": "the best trial's graded rows (primary_score is recomputed from them)",
     "trials.jsonl": "every trial's record",
   };
+  if (name === attestationFileName)
+    return "the evidence's signature: a Sigstore bundle made by the sweep's aggregate job (GitHub artifact attestation)";
   return (roles as Record<string, string>)[name];
 }
 

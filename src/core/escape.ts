@@ -4,9 +4,9 @@
  * passes such strings through its function here, and test/hostile/escaping.test.ts runs
  * every output against one list of payloads.
  *
- *  - `lineText`: a terminal or a job log. Control characters (CR, LF, ESC, ...) and the line
- *    and paragraph separators are written as `\uXXXX`, so a value stays on its line, moves no
- *    cursor and cannot start a workflow command (`::warning::`, `::add-mask::`,
+ *  - `lineText`: a terminal or a job log. Control characters (CR, LF, ESC, ...), the line
+ *    and paragraph separators and the bidirectional controls are written as `\uXXXX`, so a
+ *    value stays on its line, moves no cursor, reorders nothing and cannot start a workflow command (`::warning::`, `::add-mask::`,
  *    `::stop-commands::`) on a line of its own.
  *  - `logLine`: a whole line of a job log: `lineText`, and a line that would still start with
  *    `::` gets a space in front, so only the action's own commands are commands.
@@ -19,9 +19,15 @@
  *    (line breaks read as spaces), and a table cell's `|` escaped.
  */
 
-/** Control characters, and the line and paragraph separators, written as `\uXXXX`. */
+/**
+ * Control characters, the line and paragraph separators, and the bidirectional controls
+ * (which reorder what a terminal or a browser shows: "Trojan Source"), written as `\uXXXX`.
+ */
 export function lineText(text: string): string {
-  return text.replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(
+    /[\p{Cc}\p{Zl}\p{Zp}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** A job log line that is no workflow command unless the action means it: see the module's comment. */
@@ -38,13 +44,13 @@ const zwsp = "\u200b";
 
 /**
  * The Markdown punctuation that opens inline syntax in the middle of a line (emphasis, code,
- * links and images, a table cell's end), written with a backslash (CommonMark: any ASCII
- * punctuation may be). `<` (HTML, autolinks) is an entity already. The text goes after
- * something of ours on its line, so what only matters at a line's start (`#`, `-`, `1.`,
- * `>`) stays as it is, and so does `_`, which emphasizes nothing inside a word
- * (`learning_rate`): numbers, ids and parameter names read as they are in the raw file.
+ * links and images, a table cell's end, GFM's `~` strikethrough), written with a backslash
+ * (CommonMark: any ASCII punctuation may be). `<` (HTML, autolinks) is an entity already.
+ * The text goes after something of ours on its line, so what only matters at a line's start
+ * (`#`, `-`, `1.`, `>`) stays as it is, and so does a `_` inside a word, which emphasizes
+ * nothing (`learning_rate`): numbers, ids and parameter names read as they are in the raw file.
  */
-const markdownSyntax = /[\\`*[\]|]/g;
+const markdownSyntax = /[\\`*[\]|~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
 
 /** Text for GitHub-rendered Markdown, in the middle of a line: see the module's comment. */
 export function markdownText(text: string): string {

@@ -29,6 +29,8 @@ export const limits = {
   rows: 2_000_000,
   /** Problems listed for one rule (one file and field); the rest are counted in one more line. */
   problemsPerRule: 100,
+  /** A Sigstore bundle (attestation.sigstore.json): GitHub's are a few KiB, 1,024 subjects under 200 KiB. */
+  attestationBytes: 4 * MiB,
   /** Members of a submission zip. */
   zipMembers: 10_000,
   /** One member of a submission zip, uncompressed. */

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { AggregatedTrial, TrialCounts } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
 import type { Problem } from "../core/errors.js";
-import { markdownCode, markdownText } from "../core/escape.js";
+import { lineText, markdownCode, markdownText } from "../core/escape.js";
 import type { Plan } from "../core/plan.js";
 import { redact } from "../core/redact.js";
 import { completedNote } from "../core/trial-record.js";
@@ -189,24 +189,25 @@ export function aggregateSummary(input: AggregateSummaryInput): string {
       `:x: ${counts.failures} trials failed or timed out, over max_failed_trials (${counts.max_failed_trials}).`,
     );
   }
-  if (pr) {
-    const verb = {
-      created: "opened",
-      updated: "updated with a new commit",
-      unchanged: "unchanged (same evidence)",
-    }[pr.operation];
-    lines.push(
-      "",
-      pr.number !== null && pr.url
-        ? `Evidence pull request [#${pr.number}](${pr.url}): ${verb}.`
-        : "Evidence pull request: none needed, the base branch already holds this evidence.",
-    );
-    lines.push("", reportLine(pr));
-  }
+  if (pr) lines.push("", pullRequestSummary(pr));
   if (input.runUrl) lines.push("", `[Workflow run](${input.runUrl})`);
   if (input.charts) lines.push("", input.charts);
   lines.push("", input.leaderboardMd.trimEnd());
   return finish(lines, input.secrets);
+}
+
+/** The summary's lines on the evidence pull request and where verify's verdict went. */
+export function pullRequestSummary(pr: SummaryPullRequest): string {
+  const verb = {
+    created: "opened",
+    updated: "updated with a new commit",
+    unchanged: "unchanged (same evidence)",
+  }[pr.operation];
+  return `${
+    pr.number !== null && pr.url
+      ? `Evidence pull request [#${pr.number}](${pr.url}): ${verb}.`
+      : "Evidence pull request: none needed, the base branch already holds this evidence."
+  }\n\n${reportLine(pr)}`;
 }
 
 /** The summary's line on where verify's verdict went. */
@@ -285,9 +286,11 @@ export function problemAnnotations(
     let file = p.file;
     if (options.repoRoot && path.isAbsolute(file)) file = path.relative(options.repoRoot, file);
     file = file.split(path.sep).join("/").replace(/^\.\//, "");
+    // One line each, whichever writer encodes them (the runner's @actions/core escapes line
+    // breaks; a stand-in that does not still prints one line): a name from evidence may hold any.
     return {
-      message: redact(p.path ? `${p.path}: ${p.message}` : p.message, secrets),
-      file: file || ".",
+      message: lineText(redact(p.path ? `${p.path}: ${p.message}` : p.message, secrets)),
+      file: lineText(file) || ".",
       ...(p.line === undefined ? {} : { startLine: p.line }),
       title: "tunix-rt verify",
     };

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   type AggregatedTrial,
@@ -17,6 +17,7 @@ import {
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { compareTrialIds } from "../core/evidence/best-trial.js";
+import { attestationFileName } from "../core/evidence/schemas.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
 import { type ReportInput, sweepCharts } from "../core/report/report.js";
@@ -291,6 +292,9 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   const cleanLog = redact(clipLog(log), secrets);
   const logText = cleanLog.trim() === "" ? "(the best trial's trainer printed nothing)\n" : cleanLog;
 
+  // An earlier run's signature vouches for files about to change: it goes first, so no crash
+  // can leave it beside new evidence. The sweep's workflow signs the new files anew.
+  await rm(path.join(runDir, attestationFileName), { force: true });
   // Each file is written atomically.
   await writeJsonAtomic(path.join(runDir, "run_manifest.json"), docs.run_manifest);
   await writeJsonAtomic(path.join(runDir, "eval_summary.json"), docs.eval_summary);

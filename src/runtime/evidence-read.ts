@@ -22,6 +22,7 @@ import { readFileSync, realpathSync, statSync } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
+import { attestationFileName } from "../core/attest/attestation.js";
 import { InputError, messageOf, type Problem, ReadError } from "../core/errors.js";
 import { parseEvidenceJson } from "../core/evidence/json-text.js";
 import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
@@ -31,12 +32,13 @@ import {
   type TrustedFiles,
   type VerifyProfile,
 } from "../core/evidence/verify.js";
-import { bytesText, limits } from "../core/limits.js";
+import { append, bytesText, limits } from "../core/limits.js";
+import { type AttestationPolicy, attestationFindings, folderScope } from "./attestation.js";
 import { parseConfigText } from "./config-file.js";
 import { describeFsError, readJsonl } from "./files.js";
 import { gitTopLevel } from "./git.js";
 import { isInside } from "./root.js";
-import { readZipFile } from "./zip-read.js";
+import { readZipFile, type ZipMember } from "./zip-read.js";
 
 /** How to verify and how to name files in problems. */
 export interface ReadOptions {
@@ -65,6 +67,11 @@ export interface ReadOptions {
   trustedAs?: string;
   /** How messages name a file of the trusted checkout (default: its path from `cwd`). */
   trustedFile?: (repoPath: string) => string;
+  /**
+   * What is asked of the evidence's signature (attestation.sigstore.json): default, checked
+   * when it is there and not required; false, not looked at (the step that just placed it).
+   */
+  attestation?: AttestationPolicy | false;
 }
 
 /** What verification found: the problems, what could not be checked, and a few facts for the summary line. */
@@ -121,7 +128,71 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   for (const name of evidenceFileNames.filter(isJsonl))
     await readOne(verifier, path.join(dir, name), name, bounds);
   const problems = verifier.finish();
-  return { problems, notes: [...verifier.notes], runVersion };
+  const notes = [...verifier.notes];
+  if (options.attestation !== false) {
+    const config = named.configPath === undefined ? undefined : beside.get(named.configPath);
+    const names = {
+      bundle: path.join(shownAs, attestationFileName),
+      file: (repoPath: string) => {
+        const inside = path.relative(path.relative(root, path.resolve(dir)), repoPath);
+        return inside.startsWith("..") ? (config?.shownAs ?? repoPath) : path.join(shownAs, inside);
+      },
+    };
+    const found = await attestationOfFolder(dir, root, bounds, {
+      config:
+        named.configPath !== undefined && config?.bytes
+          ? { repoPath: named.configPath, bytes: config.bytes }
+          : undefined,
+      policy: options.attestation ?? { required: false },
+      names,
+    });
+    append(problems, found.problems);
+    append(notes, found.notes);
+  }
+  return { problems, notes, runVersion };
+}
+
+/** The signature's findings on an evidence folder: its bundle read within bounds, its files hashed. */
+async function attestationOfFolder(
+  dir: string,
+  root: string,
+  bounds: Bounds,
+  o: {
+    config: { repoPath: string; bytes: Buffer } | undefined;
+    policy: AttestationPolicy;
+    names: { bundle: string; file: (repoPath: string) => string };
+  },
+): Promise<{ problems: Problem[]; notes: string[] }> {
+  const file = path.join(dir, attestationFileName);
+  const refused = await bounds.refuse(file);
+  if (refused !== undefined)
+    return { problems: [{ file: o.names.bundle, path: "", message: refused }], notes: [] };
+  let text: string | undefined;
+  try {
+    const read = await readBounded(file, limits.attestationBytes);
+    if ("size" in read)
+      return {
+        problems: [
+          {
+            file: o.names.bundle,
+            path: "",
+            message: `is ${read.size} bytes, over the ${bytesText(limits.attestationBytes)} a bundle may have; not read`,
+          },
+        ],
+        notes: [],
+      };
+    text = read.bytes.toString("utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      return {
+        problems: [{ file: o.names.bundle, path: "", message: `cannot read: ${describeFsError(error)}` }],
+        notes: [],
+      };
+  }
+  if (text === undefined && !o.policy.required) return { problems: [], notes: [] };
+  const { scope, problems } = await folderScope(path.resolve(dir), root, o.config, o.names);
+  const found = await attestationFindings(text, scope, o.policy, o.names);
+  return { problems: append(problems, found.problems), notes: found.notes };
 }
 
 /**
@@ -209,7 +280,10 @@ export async function trustedFiles(
       (relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? abs : relative);
     let found: { shownAs: string; bytes: Buffer } | { shownAs: string; absent: string };
     if (!isRepoPath(repoPath))
-      found = { shownAs: repoPath, absent: "is not a repository path (relative, inside it)" };
+      found = {
+        shownAs: repoPath,
+        absent: "is not a repository path (relative, inside it, no control character)",
+      };
     else {
       try {
         const kind = statSync(abs);
@@ -272,9 +346,12 @@ function notRegular(): Error {
   });
 }
 
-/** Whether a path the evidence names is a repository path: relative, never leaving the root. */
+/**
+ * Whether a path the evidence names is a repository path: relative, never leaving the root,
+ * and a name a file system holds (no NUL or other control character).
+ */
 function isRepoPath(file: string): boolean {
-  return !path.isAbsolute(file) && !file.split(/[\\/]/).includes("..");
+  return !path.isAbsolute(file) && !file.split(/[\\/]/).includes("..") && !/\p{Cc}/u.test(file);
 }
 
 /**
@@ -288,7 +365,8 @@ async function readRepoFile(
   bounds: Bounds,
   max: number,
 ): Promise<NamedFile & { bytes?: Buffer }> {
-  if (!isRepoPath(file)) return { shownAs: file, absent: "is not a repository path (relative, inside it)" };
+  if (!isRepoPath(file))
+    return { shownAs: file, absent: "is not a repository path (relative, inside it, no control character)" };
   const abs = path.join(root, file);
   const relative = path.relative(cwd, abs);
   const shownAs = relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? abs : relative;
@@ -332,16 +410,75 @@ export async function verifySubmissionZip(
     // Members are named as paths inside the zip, as Python's zipimport does: `<zip>/<entry>`.
     file: p.file === "" ? shownAs : `${shownAs}/${p.file}`,
   }));
-  const manifest = members.find((m) => m.name === "MANIFEST.json");
-  let runVersion = "";
-  try {
-    runVersion = manifest
-      ? String((JSON.parse(manifest.data.toString("utf8")) as { run_version?: unknown }).run_version ?? "")
-      : "";
-  } catch {
-    // A broken manifest is already a problem; the summary just has no run_version.
+  const manifest = jsonMember(members, "MANIFEST.json") as
+    | { run_version?: unknown; run_dir?: unknown }
+    | undefined;
+  // A broken manifest is already a problem; the summary then has no run_version.
+  const runVersion = typeof manifest?.run_version === "string" ? manifest.run_version : "";
+  const runDir = typeof manifest?.run_dir === "string" ? manifest.run_dir.replace(/\/+$/, "") : undefined;
+  if (options.attestation !== false && runDir !== undefined) {
+    const found = await attestationOfZip(
+      members,
+      runDir,
+      options.attestation ?? { required: false },
+      shownAs,
+    );
+    append(problems, found.problems);
+    append(notes, found.notes);
   }
   return { problems, notes, runVersion };
+}
+
+/** A member's JSON, or undefined when it is not there or not valid JSON evidence (verify says so). */
+function jsonMember(members: readonly ZipMember[], name: string): unknown {
+  const member = members.find((m) => m.name === name && m.kind === "file");
+  if (!member) return undefined;
+  try {
+    return parseEvidenceJson(member.data.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The signature's findings on a zip: the bundle in its evidence folder against the members of
+ * that folder and the promoted config (the evalset, the README and MANIFEST.json are the
+ * package step's, not the aggregate job's, and are checked against MANIFEST.json).
+ */
+async function attestationOfZip(
+  members: readonly ZipMember[],
+  runDir: string,
+  policy: AttestationPolicy,
+  shownAs: string,
+): Promise<{ problems: Problem[]; notes: string[] }> {
+  const bundleName = `${runDir}/${attestationFileName}`;
+  const bundle = members.find((m) => m.name === bundleName && m.kind === "file");
+  if (!bundle && !policy.required) return { problems: [], notes: [] };
+  const runManifest = jsonMember(members, `${runDir}/run_manifest.json`) as
+    | { config_path?: unknown }
+    | undefined;
+  const configPath = typeof runManifest?.config_path === "string" ? runManifest.config_path : undefined;
+  const files = new Map<string, string>();
+  for (const m of members) {
+    if (m.kind !== "file" || m.name === bundleName) continue;
+    if (m.name.startsWith(`${runDir}/`) || m.name === configPath)
+      files.set(m.name, createHash("sha256").update(m.data).digest("hex"));
+  }
+  if (bundle && bundle.data.length > limits.attestationBytes)
+    return {
+      problems: [
+        {
+          file: `${shownAs}/${bundleName}`,
+          path: "",
+          message: `is ${bundle.data.length} bytes, over the ${bytesText(limits.attestationBytes)} a bundle may have; not read`,
+        },
+      ],
+      notes: [],
+    };
+  return attestationFindings(bundle?.data.toString("utf8"), { runDir, files }, policy, {
+    bundle: `${shownAs}/${bundleName}`,
+    file: (name) => `${shownAs}/${name}`,
+  });
 }
 
 async function requireFolder(dir: string, shownAs: string): Promise<void> {

@@ -42,31 +42,37 @@ function kindOf(entry: Entry): ZipMember["kind"] {
   return entry.fileName.endsWith("/") || mode === 0o040000 ? "directory" : "file";
 }
 
+/**
+ * Every member, read in two passes: the central directory first (each entry's name, kind and
+ * declared size, checked against the limits, so a zip past one is refused before anything is
+ * inflated), then each member inflated (yauzl stops one that inflates past its declared size).
+ */
 function unpack(file: string): Promise<ZipMember[]> {
   return new Promise((resolve, reject) => {
     // strictFileNames refuses backslashes; yauzl itself refuses absolute and `..` names.
     yauzl.open(
       file,
-      { lazyEntries: true, strictFileNames: true, validateEntrySizes: true },
+      { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true },
       (error, zip?: ZipFile) => {
         if (error || !zip) return reject(error ?? new Error("cannot open"));
-        const members: ZipMember[] = [];
-        let total = 0;
-        let count = 0;
+        let settled = false;
         const fail = (e: Error) => {
+          if (settled) return;
+          settled = true;
           zip.close();
           reject(e);
         };
+        const tooMany = () =>
+          new Error(`it holds more than ${limits.zipMembers} members; a submission holds a few dozen`);
+        // The end record's count, before any entry is read (the entries are counted too: it may lie).
+        if (zip.entryCount > limits.zipMembers) return fail(tooMany());
+        const entries: Entry[] = [];
+        let total = 0;
         zip.on("error", fail);
-        zip.on("end", () => resolve(members));
         zip.on("entry", (entry: Entry) => {
-          const kind = kindOf(entry);
           if (entry.isEncrypted())
-            return fail(new Error(`${entry.fileName}: encrypted members are not supported`));
-          if (++count > limits.zipMembers)
-            return fail(
-              new Error(`it holds more than ${limits.zipMembers} members; a submission holds a few dozen`),
-            );
+            return fail(new Error(`${lineText(entry.fileName)}: encrypted members are not supported`));
+          if (entries.length >= limits.zipMembers) return fail(tooMany());
           if (entry.uncompressedSize > limits.zipMemberBytes)
             return fail(
               new Error(
@@ -76,24 +82,43 @@ function unpack(file: string): Promise<ZipMember[]> {
           total += entry.uncompressedSize;
           if (total > limits.zipTotalBytes)
             return fail(new Error(`it would inflate past ${bytesText(limits.zipTotalBytes)}`));
-          if (kind === "directory") {
-            members.push({ name: entry.fileName, kind, data: Buffer.alloc(0) });
-            return zip.readEntry();
-          }
-          zip.openReadStream(entry, (streamError, stream) => {
-            if (streamError || !stream)
-              return fail(streamError ?? new Error(`${entry.fileName}: cannot read`));
-            const chunks: Buffer[] = [];
-            stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-            stream.on("error", fail);
-            stream.on("end", () => {
-              members.push({ name: entry.fileName, kind, data: Buffer.concat(chunks) });
-              zip.readEntry();
-            });
-          });
+          entries.push(entry);
+          zip.readEntry();
+        });
+        zip.on("end", () => {
+          if (!settled)
+            inflateAll(zip, entries).then((members) => {
+              settled = true;
+              zip.close();
+              resolve(members);
+            }, fail);
         });
         zip.readEntry();
       },
     );
   });
+}
+
+/** The members of `entries`, inflated one after another. */
+async function inflateAll(zip: ZipFile, entries: readonly Entry[]): Promise<ZipMember[]> {
+  const members: ZipMember[] = [];
+  for (const entry of entries) {
+    const kind = kindOf(entry);
+    if (kind === "directory") {
+      members.push({ name: entry.fileName, kind, data: Buffer.alloc(0) });
+      continue;
+    }
+    const data = await new Promise<Buffer>((resolve, reject) => {
+      zip.openReadStream(entry, (streamError, stream) => {
+        if (streamError || !stream)
+          return reject(streamError ?? new Error(`${lineText(entry.fileName)}: cannot read`));
+        const chunks: Buffer[] = [];
+        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+        stream.on("error", reject);
+        stream.on("end", () => resolve(Buffer.concat(chunks)));
+      });
+    });
+    members.push({ name: entry.fileName, kind, data });
+  }
+  return members;
 }

@@ -228,7 +228,7 @@ describe("the pipeline, step by step, as the runner runs it", () => {
     const missing = await runBundle(umbrella, { command: "" }, { workspace });
     expect(missing.code).toBe(1);
     expect(missing.errors.at(-1)?.message).toBe(
-      "tunix-rt: with.command: missing; expected one of plan, trial, score, aggregate, verify, package",
+      "tunix-rt: with.command: missing; expected one of plan, trial, score, aggregate, publish, verify, package",
     );
   });
 });

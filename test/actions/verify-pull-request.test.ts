@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliBin, runProcess, tempDir } from "../helpers/cli.js";
 import { unpackReference } from "../helpers/example-repo.js";
+import { attestFolder, TestSigstore } from "../helpers/sigstore.js";
 import { runBundle, type StepResult } from "./helpers.js";
 
 const run = promisify(execFile);
@@ -306,4 +307,81 @@ describe("verify-evidence on a pull request (pull-request, base-sha, head-sha)",
       `the workspace holds ${base}, not the base commit ${"f".repeat(40)}: check it out first (actions/checkout with ref: \${{ github.event.pull_request.base.sha }})`,
     );
   });
+});
+
+describe("signed evidence on a pull request (require-attestation, as init writes evidence.yml)", () => {
+  let sigstore: TestSigstore;
+  let root: string;
+  const signer = { repository: "octo/tuning", workflow: ".github/workflows/tunix-rt-sweep.yml" };
+  const evidenceDir = "submission_runs/example_v1";
+
+  beforeAll(async () => {
+    sigstore = await TestSigstore.create(path.join(work, "sigstore"));
+    root = await sigstore.writeTrustedRoot(path.join(work, "trusted_root.json"));
+  });
+
+  /** The bundle on a pull request of octo/tuning, requiring its sweep workflow's signature. */
+  const verifySigned = (pr: { n: number; head: string }) =>
+    runBundle(
+      bundle,
+      {
+        "pull-request": String(pr.n),
+        "base-sha": base,
+        "head-sha": pr.head,
+        "require-attestation": "true",
+        "signer-workflow": signer.workflow,
+        "sigstore-root": root,
+      },
+      { workspace: checkout, env: { GITHUB_REPOSITORY: "octo/tuning" } },
+    );
+
+  it("evidence its sweep signed verifies; unsigned, edited after signing or signed by a fork's workflow fails, naming why", async () => {
+    const signed = await verifySigned(
+      await pullRequest(async (dir) => {
+        await addEvidence(dir);
+        await attestFolder(sigstore, dir, evidenceDir, signer);
+      }),
+    );
+    expect(signed.code, signed.stdout).toBe(0);
+    expect(signed.outputs).toMatchObject({ verdict: "valid", valid: "true" });
+    expect(signed.stdout).toContain(
+      "the evidence is attested: signed by the workflow https://github.com/octo/tuning/",
+    );
+
+    const unsigned = await verifySigned(await pullRequest(addEvidence));
+    expect(unsigned.outputs).toMatchObject({ verdict: "invalid", problems: "1" });
+    expect(unsigned.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining("missing; the evidence must be signed"),
+      "1 problem in the evidence of submission_runs/example_v1 (each is annotated and listed in the job summary)",
+    ]);
+
+    const edited = await verifySigned(
+      await pullRequest(async (dir) => {
+        await addEvidence(dir);
+        await attestFolder(sigstore, dir, evidenceDir, signer);
+        await writeFile(
+          path.join(dir, evidenceDir, "kaggle_output_log.txt"),
+          "a log rewritten after signing\n",
+        );
+      }),
+    );
+    expect(edited.outputs).toMatchObject({ verdict: "invalid", problems: "1" });
+    expect(edited.errors[0]).toEqual({
+      properties: expect.objectContaining({ file: `${evidenceDir}/kaggle_output_log.txt` }),
+      message: expect.stringMatching(
+        /^is not attested: its SHA-256 is [0-9a-f]{64}, and attestation\.sigstore\.json signed [0-9a-f]{64} \(the file was changed after it was signed\)$/,
+      ),
+    });
+
+    const fork = await verifySigned(
+      await pullRequest(async (dir) => {
+        await addEvidence(dir);
+        await attestFolder(sigstore, dir, evidenceDir, { ...signer, repository: "fork/tuning" });
+      }),
+    );
+    expect(fork.outputs).toMatchObject({ verdict: "invalid" });
+    expect(fork.stdout).toContain(
+      "was signed by a workflow of https://github.com/fork/tuning; expected one of https://github.com/octo/tuning",
+    );
+  }, 60_000);
 });

@@ -6,8 +6,13 @@
  * (`runBundle`: `node dist/<action>.js`, INPUT_*, GITHUB_OUTPUT), each job with a runtime
  * token of its own for the run's artifact service (the stand-in). A stand-in runner, for the
  * steps a generated workflow has: `actions/checkout` (the workspace is the checkout here), the
- * App token step (skipped when no App is given), and tunix-rt's actions. Anything else fails.
+ * App token step (skipped when no App is given), tunix-rt's actions, and GitHub's
+ * attest-build-provenance through the test's own signer (`attest`: GitHub's OIDC token and
+ * Sigstore cannot be reached here). Anything else fails.
  */
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { data } from "@actions/expressions";
 import { parse } from "yaml";
 import type { ResultsStandIn } from "../github/stand-in/results.js";
@@ -45,6 +50,9 @@ export interface StepRun {
   matrix?: Record<string, unknown>;
   result: StepResult;
 }
+
+/** Signs as actions/attest-build-provenance does: its inputs in, its outputs (bundle-path) out. */
+export type AttestStandIn = (inputs: Record<string, string>) => Promise<Record<string, string>>;
 
 /** What a workflow run did. */
 export interface WorkflowRun {
@@ -95,12 +103,14 @@ export async function runWorkflow(
     results,
     run,
     env = {},
+    attest,
   }: {
     workspace: string;
     inputs?: Record<string, unknown>;
     results: ResultsStandIn;
     run: string;
     env?: Record<string, string>;
+    attest?: AttestStandIn;
   },
 ): Promise<WorkflowRun> {
   const graph: JobGraph = await jobGraph(text);
@@ -148,6 +158,7 @@ export async function runWorkflow(
         env: { ...env, ...results.envFor(run) },
         steps,
         matrix,
+        attest,
       });
       if (ran.result === "failure") result = "failure";
       outputs = ran.outputs;
@@ -172,15 +183,19 @@ async function runJob(
     env,
     steps,
     matrix,
+    attest,
   }: {
     context: Record<string, unknown>;
     workspace: string;
     env: Record<string, string>;
     steps: StepRun[];
     matrix: Record<string, unknown> | undefined;
+    attest: AttestStandIn | undefined;
   },
 ): Promise<{ result: "success" | "failure"; outputs: Record<string, string> }> {
   const jobEnv = Object.fromEntries(Object.entries(job.env ?? {}).map(([k, v]) => [k, expand(v, context)]));
+  // The runner's temp folder is the job's: one step leaves files there for the next.
+  const runnerTemp = await mkdtemp(path.join(os.tmpdir(), "tunix-rt-job-"));
   const stepOutputs: Record<string, { outputs: Record<string, string>; outcome: string }> = {};
   let failed = false;
   for (const [i, step] of (job.steps ?? []).entries()) {
@@ -196,6 +211,15 @@ async function runJob(
     }
     const uses = step.uses ?? "";
     if (uses.startsWith("actions/checkout@")) continue;
+    if (uses.startsWith("actions/attest-build-provenance@")) {
+      if (!attest) throw new Error(`${name}.steps[${i}]: ${uses} needs the test's signer (attest)`);
+      const inputs = Object.fromEntries(
+        Object.entries(step.with ?? {}).map(([k, v]) => [k, expand(v, here)]),
+      );
+      const outputs = await attest(inputs);
+      if (step.id) stepOutputs[step.id] = { outputs, outcome: "success" };
+      continue;
+    }
     const action = /^(?:\.\/actions\/|[\w.-]+\/[\w.-]+\/actions\/)([a-z-]+)(?:@[0-9a-f]{40})?$/.exec(
       uses,
     )?.[1];
@@ -207,7 +231,7 @@ async function runJob(
     const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v, here)]));
     const result = await runBundle(`dist/${action}.js`, inputs, {
       workspace,
-      env: { ...env, ...jobEnv, ...stepEnv },
+      env: { RUNNER_TEMP: runnerTemp, ...env, ...jobEnv, ...stepEnv },
     });
     steps.push({
       job: name,

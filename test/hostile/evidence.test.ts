@@ -17,6 +17,7 @@ import { searchSpaceOf } from "../../src/core/space.js";
 import type { TrialRecord } from "../../src/core/types.js";
 import { runBundle } from "../actions/helpers.js";
 import { tempDir } from "../helpers/cli.js";
+import { attestFolder, TestSigstore } from "../helpers/sigstore.js";
 import { editJson, editJsonl, evidence, file, linesOf, referenceRepo, runCliWithin } from "./helpers.js";
 
 let work: string;
@@ -83,8 +84,9 @@ describe("strings from evidence reach a terminal and a job log as one line, star
   });
 
   it("an evalset's file name in a problem line of the CLI", async () => {
-    // eval_summary.json names an evalset that is there, under a name with line breaks, and
-    // broken: the problem names the file as the evidence gave it.
+    // eval_summary.json names an evalset that is there, under a name with line breaks: such a
+    // name is no repository path (a control character), so it is not read, and the note that
+    // says so shows the name on its line.
     const repo = await referenceRepo();
     const name = `training/e${forged}.jsonl`;
     await writeFile(path.join(repo, name), "{not json\n");
@@ -92,10 +94,12 @@ describe("strings from evidence reach a terminal and a job log as one line, star
       s.eval_set = name;
     });
     const run = await runCliWithin(["verify", evidence], { cwd: repo });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(0);
     const out = `${run.stdout}${run.stderr}`;
     expect(linesOf(out).filter((l) => l.startsWith("::"))).toEqual([]);
-    expect(out).toContain("\\u000a::warning::forged by evidence");
+    expect(run.stderr).toContain(
+      'note: eval_rows.jsonl was not re-graded: eval_summary.json eval_set "training/ex\\n::warning::forged by evidence\\n::add-mask::hunter2\\n::stop-comm... is not a repository path (relative, inside it, no control character)',
+    );
   });
 });
 
@@ -205,11 +209,11 @@ describe("work on an input is bounded by its size, never its shape", () => {
     expect(run.stderr).toContain("would inflate to 637534208 bytes, over the 256 MiB a member may have");
   }, 60_000);
 
-  it("a zip of 200,000 members is refused past 10,000", async () => {
+  it("a zip of 70,000 members (ZIP64) is refused past 10,000, before any is read", async () => {
     const zip = path.join(work, "many.zip");
     execFileSync("python3", [
       "-c",
-      `import zipfile\nz = zipfile.ZipFile(${JSON.stringify(zip)}, "w")\nfor i in range(200000): z.writestr(f"m/{i}", b"")\nz.close()`,
+      `import zipfile\nz = zipfile.ZipFile(${JSON.stringify(zip)}, "w")\nfor i in range(70000): z.writestr(f"m/{i}", b"")\nz.close()`,
     ]);
     const run = await runCliWithin(["verify", zip], { cwd: work });
     expect(run.code).toBe(2);
@@ -229,10 +233,10 @@ describe("work on an input is bounded by its size, never its shape", () => {
     expect(result.best?.observed).toBeCloseTo(96 / 97);
   });
 
-  it("a million trials in trials.jsonl: read up to the cap, then one problem", async () => {
+  it("150,000 trials in trials.jsonl: read up to the cap, then one problem", async () => {
     const repo = await referenceRepo();
     const out = createWriteStream(file(repo, "trials.jsonl"));
-    for (let i = 0; i < 1_000_000; i++) {
+    for (let i = 0; i < 150_000; i++) {
       const line = `{"trial_id":"x${i}","params":{"learning_rate":0.1},"status":"completed","primary_score":0.5}\n`;
       if (!out.write(line)) await new Promise<void>((r) => out.once("drain", () => r()));
     }
@@ -246,14 +250,14 @@ describe("work on an input is bounded by its size, never its shape", () => {
   it("lines of a duplicated id: the first 100 problems listed, the rest counted", async () => {
     const repo = await referenceRepo();
     const row = (await readFile(file(repo, "eval_rows.jsonl"), "utf8")).split("\n")[0] as string;
-    await writeFile(file(repo, "eval_rows.jsonl"), `${`${row}\n`.repeat(300_000)}`);
+    await writeFile(file(repo, "eval_rows.jsonl"), `${`${row}\n`.repeat(150_000)}`);
     const run = await runCliWithin(["verify", evidence], { cwd: repo, limitMs: 120_000 });
     expect(run.timedOut).toBe(false);
     const lines = linesOf(run.stdout).filter(
       (l) => l.includes("eval_rows.jsonl:") && l.includes(": id: got"),
     );
     expect(lines.length).toBe(100);
-    expect(run.stdout).toContain("eval_rows.jsonl: id: and 299899 more problems of this file and field");
+    expect(run.stdout).toContain("eval_rows.jsonl: id: and 149899 more problems of this file and field");
   }, 180_000);
 
   it("JSON nested 100,000 deep: refused at the depth bound, in linear time", async () => {
@@ -348,4 +352,67 @@ describe("what verify took without a word", () => {
       /eval_summary\.json:\d+: evaluated_at: got "2026-01-01T00:00:00Z"; trials\.jsonl line 8 \(t0007\) finished at/,
     );
   });
+});
+
+describe("a zip whose MANIFEST.json was recomputed after an edit", () => {
+  it("verifies on its MANIFEST alone, and fails as not attested against the signature it carries", async () => {
+    const repo = await referenceRepo("tunix-rt-hostile-signed-");
+    const sigstore = await TestSigstore.create(path.join(work, "sigstore"));
+    const root = await sigstore.writeTrustedRoot(path.join(work, "trusted_root.json"));
+    const signer = { repository: "octo/tuning", workflow: ".github/workflows/tunix-rt-sweep.yml" };
+    await attestFolder(sigstore, repo, evidence, signer);
+    execFileSync("git", ["init", "-q"], { cwd: repo });
+    const pack = await runCliWithin(["package", "--run-dir", evidence], {
+      cwd: repo,
+      env: { SOURCE_DATE_EPOCH: "1764547200" },
+    });
+    expect(pack.code, pack.stderr).toBe(0);
+    const zip = path.resolve(repo, pack.stdout.trim().split("\n").pop() as string);
+    // The edit, and MANIFEST.json recomputed for it (with or without the bundle), by hand.
+    const rewrite = (out: string, dropBundle: boolean) =>
+      execFileSync("python3", [
+        "-c",
+        [
+          "import hashlib, json, sys, zipfile",
+          "src, out, drop = sys.argv[1], sys.argv[2], sys.argv[3] == '1'",
+          "z = zipfile.ZipFile(src)",
+          "members = {n: z.read(n) for n in z.namelist()}",
+          `log = '${evidence}/kaggle_output_log.txt'`,
+          "members[log] = b'trial t0007: primary_score 1.0 (a log rewritten after signing)\\n'",
+          `bundle = '${evidence}/attestation.sigstore.json'`,
+          "if drop: members.pop(bundle)",
+          "m = json.loads(members['MANIFEST.json'])",
+          "m['files'] = [f for f in m['files'] if f['path'] in members]",
+          "for f in m['files']:",
+          "    f['size'] = len(members[f['path']]); f['sha256'] = hashlib.sha256(members[f['path']]).hexdigest()",
+          "members['MANIFEST.json'] = (json.dumps(m, indent=2) + '\\n').encode()",
+          "w = zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED)",
+          "for n in sorted(members): w.writestr(n, members[n])",
+          "w.close()",
+        ].join("\n"),
+        zip,
+        out,
+        dropBundle ? "1" : "0",
+      ]);
+    const unsigned = path.join(work, "recomputed-unsigned.zip");
+    rewrite(unsigned, true);
+    const alone = await runCliWithin(["verify", unsigned], { cwd: work });
+    expect(alone.code, alone.stdout).toBe(0); // MANIFEST.json alone cannot tell
+    const required = await runCliWithin(
+      ["verify", unsigned, "--attestation-repo", "octo/tuning", "--sigstore-root", root],
+      { cwd: work },
+    );
+    expect(required.code).toBe(1);
+    expect(required.stdout).toContain(`${unsigned}/${evidence}/attestation.sigstore.json: missing;`);
+    const signed = path.join(work, "recomputed-signed.zip");
+    rewrite(signed, false);
+    const run = await runCliWithin(["verify", signed, "--sigstore-root", root], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^${signed.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/${evidence}/kaggle_output_log\\.txt: is not attested: its SHA-256 is [0-9a-f]{64}, and attestation\\.sigstore\\.json signed [0-9a-f]{64} \\(the file was changed after it was signed\\)$`,
+        "m",
+      ),
+    );
+  }, 60_000);
 });

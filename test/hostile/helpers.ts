@@ -87,3 +87,53 @@ export const linesOf = (text: string) => text.split(/\r?\n/);
 
 /** Where evidence files lie in a reference repository. */
 export const file = (repo: string, name: string) => path.join(repo, evidence, name);
+
+/** Workflow commands a string from evidence tries to start: each would be a forged line of the log. */
+export const forgedCommands =
+  "x\n::warning::forged by evidence\n::add-mask::hunter2\n::stop-commands::off\r::error::forged";
+
+/** Markdown and HTML that would render as an image, a link, a mention and a tag. */
+export const markdownPayload =
+  "![pixel](https://evil.example/p.png) [click](https://evil.example) @org/team <img src=x> www.evil.example";
+
+/**
+ * Writes the hostile folder into a reference repository: the findings of the attack on the
+ * pull-request check at once, each in the file a fork controls. Names with forged workflow
+ * commands (a trial id, a dirty tree's file list, an evalset's file name), Markdown in a
+ * trial id, a YAML billion laughs as the promoted config, JSON nested 100,000 deep, a key
+ * given twice, 100,000 rows of one id, and a link to /dev/zero as the log.
+ */
+export async function writeHostileFolder(repo: string): Promise<void> {
+  const { rm, symlink } = await import("node:fs/promises");
+  await editJsonl(file(repo, "trials.jsonl"), (t) => ({
+    ...t,
+    trial_id: t.trial_id === "t0000" ? `t0000${forgedCommands}` : t.trial_id,
+    worktree: { dirty: true, changed: 1, files: [forgedCommands], diff_sha256: "a".repeat(64) },
+  }));
+  const evalset = `training/e${forgedCommands}.jsonl`;
+  await writeFile(path.join(repo, evalset), "{not json\n");
+  await editJson(file(repo, "eval_summary.json"), (s) => {
+    s.eval_set = evalset;
+  });
+  const best = (await readFile(file(repo, "best_params.json"), "utf8")).replace(
+    /"trial_id": "([^"]*)",/,
+    `"trial_id": ${JSON.stringify(markdownPayload)},\n  "trial_id": "$1",`,
+  );
+  await writeFile(file(repo, "best_params.json"), best);
+  const lol = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const next = String.fromCharCode(97 + i);
+    lol.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+  }
+  await writeFile(path.join(repo, "training/configs/example_v1_best.yaml"), `${lol.join("\n")}\n`);
+  const manifest = await readFile(file(repo, "run_manifest.json"), "utf8");
+  await writeFile(
+    file(repo, "run_manifest.json"),
+    manifest.replace(/\}\s*$/, `, "deep": ${"[".repeat(100_000)}${"]".repeat(100_000)}}\n`),
+  );
+  const row = (await readFile(file(repo, "eval_rows.jsonl"), "utf8")).split("\n")[0] as string;
+  await writeFile(file(repo, "eval_rows.jsonl"), `${row}\n`.repeat(100_000));
+  await rm(file(repo, "kaggle_output_log.txt"));
+  await symlink("/dev/zero", file(repo, "kaggle_output_log.txt"));
+}

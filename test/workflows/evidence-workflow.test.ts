@@ -65,6 +65,9 @@ describe("evidence.yml", () => {
       "pull-request": "${{ github.event.pull_request.number }}",
       "base-sha": "${{ github.event.pull_request.base.sha }}",
       "head-sha": "${{ github.event.pull_request.head.sha }}",
+      // The sweep workflow of this repository signs its evidence: the check requires it.
+      "require-attestation": true,
+      "signer-workflow": ".github/workflows/sweep.yml",
     });
     // A hang fails the step before the job's own timeout, so the status step still posts.
     expect(verify[0]?.["timeout-minutes"]).toBeLessThan(job["timeout-minutes"]);

@@ -31,10 +31,15 @@ const loadLocal = (repoPath: string) =>
  *  - `job.workflow_repository` / `job.workflow_sha`: GitHub added them to the job context
  *    after that build (https://github.com/actions/checkout/issues/1418);
  *  - `concurrency.queue`: added in 2026 (GitHub's changelog of 2026-05-07, "concurrency groups
- *    now allow larger queues"); GitHub's own language service below knows it.
+ *    now allow larger queues"); GitHub's own language service below knows it;
+ *  - the `attestations` permission: added with artifact attestations (2024, after that build;
+ *    GitHub's docs, "Using artifact attestations", ask for attestations: write); GitHub's
+ *    own language service knows it.
  */
 function known(result: { kind: string; message: string }): boolean {
   if (result.kind === "runner-label") return true;
+  if (result.kind === "permissions" && /unknown permission scope "attestations"/.test(result.message))
+    return true;
   if (
     result.kind === "syntax-check" &&
     /unexpected key "queue" for "concurrency" section/.test(result.message)
@@ -310,6 +315,7 @@ jobs:
         config: "training/sweep.yaml",
         runnerLabels,
         setupCommand: "",
+        attest: true,
         waves: 3,
       });
     const loadGpu = (repoPath: string) =>

@@ -3,15 +3,18 @@
  * coming from this run's artifacts, then verify (as `tunix-rt verify`), the evidence pull
  * request, and verify's verdict reported as a check run on the pull request's head: a pull
  * request opened with GITHUB_TOKEN starts no workflow, so the evidence check would not run on it.
+ *
+ * With `attest`, the evidence is signed before the pull request: the aggregate writes the
+ * SHA-256 of every file it will commit (output `subjects`, the checksums file that
+ * actions/attest-build-provenance signs) and a hand-off for `mode: publish`, which puts the
+ * bundle beside the evidence, checks that it covers every file, and opens the pull request.
  */
 
-import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
 import { promotedConfigPath } from "../../core/aggregate.js";
 import type { SweepConfig } from "../../core/config.js";
 import { formatProblem, InputError, messageOf, type Problem, quote } from "../../core/errors.js";
-import { markdownCode } from "../../core/escape.js";
 import { evidenceBranch } from "../../core/evidence/changes.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { chartsMarkdown } from "../../core/report/report.js";
@@ -22,8 +25,6 @@ import {
   runnerArtifactClient,
   uploadFolderArtifact,
 } from "../../github/artifacts.js";
-import type { ReportCheckResult } from "../../github/evidence-check.js";
-import type { PublishEvidenceResult } from "../../github/evidence-pr.js";
 import { aggregateSummary, verifySummary } from "../../github/summary.js";
 import { type AggregateResult, aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";
@@ -31,16 +32,11 @@ import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import { collectProvenance } from "../../runtime/provenance.js";
 import { writeReportHtml } from "../../runtime/report.js";
 import { toolkitVersion } from "../../runtime/version.js";
-import { type RunContext, repoPath, repositoryParts } from "../shared/context.js";
+import { type RunContext, repoPath } from "../shared/context.js";
 import { parsePlannedList, withRunVersion } from "../shared/plan-inputs.js";
-import { annotateProblems, logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
+import { annotateProblems, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { AggregateSettings } from "./inputs.js";
-
-/**
- * The evidence pull request, and where verify's verdict was reported on its head (undefined:
- * not reported, since no pull request is open).
- */
-type PublishedEvidence = PublishEvidenceResult & { report: ReportCheckResult | undefined };
+import { type Handoff, type PublishedEvidence, publish, writeHandoff } from "./publish.js";
 
 /** Aggregates the sweep's trials into evidence, verifies it, and publishes it as a pull request. */
 export async function aggregateStep(settings: AggregateSettings, context: RunContext): Promise<StepOutcome> {
@@ -111,9 +107,20 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     shownAs: runDir,
   });
   const valid = problems.length === 0;
-  const published = settings.createPr
-    ? await publish(settings, context, result, { runDir, valid, problems, secrets, charts })
-    : undefined;
+  const handoff: Handoff = {
+    runDir: result.runDir,
+    bestConfigFile: result.bestConfigFile,
+    runVersion: path.basename(result.runDir),
+    sweepId: result.sweepId ?? null,
+    best: { trial_id: result.best.trial_id, primary_score: result.best.primary_score },
+    leaderboardMd: result.leaderboardMd,
+    charts,
+  };
+  const subjects = settings.attest ? await writeHandoff(context, handoff) : undefined;
+  const published =
+    settings.createPr && !settings.attest
+      ? await publish(settings, context, handoff, { runDir, valid, problems, secrets, attested: false })
+      : undefined;
   annotateProblems(problems, { repoRoot: cwd, secrets });
   await writeSummary(`${summaryOf(published)}\n${verifySummary(problems, { dir: runDir, valid, secrets })}`);
 
@@ -127,6 +134,7 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     "pr-url": published?.url ?? "",
     "pr-operation": published?.operation ?? "",
     "check-url": published?.report?.url ?? "",
+    subjects: subjects ?? "",
   };
   if (!valid) {
     return {
@@ -141,131 +149,6 @@ export async function aggregateStep(settings: AggregateSettings, context: RunCon
     };
   }
   return { outputs };
-}
-
-/**
- * Opens or updates the evidence pull request and reports verify on its head: a check run, a
- * commit status when the token cannot create check runs, nothing (with a warning naming the
- * permission) when it cannot create either. Nothing either when no pull request is open (the
- * base branch already holds the evidence): the head would then be the base branch's.
- */
-async function publish(
-  settings: AggregateSettings,
-  context: RunContext,
-  result: AggregateResult,
-  verdict: {
-    runDir: string;
-    valid: boolean;
-    problems: Problem[];
-    secrets: readonly string[];
-    charts: string;
-  },
-): Promise<PublishedEvidence> {
-  const { owner, repo } = repositoryParts(context, "opening the evidence pull request");
-  const base = settings.base ?? context.refName;
-  if (!base)
-    throw new InputError("with.base: missing; expected the branch the evidence pull request targets");
-  const best = result.best;
-  const runVersion = path.basename(result.runDir ?? "");
-  const files = await evidenceFiles(context, result);
-  const score = best?.primary_score === null || best === undefined ? "–" : best.primary_score.toFixed(4);
-  const [{ createOctokit }, { publishEvidence }, { reportCheck }] = await Promise.all([
-    import("../../github/octokit.js"),
-    import("../../github/evidence-pr.js"),
-    import("../../github/evidence-check.js"),
-  ]);
-  const octokit = createOctokit({ token: settings.token, baseUrl: context.apiUrl });
-  const pr = await publishEvidence(octokit, {
-    owner,
-    repo,
-    base,
-    runVersion,
-    files,
-    // A chart an earlier sweep drew and this one does not (rungs.svg) leaves the branch.
-    ownedFolders: [verdict.runDir, `${verdict.runDir}/charts`],
-    title: `tunix-rt evidence: ${runVersion} (best ${best?.trial_id}, primary_score ${score})`,
-    body: pullRequestBody(result, verdict, context.runUrl, verdict.charts),
-    commitMessage: `tunix-rt: evidence for ${runVersion}\n\nSweep ${result.sweepId ?? "unknown"}: best trial ${best?.trial_id}, primary_score ${score}.${context.runUrl ? `\nWorkflow run: ${context.runUrl}` : ""}`,
-    secrets: verdict.secrets,
-  });
-  if (!pr.open) return { ...pr, report: undefined };
-  const report = await reportCheck(octokit, {
-    owner,
-    repo,
-    headSha: pr.headSha,
-    name: settings.checkName,
-    valid: verdict.valid,
-    summary: verdict.valid
-      ? `${verdict.runDir} verifies: every file is valid and primary_score recomputes from eval_rows.jsonl.`
-      : `${verdict.runDir} does not verify: ${verdict.problems.length} problem(s).`,
-    problems: verdict.problems,
-    repoRoot: context.workspace,
-    secrets: verdict.secrets,
-    ...(context.runUrl ? { detailsUrl: context.runUrl } : {}),
-  });
-  if (report.kind === "none" && report.note) core.warning(report.note);
-  else if (report.note) logInfo(report.note);
-  return { ...pr, report };
-}
-
-/** The names of a folder's plain files (dotfiles left out), sorted; none when there is no folder. */
-async function filesOf(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
-    .map((entry) => entry.name)
-    .sort();
-}
-
-/** The evidence folder's files and the promoted config, as repository paths with their text. */
-async function evidenceFiles(
-  context: RunContext,
-  result: AggregateResult,
-): Promise<{ path: string; content: string }[]> {
-  const runDir = result.runDir as string;
-  // The folder's files and its charts/ (a sweep's charts are evidence too).
-  const names = [
-    ...(await filesOf(runDir)),
-    ...(await filesOf(path.join(runDir, "charts"))).map((name) => `charts/${name}`),
-  ];
-  const files = [];
-  for (const name of names) {
-    const file = path.join(runDir, name);
-    files.push({ path: repoPath(context, file), content: await readFile(file, "utf8") });
-  }
-  if (result.bestConfigFile) {
-    files.push({
-      path: repoPath(context, result.bestConfigFile),
-      content: await readFile(result.bestConfigFile, "utf8"),
-    });
-  }
-  for (const file of files) {
-    if (path.isAbsolute(file.path))
-      throw new InputError(
-        `${file.path}: is outside the repository; evidence and the promoted config must lie inside it`,
-      );
-  }
-  return files;
-}
-
-/** The pull request's body: the verdict, the leaderboard, where it came from. */
-function pullRequestBody(
-  result: AggregateResult,
-  verdict: { runDir: string; valid: boolean; problems: Problem[] },
-  runUrl: string | null,
-  charts: string,
-): string {
-  const lines = [
-    verdict.valid
-      ? `Evidence in ${markdownCode(verdict.runDir)}: verified (${markdownCode(`tunix-rt verify ${verdict.runDir}`)}).`
-      : `Evidence in ${markdownCode(verdict.runDir)}: **does not verify** (${verdict.problems.length} problem(s); see the check run).`,
-    "",
-    ...(charts ? [charts, ""] : []),
-    result.leaderboardMd.trim(),
-    "",
-    runUrl ? `Written by tunix-rt in [this workflow run](${runUrl}).` : "Written by tunix-rt.",
-  ];
-  return `${lines.join("\n")}\n`;
 }
 
 /**

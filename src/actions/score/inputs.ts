@@ -1,7 +1,8 @@
 /**
  * The score action's input boundary: the only place that reads its inputs. Modes: `trial`
- * (grade a folder that the user's own steps trained into) and `aggregate` (every trial of
- * the sweep: leaderboard, evidence, verify, the pull request).
+ * (grade a folder that the user's own steps trained into), `aggregate` (every trial of the
+ * sweep: leaderboard, evidence, verify, the pull request) and `publish` (the pull request of
+ * evidence an aggregate with `attest` left for signing, with its signature).
  */
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
@@ -17,6 +18,7 @@ export const scoreDefaults = {
   "create-pr": "true",
   "check-name": "tunix-rt / verify-evidence",
   profile: "default",
+  attest: "false",
 } as const;
 
 /** How the user's training step ended. */
@@ -71,10 +73,29 @@ export interface AggregateSettings {
   checkName: string;
   /** Verification profile of the evidence. */
   profile: "default" | "kaggle";
+  /**
+   * Leave the evidence to be signed: write the checksums of its files (output `subjects`)
+   * for actions/attest-build-provenance, and no pull request; `mode: publish` opens it.
+   */
+  attest: boolean;
+}
+
+/** Settings of `mode: publish`: what `publish` (in aggregate.ts) needs besides the aggregate's hand-off. */
+export interface PublishSettings {
+  mode: "publish";
+  /** The evidence folder the aggregate wrote (its `run-dir` output). */
+  runDir: string;
+  /** The Sigstore bundle of the evidence (actions/attest-build-provenance's `bundle-path`). */
+  attestation: string | undefined;
+  token: string;
+  createPr: boolean;
+  base: string | undefined;
+  checkName: string;
+  profile: "default" | "kaggle";
 }
 
 /** What the score action was asked to do. */
-export type ScoreSettings = ScoreTrialSettings | AggregateSettings;
+export type ScoreSettings = ScoreTrialSettings | AggregateSettings | PublishSettings;
 
 const trialSchema = z.object({
   ...input.matrixEntryInputs,
@@ -99,6 +120,17 @@ const aggregateSchema = z.object({
   base: input.optionalText,
   "check-name": input.optionalText,
   profile: input.oneOf(["default", "kaggle"], "default"),
+  attest: input.flag(false),
+});
+
+const publishSchema = z.object({
+  "run-dir": input.requiredText,
+  attestation: input.optionalText,
+  token: input.optionalText,
+  "create-pr": input.flag(true),
+  base: input.optionalText,
+  "check-name": input.optionalText,
+  profile: input.oneOf(["default", "kaggle"], "default"),
 });
 
 /**
@@ -108,6 +140,7 @@ const aggregateSchema = z.object({
 export const readScoreInputs = input.readByMode<ScoreSettings>("tunix-rt/score", {
   trial: readTrialInputs,
   aggregate: readAggregateInputs,
+  publish: readPublishInputs,
 });
 
 /** The inputs of `mode: trial`. */
@@ -124,12 +157,7 @@ function readTrialInputs(action: string): ScoreTrialSettings {
 /** The inputs of `mode: aggregate`. */
 function readAggregateInputs(action: string): AggregateSettings {
   const raw = input.readInputs(aggregateSchema, action);
-  const token = raw.token ?? "";
-  if (token === "" && raw["create-pr"]) {
-    throw new InputError(
-      `${action}: with.token: missing; opening the pull request needs a token (the default is \${{ github.token }})`,
-    );
-  }
+  const token = tokenFor(raw, action, !raw.attest);
   return Object.freeze({
     mode: "aggregate",
     config: raw.config ?? scoreDefaults.config,
@@ -147,5 +175,36 @@ function readAggregateInputs(action: string): AggregateSettings {
     base: raw.base,
     checkName: raw["check-name"] ?? scoreDefaults["check-name"],
     profile: raw.profile ?? "default",
+    attest: raw.attest,
   });
+}
+
+/** The inputs of `mode: publish`. */
+function readPublishInputs(action: string): PublishSettings {
+  const raw = input.readInputs(publishSchema, action);
+  return Object.freeze({
+    mode: "publish",
+    runDir: raw["run-dir"],
+    attestation: raw.attestation,
+    token: tokenFor(raw, action, true),
+    createPr: raw["create-pr"],
+    base: raw.base,
+    checkName: raw["check-name"] ?? scoreDefaults["check-name"],
+    profile: raw.profile ?? "default",
+  });
+}
+
+/** The token, required when this step opens the pull request. */
+function tokenFor(
+  raw: { token?: string | undefined; "create-pr": boolean },
+  action: string,
+  opens: boolean,
+): string {
+  const token = raw.token ?? "";
+  if (token === "" && raw["create-pr"] && opens) {
+    throw new InputError(
+      `${action}: with.token: missing; opening the pull request needs a token (the default is \${{ github.token }})`,
+    );
+  }
+  return token;
 }

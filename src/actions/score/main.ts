@@ -1,4 +1,4 @@
-/** actions/score: `mode: trial` or `mode: aggregate`. */
+/** actions/score: `mode: trial`, `aggregate` or `publish`. */
 import { type Action, runAction } from "../shared/runner.js";
 import { readScoreInputs, type ScoreSettings } from "./inputs.js";
 
@@ -9,6 +9,7 @@ export const scoreAction: Action<ScoreSettings> = {
   steps: {
     trial: async (settings, context) => (await import("./trial.js")).scoreTrialStep(settings, context),
     aggregate: async (settings, context) => (await import("./aggregate.js")).aggregateStep(settings, context),
+    publish: async (settings, context) => (await import("./publish.js")).publishStep(settings, context),
   },
 };
 

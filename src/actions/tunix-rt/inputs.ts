@@ -8,13 +8,13 @@ import { readInputs, requiredOneOf } from "../shared/input-values.js";
 import type { ReadOptions } from "../shared/runner.js";
 
 /** The steps the umbrella action can run. */
-export const commands = ["plan", "trial", "score", "aggregate", "verify", "package"] as const;
+export const commands = ["plan", "trial", "score", "aggregate", "publish", "verify", "package"] as const;
 
 /** Which step to run. */
 export interface UmbrellaSettings {
   /**
-   * The `command` input: plan and trial are actions/sweep's modes; score and aggregate are
-   * actions/score's; verify and package the others.
+   * The `command` input: plan and trial are actions/sweep's modes; score, aggregate and
+   * publish are actions/score's; verify and package the others.
    */
   mode: (typeof commands)[number];
 }

@@ -26,6 +26,7 @@ export const umbrellaAction: Action<UmbrellaSettings> = {
     trial: stepOf(async () => (await import("../sweep/main.js")).sweepAction, "trial"),
     score: stepOf(async () => (await import("../score/main.js")).scoreAction, "trial"),
     aggregate: stepOf(async () => (await import("../score/main.js")).scoreAction, "aggregate"),
+    publish: stepOf(async () => (await import("../score/main.js")).scoreAction, "publish"),
     verify: stepOf(async () => (await import("../verify-evidence/main.js")).verifyAction, "verify"),
     package: stepOf(async () => (await import("../package/main.js")).packageAction, "package"),
   },

@@ -1,11 +1,25 @@
 /** The verify-evidence action's input boundary: the only place that reads its inputs. */
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
-import { oneOf, optionalText, pathList, readInputs, wholeNumber } from "../shared/input-values.js";
+import { flag, oneOf, optionalText, pathList, readInputs, wholeNumber } from "../shared/input-values.js";
 import type { ReadOptions } from "../shared/runner.js";
 
 /** Literal defaults, the same as actions/verify-evidence/action.yml declares (a test compares them). */
-export const verifyDefaults = { profile: "default", "working-directory": "." } as const;
+export const verifyDefaults = {
+  profile: "default",
+  "working-directory": ".",
+  "require-attestation": "false",
+} as const;
+
+/** What is asked of the evidence's signature (attestation.sigstore.json). */
+export interface AttestationSettings {
+  /** A missing signature is a problem (`require-attestation: true`). */
+  required: boolean;
+  /** The workflow of this repository that must have signed (`.github/workflows/<file>`), or any of its workflows. */
+  signerWorkflow: string | undefined;
+  /** Sigstore trusted roots (a file of the workspace's checkout) instead of public-good's. */
+  sigstoreRoot: string | undefined;
+}
 
 /** Verify folders and zips in a checkout (`path`). */
 export interface FolderVerifySettings {
@@ -20,6 +34,7 @@ export interface FolderVerifySettings {
    * relative to it, and nothing outside it is read.
    */
   workingDirectory: string;
+  attestation: AttestationSettings;
 }
 
 /**
@@ -38,6 +53,7 @@ export interface PullRequestVerifySettings {
   profile: "default" | "kaggle";
   /** A token that reads the repository, for the fetch of the head (private repositories). */
   token: string | undefined;
+  attestation: AttestationSettings;
 }
 
 /** What to verify. */
@@ -59,6 +75,9 @@ const schema = z.object({
   "base-sha": sha,
   "head-sha": sha,
   token: optionalText,
+  "require-attestation": flag(false),
+  "signer-workflow": optionalText,
+  "sigstore-root": optionalText,
 });
 
 /**
@@ -70,6 +89,16 @@ export function readVerifyInputs({
 }: ReadOptions<VerifySettings["mode"]> = {}): VerifySettings {
   const raw = readInputs(schema, action);
   const profile = raw.profile ?? "default";
+  const workflow = raw["signer-workflow"];
+  if (workflow !== undefined && !/^\.github\/workflows\/[^/\s]+\.ya?ml$/.test(workflow))
+    throw new InputError(
+      `${action}: with.signer-workflow: got ${JSON.stringify(workflow)}; expected a workflow file of this repository, .github/workflows/<name>.yml`,
+    );
+  const attestation = Object.freeze({
+    required: raw["require-attestation"],
+    signerWorkflow: workflow,
+    sigstoreRoot: raw["sigstore-root"],
+  });
   if (raw["pull-request"] !== undefined) {
     const missing = (["base-sha", "head-sha"] as const).filter((name) => raw[name] === undefined);
     if (missing.length > 0)
@@ -87,6 +116,7 @@ export function readVerifyInputs({
       headSha: raw["head-sha"] as string,
       profile,
       token: raw.token,
+      attestation,
     });
   }
   if (raw.path.length === 0)
@@ -98,5 +128,6 @@ export function readVerifyInputs({
     paths: Object.freeze([...raw.path]),
     profile,
     workingDirectory: raw["working-directory"] ?? verifyDefaults["working-directory"],
+    attestation,
   });
 }

@@ -38,6 +38,7 @@ import {
 } from "../../runtime/git-objects.js";
 import type { RunContext } from "../shared/context.js";
 import { annotateProblems, logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
+import { attestationPolicy } from "./attestation.js";
 import type { PullRequestVerifySettings } from "./inputs.js";
 
 /** The largest file of the head read as evidence; a larger one is a problem, not read. */
@@ -79,6 +80,8 @@ export async function pullRequestStep(
     return { outputs: { valid: "true", problems: "0", verdict: "no-evidence", description, folders: "" } };
   }
 
+  // Whom to trust comes from the base and the run, before anything of the head is read.
+  const attestation = await attestationPolicy(settings.attestation, context);
   const into = await mkdtemp(path.join(context.env.RUNNER_TEMP || os.tmpdir(), `tunix-rt-pull-${n}-`));
   try {
     const problems = new Map<string, Problem>();
@@ -106,6 +109,7 @@ export async function pullRequestStep(
           trustedRoot: context.workspace,
           trustedAs: `the base commit ${shortBase}`,
           trustedFile: (file) => `${file} at ${shortBase}`,
+          attestation,
         });
       } catch (error) {
         found = {

@@ -13,6 +13,7 @@ import { describeFsError } from "../../runtime/files.js";
 import { isInside } from "../../runtime/root.js";
 import { type RunContext, repoPath } from "../shared/context.js";
 import { annotateProblems, logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
+import { attestationPolicy } from "./attestation.js";
 import type { FolderVerifySettings } from "./inputs.js";
 
 /**
@@ -34,7 +35,7 @@ export async function verifyStep(settings: FolderVerifySettings, context: RunCon
     // checked, and the step fails naming each (never a crash, never a check left pending).
     let outcome: { problems: Problem[]; notes: string[] };
     try {
-      outcome = await verifyTarget(target, absolute, shown, { dir, inside, settings });
+      outcome = await verifyTarget(target, absolute, shown, { dir, inside, settings, context });
     } catch (error) {
       const message = messageOf(error);
       const own = message.startsWith(`${target}: `) ? message.slice(target.length + 2) : message;
@@ -76,7 +77,12 @@ async function verifyTarget(
   target: string,
   absolute: string,
   shown: string,
-  { dir, inside, settings }: { dir: string; inside: boolean; settings: FolderVerifySettings },
+  {
+    dir,
+    inside,
+    settings,
+    context,
+  }: { dir: string; inside: boolean; settings: FolderVerifySettings; context: RunContext },
 ): Promise<{ problems: Problem[]; notes: string[] }> {
   if (inside && !isInside(dir, absolute))
     throw new InputError(`${target}: is outside the working directory ${settings.workingDirectory}`);
@@ -90,7 +96,13 @@ async function verifyTarget(
     throw new InputError(
       `${target}: is a file but not a .zip; expected an evidence folder or a submission zip`,
     );
-  const options = { profile: settings.profile, shownAs: shown, cwd: dir, ...(inside ? { root: dir } : {}) };
+  const options = {
+    profile: settings.profile,
+    shownAs: shown,
+    cwd: dir,
+    ...(inside ? { root: dir } : {}),
+    attestation: await attestationPolicy(settings.attestation, context),
+  };
   return isFolder ? verifyEvidenceFolder(absolute, options) : verifySubmissionZip(absolute, options);
 }
 

@@ -3,6 +3,7 @@ import { ExitCode, InputError, quote, UsageError } from "../../core/errors.js";
 import { verdictName } from "../../core/workflows/evidence.js";
 import { hostedRunner } from "../../core/workflows/parts.js";
 import { checkInitOptions, type InitOptions, userWorkflowFiles } from "../../core/workflows/user.js";
+import { readTrustedRootsFile } from "../../runtime/attestation.js";
 import { type BuildInfo, readBuildInfo } from "../../runtime/build-info.js";
 import {
   actionPin,
@@ -20,7 +21,8 @@ import { type CliContext, type Command, configFile, parseFlags } from "../comman
 const defaultLabels = ["self-hosted", "gpu"];
 
 const help = `Usage: tunix-rt init [--config F] [--runner-labels L] [--setup-command CMD] [--out DIR]
-                    [--repository OWNER/NAME --commit SHA] [--force]
+                    [--repository OWNER/NAME --commit SHA] [--no-attest]
+                    [--sigstore-root FILE] [--force]
        tunix-rt init --check [--out DIR]
        tunix-rt init --upgrade [--repository OWNER/NAME --commit SHA] [--force] [--out DIR]
 
@@ -28,11 +30,14 @@ Writes your repository's GitHub workflows, from the templates tunix-rt's own wor
 from, into ${defaultWorkflowDir}/:
   tunix-rt-sweep.yml     by hand (Run workflow): per wave a plan job (GitHub-hosted) and one
                          job per trial on your runners, then the aggregate, which writes the
-                         evidence and opens its pull request; as many waves as the config's
+                         evidence, signs it (a GitHub artifact attestation, kept beside it as
+                         attestation.sigstore.json) and opens its pull request; as many waves
+                         as the config's
                          schedule takes (waves or one per round of max_concurrent_trials,
                          one per further rung of successive halving, one for reevaluate)
   tunix-rt-evidence.yml  every pull request: its evidence verified against the base commit's
-                         evalset and config, the verdict posted as the commit status
+                         evalset and config, its signature required (by tunix-rt-sweep.yml of
+                         this repository), the verdict posted as the commit status
                          "${verdictName}"
   tunix-rt-release.yml   a tag evidence/<run_version>: the submission zip on a release
 Every step calls tunix-rt's actions as OWNER/NAME/actions/<action>@<commit sha>: the
@@ -47,6 +52,12 @@ jobs run on your own runners. A build from uncommitted changes has no commit to 
   --out DIR             where the workflows go (default: ${defaultWorkflowDir} at the root)
   --repository R, --commit SHA
                         pin tunix-rt's actions to this repository and commit instead
+  --no-attest           do not sign the evidence, nor require a signature on pull requests:
+                        for a private repository on a plan without artifact attestations
+                        (GitHub Free, Pro or Team); a public one has them on every plan
+  --sigstore-root FILE  a file of the repository with the Sigstore roots signatures are checked
+                        against (gh attestation trusted-root > FILE): a private repository's
+                        attestations are signed by GitHub's own Sigstore instance
   --force               write over files edited by hand, or not written by init
   --check               exit 0 when each file is what this tunix-rt writes for the options its
                         header records, else 1 with a unified diff (a hand edit, another
@@ -65,16 +76,23 @@ export const command: Command = {
   help,
   async run(args, ctx) {
     const { values } = parseFlags(args, {
-      values: ["config", "runner-labels", "setup-command", "out", "repository", "commit"],
-      switches: ["check", "upgrade", "force"],
+      values: ["config", "runner-labels", "setup-command", "out", "repository", "commit", "sigstore-root"],
+      switches: ["check", "upgrade", "force", "no-attest"],
     });
     if (values.check && values.upgrade) throw new UsageError("--check and --upgrade: choose one");
     const dir = outDir(values.out, ctx);
     const build = await readBuildInfo();
     if (values.check) {
-      const given = ["config", "runner-labels", "setup-command", "repository", "commit", "force"].filter(
-        (name) => (values as Record<string, unknown>)[name] !== undefined,
-      );
+      const given = [
+        "config",
+        "runner-labels",
+        "setup-command",
+        "repository",
+        "commit",
+        "force",
+        "no-attest",
+        "sigstore-root",
+      ].filter((name) => (values as Record<string, unknown>)[name] !== undefined);
       if (given.length > 0)
         throw new UsageError(
           `--check takes the options from the files' headers; drop --${given.join(", --")}`,
@@ -86,7 +104,7 @@ export const command: Command = {
       ...(values.commit === undefined ? {} : { commit: values.commit }),
     };
     if (values.upgrade) {
-      const given = ["config", "runner-labels", "setup-command"].filter(
+      const given = ["config", "runner-labels", "setup-command", "no-attest", "sigstore-root"].filter(
         (name) => (values as Record<string, unknown>)[name] !== undefined,
       );
       if (given.length > 0)
@@ -102,6 +120,10 @@ export const command: Command = {
         runner_labels: labels(values["runner-labels"]),
         setup_command: values["setup-command"] ?? "",
         ...pin,
+        ...(values["no-attest"] ? { attest: false as const } : {}),
+        ...(values["sigstore-root"] === undefined
+          ? {}
+          : { sigstore_root: await sigstoreRootPath(values["sigstore-root"], ctx) }),
       },
       "init",
     );
@@ -119,6 +141,15 @@ function outDir(given: string | undefined, ctx: CliContext): string {
   if (!isInside(ctx.root, absolute))
     throw new UsageError(`--out: ${quote(given)} is outside the repository (${ctx.root})`);
   return path.relative(ctx.root, absolute) || ".";
+}
+
+/** --sigstore-root as a repository path, once it is shown to hold Sigstore trusted roots. */
+async function sigstoreRootPath(given: string, ctx: CliContext): Promise<string> {
+  const absolute = path.resolve(ctx.cwd, given);
+  if (!isInside(ctx.root, absolute))
+    throw new UsageError(`--sigstore-root: ${quote(given)} is outside the repository (${ctx.root})`);
+  await readTrustedRootsFile(absolute, `--sigstore-root ${given}`);
+  return path.relative(ctx.root, absolute).split(path.sep).join("/");
 }
 
 /** The config as a repository path: --config (against the working directory), else the default. */
@@ -270,7 +301,12 @@ Next:
      any other app or token does not count; and keep workflow files out of pushed branches
      (a push ruleset restricting .github/workflows/**), since a workflow on a branch of this
      repository could post that status itself.
-  6. Start a sweep: Actions > tunix-rt sweep > Run workflow
+  6. ${
+    options.attest === false
+      ? "Evidence is not signed (--no-attest): the evidence check verifies what it can recompute,\n     and a pull request that rewrites evidence consistently is not caught by a signature."
+      : "Signed evidence: the aggregate job signs it with GitHub's artifact attestations (public\n     repositories on every plan; private ones on GitHub Enterprise Cloud), and the evidence\n     check requires the signature. A private repository's are made by GitHub's own Sigstore\n     instance: commit its roots (gh attestation trusted-root > .github/tunix-rt-trusted-root.jsonl)\n     and run init again with --sigstore-root .github/tunix-rt-trusted-root.jsonl. Without\n     attestations on your plan, run init again with --no-attest."
+  }
+  7. Start a sweep: Actions > tunix-rt sweep > Run workflow
      (gh workflow run tunix-rt-sweep.yml).
 Run \`npx tunix-rt init --check\` in CI: it fails when these files are no longer what the
 installed tunix-rt writes; \`npx tunix-rt init --upgrade\` writes them anew.

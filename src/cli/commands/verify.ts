@@ -3,6 +3,8 @@ import path from "node:path";
 import { ExitCode, formatProblem, InputError, type Problem, UsageError } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
 import type { VerifyProfile } from "../../core/evidence/verify.js";
+import { repositoryPattern } from "../../core/workflows/parts.js";
+import { type AttestationPolicy, readTrustedRootsFile } from "../../runtime/attestation.js";
 import {
   type VerifyOutcome,
   verifyEvidenceFolder,
@@ -11,7 +13,9 @@ import {
 import { describeFsError } from "../../runtime/files.js";
 import { type Command, parseFlags } from "../command.js";
 
-const help = `Usage: tunix-rt verify DIR|ZIP [--profile kaggle] [--trusted-root BASE] [--json]
+const help = `Usage: tunix-rt verify DIR|ZIP [--profile kaggle] [--trusted-root BASE]
+                      [--attestation-repo OWNER/NAME [--signer-workflow PATH]]
+                      [--sigstore-root FILE] [--json]
 
 Checks an evidence folder (submission_runs/<run_version>/) or a submission zip.
 
@@ -50,10 +54,30 @@ What the default rule leaves as a note is then a problem: an evalset not in BASE
 without a prediction to re-grade. The promoted config is still read beside the evidence:
 the sweep writes it with the evidence.
 
+Signed evidence: a sweep run by tunix-rt's workflow on GitHub signs its evidence (a GitHub
+artifact attestation, made with actions/attest-build-provenance in the aggregate job) and
+keeps the Sigstore bundle beside it as attestation.sigstore.json. When it is there, verify
+checks it offline: its signature against Sigstore's public-good root (which tunix-rt ships),
+and that every file of the folder and the promoted config is one it signed, with the same
+SHA-256, and every file it signed there is there. An edit after signing, or a zip whose
+MANIFEST.json was recomputed after an edit, fails as "not attested". With --attestation-repo
+the bundle is required and must be signed by a workflow of that repository (with
+--signer-workflow, by that workflow file, at any ref). Without it, the signer is only named
+in a note. A private repository's attestations are signed by GitHub's own Sigstore
+instance: give its root with --sigstore-root (gh attestation trusted-root > roots.jsonl).
+
 Flags:
   --profile kaggle   also require model_id google/gemma-3-1b-it or google/gemma-2-2b
   --trusted-root BASE
                      verify under the trusted rule, with BASE's evalset and sweep config
+  --attestation-repo OWNER/NAME
+                     require attestation.sigstore.json, signed by a workflow of OWNER/NAME
+  --signer-workflow PATH
+                     ... by that workflow (.github/workflows/tunix-rt-sweep.yml)
+  --sigstore-root FILE
+                     check signatures against these Sigstore trusted roots (JSON, or the
+                     JSON lines of gh attestation trusted-root) instead of public-good's
+  --server-url URL   the GitHub server of --attestation-repo (default https://github.com)
   --json             print {"valid": bool, "problems": [{file, line, path, message}],
                      "notes": [string]} (line is null when a problem has none)
 
@@ -71,7 +95,14 @@ export const command: Command = {
   help,
   async run(args, ctx) {
     const { values, positionals } = parseFlags(args, {
-      values: ["profile", "trusted-root"],
+      values: [
+        "profile",
+        "trusted-root",
+        "attestation-repo",
+        "signer-workflow",
+        "sigstore-root",
+        "server-url",
+      ],
       switches: ["json"],
       positionals: true,
     });
@@ -94,6 +125,7 @@ export const command: Command = {
       profile,
       shownAs: target,
       cwd: ctx.cwd,
+      attestation: await attestationPolicy(values, ctx.cwd),
       ...(trusted === undefined
         ? {}
         : { trustedRoot: trusted, trustedAs: `the trusted checkout ${trusted}` }),
@@ -129,6 +161,36 @@ export const command: Command = {
     return valid ? ExitCode.ok : ExitCode.no;
   },
 };
+
+/** What the attestation flags ask of the evidence's signature. */
+async function attestationPolicy(
+  values: Partial<Record<"attestation-repo" | "signer-workflow" | "sigstore-root" | "server-url", string>>,
+  cwd: string,
+): Promise<AttestationPolicy> {
+  const repository = values["attestation-repo"];
+  const workflow = values["signer-workflow"];
+  const server = values["server-url"] ?? "https://github.com";
+  if (repository !== undefined && !repositoryPattern.test(repository))
+    throw new UsageError(`--attestation-repo: got ${JSON.stringify(repository)}; expected OWNER/NAME`);
+  if (workflow !== undefined && repository === undefined)
+    throw new UsageError("--signer-workflow: needs --attestation-repo (the repository whose workflow signs)");
+  if (workflow !== undefined && !/^\.github\/workflows\/[^/\s]+\.ya?ml$/.test(workflow))
+    throw new UsageError(
+      `--signer-workflow: got ${JSON.stringify(workflow)}; expected a workflow file, .github/workflows/<name>.yml`,
+    );
+  if (!/^https?:\/\/[^\s/]+$/.test(server.replace(/\/+$/, "")))
+    throw new UsageError(`--server-url: got ${JSON.stringify(server)}; expected https://<host>`);
+  const rootsFile = values["sigstore-root"];
+  return {
+    required: repository !== undefined,
+    ...(repository === undefined
+      ? {}
+      : { signer: { repository, serverUrl: server, ...(workflow === undefined ? {} : { workflow }) } }),
+    ...(rootsFile === undefined
+      ? {}
+      : { roots: await readTrustedRootsFile(path.resolve(cwd, rootsFile), rootsFile) }),
+  };
+}
 
 /** The --profile flag: `kaggle`, or absent for the default rules. */
 export function parseProfile(value: string | undefined): VerifyProfile {

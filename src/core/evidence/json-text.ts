@@ -4,6 +4,7 @@
  * on the line that holds it.
  */
 
+import { lineText } from "../escape.js";
 import { limits } from "../limits.js";
 import { parsePythonJson } from "../python.js";
 
@@ -48,11 +49,9 @@ export function describeJsonError(message: string, text: string): { line?: numbe
 
 /**
  * Text with its control characters and line separators written as `\uXXXX`: for user text
- * (a JSON key may be "a\nb") inside a problem, which is shown as one line.
+ * (a JSON key may be "a\nb") inside a problem, which is shown as one line (`lineText`).
  */
-export function escapeControlCharacters(text: string): string {
-  return text.replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+export const escapeControlCharacters = lineText;
 
 function lineOfOffset(text: string, offset: number): number {
   let line = 1;

@@ -7,7 +7,7 @@
  */
 import { isSafeRunVersion, runVersionRule } from "../config.js";
 import type { Problem } from "../errors.js";
-import { evidenceFileNames } from "./schemas.js";
+import { attestationFileName, evidenceFileNames } from "./schemas.js";
 
 /** The folder of evidence folders, at the repository root. */
 export const evidenceDir = "submission_runs";
@@ -34,7 +34,12 @@ export const fileModes = new Set(["100644", "100755"]);
 
 /** Whether a path inside an evidence folder is one tunix-rt writes there. */
 export function isEvidenceMember(inside: string): boolean {
-  if ((evidenceFileNames as readonly string[]).includes(inside) || inside === "leaderboard.md") return true;
+  if (
+    (evidenceFileNames as readonly string[]).includes(inside) ||
+    inside === "leaderboard.md" ||
+    inside === attestationFileName
+  )
+    return true;
   return /^charts\/[a-z][a-z0-9-]{0,63}\.svg$/.test(inside);
 }
 
@@ -102,7 +107,7 @@ export function evidenceChanges(changes: readonly ChangedPath[]): EvidenceChange
       problems.push({
         file,
         path: "",
-        message: `is not a file tunix-rt writes into an evidence folder (${evidenceFileNames.join(", ")}, leaderboard.md, charts/<name>.svg)`,
+        message: `is not a file tunix-rt writes into an evidence folder (${evidenceFileNames.join(", ")}, leaderboard.md, ${attestationFileName}, charts/<name>.svg)`,
       });
     }
   }

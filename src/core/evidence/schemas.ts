@@ -18,6 +18,12 @@ export const evidenceFileNames = [
 /** One of the six evidence files. */
 export type EvidenceFileName = (typeof evidenceFileNames)[number];
 
+/**
+ * The evidence's signature beside it, when the sweep signed it: the Sigstore bundle of a
+ * GitHub artifact attestation (core/attest).
+ */
+export const attestationFileName = "attestation.sigstore.json";
+
 /** The evidence files that hold one JSON document. */
 export type EvidenceJsonFileName = "run_manifest.json" | "eval_summary.json" | "best_params.json";
 

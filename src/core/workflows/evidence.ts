@@ -49,8 +49,19 @@ const about = commentLines(
 );
 
 // biome-ignore-start lint/suspicious/noTemplateCurlyInString: workflow expressions, not templates.
+/** What an evidence workflow is written for. */
+export interface EvidenceWorkflowOptions extends WorkflowTextOptions {
+  /**
+   * The sweep workflow that signs the repository's evidence (`.github/workflows/<file>`):
+   * evidence must then carry its signature. Undefined: a signature is checked when there.
+   */
+  signedBy?: string;
+  /** A file of the repository holding the Sigstore roots to check signatures against. */
+  sigstoreRoot?: string;
+}
+
 /** The text of an evidence workflow. */
-export function evidenceWorkflow(o: WorkflowTextOptions): string {
+export function evidenceWorkflow(o: EvidenceWorkflowOptions): string {
   return `${o.header}${about}name: ${yamlScalar(o.name)}
 
 on:
@@ -83,7 +94,15 @@ jobs:
           pull-request: \${{ github.event.pull_request.number }}
           base-sha: \${{ github.event.pull_request.base.sha }}
           head-sha: \${{ github.event.pull_request.head.sha }}
-      - name: Report the verdict on the pull request's head commit
+${
+  o.signedBy
+    ? `          # Evidence is signed by the sweep workflow of this repository (an artifact
+          # attestation, attestation.sigstore.json): none, or another signer, fails.
+          require-attestation: true
+          signer-workflow: ${yamlScalar(o.signedBy)}
+`
+    : ""
+}${o.sigstoreRoot ? `          sigstore-root: ${yamlScalar(o.sigstoreRoot)}\n` : ""}      - name: Report the verdict on the pull request's head commit
         if: \${{ always() }}
         env:
           GH_TOKEN: \${{ github.token }}

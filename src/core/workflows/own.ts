@@ -45,6 +45,7 @@ export function ownWorkflows(
         runnerLabels: [hostedRunner],
         setupCommand: "",
         waves,
+        attest: true,
       }),
     },
     {
@@ -53,6 +54,7 @@ export function ownWorkflows(
         header: header(),
         name: "evidence",
         actions,
+        signedBy: ".github/workflows/sweep.yml",
       }),
     },
     {

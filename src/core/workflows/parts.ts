@@ -48,6 +48,13 @@ export function actionUses(source: ActionSource, name: ActionName): string {
 export const checkoutAction = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0";
 
 /** actions/create-github-app-token, pinned: the aggregate mints an App token with it when given one. */
+/**
+ * GitHub's artifact attestation action, pinned: it signs the evidence's checksums in the
+ * aggregate job (Sigstore, through the job's OIDC token) and writes the bundle.
+ */
+export const attestAction =
+  "actions/attest-build-provenance@a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32 # v4.1.0";
+
 export const appTokenAction =
   "actions/create-github-app-token@fee1f7d63c2ff003460e3d139729b119787bc349 # v2.2.2";
 

@@ -7,6 +7,7 @@
 import {
   actionUses,
   appTokenAction,
+  attestAction,
   checkoutAction,
   commentLines,
   hostedRunner,
@@ -33,6 +34,17 @@ const about = commentLines(
   ].join("\n"),
 );
 
+/** What the signing does: written into a workflow that signs. */
+const aboutSigning = commentLines(
+  [
+    "The aggregate job signs the evidence before its pull request: GitHub's",
+    "actions/attest-build-provenance signs the SHA-256 of every file (a Sigstore bundle, with the",
+    "job's OIDC token), the bundle goes beside the evidence as attestation.sigstore.json, and",
+    "the evidence check requires it.",
+    "",
+  ].join("\n"),
+);
+
 /** What a sweep workflow is written for. */
 export interface SweepWorkflowOptions extends WorkflowTextOptions {
   /** The sweep config, relative to the repository root. */
@@ -43,6 +55,8 @@ export interface SweepWorkflowOptions extends WorkflowTextOptions {
   setupCommand: string;
   /** How many wave jobs (plan and trials) the workflow has: what the config's schedule takes. */
   waves: number;
+  /** Sign the evidence before its pull request (a GitHub artifact attestation). */
+  attest: boolean;
 }
 
 // biome-ignore-start lint/suspicious/noTemplateCurlyInString: workflow expressions, not templates.
@@ -210,14 +224,22 @@ function aggregateJob(o: SweepWorkflowOptions): string {
     permissions:
       contents: write
       pull-requests: write
-      checks: write
+      checks: write${
+        o.attest
+          ? `
+      # The evidence's signature: an OIDC token that Sigstore turns into a signing certificate
+      # naming this workflow, and the attestation kept with the repository.
+      id-token: write
+      attestations: write`
+          : ""
+      }
     env:
       # Steps cannot test secrets in \`if:\`; the job's env can say whether one was given.
       HAS_APP: \${{ secrets.APP_ID != '' && secrets.APP_PRIVATE_KEY != '' }}
     outputs:
       best-trial: \${{ steps.aggregate.outputs.best-trial }}
       primary-score: \${{ steps.aggregate.outputs.primary-score }}
-      pr-url: \${{ steps.aggregate.outputs.pr-url }}
+      pr-url: \${{ ${o.attest ? "steps.publish.outputs.pr-url || " : ""}steps.aggregate.outputs.pr-url }}
     steps:
 ${checkoutStep}      - name: Mint a GitHub App token (pull requests it opens start workflows)
         id: app-token
@@ -237,6 +259,31 @@ ${checkoutStep}      - name: Mint a GitHub App token (pull requests it opens sta
           seed: \${{ needs.plan-1.outputs.seed }}
           sampler: \${{ needs.plan-1.outputs.sampler }}
           create-pr: \${{ inputs.create-pr }}
+${o.attest ? '          attest: "true"\n' : ""}          token: \${{ steps.app-token.outputs.token || secrets.PR_TOKEN || github.token }}
+${o.attest ? signSteps(o) : ""}`;
+}
+
+/**
+ * The steps that sign the evidence and then open its pull request: after an aggregate that
+ * wrote evidence (also one that found it invalid, whose pull request shows why), not after a
+ * cancel. Publish opens no pull request without the bundle.
+ */
+function signSteps(o: SweepWorkflowOptions): string {
+  return `      - name: Sign the evidence (GitHub artifact attestation)
+        id: attest
+        if: \${{ !cancelled() && steps.aggregate.outputs.subjects != '' }}
+        uses: ${attestAction}
+        with:
+          subject-checksums: \${{ steps.aggregate.outputs.subjects }}
+      - name: Put the signature beside the evidence, and open its pull request
+        id: publish
+        if: \${{ !cancelled() && steps.aggregate.outputs.subjects != '' }}
+        uses: ${actionUses(o.actions, "score")}
+        with:
+          mode: publish
+          run-dir: \${{ steps.aggregate.outputs.run-dir }}
+          attestation: \${{ steps.attest.outputs.bundle-path }}
+          create-pr: \${{ inputs.create-pr }}
           token: \${{ steps.app-token.outputs.token || secrets.PR_TOKEN || github.token }}
 `;
 }
@@ -245,7 +292,7 @@ ${checkoutStep}      - name: Mint a GitHub App token (pull requests it opens sta
 export function sweepWorkflow(o: SweepWorkflowOptions): string {
   if (!Number.isSafeInteger(o.waves) || o.waves < 1) throw new Error(`waves: got ${o.waves}; expected >= 1`);
   const range = Array.from({ length: o.waves }, (_, i) => i + 1);
-  return `${o.header}${about}name: ${yamlScalar(o.name)}
+  return `${o.header}${about}${o.attest ? aboutSigning : ""}name: ${yamlScalar(o.name)}
 
 on:
   workflow_dispatch:

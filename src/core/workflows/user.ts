@@ -25,6 +25,17 @@ export interface InitOptions {
   repository?: string;
   /** The commit whose actions run, when not the installed tunix-rt's. */
   commit?: string;
+  /**
+   * false: the sweep does not sign its evidence, and the evidence check does not require a
+   * signature (a private repository on a plan without artifact attestations). Recorded only
+   * when false: signing is the default.
+   */
+  attest?: false;
+  /**
+   * A file of the repository holding Sigstore trusted roots (gh attestation trusted-root's
+   * output), which the evidence check verifies signatures against: a private repository's.
+   */
+  sigstore_root?: string;
 }
 
 /** The marker of the header line that records the options. */
@@ -67,6 +78,16 @@ export const InitOptionsSchema = z.strictObject({
   commit: z
     .string()
     .regex(/^[0-9a-f]{40}$/, "expected a full 40-hex commit sha")
+    .optional(),
+  attest: z.literal(false, "expected false (signing is the default; leave the key out for it)").optional(),
+  sigstore_root: z
+    .string()
+    .min(1)
+    .refine(
+      (s) => !s.startsWith("/") && !s.split("/").includes(".."),
+      "expected a path inside the repository",
+    )
+    .refine((s) => !/[\r\n]|\$\{\{/.test(s), "expected a plain path (no newline, no ${{ }})")
     .optional(),
 });
 
@@ -151,8 +172,15 @@ export function userWorkflows(
       runnerLabels: options.runner_labels,
       setupCommand: options.setup_command,
       waves,
+      attest: options.attest !== false,
     }),
-    "tunix-rt-evidence.yml": evidenceWorkflow({ header: "", name: "tunix-rt evidence", actions }),
+    "tunix-rt-evidence.yml": evidenceWorkflow({
+      header: "",
+      name: "tunix-rt evidence",
+      actions,
+      ...(options.attest === false ? {} : { signedBy: ".github/workflows/tunix-rt-sweep.yml" }),
+      ...(options.sigstore_root === undefined ? {} : { sigstoreRoot: options.sigstore_root }),
+    }),
     "tunix-rt-release.yml": releaseWorkflow({ header: "", name: "tunix-rt release", actions }),
   };
   return userWorkflowFiles.map((file) => ({
