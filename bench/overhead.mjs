@@ -2,7 +2,7 @@
 // its predictions, with --parallel 2, next to a pool of 2 spawning the same N processes bare
 // (same command, same contract env), measured in the same run, alternating, several rounds.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,12 +51,12 @@ async function setup() {
   return { dir, evalset };
 }
 
-async function timeSweep(dir) {
+async function timeSweep(dir, profileFile) {
   await rm(path.join(dir, "runs"), { recursive: true, force: true });
   const t = performance.now();
   await run(
     [process.execPath, cli, "sweep", "--config", "sweep.yaml", "--parallel", "2", "--max-size", "10000000"],
-    { cwd: dir },
+    { cwd: dir, env: { ...process.env, ...(profileFile ? { TUNIX_RT_PROFILE: profileFile } : {}) } },
   );
   return performance.now() - t;
 }
@@ -89,9 +89,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const { dir, evalset } = await setup();
 const sweep = [];
 const bare = [];
+const profiles = [];
 for (let r = 0; r < rounds; r++) {
   bare.push(await timeBare(dir, evalset));
-  sweep.push(await timeSweep(dir));
+  const profileFile = path.join(dir, `profile-${r}.json`);
+  sweep.push(await timeSweep(dir, profileFile));
+  profiles.push(JSON.parse(await readFile(profileFile, "utf8")));
 }
 const perTrial = (median(sweep) - median(bare)) / trials;
 console.log(
@@ -108,4 +111,14 @@ console.log(
 console.log(
   `overhead per trial beyond the bare spawn: ${perTrial.toFixed(1)} ms (target < 25 ms: ${perTrial < 25 ? "PASS" : "MISS"}); ratio ${(median(sweep) / median(bare)).toFixed(2)}x`,
 );
+// Where the time went (TUNIX_RT_PROFILE), the median round's: each phase's time summed over
+// the workers, per trial for the trials' phases, whole for the once-per-sweep ones.
+const middle = profiles[sweep.indexOf(median(sweep))] ?? profiles[0];
+console.log(`\nWhere the sweep's time went (the median round; per-trial phases summed over both workers):`);
+console.log(`| phase | total | count | per trial |`);
+console.log(`|---|---|---|---|`);
+for (const [phase, { ms, count }] of Object.entries(middle).sort((a, b) => b[1].ms - a[1].ms)) {
+  const perTrial = phase.startsWith("once") || phase === "total" ? "" : `${(ms / trials).toFixed(2)} ms`;
+  console.log(`| ${phase} | ${ms.toFixed(0)} ms | ${count} | ${perTrial} |`);
+}
 await rm(dir, { recursive: true, force: true });

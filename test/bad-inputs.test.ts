@@ -39,6 +39,10 @@ async function prepare(dir: string, c: BadInputCase): Promise<void> {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), text);
   }
+  for (const [file, text] of Object.entries(c.latin1 ?? {})) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), Buffer.from(text, "latin1"));
+  }
 }
 
 /** Runs the CLI in `cwd`; resolves with what it printed and how it ended. */

@@ -15,6 +15,8 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ParamSpec } from "../src/core/config.js";
+import { validateConfig } from "../src/core/config.js";
+import { deriveEvidence } from "../src/core/evidence/derived.js";
 import type { ChartTrial } from "../src/core/report/charts.js";
 import { reportHtml } from "../src/core/report/report.js";
 import { repoRoot, runCli, tempDir } from "./helpers/cli.js";
@@ -183,6 +185,99 @@ describe.skipIf(!executable && !required)("report.html in headless Chromium", ()
     });
     expect(bars).toHaveLength(4);
     expect(bars).toEqual(rows);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  it("shows leaderboard.md's table, tick labels over the lines, whole-number axes, the re-evaluation, and importance once", async () => {
+    // A sweep whose leaderboard has it all: failed and not-run trials, a spent failure budget,
+    // the model's shortlist, repeats; a whole-number parameter.
+    const checked = validateConfig(
+      {
+        run_version: "agree_v1",
+        num_samples: 12,
+        seed: 3,
+        max_failed_trials: 1,
+        recommend: "model",
+        search_space: {
+          learning_rate: { type: "loguniform", min: 1e-5, max: 1e-2 },
+          layers: { type: "randint", min: 1, max: 4 },
+        },
+        reevaluate: { top_k: 2, repeats: 1 },
+      },
+      "agree.yaml",
+    );
+    if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+    const trials = Array.from({ length: 12 }, (_, i) => ({
+      trial_id: `t${String(i).padStart(4, "0")}`,
+      params: { learning_rate: 1e-5 * 10 ** (((i * 7) % 30) / 10), layers: 1 + (i % 4) },
+      status: i === 3 || i === 8 ? ("failed" as const) : ("completed" as const),
+      primary_score: i === 3 || i === 8 ? null : Math.round(1000 * (0.4 + ((i * 37) % 11) / 25)) / 1000,
+      error: i === 3 || i === 8 ? "trainer exited with code 1: CUDA out of memory" : null,
+      duration_s: 10 + i,
+      finished_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+    }));
+    trials.push({
+      ...(trials[5] as (typeof trials)[number]),
+      trial_id: "t0012",
+      repeat_of: "t0005",
+      primary_score: 0.61,
+      finished_at: new Date(Date.UTC(2026, 0, 1, 1, 0)).toISOString(),
+    } as (typeof trials)[number]);
+    const derived = deriveEvidence({ config: checked.value, trials, sweepId: null, notRun: 3 });
+    const dir = await tempDir("tunix-rt-browser-agree-");
+    const file = path.join(dir, "report.html");
+    await writeFile(file, reportHtml(derived.report, derived.charts));
+    const { page, problems } = await open(file);
+
+    // The same table as leaderboard.md: header, rows in order, cell by cell.
+    const markdownRows = derived.leaderboardMd
+      .split("\n")
+      .filter((l) => l.startsWith("| ") && !l.startsWith("|---"))
+      .map((l) =>
+        l
+          .slice(2, -2)
+          .split(" | ")
+          .map((c) =>
+            c
+              .replace(/\*\*/g, "")
+              .replace(/\\(.)/g, "$1")
+              .replace(/\u200b/g, ""),
+          ),
+      );
+    const htmlRows = await page.$$eval("table.leaderboard tr", (rows) =>
+      rows.map((r) => [...r.children].map((c) => c.textContent ?? "")),
+    );
+    expect(htmlRows).toEqual(markdownRows);
+    const head = (await page.textContent("body")) ?? "";
+    expect(head).toContain("3 not run");
+    expect(head).toContain(
+      "Failure budget exceeded: 2 failed trials, max_failed_trials is 1; 3 trials were not run.",
+    );
+    expect(head).toContain(
+      "Rank 1 is the configuration run 2 times; the other configurations follow, by their score.",
+    );
+    await page.locator("table.leaderboard").screenshot({ path: path.join(screenshots, "leaderboard.png") });
+
+    // Tick labels come after every line of the parallel chart: drawn over them, haloed.
+    const order = await page.$$eval("#parallel svg > *", (els) =>
+      els.map((e) => (e.classList.contains("label") ? "label" : e.hasAttribute("data-trial") ? "line" : "")),
+    );
+    expect(order.lastIndexOf("line")).toBeLessThan(order.indexOf("label"));
+    await page.locator("#parallel svg").screenshot({ path: path.join(screenshots, "parallel-labels.png") });
+    // The whole-number parameter's axis names whole numbers only: its labels sit left of it.
+    const layerTicks = await page.$$eval("#parallel svg text", (els) => {
+      const title = els.find((e) => e.textContent === "layers");
+      const x = Number(title?.getAttribute("x"));
+      return els
+        .filter((e) => e.classList.contains("label") && Number(e.getAttribute("x")) === x - 5)
+        .map((e) => e.textContent ?? "");
+    });
+    expect(layerTicks.sort()).toEqual(["1", "2", "3", "4"]);
+    // The re-evaluation is marked in the history.
+    expect(await page.locator('#history svg line[data-stage="re-evaluation"]').count()).toBe(1);
+    // Parameter importance: one chart, its numbers under it, no second heading.
+    expect(await page.locator("h2", { hasText: "Parameter importance" }).count()).toBe(0);
+    expect(await page.locator("figure#importance").count()).toBe(1);
     expect(problems).toEqual([]);
   }, 60_000);
 });

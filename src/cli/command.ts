@@ -86,7 +86,11 @@ export function parseFlags<const V extends string = never, const S extends strin
       args: joined,
       options: {
         ...options,
+        // Every command's: --json (a failure is one JSON object on stdout) and
+        // --all-problems (each problem of a failure on a line of its own); main() reads them.
         debug: { type: "boolean" as const },
+        json: { type: "boolean" as const },
+        "all-problems": { type: "boolean" as const },
         help: { type: "boolean" as const, short: "h" },
       },
       strict: true,

@@ -1,4 +1,4 @@
-import { ExitCode, messageOf, TunixError, UsageError } from "../core/errors.js";
+import { ExitCode, formatProblem, InputError, messageOf, TunixError, UsageError } from "../core/errors.js";
 import { lineText } from "../core/escape.js";
 import { repositoryRoot } from "../runtime/root.js";
 import { toolkitVersion } from "../runtime/version.js";
@@ -14,7 +14,9 @@ Usage: tunix-rt <command> [flags]
 Commands:
 ${list.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
 
-Every command takes --help, and --debug (stack traces on errors).
+Every command takes --help, --debug (stack traces on errors), --json (a failure is one
+JSON object on stdout, {ok, exit_code, error, problems}, every problem in it) and
+--all-problems (each problem of a failure on a line of its own).
 Exit codes: 0 success, 1 the answer is "no", 2 usage or input error,
 3 failure budget exceeded, 4 run_version locked, 130 interrupted.
 `;
@@ -65,19 +67,52 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   }
+  // --json: a failure is one JSON object on stdout, every problem in it; --all-problems:
+  // every problem on a line of its own, where the one line says how many more there are.
+  const json = rest.includes("--json");
+  const allProblems = rest.includes("--all-problems");
   try {
     return await command.run(rest, ctx);
   } catch (error) {
     if (debug && error instanceof Error && error.stack) ctx.stderr(`${error.stack}\n`);
-    if (error instanceof TunixError) {
-      const hint = error instanceof UsageError ? ` (see tunix-rt ${name} --help)` : "";
-      ctx.stderr(`tunix-rt ${name}: ${oneLine(error.message)}${hint}\n`);
-      return error.exitCode;
+    const known = error instanceof TunixError;
+    const exitCode = known ? error.exitCode : ExitCode.input;
+    const problems = error instanceof InputError ? error.problems : [];
+    const message = known ? error.message : `internal error: ${messageOf(error)}`;
+    if (json)
+      ctx.stdout(
+        `${JSON.stringify(
+          {
+            ok: false,
+            exit_code: exitCode,
+            error: oneLine(message),
+            problems: problems.map((p) => ({
+              file: p.file,
+              line: p.line ?? null,
+              path: p.path,
+              message: p.message,
+            })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    if (allProblems && problems.length > 1) {
+      for (const p of problems) ctx.stderr(`tunix-rt ${name}: ${oneLine(formatProblem(p))}\n`);
+      return exitCode;
     }
-    ctx.stderr(
-      `tunix-rt ${name}: internal error: ${oneLine(messageOf(error))}${debug ? "" : " (run with --debug for details)"}\n`,
-    );
-    return ExitCode.input;
+    if (known) {
+      const hint =
+        error instanceof UsageError
+          ? ` (see tunix-rt ${name} --help)`
+          : problems.length > 1
+            ? ` (--all-problems lists every one)`
+            : "";
+      ctx.stderr(`tunix-rt ${name}: ${oneLine(message)}${hint}\n`);
+      return exitCode;
+    }
+    ctx.stderr(`tunix-rt ${name}: ${oneLine(message)}${debug ? "" : " (run with --debug for details)"}\n`);
+    return exitCode;
   } finally {
     if (hookSignals) {
       process.off("SIGINT", onSignal);

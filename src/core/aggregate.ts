@@ -2,7 +2,13 @@ import { stringify } from "yaml";
 import type { SweepConfig } from "./config.js";
 import { markdownText } from "./escape.js";
 import { compareTrialIds, isScored, rankTrials } from "./evidence/best-trial.js";
-import { type ConfigEstimate, type Recommendation, recommend } from "./recommend.js";
+import { maxOf } from "./limits.js";
+import {
+  type ConfigEstimate,
+  defaultRecommendSettings,
+  type Recommendation,
+  recommend,
+} from "./recommend.js";
 import { primaryScoreRange } from "./score.js";
 import type { CommitTrials, SweepWorktree, WorktreeState } from "./source.js";
 import { searchSpaceOf } from "./space.js";
@@ -163,6 +169,28 @@ export function countTrials(
     max_failed_trials: maxFailed,
     failure_budget_exceeded: maxFailed !== null && failures > maxFailed,
   };
+}
+
+/**
+ * Why a sweep stops before it runs more trials, when its trials so far all failed: with no
+ * max_failed_trials, `early_stop_failures` failures and no completed trial (a trainer that
+ * fails every trial would fail the rest too). Undefined while the sweep should go on.
+ */
+export function earlyStop(
+  config: Pick<SweepConfig, "max_failed_trials" | "early_stop_failures">,
+  records: Iterable<Pick<TrialRecord, "trial_id" | "status"> & { error?: unknown }>,
+): string | undefined {
+  const limit = config.max_failed_trials === null ? config.early_stop_failures : 0;
+  if (limit <= 0) return undefined;
+  const failed: Array<{ trial_id: string; error?: unknown }> = [];
+  for (const r of records) {
+    if (r.status === "completed") return undefined;
+    if (r.status === "failed" || r.status === "timeout") failed.push(r);
+  }
+  if (failed.length < limit) return undefined;
+  const first = failed[0];
+  const why = first && typeof first.error === "string" ? `; ${first.trial_id}: ${first.error}` : "";
+  return `the first ${failed.length} trials all failed and none completed${why}`;
 }
 
 /** Where the evidence came from: everything the manifest records besides the trials. */
@@ -330,43 +358,64 @@ export function bestConfigYaml(
 
 const formatScore = (s: number | null) => (s === null ? "–" : s.toFixed(4));
 
-/** How the best configuration was chosen, for the leaderboard's summary line. */
+/** How the best configuration was chosen, for the leaderboard's summary line (plain text). */
 function chosenBy(recommendation: Recommendation | undefined): string {
   const best = recommendation?.best;
   if (!recommendation || !best) return "";
   if (recommendation.rule === "repeats_mean")
-    return `, chosen by the mean of its ${best.count} runs (${formatScore(best.mean)} ± ${formatScore(best.spread)}; the ${best.count > 1 ? "runs are" : "run is"} ${markdownText(best.trial_ids.join(", "))})`;
+    return `, chosen by the mean of its ${best.count} runs (${formatScore(best.mean)} ± ${formatScore(best.spread)}; the ${best.count > 1 ? "runs are" : "run is"} ${best.trial_ids.join(", ")})`;
   if (recommendation.rule === "model")
     return `, chosen by the model's estimate of its true score (${formatScore(best.estimate)}; observed ${formatScore(best.observed)})`;
   return "";
 }
 
-/** The leaderboard as Markdown (evidence's `leaderboard.md`, job summaries, PR bodies). */
-export function leaderboardMarkdown(
+/**
+ * The leaderboard as a table, in plain text: what `leaderboard.md` (Markdown) and report.html
+ * (HTML) both show, each escaping it for where it goes, so the two pages agree.
+ */
+export interface LeaderboardTable {
+  title: string;
+  /** The counts and the best trial: `8 trials: 6 completed, ... . Best: t0007, chosen by ...`. */
+  summary: string;
+  /** The failure budget's line, when it was exceeded. */
+  budget?: string;
+  /** How the ranks are ordered, when an estimate column does not run in order down the table. */
+  order?: string;
+  /** How an exact tie at the top was broken. */
+  tie?: string;
+  columns: string[];
+  rows: Array<{ best: boolean; cells: string[] }>;
+  /** How many more trials trials.jsonl has than the table shows. */
+  more: number;
+  /** Each failed or timed-out trial and why, in rank order. */
+  failures: Array<{ trial_id: string; status: string; reason: string }>;
+  /** Each completed trial's note (a score over part of the evalset). */
+  notes: Array<{ trial_id: string; note: string }>;
+}
+
+/** What the leaderboard is drawn from besides its rows. */
+export interface LeaderboardOptions {
+  title: string;
+  counts: TrialCounts;
+  bestId: string | null;
+  recommendation?: Recommendation;
+  limit?: number;
+}
+
+/** The leaderboard's table (see `LeaderboardTable`). */
+export function leaderboardTable(
   rows: readonly LeaderboardRow[],
-  {
-    title,
-    counts,
-    bestId,
-    recommendation,
-    limit = 50,
-  }: {
-    title: string;
-    counts: TrialCounts;
-    bestId: string | null;
-    recommendation?: Recommendation;
-    limit?: number;
-  },
-): string {
+  { title, counts, bestId, recommendation, limit = 50 }: LeaderboardOptions,
+): LeaderboardTable {
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
   const withBudget = rows.some((r) => r.budget !== undefined);
   const withRung = rows.some((r) => r.rung !== undefined);
   const withEstimate = recommendation !== undefined && recommendation.rule === "model";
   const withRuns = rows.some((r) => (r.config?.count ?? 1) > 1);
-  const head = [
+  const columns = [
     "rank",
     "trial",
-    ...names.map((n) => markdownText(n)),
+    ...names,
     ...(withRung ? ["rung"] : []),
     ...(withBudget ? ["budget"] : []),
     "primary_score",
@@ -375,26 +424,22 @@ export function leaderboardMarkdown(
     "status",
     "duration",
   ];
-  const lines = [
-    `## ${markdownText(title)}`,
-    "",
+  const summary =
     `${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed, ${counts.timeout} timed out` +
-      (counts.pruned ? `, ${counts.pruned} pruned` : "") +
-      (counts.not_run ? `, ${counts.not_run} not run` : "") +
-      `. Best: ${bestId === null ? "none (no completed trial with a score)" : markdownText(bestId)}${chosenBy(recommendation)}.`,
-  ];
-  if (counts.failure_budget_exceeded) {
-    lines.push(
-      "",
-      `**Failure budget exceeded**: ${counts.failures} failed trials, max_failed_trials is ${counts.max_failed_trials}${counts.not_run ? `; ${counts.not_run} trials were not run` : ""}.`,
-    );
-  }
-  lines.push("", `| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
-  for (const r of rows.slice(0, limit)) {
-    const cells = [
+    (counts.pruned ? `, ${counts.pruned} pruned` : "") +
+    (counts.not_run ? `, ${counts.not_run} not run` : "") +
+    `. Best: ${bestId === null ? "none (no completed trial with a score)" : bestId}${chosenBy(recommendation)}.`;
+  const budget = counts.failure_budget_exceeded
+    ? `Failure budget exceeded: ${counts.failures} failed trials, max_failed_trials is ${counts.max_failed_trials}${counts.not_run ? `; ${counts.not_run} trials were not run` : ""}.`
+    : undefined;
+  const order = rankOrder(recommendation);
+  const tie = recommendation?.notes.find((n) => n.startsWith("tie: "));
+  const shown = rows.slice(0, limit).map((r) => ({
+    best: r.trial_id === bestId,
+    cells: [
       r.rank === null ? "–" : String(r.rank),
-      r.trial_id === bestId ? `**${markdownText(r.trial_id)}**` : markdownText(r.trial_id),
-      ...names.map((n) => markdownText(r.params[n] === undefined ? "" : String(r.params[n]))),
+      r.trial_id,
+      ...names.map((n) => (r.params[n] === undefined ? "" : String(r.params[n]))),
       ...(withRung ? [r.rung === undefined ? "" : String(r.rung)] : []),
       ...(withBudget ? [r.budget === undefined ? "" : String(r.budget)] : []),
       formatScore(r.primary_score),
@@ -410,23 +455,89 @@ export function leaderboardMarkdown(
         : []),
       r.note === undefined ? r.status : `${r.status} (note)`,
       r.duration_s === null ? "–" : `${r.duration_s.toFixed(1)}s`,
-    ];
+    ],
+  }));
+  return {
+    title,
+    summary,
+    ...(budget ? { budget } : {}),
+    ...(order ? { order } : {}),
+    ...(tie ? { tie: `${tie.slice(5, 6).toUpperCase()}${tie.slice(6)}.` } : {}),
+    columns,
+    rows: shown,
+    more: Math.max(0, rows.length - limit),
+    failures: rows
+      .filter((r) => r.status === "failed" || r.status === "timeout")
+      .slice(0, limit)
+      .map((r) => ({ trial_id: r.trial_id, status: r.status, reason: r.error ?? "no reason recorded" })),
+    notes: rows
+      .slice(0, limit)
+      .filter((r) => r.note !== undefined)
+      .map((r) => ({ trial_id: r.trial_id, note: r.note ?? "" })),
+  };
+}
+
+/**
+ * Why the ranks run as they do, when a column of estimates need not run in order down the
+ * table: the model recommends from a shortlist of the best observed configurations, ranked
+ * first; re-evaluated configurations come before the others.
+ */
+function rankOrder(recommendation: Recommendation | undefined): string | undefined {
+  if (!recommendation) return undefined;
+  const configs = recommendation.configs;
+  if (recommendation.rule === "model") {
+    const k = Math.min(defaultRecommendSettings.candidates, configs.length);
+    if (configs.length <= k) return undefined;
+    return `Ranks 1–${k} are the model's shortlist, the ${k} best observed configurations, by its estimate of their true score (it recommends only from them); the other configurations follow, also by its estimate, so the estimate column starts again below rank ${k}.`;
+  }
+  if (recommendation.rule === "repeats_mean") {
+    const most = maxOf(
+      configs.map((c) => c.count),
+      0,
+    );
+    const k = configs.filter((c) => c.count === most).length;
+    if (configs.length <= k) return undefined;
+    return `${k === 1 ? `Rank 1 is the configuration run ${most} times` : `Ranks 1–${k} are the configurations run ${most} times, by the mean of their runs`}; the other configurations follow, by their score.`;
+  }
+  return undefined;
+}
+
+/** The sweep's title, as leaderboard.md and the report head it. */
+export function sweepTitle(runVersion: string, sweepId: string | null): string {
+  return `tunix-rt sweep ${runVersion}${sweepId ? ` (${sweepId})` : ""}`;
+}
+
+/** The leaderboard as Markdown (evidence's `leaderboard.md`, job summaries, PR bodies). */
+export function leaderboardMarkdown(rows: readonly LeaderboardRow[], options: LeaderboardOptions): string {
+  return tableMarkdown(leaderboardTable(rows, options));
+}
+
+/** A leaderboard table as Markdown. */
+export function tableMarkdown(table: LeaderboardTable): string {
+  const lines = [`## ${markdownText(table.title)}`, "", markdownText(table.summary)];
+  if (table.budget) lines.push("", `**${markdownText(table.budget)}**`);
+  if (table.tie) lines.push("", markdownText(table.tie));
+  if (table.order) lines.push("", markdownText(table.order));
+  lines.push(
+    "",
+    `| ${table.columns.map(markdownText).join(" | ")} |`,
+    `|${table.columns.map(() => "---").join("|")}|`,
+  );
+  for (const row of table.rows) {
+    const cells = row.cells.map(markdownText);
+    if (row.best) cells[1] = `**${cells[1]}**`;
     lines.push(`| ${cells.join(" | ")} |`);
   }
-  if (rows.length > limit) lines.push("", `(${rows.length - limit} more trials in trials.jsonl)`);
-  const failures = rows.filter((r) => r.status === "failed" || r.status === "timeout");
-  if (failures.length) {
+  if (table.more) lines.push("", `(${table.more} more trials in trials.jsonl)`);
+  if (table.failures.length) {
     lines.push("", "### Failed trials", "");
-    for (const r of failures.slice(0, limit))
-      lines.push(
-        `- ${markdownText(r.trial_id)} (${r.status}): ${markdownText(r.error ?? "no reason recorded")}`,
-      );
+    for (const f of table.failures)
+      lines.push(`- ${markdownText(f.trial_id)} (${f.status}): ${markdownText(f.reason)}`);
   }
   // A completed trial's score may stand on part of the evalset: its note says so beside it.
-  const noted = rows.slice(0, limit).filter((r) => r.note !== undefined);
-  if (noted.length) {
+  if (table.notes.length) {
     lines.push("", "### Notes on completed trials", "");
-    for (const r of noted) lines.push(`- ${markdownText(r.trial_id)}: ${markdownText(r.note ?? "")}`);
+    for (const n of table.notes) lines.push(`- ${markdownText(n.trial_id)}: ${markdownText(n.note)}`);
   }
   return `${lines.join("\n")}\n`;
 }

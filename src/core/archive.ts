@@ -19,6 +19,7 @@ import {
   schemaProblems,
 } from "./evidence/schemas.js";
 import { type NamedFile, type TrustedFiles, type VerifyProfile, verifyEvidence } from "./evidence/verify.js";
+import { gradesFileName } from "./grades.js";
 import { append, limits } from "./limits.js";
 import { secretShapes } from "./redact.js";
 
@@ -232,6 +233,8 @@ export function evidenceRole(name: string): string | undefined {
     "eval_rows.jsonl": "the best trial's graded rows (primary_score is recomputed from them)",
     "trials.jsonl": "every trial's record",
   };
+  if (name === gradesFileName)
+    return "every scored trial's grades: each primary_score in trials.jsonl is recomputed from them";
   if (name === attestationFileName)
     return "the evidence's signature: a Sigstore bundle made by the sweep's aggregate job (GitHub artifact attestation)";
   return (roles as Record<string, string>)[name];
@@ -377,8 +380,8 @@ export function verifySubmission(
       message: `got ${quote(manifest.run_version)}; expected ${quote(runVersion)}, the name of run_dir`,
     });
   }
-  const evidence: Partial<Record<EvidenceFileName, string>> = {};
-  for (const name of evidenceFileNames) {
+  const evidence: Partial<Record<EvidenceFileName | typeof gradesFileName, string>> = {};
+  for (const name of [...evidenceFileNames, gradesFileName] as const) {
     const member = files.get(`${runDir}/${name}`);
     if (member) evidence[name] = decoder.decode(member.data);
   }
@@ -391,11 +394,20 @@ export function verifySubmission(
       ? { shownAs: repoPath, text: decoder.decode(member.data) }
       : { shownAs: repoPath, absent: "is not in the zip" };
   };
-  problems.push(
-    ...verifyEvidence({
+  // The derived files, as members of the evidence folder.
+  const charts = new Map<string, string>();
+  for (const [name, member] of files) {
+    const chart = name.startsWith(`${runDir}/charts/`) ? name.slice(runDir.length + 8) : undefined;
+    if (chart !== undefined && /^[^/]+\.svg$/.test(chart)) charts.set(chart, decoder.decode(member.data));
+  }
+  const leaderboard = files.get(`${runDir}/leaderboard.md`);
+  append(
+    problems,
+    verifyEvidence({
       runVersion,
       profile,
       files: evidence,
+      derived: { leaderboard: leaderboard && decoder.decode(leaderboard.data), charts },
       fileHashes,
       findRepoFile,
       nameEvidenceFile: (name) => `${runDir}/${name}`,

@@ -105,6 +105,11 @@ export const SweepConfigSchema = z.strictObject({
   max_concurrent_trials: z.number().int().min(1).default(1),
   /** null: no limit (a sweep succeeds when one trial completes). */
   max_failed_trials: z.number().int().min(0).nullable().default(null),
+  /**
+   * Without max_failed_trials, the sweep stops when this many trials have failed and none
+   * has completed (a trainer that fails every trial would fail the rest too); 0: never.
+   */
+  early_stop_failures: z.number().int().min(0).default(3),
   seed: z
     .number()
     .int()

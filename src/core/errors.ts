@@ -83,6 +83,14 @@ export class ReadError extends InputError {
   }
 }
 
+/** A file that is not UTF-8 text: named with the line and byte offset where it stops being so. */
+export class NotUtf8Error extends ReadError {
+  constructor(file: string, line: number, reason: string) {
+    super(file, `line ${line}: ${reason}`);
+    this.message = `${file}:${line}: ${reason}`;
+  }
+}
+
 /** A command-line usage error (exit 2); the CLI adds a pointer to `--help`. */
 export class UsageError extends TunixError {
   constructor(message: string) {

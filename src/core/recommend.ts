@@ -21,7 +21,7 @@
 // so `verify` can recompute it from trials.jsonl.
 
 import { compareTrialIds, fidelityLevel } from "./evidence/best-trial.js";
-import { maxOf } from "./limits.js";
+import { append, maxOf } from "./limits.js";
 import { createRng, type Rng } from "./rng.js";
 import { encodeSpace } from "./samplers/encoding.js";
 import { defaultGpSettings, gpData, targets } from "./samplers/gp.js";
@@ -199,6 +199,25 @@ function byEstimate(sign: number) {
   };
 }
 
+/**
+ * The note on a tie at the top: when the first two configurations have the same value of
+ * what the rule compares, which one was taken and why (`byEstimate`'s order).
+ */
+function tieNote(
+  first: ConfigEstimate | undefined,
+  second: ConfigEstimate | undefined,
+  what: string,
+): string[] {
+  if (!first || !second || first.estimate !== second.estimate) return [];
+  const why =
+    first.observed !== second.observed
+      ? `its observed score, ${first.observed}, is the better one (${second.observed})`
+      : "neither score tells them apart, and its trial id comes first";
+  return [
+    `tie: ${first.trial_id} and ${second.trial_id} have the same ${what}, ${first.estimate}; ${first.trial_id} was taken: ${why}`,
+  ];
+}
+
 /** Oriented scores (larger is better) to the scale `z` of the model, and back, monotone. */
 function interpolator(from: readonly number[], to: readonly number[]): (v: number) => number {
   const pairs = from.map((f, i) => [f, to[i] as number] as const).sort((a, b) => a[0] - b[0]);
@@ -364,12 +383,19 @@ function rank(
       `repeats_mean: ${repeated} configuration${repeated === 1 ? "" : "s"} with ${most} runs; the best mean among them`,
     );
     const order = byEstimate(sign);
-    return finish(
-      "repeats_mean",
-      configs.sort((a, b) =>
-        (a.count === most) !== (b.count === most) ? (a.count === most ? -1 : 1) : order(a, b),
-      ),
+    const ordered = configs.sort((a, b) =>
+      (a.count === most) !== (b.count === most) ? (a.count === most ? -1 : 1) : order(a, b),
     );
+    if (ordered[1]?.count === most)
+      append(
+        notes,
+        tieNote(
+          ordered[0],
+          ordered[1],
+          `${typeof estimates === "string" ? "mean" : "estimate"} of ${most} runs`,
+        ),
+      );
+    return finish("repeats_mean", ordered);
   }
 
   if (options.rule === "model") {
@@ -388,16 +414,17 @@ function rank(
           .slice(0, settings.candidates),
       );
       const order = byEstimate(sign);
-      return finish(
-        "model",
-        configs.sort((a, b) =>
-          eligible.has(a) !== eligible.has(b) ? (eligible.has(a) ? -1 : 1) : order(a, b),
-        ),
+      const ordered = configs.sort((a, b) =>
+        eligible.has(a) !== eligible.has(b) ? (eligible.has(a) ? -1 : 1) : order(a, b),
       );
+      if (ordered[1] && eligible.has(ordered[1])) append(notes, tieNote(ordered[0], ordered[1], "estimate"));
+      return finish("model", ordered);
     }
     notes.push(`model: ${fit}; best observed used`);
   }
-  return finish("best_observed", configs.sort(byEstimate(sign)));
+  const ordered = configs.sort(byEstimate(sign));
+  append(notes, tieNote(ordered[0], ordered[1], "primary_score"));
+  return finish("best_observed", ordered);
 }
 
 /** Options of `reevaluationTargets`. */

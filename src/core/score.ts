@@ -90,8 +90,12 @@ export class ScoreAccumulator {
 
   /** Adds one row (any JSON value; a non-object counts nothing). */
   add(row: unknown): void {
+    this.addValue(rowValue(row));
+  }
+
+  /** Adds one row by its counted value (`rowValue`), undefined for a row that counts nothing. */
+  addValue(value: number | undefined): void {
     this.#rows++;
-    const value = rowValue(row);
     if (value !== undefined) this.#addValue(value);
   }
 

@@ -3,29 +3,27 @@ import path from "node:path";
 import {
   type AggregatedTrial,
   bestConfigYaml,
-  buildLeaderboard,
-  countTrials,
   evidenceDocuments,
   type LeaderboardRow,
-  leaderboardMarkdown,
   type Provenance,
-  recommendedTrial,
-  recommendTrials,
   type TrialCounts,
   trialLine,
 } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { compareTrialIds } from "../core/evidence/best-trial.js";
+import { deriveEvidence } from "../core/evidence/derived.js";
 import { attestationFileName } from "../core/evidence/schemas.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
+import { encodeGrades, gradesFileName, scoreOfValues, type TrialGrades } from "../core/grades.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
-import { type ReportInput, sweepCharts } from "../core/report/report.js";
+import type { ReportInput } from "../core/report/report.js";
+import { rowValue } from "../core/score.js";
 import { manifestSource, sweepSource } from "../core/source.js";
 import { preferRecord, standInRecord } from "../core/trial-record.js";
-import { describeFsError, writeFileAtomic, writeJsonAtomic } from "./files.js";
+import { describeFsError, readJsonl, sha256OfFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
-import { reportInputOf, writeCharts } from "./report.js";
+import { writeCharts } from "./report.js";
 
 /** A trial folder found under the trials folder: its record and where it lies. */
 export interface FoundTrial {
@@ -192,6 +190,42 @@ function clipLog(text: string, max = 48 * 1024): string {
 }
 
 /**
+ * grades.jsonl: for each scored trial, its rows' counted values and the hashes of its
+ * eval_rows.jsonl and predictions.jsonl (core/grades.ts), by trial id. A scored trial whose
+ * folder holds no rows (a record without its folder) has no line, and verify says so.
+ */
+async function gradesLines(kept: readonly FoundTrial[], trials: readonly AggregatedTrial[]): Promise<string> {
+  const dirOf = new Map(kept.map((f) => [f.record, f.dir] as const));
+  const lines: string[] = [];
+  for (const t of trials) {
+    const dir = dirOf.get(t);
+    if (t.status !== "completed" || t.primary_score === null || dir === undefined) continue;
+    const rowsFile = path.join(dir, "eval_rows.jsonl");
+    const values: Array<number | undefined> = [];
+    try {
+      for await (const entry of readJsonl(rowsFile))
+        values.push(entry.ok ? rowValue(entry.value) : undefined);
+    } catch {
+      continue;
+    }
+    const predictions = path.join(dir, "predictions.jsonl");
+    const score = scoreOfValues(values);
+    const line: TrialGrades = {
+      trial_id: t.trial_id,
+      rows: score.rows,
+      counted: score.counted,
+      grades: encodeGrades(values),
+      eval_rows_sha256: await sha256OfFile(rowsFile),
+      predictions_sha256: (await stat(predictions).catch(() => null))
+        ? await sha256OfFile(predictions)
+        : null,
+    };
+    lines.push(`${JSON.stringify(line)}\n`);
+  }
+  return lines.join("");
+}
+
+/**
  * Aggregates a sweep: reads every trial record, builds the leaderboard, picks the best, and
  * (when there is a best) writes the evidence folder, `leaderboard.md` beside it and the
  * promoted config. With no best trial nothing in the evidence folder is touched and the
@@ -232,18 +266,19 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   }
   trials.sort((a, b) => compareTrialIds(a.trial_id, b.trial_id));
 
-  const recommendation = recommendTrials(config, trials);
-  const leaderboard = buildLeaderboard(trials, recommendation);
-  const counts = countTrials(trials, config.max_failed_trials, options.notRun ?? 0);
-  const best = recommendedTrial(trials, recommendation);
-  const title = `tunix-rt sweep ${config.run_version}${sweepId ? ` (${sweepId})` : ""}`;
-  const leaderboardMd = leaderboardMarkdown(leaderboard, {
-    title,
-    counts,
-    bestId: best?.trial_id ?? null,
-    recommendation,
+  // The derived files (leaderboard.md, the charts) are drawn from the records exactly as
+  // trials.jsonl keeps them (redacted, through JSON), so verify can draw them again.
+  const secrets = secretValuesOf(options.env ?? {});
+  const trialLines = trials.map((t) => JSON.stringify(redactDeep(trialLine(t), secrets)));
+  const recorded = JSON.parse(`[${trialLines.join(",")}]`) as AggregatedTrial[];
+  const derived = deriveEvidence({
+    config,
+    trials: recorded,
+    sweepId: sweepId ?? null,
+    notRun: options.notRun ?? 0,
   });
-  const report = reportInputOf(config, trials, sweepId ?? null, recommendation);
+  const { recommendation, leaderboard, counts, leaderboardMd, report } = derived;
+  const best = trials.find((t) => t.trial_id === derived.best?.trial_id);
 
   const result = {
     sweepId: sweepId ?? null,
@@ -273,7 +308,6 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
     bestConfigPath: rel(bestConfigFile),
     bestRunId: bestFound ? (options.runIdOf?.(bestFound) ?? rel(bestFound.dir)) : null,
   };
-  const secrets = secretValuesOf(options.env ?? {});
   const raw = evidenceDocuments(config, best, counts, provenance, recommendation);
   const docs = {
     run_manifest: redactDeep(raw.run_manifest, secrets),
@@ -301,14 +335,12 @@ export async function aggregate(options: AggregateOptions): Promise<AggregateRes
   await writeJsonAtomic(path.join(runDir, "best_params.json"), docs.best_params);
   await writeFileAtomic(path.join(runDir, "kaggle_output_log.txt"), logText);
   await writeFileAtomic(path.join(runDir, "eval_rows.jsonl"), await readFile(rowsSource));
-  await writeFileAtomic(
-    path.join(runDir, "trials.jsonl"),
-    trials.map((t) => `${JSON.stringify(redactDeep(trialLine(t), secrets))}\n`).join(""),
-  );
+  await writeFileAtomic(path.join(runDir, "trials.jsonl"), trialLines.map((line) => `${line}\n`).join(""));
+  await writeFileAtomic(path.join(runDir, gradesFileName), await gradesLines(kept, trials));
   const leaderboardFile = path.join(runDir, "leaderboard.md");
   await writeFileAtomic(leaderboardFile, leaderboardMd);
   await writeFileAtomic(bestConfigFile, bestConfigYaml(config, best, provenance, recommendation));
   // The charts are evidence too: drawn from trials.jsonl's records, committed and zipped with it.
-  const charts = await writeCharts(runDir, sweepCharts(report));
+  const charts = await writeCharts(runDir, derived.charts);
   return { ...result, runDir, bestConfigFile, leaderboardFile, charts };
 }

@@ -9,7 +9,6 @@
  * bundle or a root to read: every command that reads evidence would pay its start-up else.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -24,7 +23,7 @@ import {
 import type { SigstoreRoot } from "../core/attest/sigstore.js";
 import { InputError, messageOf, type Problem } from "../core/errors.js";
 import { bytesText, limits } from "../core/limits.js";
-import { describeFsError } from "./files.js";
+import { describeFsError, sha256OfFile } from "./files.js";
 
 /** What verify asks of the signature. */
 export interface AttestationPolicy {
@@ -118,13 +117,6 @@ export async function attestationFindings(
     );
   }
   return { problems, notes };
-}
-
-/** SHA-256 (hex) of a file, streamed. */
-export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 /**

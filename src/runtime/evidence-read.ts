@@ -19,7 +19,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync, realpathSync, statSync } from "node:fs";
-import { open, realpath, stat } from "node:fs/promises";
+import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { verifySubmission } from "../core/archive.js";
 import { attestationFileName } from "../core/attest/attestation.js";
@@ -32,7 +32,9 @@ import {
   type TrustedFiles,
   type VerifyProfile,
 } from "../core/evidence/verify.js";
+import { gradesFileName } from "../core/grades.js";
 import { append, bytesText, limits } from "../core/limits.js";
+import { describeUtf8Fault, utf8Fault } from "../core/utf8.js";
 import { type AttestationPolicy, attestationFindings, folderScope } from "./attestation.js";
 import { parseConfigText } from "./config-file.js";
 import { describeFsError, readJsonl } from "./files.js";
@@ -127,6 +129,8 @@ export async function verifyEvidenceFolder(dir: string, options: ReadOptions = {
   verifier.repositoryFiles((file) => beside.get(file) ?? { shownAs: file, absent: "was not read" });
   for (const name of evidenceFileNames.filter(isJsonl))
     await readOne(verifier, path.join(dir, name), name, bounds);
+  await readGrades(verifier, path.join(dir, gradesFileName), bounds);
+  verifier.derivedFiles(await readDerived(dir, bounds));
   const problems = verifier.finish();
   const notes = [...verifier.notes];
   if (options.attestation !== false) {
@@ -377,6 +381,8 @@ async function readRepoFile(
     const read = await readBounded(abs, max);
     if ("size" in read)
       return { shownAs, absent: `is ${read.size} bytes, over the ${bytesText(max)} read of it` };
+    const fault = utf8Fault(read.bytes);
+    if (fault) return { shownAs, absent: `${describeUtf8Fault(fault)} (line ${fault.line})` };
     return { shownAs, text: read.bytes.toString("utf8"), bytes: read.bytes };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -518,6 +524,11 @@ async function readOne(
       );
       return;
     }
+    const fault = utf8Fault(read.bytes);
+    if (fault) {
+      verifier.unreadable(name, `line ${fault.line}: ${describeUtf8Fault(fault)}`);
+      return;
+    }
     text = read.bytes.toString("utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") verifier.missing(name);
@@ -559,6 +570,62 @@ export async function readBounded(file: string, max: number): Promise<{ bytes: B
   } finally {
     await handle.close();
   }
+}
+
+/** grades.jsonl, streamed, when it is there (its absence is the verifier's to judge). */
+async function readGrades(verifier: EvidenceVerifier, file: string, bounds: Bounds): Promise<void> {
+  const refused = await bounds.refuse(file);
+  if (refused !== undefined) return verifier.gradesUnreadable(refused);
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") verifier.gradesUnreadable(describeFsError(error));
+    return;
+  }
+  if (!info.isFile()) return verifier.gradesUnreadable(notRegular().message);
+  if (info.size > limits.jsonlFileBytes)
+    return verifier.gradesUnreadable(
+      `is ${info.size} bytes, over the ${bytesText(limits.jsonlFileBytes)} a file of evidence may have here; not read`,
+    );
+  verifier.gradesPresent();
+  try {
+    for await (const entry of readJsonl(file, file, { parse: parseEvidenceJson })) verifier.gradesLine(entry);
+  } catch (error) {
+    verifier.gradesUnreadable(error instanceof ReadError ? error.reason : describeFsError(error));
+  }
+}
+
+/** The most charts a sweep draws, and more: past it, charts/ is not read further. */
+const maxCharts = 32;
+
+/**
+ * The derived files as the folder holds them: leaderboard.md and charts/*.svg, each a plain
+ * file within the JSON file limit (one that is not is left out, and so shows as differing).
+ */
+async function readDerived(
+  dir: string,
+  bounds: Bounds,
+): Promise<{ leaderboard: string | undefined; charts: Map<string, string> }> {
+  const text = async (file: string): Promise<string | undefined> => {
+    if ((await bounds.refuse(file)) !== undefined) return undefined;
+    try {
+      const read = await readBounded(file, limits.jsonFileBytes);
+      return "size" in read ? undefined : read.bytes.toString("utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const charts = new Map<string, string>();
+  const names = await readdir(path.join(dir, "charts")).catch(() => [] as string[]);
+  for (const name of names
+    .filter((n) => n.endsWith(".svg"))
+    .sort()
+    .slice(0, maxCharts)) {
+    const svg = await text(path.join(dir, "charts", name));
+    charts.set(name, svg ?? "");
+  }
+  return { leaderboard: await text(path.join(dir, "leaderboard.md")), charts };
 }
 
 async function streamJsonl(

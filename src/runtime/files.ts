@@ -1,13 +1,14 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { InputError, messageOf, ReadError } from "../core/errors.js";
+import { InputError, messageOf, NotUtf8Error, ReadError } from "../core/errors.js";
 import { JsonShapeError } from "../core/evidence/json-text.js";
 import { bytesText, limits } from "../core/limits.js";
 import { parsePythonJson } from "../core/python.js";
+import { describeUtf8Fault, Utf8Checker, utf8Fault } from "../core/utf8.js";
 
 /** How the temp files of an atomic write end: the working-tree check leaves them out (`tempFilePattern`). */
 export const tempSuffix = ".tunix-rt.tmp";
@@ -28,7 +29,11 @@ function tempBeside(file: string): string {
  * Writes a file atomically: a temp file in the same folder, flushed, then renamed over the
  * target, so a crash never leaves half a file behind. Creates the folder when missing.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
   const temp = tempBeside(file);
@@ -36,7 +41,9 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     const handle = await open(temp, "w");
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      // Flushed to disk before the rename, so a power cut leaves the old file or the new one;
+      // a file that only lives while a process does (`durable: false`) needs the rename alone.
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -48,17 +55,25 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 }
 
 /** Writes `value` as pretty JSON (two spaces, trailing newline), atomically. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomic(
+  file: string,
+  value: unknown,
+  options: { durable?: boolean } = {},
+): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 /** Reads a text file, turning "not found" and friends into a one-line InputError that names it. */
 export async function readTextFile(file: string, what = "file", shownAs = file): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (error) {
     throw new InputError(`${shownAs}: cannot read ${what}: ${describeFsError(error)}`);
   }
+  const fault = utf8Fault(bytes);
+  if (fault) throw new NotUtf8Error(shownAs, fault.line, describeUtf8Fault(fault));
+  return bytes.toString("utf8");
 }
 
 /** A short, human reason for a file-system error ("no such file", "permission denied", ...). */
@@ -123,7 +138,11 @@ export async function* readJsonl(
   });
   if (!kind.isFile() && !kind.isDirectory())
     throw new ReadError(shownAs, describeFsError({ code: "ENOTREG" }));
-  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 64 * 1024 });
+  // Bytes, checked as UTF-8 before they are decoded: a Latin-1 byte is refused where it is,
+  // not read as a replacement character.
+  const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
+  const utf8 = new Utf8Checker();
+  const decoder = new TextDecoder("utf-8");
   const opened = new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
     stream.once("error", reject);
@@ -156,17 +175,22 @@ export async function* readJsonl(
   };
   const lines = new BoundedLineSplitter(maxLine);
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      for (const piece of lines.push(chunk)) {
+    for await (const bytes of stream as AsyncIterable<Buffer>) {
+      const fault = utf8.push(bytes);
+      if (fault) throw new NotUtf8Error(shownAs, fault.line, describeUtf8Fault(fault));
+      for (const piece of lines.push(decoder.decode(bytes, { stream: true }))) {
         const entry = finish(piece);
         if (entry) yield entry;
       }
     }
+    const fault = utf8.end();
+    if (fault) throw new NotUtf8Error(shownAs, fault.line, describeUtf8Fault(fault));
     for (const piece of lines.end()) {
       const entry = finish(piece);
       if (entry) yield entry;
     }
   } catch (error) {
+    if (error instanceof NotUtf8Error) throw error;
     // A read error after opening (a folder: EISDIR).
     throw new ReadError(shownAs, describeFsError(error));
   } finally {
@@ -262,4 +286,11 @@ export async function rewriteLines(file: string, transform: (line: string) => st
   } finally {
     input.destroy();
   }
+}
+
+/** SHA-256 (hex) of a file, streamed. */
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }

@@ -32,19 +32,20 @@ function gitOutput(cwd: string, args: string[]): Promise<Buffer | null> {
   });
 }
 
-const hex = async (cwd: string, args: string[]) => {
-  const out = (await gitOutput(cwd, args))?.toString("utf8").trim();
-  return out && /^[0-9a-f]{4,64}$/.test(out) ? out : null;
-};
-
 /**
  * The HEAD commit of the git repository containing `cwd`, or null when there is none (not a
  * repository, no commit yet, git not installed): callers then name the build `nogit`.
  */
 export async function headCommit(cwd: string): Promise<HeadCommit | null> {
-  const sha = await hex(cwd, ["rev-parse", "--verify", "HEAD"]);
-  const short = sha && (await hex(cwd, ["rev-parse", "--short", "HEAD"]));
-  return sha && short ? { sha, short } : null;
+  // One git: the full sha, then the short one (`--short` applies to the names after it).
+  const out = (await gitOutput(cwd, ["rev-parse", "HEAD", "--short", "HEAD"]))
+    ?.toString("utf8")
+    .trim()
+    .split("\n");
+  const [sha, short] = out ?? [];
+  return sha && short && /^[0-9a-f]{40,64}$/.test(sha) && /^[0-9a-f]{4,64}$/.test(short)
+    ? { sha, short }
+    : null;
 }
 
 /**
@@ -82,39 +83,74 @@ export async function worktreeState(
   root: string,
   { exclude = [] }: { exclude?: readonly string[] } = {},
 ): Promise<WorktreeState | null> {
-  if (!(await headCommit(root))) return null;
+  return (await sourceOf(root, { exclude }))?.worktree ?? null;
+}
+
+/**
+ * The commit checked out at `root` and the working tree's state (`worktreeState`), from one
+ * `git status --porcelain=v2 --branch` (its `branch.oid` line is HEAD), and a `git diff` only
+ * when the tree is dirty: a sweep takes this before every trial. Null outside git or before
+ * the first commit.
+ */
+export async function sourceOf(
+  root: string,
+  { exclude = [] }: { exclude?: readonly string[] } = {},
+): Promise<{ commit: string; worktree: WorktreeState } | null> {
   const pathspecs = [".", ...toolOutputs, ...exclude.map((p) => `:(exclude,literal)${p}`)];
   const status = await gitOutput(root, [
     "status",
-    "--porcelain=v1",
+    "--porcelain=v2",
+    "--branch",
     "-z",
     "--untracked-files=all",
     "--",
     ...pathspecs,
   ]);
-  const diff = await gitOutput(root, ["diff", "HEAD", "--binary", "--", ...pathspecs]);
-  if (status === null || diff === null) return null;
-  const entries = status.toString("utf8").split("\0").filter(Boolean);
+  if (status === null) return null;
+  const entries = status.toString("utf8").split("\0");
+  let commit: string | undefined;
   const changed: string[] = [];
   const untracked: string[] = [];
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as string;
-    const file = entry.slice(3);
+    if (entry === "") continue;
+    if (entry.startsWith("# branch.oid ")) {
+      const oid = entry.slice("# branch.oid ".length);
+      if (/^[0-9a-f]{40,64}$/.test(oid)) commit = oid;
+      continue;
+    }
+    if (entry.startsWith("#")) continue;
+    // Ordinary (1), renamed or copied (2), unmerged (u) entries: the path follows a fixed
+    // number of space-separated fields (it may hold spaces itself); a rename's old path is the
+    // next entry. Untracked (?) and ignored (!): the path follows the mark.
+    const fields = entry[0] === "1" ? 8 : entry[0] === "2" ? 9 : entry[0] === "u" ? 10 : 1;
+    let at = 0;
+    for (let f = 0; f < fields && at >= 0; f++) at = entry.indexOf(" ", at) + 1 || -1;
+    if (at <= 0) continue;
+    const file = entry.slice(at);
+    if (entry[0] === "!") continue;
     changed.push(file);
-    if (entry.startsWith("??")) untracked.push(file);
-    // A rename's entry is followed by its old path.
-    if (entry[0] === "R" || entry[0] === "C") i++;
+    if (entry[0] === "?") untracked.push(file);
+    if (entry[0] === "2") i++;
   }
-  if (changed.length === 0) return { dirty: false, changed: 0, files: [], diff_sha256: null };
+  // No commit yet ("(initial)"), or not a repository: no source to record.
+  if (commit === undefined) return null;
+  if (changed.length === 0)
+    return { commit, worktree: { dirty: false, changed: 0, files: [], diff_sha256: null } };
+  const diff = await gitOutput(root, ["diff", "HEAD", "--binary", "--", ...pathspecs]);
+  if (diff === null) return null;
   const hash = createHash("sha256").update(diff);
   for (const file of untracked.sort()) {
     const bytes = await readFile(path.join(root, file)).catch(() => Buffer.alloc(0));
     hash.update(`\0${file}\0`).update(createHash("sha256").update(bytes).digest("hex"));
   }
   return {
-    dirty: true,
-    changed: changed.length,
-    files: changed.slice(0, maxListedFiles),
-    diff_sha256: hash.digest("hex"),
+    commit,
+    worktree: {
+      dirty: true,
+      changed: changed.length,
+      files: changed.slice(0, maxListedFiles),
+      diff_sha256: hash.digest("hex"),
+    },
   };
 }

@@ -93,7 +93,10 @@ export async function preflight(
       problems.push({
         file,
         path: "evalset",
-        message: `${config.evalset}: ${(error as Error).message.replace(`${config.evalset}: `, "")}`,
+        // The evalset names itself (and its line) at the start of the message.
+        message: (error as Error).message.startsWith(config.evalset)
+          ? (error as Error).message
+          : `${config.evalset}: ${(error as Error).message}`,
       });
     }
   }

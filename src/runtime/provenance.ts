@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Provenance } from "../core/aggregate.js";
 import type { TrialSource, WorktreeState } from "../core/source.js";
 import type { LoadedConfig } from "./config-file.js";
-import { type HeadCommit, headCommit, worktreeState } from "./git.js";
+import { type HeadCommit, headCommit, sourceOf, worktreeState } from "./git.js";
 import { isInside } from "./root.js";
 
 /** The workflow run's URL when running on GitHub Actions, else null. */
@@ -77,6 +77,7 @@ export async function sourceState(
 export async function trialSource(root: string, trialDir: string): Promise<TrialSource> {
   const relative = path.relative(root, trialDir);
   const exclude = relative !== "" && isInside(root, trialDir) ? [relative.split(path.sep).join("/")] : [];
-  const { commit, worktree } = await sourceState(root, { exclude });
-  return { commit_sha: commit?.sha ?? null, worktree };
+  // One git for a clean tree (status gives HEAD too): it runs before every trial.
+  const source = await sourceOf(root, { exclude });
+  return { commit_sha: source?.commit ?? null, worktree: source?.worktree ?? null };
 }

@@ -6,66 +6,16 @@
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { recommendTrials } from "../core/aggregate.js";
 import { isSafeRunVersion, runVersionRule, type SweepConfig, validateConfig } from "../core/config.js";
 import { InputError, quote } from "../core/errors.js";
 import { jsonlEntries } from "../core/evidence/verify.js";
-import type { Recommendation } from "../core/recommend.js";
-import type { Chart, ChartTrial, ImportanceView } from "../core/report/charts.js";
-import { type ParameterImportance, parameterImportance } from "../core/report/importance.js";
+import type { Chart, ChartTrial } from "../core/report/charts.js";
+import { reportInputOf } from "../core/report/input.js";
 import { type ReportInput, reportHtml, sweepCharts } from "../core/report/report.js";
-import { searchSpaceOf } from "../core/space.js";
-import type { TrialRecord } from "../core/types.js";
 import { describeFsError, writeFileAtomic } from "./files.js";
 import { readZipFile } from "./zip-read.js";
 
-/** The report of a sweep: its inputs (with importance) from the config and the trial records. */
-export function reportInputOf(
-  config: Pick<
-    SweepConfig,
-    "run_version" | "search_space" | "base_model_id" | "dataset_key" | "sampler" | "seed" | "recommend"
-  >,
-  trials: readonly ChartTrial[],
-  sweepId: string | null,
-  // Trial records, as trials.jsonl holds them (ChartTrial names the fields the charts draw).
-  recommendation: Recommendation = recommendTrials(config, trials as unknown as TrialRecord[]),
-): ReportInput {
-  return {
-    runVersion: config.run_version,
-    sweepId,
-    space: config.search_space,
-    facts: { model: config.base_model_id, dataset: config.dataset_key, sampler: config.sampler },
-    trials,
-    importance: importanceView(parameterImportance(searchSpaceOf(config.search_space), trials)),
-    ...recommendedOf(recommendation),
-  };
-}
-
-/** The recommended configuration's trial and how it was chosen, for the report. */
-function recommendedOf(recommendation: Recommendation): Pick<ReportInput, "recommended"> {
-  const best = recommendation.best;
-  if (!best) return {};
-  return {
-    recommended: {
-      trial_id: best.trial_ids[0] as string,
-      rule: recommendation.rule,
-      estimate: best.estimate,
-      mean: best.mean,
-      count: best.count,
-    },
-  };
-}
-
-/** Importance as the report shows it: the notes, and how much is left to interactions. */
-function importanceView(result: ParameterImportance): ImportanceView {
-  if (result.params.length === 0) return { method: result.method, params: [], note: result.notes.join("; ") };
-  const notes = [
-    `${result.samples} scored trials, ${result.trees} trees`,
-    ...result.notes,
-    `main effects explain ${(100 * result.mainEffects).toFixed(0)}% of the variance, interactions the rest`,
-  ];
-  return { method: result.method, params: result.params, note: notes.join("; ") };
-}
+export { reportInputOf };
 
 /**
  * Writes the charts into `dir/charts/` (each atomically), first removing chart files an
@@ -181,6 +131,11 @@ export async function readReportSource(
         },
         trials,
         sweepId,
+        undefined,
+        // The trials a spent failure budget kept from starting, as the manifest counts them.
+        typeof (manifest.trials as { not_run?: unknown } | undefined)?.not_run === "number"
+          ? (manifest.trials as { not_run: number }).not_run
+          : 0,
       ),
       config: checked.value,
     };

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { promotedConfigPath } from "../core/aggregate.js";
+import { earlyStop, promotedConfigPath } from "../core/aggregate.js";
 import {
   changedMeaning,
   type SweepConfig,
@@ -20,6 +20,7 @@ import { evalsetLoader } from "./evalset.js";
 import { writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
 import { acquireLock, type LockHolder, runLockFile } from "./lock.js";
+import { type Profile, timed } from "./profile.js";
 import { collectProvenance, sourceState } from "./provenance.js";
 import { type LeftoverReport, stopLeftoverTrainers, TrainerGroups, trainersFile } from "./trainer-groups.js";
 import { runTrial, type TrialJson } from "./trial.js";
@@ -106,6 +107,8 @@ export interface SweepOptions {
   parallel: number;
   /** One device per worker (`CUDA_VISIBLE_DEVICES`), when given. */
   gpus?: string[];
+  /** Where the time of each step goes (`npm run bench:overhead`), when measured. */
+  profile?: Profile;
   /** Start over: an earlier sweep of this run_version is moved aside first. */
   fresh?: boolean;
   /** Remove the folders earlier `fresh` starts of this run_version moved aside. */
@@ -133,8 +136,12 @@ export interface SweepOutcome {
   interrupted: boolean;
   /** Trials of the sweep that never ran because the failure budget was spent. */
   notRun: number;
+  /** Why the sweep stopped before running every trial, when its first trials all failed (`earlyStop`). */
+  stoppedEarly?: string;
   /** Where `fresh` moved the earlier sweep, when it did. */
   movedAside?: string;
+  /** The earlier sweep's zips that `fresh` moved out of submission/, with it. */
+  zipsAside: string[];
   /** Folders of earlier sweeps of this run_version kept aside (after `cleanOld`, none). */
   keptAside: string[];
   /** Folders `cleanOld` removed. */
@@ -286,9 +293,9 @@ function scheduleOf(config: SweepConfig): string {
  */
 async function setAside(
   sweepDir: string,
-  options: Pick<SweepOptions, "fresh" | "cleanOld">,
+  options: Pick<SweepOptions, "fresh" | "cleanOld"> & { cwd: string; runVersion: string },
   clock: Clock,
-): Promise<{ movedAside?: string; keptAside: string[]; removed: string[] }> {
+): Promise<{ movedAside?: string; keptAside: string[]; removed: string[]; zipsAside: string[] }> {
   const parent = path.dirname(sweepDir);
   const prefix = `${path.basename(sweepDir)}.old-`;
   const asideNow = async () =>
@@ -304,11 +311,30 @@ async function setAside(
     }
   }
   let movedAside: string | undefined;
+  const asideDir = `${sweepDir}.old-${new Date(clock.now()).toISOString().replace(/[:.]/g, "-")}`;
   if (options.fresh && (await exists(sweepDir))) {
-    movedAside = `${sweepDir}.old-${new Date(clock.now()).toISOString().replace(/[:.]/g, "-")}`;
+    movedAside = asideDir;
     await rename(sweepDir, movedAside);
   }
-  return { ...(movedAside ? { movedAside } : {}), keptAside: await asideNow(), removed };
+  // The earlier sweep's zips go with it: left in submission/, they would still verify, and
+  // read as this sweep's.
+  const zipsAside: string[] = [];
+  if (options.fresh) {
+    const submission = path.join(options.cwd, "submission");
+    const prefix = `tunix_rt_${options.runVersion}_`;
+    const zips = (await readdir(submission).catch(() => [] as string[])).filter(
+      (name) => name.startsWith(prefix) && name.endsWith(".zip"),
+    );
+    if (zips.length > 0) {
+      movedAside = asideDir;
+      await mkdir(path.join(asideDir, "submission"), { recursive: true });
+      for (const name of zips.sort()) {
+        await rename(path.join(submission, name), path.join(asideDir, "submission", name));
+        zipsAside.push(path.join(asideDir, "submission", name));
+      }
+    }
+  }
+  return { ...(movedAside ? { movedAside } : {}), keptAside: await asideNow(), removed, zipsAside };
 }
 
 /**
@@ -338,7 +364,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     options.progress.leftoverTrainers?.({ ...leftover, holder: lock.replaced });
   const trainers = new TrainerGroups(trainersFile(lockFile));
   try {
-    const aside = await setAside(sweepDir, options, clock);
+    const aside = await setAside(sweepDir, { ...options, cwd, runVersion: config.run_version }, clock);
     // Each trial records the code it starts from; this state, taken before the first, speaks
     // only for trials whose records keep none (records of an older tunix-rt).
     const source = await sourceState(cwd);
@@ -367,7 +393,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     // sweep.json is written whole, one write at a time, so the last write holds every trial.
     let saving = Promise.resolve();
     const save = () => {
-      saving = saving.then(() => writeJsonAtomic(stateFile, state));
+      saving = saving.then(() =>
+        timed(options.profile, "sweep: save sweep.json", () => writeJsonAtomic(stateFile, state)),
+      );
       return saving;
     };
     if (!asynchronous && !found) {
@@ -384,7 +412,14 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     const ran: TrialJson[] = [];
     const maxFailed = config.max_failed_trials;
     let failures = 0;
-    const budgetSpent = () => maxFailed !== null && failures > maxFailed;
+    // The failure budget: max_failed_trials when set, else the early stop (the first trials
+    // all failed), which the records of an earlier invocation count towards too.
+    let stoppedEarly: string | undefined;
+    const budgetSpent = () => {
+      if (maxFailed !== null) return failures > maxFailed;
+      stoppedEarly ??= earlyStop(config, records.values());
+      return stoppedEarly !== undefined;
+    };
     const stopped = () => options.signal?.aborted === true || budgetSpent();
     const follow = options.follow ? options.progress.trialOutput?.bind(options.progress) : undefined;
     // Every trial is graded against one reading of the evalset.
@@ -404,7 +439,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       const worker = async (index: number) => {
         for (;;) {
           if (stopped()) return; // a spent failure budget puts no new GPU time into this sweep
-          const picked = await next();
+          const picked = await timed(options.profile, "sweep: plan the next trial", next);
           if (!picked) return;
           const { trial } = picked;
           started.add(trial.trial_id);
@@ -418,6 +453,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
             ...(picked.proposed === undefined ? {} : { proposed: picked.proposed }),
           });
           const record = await runTrial({
+            ...(options.profile ? { profile: options.profile } : {}),
+            outsideGit: source.commit === null,
             config,
             trial,
             outDir,
@@ -434,15 +471,22 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
             loadEvalset,
             onTrainer: (pid) => {
               trainerPid = pid;
-              void trainers.add(pid, trial.trial_id);
+              void timed(options.profile, "sweep: trainer groups file", () =>
+                trainers.add(pid, trial.trial_id),
+              );
             },
           });
-          if (trainerPid !== undefined) await trainers.remove(trainerPid);
+          if (trainerPid !== undefined)
+            await timed(options.profile, "sweep: trainer groups file", () =>
+              trainers.remove(trainerPid as number),
+            );
           started.delete(trial.trial_id);
           records.set(trial.trial_id, record);
           if (record.status === "failed" || record.status === "timeout") failures++;
           ran.push(record);
+          const shown = performance.now();
           options.progress.trialFinished(record);
+          options.profile?.add("sweep: progress", performance.now() - shown);
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, workers) }, (_, i) => worker(i)));
@@ -602,7 +646,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     }
     await saving;
     const plan = state.plan;
-    const outcome = { plan, sweepDir, ran, notRun, ...aside };
+    const outcome = { plan, sweepDir, ran, notRun, ...(stoppedEarly ? { stoppedEarly } : {}), ...aside };
 
     if (options.signal?.aborted) return { ...outcome, exitCode: ExitCode.interrupted, interrupted: true };
     const provenance = await collectProvenance(loaded, {
@@ -614,27 +658,31 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
       source,
       now: new Date(clock.now()),
     });
-    const aggregated = await aggregate({
-      config,
-      trialsDir,
-      runDir: path.join("submission_runs", config.run_version),
-      bestConfigFile: options.bestConfigFile ?? promotedConfigPath(config.run_version),
-      cwd,
-      provenance,
-      sweepId: plan.sweep_id,
-      // The records the trials returned (or, resumed, that were read and checked at the start).
-      records: plan.trials.flatMap((t) => {
-        const record = records.get(t.trial_id);
-        return record ? [{ record, dir: path.join(trialsDir, t.trial_id) }] : [];
+    const aggregated = await timed(options.profile, "once: aggregate", () =>
+      aggregate({
+        config,
+        trialsDir,
+        runDir: path.join("submission_runs", config.run_version),
+        bestConfigFile: options.bestConfigFile ?? promotedConfigPath(config.run_version),
+        cwd,
+        provenance,
+        sweepId: plan.sweep_id,
+        // The records the trials returned (or, resumed, that were read and checked at the start).
+        records: plan.trials.flatMap((t) => {
+          const record = records.get(t.trial_id);
+          return record ? [{ record, dir: path.join(trialsDir, t.trial_id) }] : [];
+        }),
+        notRun,
+        env: options.env,
       }),
-      notRun,
-      env: options.env,
-    });
-    const exitCode = !aggregated.best
-      ? ExitCode.no
-      : aggregated.counts.failure_budget_exceeded
-        ? ExitCode.failureBudget
-        : ExitCode.ok;
+    );
+    const exitCode = stoppedEarly
+      ? ExitCode.failureBudget
+      : !aggregated.best
+        ? ExitCode.no
+        : aggregated.counts.failure_budget_exceeded
+          ? ExitCode.failureBudget
+          : ExitCode.ok;
     return { ...outcome, exitCode, aggregated, interrupted: false };
   } finally {
     await trainers.clear();

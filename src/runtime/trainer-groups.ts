@@ -70,7 +70,9 @@ export class TrainerGroups {
 
   #save(): Promise<void> {
     const text = `${JSON.stringify([...this.#groups.values()])}\n`;
-    this.#writing = this.#writing.then(() => writeFileAtomic(this.#file, text));
+    // Read back only while the machine stays up (a sweep killed, its trainers alive): a power
+    // cut ends the trainers too, so the file needs no flush to disk.
+    this.#writing = this.#writing.then(() => writeFileAtomic(this.#file, text, { durable: false }));
     return this.#writing;
   }
 }

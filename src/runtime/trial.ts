@@ -10,6 +10,7 @@ import { plannedRecord } from "../core/trial-record.js";
 import type { EvalItem, PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
+import { type Profile, timed } from "./profile.js";
 import { trialSource } from "./provenance.js";
 import { gradeTrialOutput } from "./trial-grade.js";
 import { LineSplitter, runTrialProcess } from "./trial-process.js";
@@ -72,6 +73,13 @@ const trialOutputs = ["trial.json", "output.log", "predictions.jsonl", "eval_row
 
 /** How to run one trial. */
 export interface RunTrialOptions {
+  /** Where the time of each step goes (`npm run bench:overhead`), when measured. */
+  profile?: Profile;
+  /**
+   * The sweep found no commit to run from (not a git repository, or none yet): the trial
+   * records no source without asking git again, as it would find none either.
+   */
+  outsideGit?: boolean;
   config: SweepConfig;
   trial: PlannedRungTrial;
   /** The trial's folder: trial.json, output.log, predictions, eval_rows.jsonl land here. */
@@ -212,13 +220,16 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const outDir = path.resolve(cwd, options.outDir);
   if (!config.trainer)
     throw new InputError("config: trainer: missing; this command runs trials and needs trainer.command");
-  await prepareOutDir(outDir, options.outDir);
+  const profile = options.profile;
+  await timed(profile, "trial: folder", () => prepareOutDir(outDir, options.outDir));
 
   const argv = trialArgv(config, trial, outDir, cwd);
   const resumeFrom = options.resumeFrom ? path.resolve(cwd, options.resumeFrom) : undefined;
   // The code this trial runs is the code checked out now: a sweep resumed later, from
   // another commit or after an edit was reverted, must not be able to speak for it.
-  const source = await trialSource(cwd, outDir);
+  const source = options.outsideGit
+    ? { commit_sha: null, worktree: null }
+    : await timed(profile, "trial: git source", () => trialSource(cwd, outDir));
   const started = clock.now();
   const base: TrialJson = {
     ...plannedRecord(trial),
@@ -237,13 +248,17 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   };
   const recordFile = path.join(outDir, "trial.json");
   // A new attempt starts clean: outputs of an earlier attempt must not be graded as this one's.
-  await Promise.all(trialOutputs.map((name) => rm(path.join(outDir, name), { force: true })));
-  try {
-    await writeJsonAtomic(path.join(outDir, "params.json"), trial.params);
-    await writeJsonAtomic(recordFile, base);
-  } catch (error) {
-    throw new InputError(`${outDir}: trial folder is not writable: ${(error as Error).message}`);
-  }
+  await timed(profile, "trial: folder", async () => {
+    await Promise.all(trialOutputs.map((name) => rm(path.join(outDir, name), { force: true })));
+    try {
+      // The record says "running" until the trial ends; if a power cut loses it, the trial runs
+      // again anyway, so these two need no flush to disk (the final record below does).
+      await writeJsonAtomic(path.join(outDir, "params.json"), trial.params, { durable: false });
+      await writeJsonAtomic(recordFile, base, { durable: false });
+    } catch (error) {
+      throw new InputError(`${outDir}: trial folder is not writable: ${(error as Error).message}`);
+    }
+  });
 
   const env: NodeJS.ProcessEnv = {
     ...options.env,
@@ -254,6 +269,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   // The log travels on (artifacts, evidence, summaries): secrets the trainer printed stop here.
   const secrets = [...new Set([...secretValuesOf(env), ...(options.secrets ?? [])])];
   const lines = options.echoLines && redactedEcho(options.echoLines, secrets);
+  const trainerStarted = performance.now();
   const ran = await runTrialProcess({
     argv,
     cwd,
@@ -267,7 +283,10 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     ...(options.onTrainer ? { onSpawn: options.onTrainer } : {}),
   });
   lines?.end();
-  await rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined);
+  profile?.add("trial: trainer process", performance.now() - trainerStarted);
+  await timed(profile, "trial: redact output.log", () =>
+    rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined),
+  );
   const finished = clock.now();
   const record: TrialJson = {
     ...base,
@@ -304,18 +323,20 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     );
   else {
     // Whatever grading meets, the record must not stay at "running".
-    const graded = await gradeTrialOutput({
-      outDir,
-      evalset: config.evalset ? path.resolve(cwd, config.evalset) : undefined,
-      evalsetShown: config.evalset,
-      ...(options.loadEvalset ? { loadEvalset: options.loadEvalset } : {}),
-    }).catch((error: unknown) => ({
-      status: "failed" as const,
-      error: `grading failed: ${error instanceof Error ? error.message : String(error)}`,
-      fields: { primary_score: null },
-    }));
+    const graded = await timed(profile, "trial: grading", () =>
+      gradeTrialOutput({
+        outDir,
+        evalset: config.evalset ? path.resolve(cwd, config.evalset) : undefined,
+        evalsetShown: config.evalset,
+        ...(options.loadEvalset ? { loadEvalset: options.loadEvalset } : {}),
+      }).catch((error: unknown) => ({
+        status: "failed" as const,
+        error: `grading failed: ${error instanceof Error ? error.message : String(error)}`,
+        fields: { primary_score: null },
+      })),
+    );
     final = { ...record, ...graded.fields, status: graded.status, error: graded.error };
   }
-  await writeJsonAtomic(recordFile, final);
+  await timed(profile, "trial: record", () => writeJsonAtomic(recordFile, final));
   return final;
 }

@@ -18,6 +18,8 @@ export interface BadInputCase {
   args: string[];
   /** Files written into the folder: path -> exact text. */
   files?: Record<string, string>;
+  /** Files written as Latin-1 bytes (each character one byte): input that is not UTF-8. */
+  latin1?: Record<string, string>;
   /** Copied from test/bad-inputs/files: destination path -> source path. */
   copy?: Record<string, string>;
   /** Paths removed after copying (to break a copied fixture). */
@@ -51,6 +53,7 @@ export async function loadBadInputCases(): Promise<BadInputCase[]> {
     "description",
     "args",
     "files",
+    "latin1",
     "copy",
     "remove",
     "dirs",

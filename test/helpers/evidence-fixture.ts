@@ -7,6 +7,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { EvidenceFileName } from "../../src/core/evidence/schemas.js";
+import { encodeGrades, scoreOfValues } from "../../src/core/grades.js";
+import { rowValue } from "../../src/core/score.js";
 
 /** A trial record as trials.jsonl holds it. */
 export interface FixtureTrial {
@@ -78,11 +80,42 @@ export function defaultTrials(): FixtureTrial[] {
   ];
 }
 
-/** The six files' text for a fixture, consistent unless the fixture's overrides break it. */
-export function evidenceTexts(fixture: EvidenceFixture = {}): Record<EvidenceFileName, string> {
+/**
+ * grades.jsonl for a fixture: the best trial's line from its rows, every other scored trial's
+ * a single row whose value is its score (what a tunix-rt sweep keeps, in the fewest rows).
+ */
+export function gradesText(
+  trials: readonly FixtureTrial[],
+  rows: readonly unknown[],
+  bestId: string | undefined,
+): string {
+  const lines: string[] = [];
+  for (const t of trials) {
+    if (t.status !== "completed" || t.primary_score === null) continue;
+    const values = t.trial_id === bestId ? rows.map(rowValue) : [t.primary_score];
+    const score = scoreOfValues(values);
+    lines.push(
+      `${JSON.stringify({
+        trial_id: t.trial_id,
+        rows: score.rows,
+        counted: score.counted,
+        grades: encodeGrades(values),
+        eval_rows_sha256: "0".repeat(64),
+        predictions_sha256: null,
+      })}\n`,
+    );
+  }
+  return lines.join("");
+}
+
+/** The files' text for a fixture (the six, and grades.jsonl), consistent unless the fixture's overrides break it. */
+export function evidenceTexts(
+  fixture: EvidenceFixture = {},
+): Record<EvidenceFileName, string> & { "grades.jsonl": string } {
   const { manifest, summary, bestParams, rows, trials, best } = documents(fixture);
   const jsonl = (values: unknown[]) => values.map((v) => `${JSON.stringify(v)}\n`).join("");
   return {
+    "grades.jsonl": gradesText(trials, rows, best?.trial_id),
     "run_manifest.json": `${JSON.stringify(manifest, null, 2)}\n`,
     "eval_summary.json": `${JSON.stringify(summary, null, 2)}\n`,
     "best_params.json": `${JSON.stringify(bestParams, null, 2)}\n`,

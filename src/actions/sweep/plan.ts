@@ -6,8 +6,10 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
+import { earlyStop } from "../../core/aggregate.js";
 import type { SweepConfig } from "../../core/config.js";
 import { InputError, messageOf, quote } from "../../core/errors.js";
+import { markdownText } from "../../core/escape.js";
 import {
   matrixLimitProblem,
   type PlannedRungTrial,
@@ -102,6 +104,15 @@ export async function planStep(
     const before = Math.max(earlier.length, fromRun.length);
     count = config.fidelity ? undefined : plainWaveCount(config, wave, before);
   }
+  // The failure budget of a config without max_failed_trials: when the earlier waves' trials
+  // all failed, none is planned (no more GPU time for a trainer that fails every trial).
+  const stoppedEarly = wave !== undefined && wave > 1 ? earlyStop(config, fromRun) : undefined;
+  if (stoppedEarly) {
+    count = 0;
+    core.warning(
+      `${settings.config}: stopped early: ${stoppedEarly}; no more trials are planned. Fix the trainer, or set early_stop_failures: 0 in the config to run every trial whatever fails`,
+    );
+  }
   let plan = planTrials({
     config,
     sweepId,
@@ -119,7 +130,8 @@ export async function planStep(
     (!config.fidelity &&
       (wave === undefined || wave >= scheduledWaves(config) || plan.trials.length < (count ?? 0)));
   // Then, with `reevaluate`, one more wave runs the best configurations again.
-  const reevaluating = wave !== undefined && config.reevaluate !== undefined && plan.trials.length === 0;
+  const reevaluating =
+    !stoppedEarly && wave !== undefined && config.reevaluate !== undefined && plan.trials.length === 0;
   if (reevaluating) {
     plan = planReevaluation({
       config,
@@ -134,6 +146,7 @@ export async function planStep(
   const reevaluationLeft = config.reevaluate !== undefined && !reevaluating && !hasRepeats(history);
   const done =
     wave === undefined ||
+    stoppedEarly !== undefined ||
     reevaluating ||
     (searchDone && !reevaluationLeft) ||
     (settings.maxWaves !== undefined && wave >= settings.maxWaves);
@@ -144,7 +157,12 @@ export async function planStep(
     wave === undefined
       ? ""
       : `### Wave ${wave} of at most ${needed}${plan.fidelity ? ` (${plan.fidelity.note})` : reevaluating ? (plan.trials.length ? ` (re-evaluation: the ${config.reevaluate?.top_k} best configurations run ${config.reevaluate?.repeats} more times each)` : " (re-evaluation: no configuration runs again; the model finds the scores free of noise, or nothing was scored)") : ""}\n\nPlanned from ${history.length} earlier trial record${history.length === 1 ? "" : "s"}.\n\n`;
-  await writeSummary(`${waveLine}${planSummary(plan, config, { secrets: secretValuesOf(context.env) })}`);
+  const stopLine = stoppedEarly
+    ? `**Stopped early**: ${markdownText(stoppedEarly)}; no more trials are planned. Fix the trainer, or set \`early_stop_failures: 0\` in the config to run every trial whatever fails.\n\n`
+    : "";
+  await writeSummary(
+    `${waveLine}${stopLine}${planSummary(plan, config, { secrets: secretValuesOf(context.env) })}`,
+  );
   const outputs = {
     matrix: JSON.stringify(plan.matrix),
     "sweep-id": plan.sweep_id,

@@ -17,11 +17,13 @@ fetched: it opens from a file, offline), and the charts as SVG files in charts/:
   - importance.svg: parameter importance (fANOVA on a random forest: each parameter's share
     of the score's variance, mean ± std over the trees), with enough scored trials;
   - rungs.svg: with successive halving, each rung's trials and their promotions.
-Every number drawn is in trials.jsonl; the page's tables hold them too. A sweep and an
-aggregate draw the same charts into the evidence folder and write report.html beside the
-sweep's trials.
+Every number drawn is in trials.jsonl; the page's tables hold them too, and its leaderboard
+is leaderboard.md's. A sweep and an aggregate draw the same charts into the evidence folder
+and write report.html beside the sweep's trials (runs/<run_version>/report.html); this
+command's output has a folder of its own, so the two never mix: each run of it replaces
+what the last one wrote there.
 
-  --out DIR   where report.html and charts/ go (default runs/<run_version>/ at the
+  --out DIR   where report.html and charts/ go (default runs/<run_version>/report/ at the
               repository root)
 
 Exit: 0 written, 2 the folder or zip cannot be read.`;
@@ -41,7 +43,7 @@ export const command: Command = {
     const { input } = await readReportSource(target);
     const out =
       values.out === undefined
-        ? path.join(ctx.root, "runs", input.runVersion)
+        ? path.join(ctx.root, "runs", input.runVersion, "report")
         : path.resolve(ctx.cwd, values.out);
     const charts = sweepCharts(input);
     const files = await writeCharts(out, charts);

@@ -5,10 +5,13 @@ import { lineText } from "../../core/escape.js";
 import { samplerNames } from "../../core/samplers/names.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
-import { checkGpuIds } from "../../runtime/gpus.js";
+import { writeJsonAtomic } from "../../runtime/files.js";
+import { worktreeState } from "../../runtime/git.js";
+import { checkGpuIds, gpuListProblem } from "../../runtime/gpus.js";
 import { readLastMetrics } from "../../runtime/metrics-tail.js";
 import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
+import { Profile, timed } from "../../runtime/profile.js";
 import { writeReportHtml } from "../../runtime/report.js";
 import { runSweep } from "../../runtime/sweep.js";
 import { toolkitVersion } from "../../runtime/version.js";
@@ -102,12 +105,9 @@ export const command: Command = {
     });
     if (values.fresh && values.resume)
       throw new UsageError("--fresh and --resume contradict each other; choose one");
+    const gpuProblem = values.gpus === undefined ? undefined : gpuListProblem(values.gpus);
+    if (gpuProblem) throw new UsageError(gpuProblem);
     const gpus = values.gpus === undefined ? undefined : values.gpus.split(",").map((g) => g.trim());
-    if (gpus?.some((g) => !/^[A-Za-z0-9-]+$/.test(g))) {
-      throw new UsageError(
-        `--gpus: got ${JSON.stringify(values.gpus)}; expected device ids separated by commas, like 0,1,2`,
-      );
-    }
     const parallelFlag = intFlag("parallel", values.parallel, { min: 1, max: 1024 });
     if (gpus && parallelFlag !== undefined && parallelFlag > gpus.length) {
       throw new UsageError(
@@ -129,8 +129,17 @@ export const command: Command = {
       parallelFlag ??
       Math.max(1, Math.min(loaded.config.max_concurrent_trials, gpus?.length ?? os.availableParallelism()));
     if (gpus) {
-      const problem = await checkGpuIds(gpus, ctx.env);
-      if (problem) throw new UsageError(problem);
+      const checked = await checkGpuIds(gpus, ctx.env);
+      if (checked.problem) throw new UsageError(checked.problem);
+      if (checked.note) ctx.stderr(`tunix-rt sweep: note: ${checked.note}\n`);
+    }
+    // Said first, not at verify: a sweep from uncommitted changes is not reproduced by its commit.
+    const tree = await worktreeState(ctx.root);
+    if (tree?.dirty) {
+      const more = tree.changed > 3 ? ` and ${tree.changed - 3} more` : "";
+      ctx.stderr(
+        `tunix-rt sweep: note: the working tree has uncommitted changes (${tree.changed} path${tree.changed === 1 ? "" : "s"}: ${lineText(tree.files.slice(0, 3).join(", "))}${more}): each trial records them, and verify warns that commit_sha alone does not reproduce the run; commit them first for a submission\n`,
+      );
     }
 
     const report = await preflight(loaded, { cwd: ctx.root, env: ctx.env, overrides, parallel });
@@ -151,9 +160,13 @@ export const command: Command = {
       readMetrics: readLastMetrics,
       ...(ctx.columns ? { columns: ctx.columns } : {}),
     });
+    // TUNIX_RT_PROFILE=<file>: where the time went, per phase (npm run bench:overhead).
+    const profile = ctx.env.TUNIX_RT_PROFILE ? new Profile() : undefined;
+    const began = performance.now();
     let outcome: Awaited<ReturnType<typeof runSweep>>;
     try {
       outcome = await runSweep({
+        ...(profile ? { profile } : {}),
         loaded,
         cwd: ctx.root,
         env: ctx.env,
@@ -177,8 +190,11 @@ export const command: Command = {
     for (const dir of outcome.removed) ctx.stderr(`tunix-rt sweep: removed ${rel(dir)} (--clean-old)\n`);
     if (outcome.movedAside) {
       const more = outcome.keptAside.length > 1 ? `; ${outcome.keptAside.length} such folders now` : "";
+      const zips = outcome.zipsAside.length
+        ? `, with its zip${outcome.zipsAside.length === 1 ? "" : "s"} from submission/ (${outcome.zipsAside.map((z) => path.basename(z)).join(", ")})`
+        : "";
       ctx.stderr(
-        `tunix-rt sweep: the earlier sweep is kept aside in ${rel(outcome.movedAside)}${more} (--clean-old removes them)\n`,
+        `tunix-rt sweep: the earlier sweep is kept aside in ${rel(outcome.movedAside)}${zips}${more} (--clean-old removes them)\n`,
       );
     }
     if (outcome.interrupted) {
@@ -188,7 +204,11 @@ export const command: Command = {
       return ExitCode.interrupted;
     }
     const agg = outcome.aggregated;
-    if (outcome.notRun)
+    if (outcome.stoppedEarly)
+      ctx.stderr(
+        `tunix-rt sweep: stopped early: ${outcome.stoppedEarly}, so ${outcome.notRun} trial${outcome.notRun === 1 ? " was" : "s were"} not run (a trainer that fails every trial would fail them too). Fix the trainer (tunix-rt validate; each trial's output.log), or set early_stop_failures: 0 in ${loaded.file} to run every trial whatever fails\n`,
+      );
+    else if (outcome.notRun)
       ctx.stderr(
         `tunix-rt sweep: failure budget spent (max_failed_trials ${loaded.config.max_failed_trials}): ${outcome.notRun} trial${outcome.notRun === 1 ? " was" : "s were"} not run\n`,
       );
@@ -196,25 +216,35 @@ export const command: Command = {
       ctx.stderr(
         `tunix-rt sweep: no trial completed with a score; see ${agg ? rel(agg.leaderboardFile) : rel(outcome.sweepDir)}\n`,
       );
-      return ExitCode.no;
+      return outcome.stoppedEarly ? ExitCode.failureBudget : ExitCode.no;
     }
     ctx.stdout(agg.leaderboardMd);
     // Read from the absolute folder (the command's cwd need not be the process's), shown
     // relative; package below is told not to verify the same files again.
-    const verified = await verifyEvidenceFolder(agg.runDir, { shownAs: rel(agg.runDir) });
+    const verified = await timed(profile, "once: verify", () =>
+      verifyEvidenceFolder(agg.runDir as string, { shownAs: rel(agg.runDir as string) }),
+    );
     if (verified.problems.length) {
       for (const p of verified.problems) ctx.stderr(`${formatProblem(p)}\n`);
       ctx.stderr(`tunix-rt sweep: the evidence in ${rel(agg.runDir)} did not verify\n`);
       return ExitCode.no;
     }
-    const zip = await packageRunDir({
-      runDir: agg.runDir,
-      cwd: ctx.root,
-      env: ctx.env,
-      maxSize,
-      verify: false,
-    });
-    const reportFile = await writeReportHtml(path.join(outcome.sweepDir, "report.html"), agg.report);
+    const zip = await timed(profile, "once: package", () =>
+      packageRunDir({
+        runDir: agg.runDir as string,
+        cwd: ctx.root,
+        env: ctx.env,
+        maxSize,
+        verify: false,
+      }),
+    );
+    const reportFile = await timed(profile, "once: report.html", () =>
+      writeReportHtml(path.join(outcome.sweepDir, "report.html"), agg.report),
+    );
+    if (profile && ctx.env.TUNIX_RT_PROFILE) {
+      profile.add("total", performance.now() - began);
+      await writeJsonAtomic(path.resolve(ctx.cwd, ctx.env.TUNIX_RT_PROFILE), profile.totals);
+    }
     ctx.stdout(
       `\nevidence: ${rel(agg.runDir)} (verified)\npromoted config: ${rel(agg.bestConfigFile ?? "")}\nzip: ${rel(zip)}\nreport: ${rel(reportFile)}\n`,
     );

@@ -7,6 +7,7 @@
  */
 import { isSafeRunVersion, runVersionRule } from "../config.js";
 import type { Problem } from "../errors.js";
+import { gradesFileName } from "../grades.js";
 import { attestationFileName, evidenceFileNames } from "./schemas.js";
 
 /** The folder of evidence folders, at the repository root. */
@@ -37,6 +38,7 @@ export function isEvidenceMember(inside: string): boolean {
   if (
     (evidenceFileNames as readonly string[]).includes(inside) ||
     inside === "leaderboard.md" ||
+    inside === gradesFileName ||
     inside === attestationFileName
   )
     return true;
@@ -107,7 +109,7 @@ export function evidenceChanges(changes: readonly ChangedPath[]): EvidenceChange
       problems.push({
         file,
         path: "",
-        message: `is not a file tunix-rt writes into an evidence folder (${evidenceFileNames.join(", ")}, leaderboard.md, ${attestationFileName}, charts/<name>.svg)`,
+        message: `is not a file tunix-rt writes into an evidence folder (${evidenceFileNames.join(", ")}, ${gradesFileName}, leaderboard.md, ${attestationFileName}, charts/<name>.svg)`,
       });
     }
   }

@@ -13,13 +13,14 @@
  * files as the caller showed them.
  */
 
-import { recommendationRecord, recommendTrials, shellQuote } from "../aggregate.js";
+import { type AggregatedTrial, recommendationRecord, recommendTrials, shellQuote } from "../aggregate.js";
 import { type SweepConfig, validateConfig } from "../config.js";
 import { messageOf, type Problem, quote } from "../errors.js";
 import { EvalsetParser } from "../evalset.js";
+import { decodeGrades, gradesFileName, scoreOfValues, type TrialGrades } from "../grades.js";
 import { isObject, sameJson } from "../json.js";
 import { append, bytesText, limits } from "../limits.js";
-import { ScoreAccumulator } from "../score.js";
+import { rowValue, ScoreAccumulator } from "../score.js";
 import {
   type CommitTrials,
   listTrialIds,
@@ -31,6 +32,8 @@ import {
 } from "../source.js";
 import type { TrialRecord } from "../types.js";
 import { bestTrial } from "./best-trial.js";
+import { commandMismatch } from "./commands.js";
+import { deriveEvidence, firstTextDifference } from "./derived.js";
 import {
   describeJsonError,
   duplicateKeyMessage,
@@ -156,6 +159,8 @@ interface TrialSummary {
   finished_at?: unknown;
   /** The argv it ran, as its record keeps it. */
   command?: unknown;
+  /** The whole record, as trials.jsonl keeps it (the derived files are drawn from it). */
+  record: Record<string, unknown>;
 }
 
 const whatItMeans: Record<EvidenceFileName, string> = {
@@ -203,6 +208,14 @@ export class EvidenceVerifier {
   readonly #perRule = new Map<string, number>();
   #trustedConfig: SweepConfig | undefined;
   #trustedConfigGiven = false;
+  /** grades.jsonl: each trial's row values by trial id. */
+  readonly #grades = new Map<string, { line: number; values: Array<number | undefined> }>();
+  #gradesGiven = false;
+  #gradesUnusable = false;
+  #gradeLines = 0;
+  /** The counted value of each row of eval_rows.jsonl, in order (the best trial's grades must be these). */
+  readonly #rowValues: Array<number | undefined> = [];
+  #derivedGiven: { leaderboard: string | undefined; charts: ReadonlyMap<string, string> } | undefined;
 
   constructor(options: VerifyOptions) {
     this.#options = { profile: "default", fileHashes: {}, nameEvidenceFile: (name) => name, ...options };
@@ -512,6 +525,7 @@ export class EvidenceVerifier {
     if (this.#beyondCap(file, ++this.#rowLines, limits.rows, "rows")) return;
     if (!this.#readable(file, entry)) return;
     this.#score.add(entry.value);
+    this.#rowValues.push(rowValue(entry.value));
     const result = EvalRowLineSchema.safeParse(entry.value, { reportInput: true });
     if (!result.success) {
       for (const problem of schemaProblems(result.error, file, entry.line)) this.#add(problem);
@@ -571,7 +585,63 @@ export class EvidenceVerifier {
       ...(trial.started_at === undefined ? {} : { started_at: trial.started_at }),
       ...(trial.finished_at === undefined ? {} : { finished_at: trial.finished_at }),
       ...(trial.command === undefined ? {} : { command: trial.command }),
+      record: entry.value as Record<string, unknown>,
     });
+  }
+
+  /** grades.jsonl is there (its lines follow); without it, tunix-rt's evidence is missing a file. */
+  gradesPresent(): void {
+    this.#gradesGiven = true;
+  }
+
+  /** grades.jsonl could not be read. */
+  gradesUnreadable(reason: string): void {
+    this.#gradesGiven = true;
+    this.#gradesUnusable = true;
+    this.#add({ file: gradesFileName, path: "", message: `cannot read: ${reason}` });
+  }
+
+  /** One line of grades.jsonl: a trial's row values, to recompute its primary_score. */
+  gradesLine(entry: JsonlEntry): void {
+    const file = gradesFileName;
+    if (++this.#gradeLines > limits.trials) {
+      if (this.#gradeLines === limits.trials + 1)
+        this.#add({ file, path: "", message: `holds more than ${limits.trials} lines; not read further` });
+      return;
+    }
+    if (!entry.ok) {
+      this.#add({ file, line: entry.line, path: "", message: entry.error });
+      return;
+    }
+    const line = entry.value as Partial<TrialGrades> | null;
+    const values = decodeGrades(line?.grades);
+    if (!line || typeof line !== "object" || typeof line.trial_id !== "string" || values === undefined) {
+      this.#add({
+        file,
+        line: entry.line,
+        path: typeof line?.trial_id === "string" ? "grades" : "trial_id",
+        message: `got ${quote(typeof line?.trial_id === "string" ? line.grades : line?.trial_id)}; expected {trial_id, rows, counted, grades: a string of 1, 0 and - or a list of numbers in 0..1 and nulls, eval_rows_sha256, predictions_sha256}`,
+      });
+      return;
+    }
+    if (this.#grades.has(line.trial_id)) {
+      this.#add({
+        file,
+        line: entry.line,
+        path: "trial_id",
+        message: `got ${quote(line.trial_id)} again (first on line ${this.#grades.get(line.trial_id)?.line}); expected one line per trial`,
+      });
+      return;
+    }
+    this.#grades.set(line.trial_id, { line: entry.line, values });
+  }
+
+  /**
+   * The derived files as the evidence holds them: leaderboard.md (undefined: absent) and
+   * each chart by its name in charts/. They are drawn again and compared at `finish`.
+   */
+  derivedFiles(files: { leaderboard: string | undefined; charts: ReadonlyMap<string, string> }): void {
+    this.#derivedGiven = files;
   }
 
   /**
@@ -592,7 +662,11 @@ export class EvidenceVerifier {
         message: `and ${count - limits.problemsPerRule} more problem${count - limits.problemsPerRule === 1 ? "" : "s"} of this file and field (the first ${limits.problemsPerRule} are listed)`,
       });
     }
-    const order = (p: Problem) => evidenceFileNames.indexOf(p.file as EvidenceFileName);
+    // The evidence files in their order, then grades.jsonl and the derived files.
+    const order = (p: Problem) => {
+      const i = evidenceFileNames.indexOf(p.file as EvidenceFileName);
+      return i >= 0 ? i : p.file === gradesFileName ? evidenceFileNames.length : evidenceFileNames.length + 1;
+    };
     const name = this.#options.nameEvidenceFile;
     const evidence = this.#problems
       .map((problem, index) => ({ problem, index }))
@@ -735,6 +809,9 @@ export class EvidenceVerifier {
     this.#checkProvenance();
     this.#checkSource();
     this.#checkPromoted();
+    this.#checkGrades();
+    this.#checkCommands();
+    this.#checkDerived();
     const manifest = this.#manifest;
     const best = this.#best;
     if (manifest?.tuning_job_id && best?.tuning_job_id && manifest.tuning_job_id !== best.tuning_job_id) {
@@ -1038,6 +1115,161 @@ export class EvidenceVerifier {
   }
 
   /** The promoted config must be this evidence's: its run_version, sweep, best trial, params and budget. */
+  /** Whether the evidence says tunix-rt wrote it (best_params.json source). */
+  get #ours(): boolean {
+    return this.#best !== undefined && /^tunix-rt\b/.test(this.#best.source);
+  }
+
+  /**
+   * Every scored trial's primary_score (rows and counted too) recomputed from its line of
+   * grades.jsonl, so the recommendation's whole input is checked; and the best trial's
+   * grades must be the values of its rows in eval_rows.jsonl.
+   */
+  #checkGrades(): void {
+    if (this.#unusable.has("trials.jsonl") || this.#gradesUnusable) return;
+    const file = gradesFileName;
+    if (!this.#gradesGiven) {
+      if (this.#ours)
+        this.#add({
+          file,
+          path: "",
+          message:
+            "missing; tunix-rt keeps every scored trial's grades beside trials.jsonl, so that each primary_score there is recomputed (evidence of an earlier tunix-rt: run aggregate again)",
+        });
+      return;
+    }
+    const scored = new Set<string>();
+    for (const t of this.#trials) {
+      if (t.status !== "completed" || t.primary_score === null) continue;
+      scored.add(t.trial_id);
+      const grades = this.#grades.get(t.trial_id);
+      if (!grades) {
+        this.#add({
+          file: "trials.jsonl",
+          line: t.line,
+          path: "primary_score",
+          message: `got ${t.primary_score}; it cannot be recomputed: grades.jsonl has no line for ${t.trial_id}`,
+        });
+        continue;
+      }
+      const again = scoreOfValues(grades.values);
+      const where = `grades.jsonl line ${grades.line} gives`;
+      if (again.primary_score === null || !sameScore(again.primary_score, t.primary_score))
+        this.#add({
+          file: "trials.jsonl",
+          line: t.line,
+          path: "primary_score",
+          message: `got ${t.primary_score}; ${where} ${again.primary_score} (${again.counted} of ${again.rows} rows counted)`,
+        });
+      for (const key of ["rows", "counted"] as const) {
+        const claimed = t.record[key];
+        if (typeof claimed === "number" && claimed !== again[key])
+          this.#add({
+            file: "trials.jsonl",
+            line: t.line,
+            path: key,
+            message: `got ${claimed}; ${where} ${again[key]}`,
+          });
+      }
+    }
+    for (const [id, grades] of this.#grades) {
+      if (!scored.has(id))
+        this.#add({
+          file,
+          line: grades.line,
+          path: "trial_id",
+          message: `got ${quote(id)}; trials.jsonl has no completed trial with a score of that id`,
+        });
+    }
+    const bestId = this.#best?.trial_id;
+    const bestGrades = typeof bestId === "string" ? this.#grades.get(bestId) : undefined;
+    if (!bestGrades || this.#unusable.has("eval_rows.jsonl")) return;
+    const rows = this.#rowValues;
+    const n = Math.max(rows.length, bestGrades.values.length);
+    for (let i = 0; i < n; i++) {
+      if (rows[i] === bestGrades.values[i]) continue;
+      const show = (v: number | undefined, has: boolean) =>
+        !has ? "no row" : v === undefined ? "nothing" : String(v);
+      this.#add({
+        file,
+        line: bestGrades.line,
+        path: "grades",
+        message: `are not the best trial's rows (${bestId}, eval_rows.jsonl): row ${i + 1} counts ${show(bestGrades.values[i], i < bestGrades.values.length)} here and ${show(rows[i], i < rows.length)} there`,
+      });
+      break;
+    }
+  }
+
+  /** Each trial's params against the argv its record ran (the sweep config's trainer command). */
+  #checkCommands(): void {
+    const config = this.#best && validateConfig(this.#best.sweep_config, "best_params.json");
+    const template = config?.ok ? config.value.trainer?.command : undefined;
+    if (!template || this.#unusable.has("trials.jsonl")) return;
+    for (const t of this.#trials) {
+      const wrong = commandMismatch(
+        template,
+        { trial_id: t.trial_id, params: t.params, seed: t.record.seed, budget: t.budget },
+        t.command,
+      );
+      if (wrong)
+        this.#add({
+          file: "trials.jsonl",
+          line: t.line,
+          path: "params",
+          message: `${quote(t.params)} is not what ${t.trial_id} ran: ${wrong}`,
+        });
+    }
+  }
+
+  /**
+   * leaderboard.md and charts/*.svg drawn again from trials.jsonl and the sweep config (with
+   * the manifest's sweep id and trials not run), each compared with the file byte for byte.
+   */
+  #checkDerived(): void {
+    const given = this.#derivedGiven;
+    if (!given || !this.#ours || this.#unusable.has("trials.jsonl") || !this.#best) return;
+    const config = validateConfig(this.#best.sweep_config, "best_params.json");
+    if (!config.ok) return;
+    const manifest = this.#manifest as (RunManifest & { trials?: { not_run?: unknown } }) | undefined;
+    const notRun = typeof manifest?.trials?.not_run === "number" ? manifest.trials.not_run : 0;
+    const derived = deriveEvidence({
+      config: config.value,
+      trials: this.#trials.map((t) => t.record as unknown as AggregatedTrial),
+      sweepId: manifest?.tuning_job_id ?? this.#best.tuning_job_id ?? null,
+      notRun,
+    });
+    const why =
+      "drawn again from trials.jsonl and the sweep config (edited after the sweep, or written by another version of tunix-rt)";
+    const compare = (name: string, got: string | undefined, expected: string) => {
+      if (got === undefined) {
+        this.#add({
+          file: name,
+          path: "",
+          message: `missing; tunix-rt writes it with the evidence, ${why.replace(/ \(.*$/, "")}`,
+        });
+        return;
+      }
+      const d = firstTextDifference(got, expected);
+      if (d)
+        this.#add({
+          file: name,
+          line: d.line,
+          path: "",
+          message: `is not the file ${why}: at line ${d.line}, column ${d.column}, it has ${JSON.stringify(d.got)} where the drawing has ${JSON.stringify(d.expected)}`,
+        });
+    };
+    compare("leaderboard.md", given.leaderboard, derived.leaderboardMd);
+    const drawn = new Map(derived.charts.map((c) => [c.file, c.svg] as const));
+    for (const [name, svg] of drawn) compare(`charts/${name}`, given.charts.get(name), svg);
+    for (const name of [...given.charts.keys()].sort())
+      if (!drawn.has(name))
+        this.#add({
+          file: `charts/${name}`,
+          path: "",
+          message: `is not a chart of this sweep (drawn again: ${[...drawn.keys()].join(", ") || "none"})`,
+        });
+  }
+
   #checkPromoted(): void {
     const promoted = this.#promoted;
     if (!promoted) return;
@@ -1283,8 +1515,10 @@ function sameParams(a: Record<string, unknown>, b: Record<string, unknown>): boo
 
 /** Everything the pure verification needs of a folder, already read (for callers that hold it in memory). */
 export interface EvidenceContents extends VerifyOptions {
-  /** File name -> text; an absent name is a missing file. */
-  files: Partial<Record<EvidenceFileName, string>>;
+  /** File name -> text; an absent name is a missing file (grades.jsonl: judged by who wrote the evidence). */
+  files: Partial<Record<EvidenceFileName | typeof gradesFileName, string>>;
+  /** The derived files as the evidence holds them (leaderboard.md, charts by name). */
+  derived?: { leaderboard: string | undefined; charts: ReadonlyMap<string, string> };
   /**
    * Finds a repository file the evidence names (its evalset, its promoted config) by its
    * repository path. Without it neither is looked for, and notes say so.
@@ -1318,6 +1552,12 @@ export function verifyEvidence(contents: EvidenceContents): Problem[] {
       else verifier.trialsLine(entry);
     }
   }
+  const grades = contents.files[gradesFileName];
+  if (grades !== undefined) {
+    verifier.gradesPresent();
+    for (const entry of jsonlEntries(grades)) verifier.gradesLine(entry);
+  }
+  if (contents.derived) verifier.derivedFiles(contents.derived);
   const problems = verifier.finish();
   for (const note of verifier.notes) contents.onNote?.(note);
   return problems;

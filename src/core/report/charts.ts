@@ -29,6 +29,8 @@ export interface ChartTrial {
   rung?: number;
   parent?: string;
   wave?: number;
+  /** The trial this one runs again (re-evaluation). */
+  repeat_of?: string;
 }
 
 /** One chart: its file name in charts/, its title, what it shows, and the SVG. */
@@ -168,13 +170,22 @@ export function historyChart(trials: readonly ChartTrial[]): Chart {
     .map((v) => ({ at: x(v), label: String(v) }));
   body.push(axisBottom(H - m.bottom, m.left, W - m.right, xTicks, "trial, in the order trials finished"));
 
-  // Where the schedule moved on: a wave (or rung) other than the trial before it.
+  // Where the schedule moved on: a wave (or rung) other than the trial before it, and the
+  // re-evaluation, whose trials run earlier configurations again.
   const stage = (t: ChartTrial) =>
-    typeof t.rung === "number" ? `rung ${t.rung}` : typeof t.wave === "number" ? `wave ${t.wave}` : "";
+    typeof t.repeat_of === "string"
+      ? "re-evaluation"
+      : typeof t.rung === "number"
+        ? `rung ${t.rung}`
+        : typeof t.wave === "number"
+          ? `wave ${t.wave}`
+          : "";
+  const stages = new Set<string>();
   for (let i = 1; i < ordered.length; i++) {
     const a = ordered[i - 1] as (typeof ordered)[number];
     const b = ordered[i] as (typeof ordered)[number];
     if (stage(b) !== "" && stage(b) !== stage(a)) {
+      stages.add(stage(b).replace(/ \d+$/, ""));
       const at = x(b.order - 0.5);
       body.push(
         el("line", {
@@ -267,7 +278,7 @@ export function historyChart(trials: readonly ChartTrial[]): Chart {
   return {
     file: "history.svg",
     title: "Optimization history",
-    caption: `${nScored} scored trial${nScored === 1 ? "" : "s"} by finish order, ${nFailed} failed or timed out (red crosses); the orange line is the best primary_score so far.`,
+    caption: `${nScored} scored trial${nScored === 1 ? "" : "s"} by finish order, ${nFailed} failed or timed out (red crosses); the orange line is the best primary_score so far.${stages.size ? ` Dashed lines mark where the schedule moved on (${[...stages].join(", ")}).` : ""}`,
     svg: svgDocument(W, H, "Optimization history", body),
   };
 }
@@ -326,11 +337,22 @@ export function paramAxis(name: string, spec: ParamSpec | undefined, seen: reado
   const scale = scaleLinear()
     .domain(hi > lo ? [lo, hi] : [lo - 0.5, hi + 0.5])
     .range([0, 1]);
+  // A parameter that only takes whole numbers (randint; a whole-number grid of quniform) gets
+  // whole-number ticks: a tick at 1.5 would name a value it never takes.
+  const whole =
+    spec?.type === "randint" ||
+    (spec?.type === "quniform" && Number.isInteger(spec.q) && Number.isInteger(spec.min)) ||
+    (spec === undefined && numbers.length > 0 && numbers.every(Number.isInteger));
+  let ticks = scale.ticks(5);
+  if (whole) {
+    ticks = ticks.filter((v) => Number.isInteger(v));
+    if (ticks.length < 2) ticks = [...new Set([Math.ceil(lo), Math.floor(hi)])];
+  }
   return {
     name,
     kind: "linear",
     at: (v) => (typeof v === "number" && Number.isFinite(v) ? scale(v) : undefined),
-    ticks: scale.ticks(5).map((v) => ({ at: scale(v), label: label(v) })),
+    ticks: ticks.map((v) => ({ at: scale(v), label: label(v) })),
   };
 }
 
@@ -367,24 +389,25 @@ export function parallelChart(
     .range([m.left, W - m.right]);
   const y = (u: number) => H - m.bottom - u * (H - m.top - m.bottom);
   const body: string[] = [text(12, 18, "Parallel coordinates", { class: "title" })];
+  // Tick labels go last, over the lines, with a white halo: under them they could not be read.
+  const labels: string[] = [];
   axes.forEach((axis, i) => {
     const ax = x(i) ?? 0;
     body.push(el("line", { class: "axis", x1: ax, x2: ax, y1: y(0), y2: y(1) }));
     body.push(
       text(ax, m.top - 12, `${axis.name}${axis.kind === "log" ? " (log)" : ""}`, { "text-anchor": "middle" }),
     );
-    for (const t of axis.ticks)
-      body.push(
-        el("line", { class: "axis", x1: ax - 3, x2: ax, y1: y(t.at), y2: y(t.at) }),
-        text(ax - 5, y(t.at) + 3.5, t.label, { "text-anchor": "end", class: "muted" }),
-      );
+    for (const t of axis.ticks) {
+      body.push(el("line", { class: "axis", x1: ax - 3, x2: ax, y1: y(t.at), y2: y(t.at) }));
+      labels.push(text(ax - 5, y(t.at) + 3.5, t.label, { "text-anchor": "end", class: "muted label" }));
+    }
   });
   const sx = x(axes.length) ?? 0;
   body.push(
     el("line", { class: "axis", x1: sx, x2: sx, y1: y(0), y2: y(1) }),
     text(sx, m.top - 12, "primary_score", { "text-anchor": "middle" }),
   );
-  for (const v of [0, 0.5, 1]) body.push(text(sx + 5, y(v) + 3.5, String(v), { class: "muted" }));
+  for (const v of [0, 0.5, 1]) labels.push(text(sx + 5, y(v) + 3.5, String(v), { class: "muted label" }));
 
   // Worst first, so the best lines are drawn on top.
   const lines = [...trials]
@@ -427,6 +450,7 @@ export function parallelChart(
       ),
     );
   }
+  body.push(...labels);
   return {
     file: "parallel.svg",
     title: "Parallel coordinates",

@@ -6,6 +6,7 @@
  * job summary: a Mermaid best-so-far chart and the importance table. Pure.
  */
 
+import type { LeaderboardTable } from "../aggregate.js";
 import type { ParamSpec } from "../config.js";
 import { markdownText } from "../escape.js";
 import { bestTrial, rankTrials } from "../evidence/best-trial.js";
@@ -34,6 +35,8 @@ export interface ReportInput {
   importance?: ImportanceView;
   /** How the evidence chose its best trial (best_params.json `recommendation`); absent: the best observed. */
   recommended?: { trial_id: string; rule: string; estimate: number; mean: number; count: number };
+  /** The leaderboard, as leaderboard.md shows it (`leaderboardTable`); absent: ranked by score. */
+  leaderboard?: LeaderboardTable;
 }
 
 /** The charts of a sweep, in the order the report shows them (rungs only with successive halving). */
@@ -92,14 +95,45 @@ export function reportHtml(input: ReportInput, charts: readonly Chart[] = sweepC
   const facts = Object.entries(input.facts ?? {}).filter(
     ([, v]) => v !== undefined && v !== null && v !== "",
   );
-  const top = ranked.slice(0, 20);
-  const rows = top
-    .map(
-      (t, i) =>
-        `<tr${t === best ? ' class="best"' : ""}><td>${i + 1}</td><td>${esc(t.trial_id)}</td>${names.map((n) => `<td>${cell(t.params[n])}</td>`).join("")}<td>${t.primary_score.toFixed(4)}</td></tr>`,
-    )
-    .join("");
+  const board = input.leaderboard;
+  // The leaderboard: leaderboard.md's own table when the report has it, else the scored
+  // trials ranked by score (a report of evidence that has no leaderboard).
+  let leaderboardHtml: string;
+  let headline: string;
+  if (board) {
+    headline = `<p class="muted">${esc(board.summary)}</p>${board.budget ? `<p class="budget">${esc(board.budget)}</p>` : ""}`;
+    const list = (items: string[]) =>
+      items.length ? `<ul>${items.map((i) => `<li>${i}</li>`).join("")}</ul>` : "";
+    leaderboardHtml = [
+      board.tie ? `<p class="note">${esc(board.tie)}</p>` : "",
+      board.order ? `<p class="note">${esc(board.order)}</p>` : "",
+      `<table class="leaderboard"><thead><tr>${board.columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>${board.rows
+        .map(
+          (r) =>
+            `<tr${r.best ? ' class="best"' : ""}>${r.cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`,
+        )
+        .join("")}</tbody></table>`,
+      board.more ? `<p class="note">${board.more} more trials in trials.jsonl.</p>` : "",
+      board.failures.length
+        ? `<h3>Failed trials</h3>${list(board.failures.map((f) => `${esc(f.trial_id)} (${esc(f.status)}): ${esc(f.reason)}`))}`
+        : "",
+      board.notes.length
+        ? `<h3>Notes on completed trials</h3>${list(board.notes.map((n) => `${esc(n.trial_id)}: ${esc(n.note)}`))}`
+        : "",
+    ].join("");
+  } else {
+    headline = `<p class="muted">${input.sweepId ? `sweep ${esc(input.sweepId)} · ` : ""}${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed or timed out. Best: ${best ? `${esc(best.trial_id)}, primary_score ${(best.primary_score as number).toFixed(4)}${esc(how)}` : "none"}.</p>`;
+    const top = ranked.slice(0, 20);
+    const rows = top
+      .map(
+        (t, i) =>
+          `<tr${t === best ? ' class="best"' : ""}><td>${i + 1}</td><td>${esc(t.trial_id)}</td>${names.map((n) => `<td>${cell(t.params[n])}</td>`).join("")}<td>${t.primary_score.toFixed(4)}</td></tr>`,
+      )
+      .join("");
+    leaderboardHtml = `<table class="leaderboard"><thead><tr><th>rank</th><th>trial</th>${names.map((n) => `<th>${esc(n)}</th>`).join("")}<th>primary_score</th></tr></thead><tbody>${rows}</tbody></table>${ranked.length > top.length ? `<p class="note">${ranked.length - top.length} more scored trials in trials.jsonl.</p>` : ""}`;
+  }
   const importance = input.importance;
+  // The numbers behind the importance chart, under it (or in its place when there is none).
   const importanceTable = importance?.params.length
     ? `<table><thead><tr><th>parameter</th><th>importance</th><th>± std</th></tr></thead><tbody>${importance.params
         .map(
@@ -109,20 +143,21 @@ export function reportHtml(input: ReportInput, charts: readonly Chart[] = sweepC
         .join(
           "",
         )}</tbody></table><p class="note">${esc(importance.method)}${importance.note ? `: ${esc(importance.note)}` : ""}</p>`
-    : `<p class="note">${esc(importance?.note ?? "No importance: too few scored trials.")}</p>`;
+    : `<p class="note">No parameter importance: ${esc(importance?.note ?? "too few scored trials.")}</p>`;
   const figures = charts
     .map(
       (c) =>
-        `<figure id="${esc(c.file.replace(/\.svg$/, ""))}">${c.svg.trim()}<figcaption>${esc(c.caption)}</figcaption></figure>`,
+        `<figure id="${esc(c.file.replace(/\.svg$/, ""))}">${c.svg.trim()}<figcaption>${esc(c.caption)}</figcaption></figure>${c.file === "importance.svg" ? importanceTable : ""}`,
     )
     .join("\n");
+  const importanceShown = charts.some((c) => c.file === "importance.svg");
   // JSON in a script element that is never run: `<` escaped so no text can end the element.
   const json = JSON.stringify(reportData(input)).replace(/</g, "\\u003c");
   const style =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;max-width:1100px;margin:24px auto;padding:0 16px}" +
     "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}.muted,.note{color:#666}" +
     "table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}" +
-    "th{background:#f5f5f5}tr.best td{background:#fff3e6;font-weight:600}figure{margin:16px 0;overflow-x:auto}" +
+    "th{background:#f5f5f5}tr.best td{background:#fff3e6;font-weight:600}.budget{color:#b00020;font-weight:600}h3{font-size:15px;margin:16px 0 4px}figure{margin:16px 0;overflow-x:auto}" +
     "figcaption{color:#555;font-size:13px;max-width:760px}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}";
   return `<!doctype html>
 <html lang="en">
@@ -134,15 +169,13 @@ export function reportHtml(input: ReportInput, charts: readonly Chart[] = sweepC
 </head>
 <body>
 <h1>Sweep ${esc(input.runVersion)}</h1>
-<p class="muted">${input.sweepId ? `sweep ${esc(input.sweepId)} · ` : ""}${counts.total} trials: ${counts.completed} completed, ${counts.failed} failed or timed out. Best: ${best ? `${esc(best.trial_id)}, primary_score ${(best.primary_score as number).toFixed(4)}${esc(how)}` : "none"}.</p>
+${headline}
 ${facts.length ? `<dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${cell(v)}</dd>`).join("")}</dl>` : ""}
 <h2>Leaderboard</h2>
-<table><thead><tr><th>rank</th><th>trial</th>${names.map((n) => `<th>${esc(n)}</th>`).join("")}<th>primary_score</th></tr></thead><tbody>${rows}</tbody></table>
-${ranked.length > top.length ? `<p class="note">${ranked.length - top.length} more scored trials in trials.jsonl.</p>` : ""}
+${leaderboardHtml}
 <h2>Charts</h2>
 ${figures}
-<h2>Parameter importance</h2>
-${importanceTable}
+${importanceShown ? "" : importanceTable}
 <p class="note">Made by tunix-rt from trials.jsonl; every number here is in that file, and <code>tunix-rt verify</code> recomputes the evidence.</p>
 <script type="application/json" id="tunix-rt-report">${json}</script>
 </body>

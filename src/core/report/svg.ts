@@ -45,7 +45,7 @@ export function svgDocument(width: number, height: number, title: string, body: 
   const style =
     "text{font:11px system-ui,-apple-system,'Segoe UI',sans-serif;fill:#333}" +
     ".title{font-size:13px;font-weight:600}.axis{stroke:#888;stroke-width:1}.grid{stroke:#eee}" +
-    ".muted{fill:#777}";
+    ".muted{fill:#777}.label{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}";
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img">${el("title", {}, esc(title))}<style>${style}</style>${el("rect", { width, height, fill: "#fff" })}${body.join("")}</svg>\n`;
 }
 
