@@ -3,10 +3,11 @@
 // next to the CLI's bare start-up (`tunix-rt --version`) measured in the same run.
 // Targets: under 2 s each.
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "bin/tunix-rt.js");
@@ -151,4 +152,22 @@ console.log("|---|---|---|---|");
 console.log(`| tunix-rt --version (CLI start-up, baseline) | ${(startup / 1000).toFixed(2)} s | 1.0x | |`);
 console.log(row("aggregate 256 trials x 1,000 graded rows", aggregate));
 console.log(row("plan 8 trials from a history of 10,000", plan));
+// What the evidence weighs: every trial's grades (grades.jsonl) beside the best trial's full
+// rows, against all 256 trials' full rows, which stay in the trials' artifacts.
+const evidence = path.join(dir, "submission_runs/scale_v1");
+const size = async (file) => (await stat(file)).size;
+const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+const grades = await readFile(path.join(evidence, "grades.jsonl"));
+let allRows = 0;
+for (const folder of await readdir(path.join(dir, "artifacts")))
+  allRows += await size(path.join(dir, "artifacts", folder, "eval_rows.jsonl"));
+let folderBytes = 0;
+for (const name of await readdir(evidence, { recursive: true }))
+  if ((await stat(path.join(evidence, name))).isFile()) folderBytes += await size(path.join(evidence, name));
+console.log("\n| evidence of 256 trials x 1,000 items | size | gzip -9 |");
+console.log("|---|---|---|");
+console.log(`| grades.jsonl (every trial's grades) | ${kib(grades.length)} | ${kib(gzipSync(grades, { level: 9 }).length)} |`);
+console.log(`| eval_rows.jsonl (the best trial's rows) | ${kib(await size(path.join(evidence, "eval_rows.jsonl")))} | |`);
+console.log(`| the whole evidence folder | ${kib(folderBytes)} | |`);
+console.log(`| every trial's full rows (not in the evidence) | ${kib(allRows)} | |`);
 await rm(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -21,7 +22,13 @@ import type { ReportInput } from "../core/report/report.js";
 import { rowValue } from "../core/score.js";
 import { manifestSource, sweepSource } from "../core/source.js";
 import { preferRecord, standInRecord } from "../core/trial-record.js";
-import { describeFsError, readJsonl, sha256OfFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
+import {
+  describeFsError,
+  forEachJsonl,
+  sha256OfFile,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "./files.js";
 import { checkTrialRecord } from "./history.js";
 import { writeCharts } from "./report.js";
 
@@ -202,9 +209,12 @@ async function gradesLines(kept: readonly FoundTrial[], trials: readonly Aggrega
     if (t.status !== "completed" || t.primary_score === null || dir === undefined) continue;
     const rowsFile = path.join(dir, "eval_rows.jsonl");
     const values: Array<number | undefined> = [];
+    // One pass: the values and the file's hash.
+    const rowsHash = createHash("sha256");
     try {
-      for await (const entry of readJsonl(rowsFile))
-        values.push(entry.ok ? rowValue(entry.value) : undefined);
+      await forEachJsonl(rowsFile, (entry) => values.push(entry.ok ? rowValue(entry.value) : undefined), {
+        onBytes: (bytes) => rowsHash.update(bytes),
+      });
     } catch {
       continue;
     }
@@ -215,7 +225,7 @@ async function gradesLines(kept: readonly FoundTrial[], trials: readonly Aggrega
       rows: score.rows,
       counted: score.counted,
       grades: encodeGrades(values),
-      eval_rows_sha256: await sha256OfFile(rowsFile),
+      eval_rows_sha256: rowsHash.digest("hex"),
       predictions_sha256: (await stat(predictions).catch(() => null))
         ? await sha256OfFile(predictions)
         : null,
