@@ -115,7 +115,17 @@ describe.concurrent("bad input", () => {
       }
       if (c.stdout !== undefined) expect(result.stdout, shown).toContain(c.stdout);
       if (c.json) expect(() => JSON.parse(result.stdout), shown).not.toThrow();
-      if (c.stdout === undefined && !c.json) expect(result.stdout, shown).toBe("");
+      if (c.args.includes("--json")) {
+        // Under --json a failure is one JSON object on stdout naming the same problem.
+        // (verify's report is its own object, {valid, problems, notes}.)
+        const failure = JSON.parse(result.stdout);
+        if ("valid" in failure) expect(failure.valid, shown).toBe(false);
+        else {
+          expect(failure, shown).toMatchObject({ ok: false, exit_code: c.exit });
+          expect(failure.error, shown).toContain(c.message);
+        }
+        expect(failure.problems.length, shown).toBeGreaterThan(0);
+      } else if (c.stdout === undefined && !c.json) expect(result.stdout, shown).toBe("");
 
       // Nothing half-written, nothing unexpected: the folder holds what it held, plus only
       // the files the case expects the command to create.

@@ -201,6 +201,20 @@ describe("the packed package, installed in another project", () => {
     const tarball = path.join(work, info?.filename ?? "");
     await expectCleanInstall(project, await run(["npm", "install", ...npmFlags, tarball], project));
 
+    // The README's claim: the package's dependencies by name, and how many packages they bring.
+    const readme = await readFile(path.join(repoRoot, "README.md"), "utf8");
+    const claim = /depends on ([^:]+): (\d+) packages in all/.exec(readme.replace(/\s+/g, " "));
+    expect(claim, "the README says what the package depends on").not.toBeNull();
+    const { dependencies } = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    for (const name of Object.keys(dependencies))
+      expect(claim?.[1], `the README names ${name}`).toContain(name.replace(/^@sigstore\/.*/, "@sigstore"));
+    const listed = await run(["npm", "ls", "--all", "--parseable"], project);
+    const installed = listed.stdout.split("\n").filter(Boolean).length - 1; // less the project itself
+    // The project's own dependencies besides tunix-rt: none in this test's package.json.
+    expect(Number(claim?.[2])).toBe(installed);
+
     // Every shipped module loads with the installed dependencies alone, the lazily loaded commands too.
     const lib = path.join(project, "node_modules/tunix-rt/lib");
     const modules = (await readdir(lib, { recursive: true })).filter((f) => f.endsWith(".js"));

@@ -71,6 +71,7 @@ describe("package", () => {
       "submission_runs/rt_test_v1/best_params.json",
       "submission_runs/rt_test_v1/eval_rows.jsonl",
       "submission_runs/rt_test_v1/eval_summary.json",
+      "submission_runs/rt_test_v1/grades.jsonl",
       "submission_runs/rt_test_v1/kaggle_output_log.txt",
       "submission_runs/rt_test_v1/run_manifest.json",
       "submission_runs/rt_test_v1/trials.jsonl",
@@ -100,7 +101,7 @@ describe("package", () => {
     ) as {
       files: { path: string; size: number; sha256: string }[];
     };
-    expect(manifest.files).toHaveLength(10);
+    expect(manifest.files).toHaveLength(11);
     for (const file of manifest.files) {
       const data = execFileSync(unzip as string, ["-p", zip, file.path]);
       expect({ path: file.path, size: data.length, sha256: sha256(data) }).toEqual(file);
@@ -108,7 +109,7 @@ describe("package", () => {
     // Every entry dated 1980-01-01 00:00 with mode 0644: nothing depends on mtimes or the clock.
     const listing = execFileSync(unzip as string, ["-Z", "-T", zip], { encoding: "utf8" });
     const entries = listing.split("\n").filter((l) => /^[-l]/.test(l));
-    expect(entries).toHaveLength(11);
+    expect(entries).toHaveLength(12);
     for (const line of entries) expect(line).toMatch(/^-rw-r--r-- .* 19800101\.000000 /);
   });
 
@@ -325,7 +326,7 @@ describe("verify ZIP against its MANIFEST.json", () => {
     const configSize = (await readFile(path.join(cwd, "training/configs/best.yaml"))).length;
     expect(lines).toEqual([
       `tampered.zip/training/configs/best.yaml: is 19 bytes; MANIFEST.json lists ${configSize} (the member was changed after packaging)`,
-      `tampered.zip/MANIFEST.json:${listedLine}: files.9.path: got "training/sweep.yaml"; no such member in the zip`,
+      `tampered.zip/MANIFEST.json:${listedLine}: files.10.path: got "training/sweep.yaml"; no such member in the zip`,
       "tampered.zip/extra.txt: is not listed in MANIFEST.json",
       // The changed member is also no longer this evidence's promoted config.
       'tampered.zip/training/configs/best.yaml: run_version: missing; this evidence is of run_version "rt_test_v1"',

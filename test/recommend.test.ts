@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { recommendTrials } from "../src/core/aggregate.js";
+import {
+  buildLeaderboard,
+  countTrials,
+  leaderboardMarkdown,
+  leaderboardTable,
+  recommendTrials,
+} from "../src/core/aggregate.js";
 import { bestTrial } from "../src/core/evidence/best-trial.js";
 import { recommend, reevaluationTargets } from "../src/core/recommend.js";
 import { createRng } from "../src/core/rng.js";
@@ -128,6 +134,73 @@ describe("recommend", () => {
       // Configurations run once come after the re-evaluated ones.
       expect(rec.configs.slice(2).every((c) => c.count === 1)).toBe(true);
     }
+  });
+
+  it("says how an exact tie between re-evaluated means was broken", () => {
+    const tied = (a: number, b: number) => [
+      record(0, 0.1, 0.1, 0.3),
+      record(1, 0.6, 0.3, a),
+      record(2, 0.2, 0.2, 0.6),
+      record(3, 0.6, 0.3, b, { repeat_of: "t0001" }),
+      record(4, 0.2, 0.2, 0.6, { repeat_of: "t0002" }),
+    ];
+    // Means 0.6 and 0.6: the better observed score (t0002's 0.6 over t0001's 0.5) takes it.
+    const rec = recommend(space, tied(0.5, 0.7), { rule: "best_observed", seed: 1 });
+    expect(rec.best?.trial_id).toBe("t0002");
+    expect(rec.notes).toContain(
+      "tie: t0002 and t0001 have the same mean of 2 runs, 0.6; t0002 was taken: its observed score, 0.6, is the better one (0.5)",
+    );
+    // Nothing tells them apart: the first trial id.
+    const same = recommend(space, tied(0.6, 0.6), { rule: "best_observed", seed: 1 });
+    expect(same.best?.trial_id).toBe("t0001");
+    expect(same.notes).toContain(
+      "tie: t0001 and t0002 have the same mean of 2 runs, 0.6; t0001 was taken: neither score tells them apart, and its trial id comes first",
+    );
+    // The leaderboard says it under its summary.
+    const board = leaderboardMarkdown(buildLeaderboard(tied(0.5, 0.7), rec), {
+      title: "t",
+      counts: countTrials(tied(0.5, 0.7), null),
+      bestId: "t0002",
+      recommendation: rec,
+    });
+    expect(board).toContain(
+      "Tie: t0002 and t0001 have the same mean of 2 runs, 0.6; t0002 was taken: its observed score, 0.6, is the better one (0.5).",
+    );
+    // No tie, no note.
+    const apart = recommend(space, tied(0.5, 0.8), { rule: "best_observed", seed: 1 });
+    expect(apart.notes.some((n) => n.startsWith("tie:"))).toBe(false);
+  });
+
+  it("the leaderboard's estimate column is in order, or the table says why not (the model's shortlist)", () => {
+    const records = noisySweep(3);
+    const rec = recommend(space, records, { rule: "model", seed: 1 });
+    const table = leaderboardTable(buildLeaderboard(records, rec), {
+      title: "t",
+      counts: countTrials(records, null),
+      bestId: rec.best?.trial_id ?? null,
+      recommendation: rec,
+    });
+    expect(table.order).toBe(
+      "Ranks 1–5 are the model's shortlist, the 5 best observed configurations, by its estimate of their true score (it recommends only from them); the other configurations follow, also by its estimate, so the estimate column starts again below rank 5.",
+    );
+    const column = table.columns.indexOf("estimate");
+    expect(column).toBeGreaterThan(0);
+    const estimates = table.rows.map((r) => Number(r.cells[column]));
+    const descending = (xs: number[]) => xs.every((x, i) => i === 0 || x <= (xs[i - 1] as number));
+    expect(descending(estimates.slice(0, 5))).toBe(true);
+    expect(descending(estimates.slice(5))).toBe(true);
+    // With all 41 in one order, the note would be wrong: this sweep has one below rank 5 above one in it.
+    expect(descending(estimates)).toBe(false);
+    // best_observed ranks by the score itself: no note.
+    const plain = recommend(space, records, { rule: "best_observed", seed: 1 });
+    expect(
+      leaderboardTable(buildLeaderboard(records, plain), {
+        title: "t",
+        counts: countTrials(records, null),
+        bestId: plain.best?.trial_id ?? null,
+        recommendation: plain,
+      }).order,
+    ).toBeUndefined();
   });
 
   it("counts only the highest budget level", () => {

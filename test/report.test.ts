@@ -206,6 +206,29 @@ describe("tunix-rt report, and the charts a sweep leaves", () => {
       "submission_runs/example_v1/charts/history.svg",
     );
     expect((await runCli(["verify", zip], { cwd: dir })).code).toBe(0);
+    // Without --out, report writes to a folder of its own, runs/<rv>/report/, never beside
+    // the sweep's own report.html; a later report there replaces the charts it no longer draws.
+    const sweepCharts = await readdir(path.join(dir, "runs/example_v1"));
+    const own = await runCli(["report", await referenceZip()], { cwd: dir });
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout.trim()).toBe("runs/example_v1/report/report.html");
+    expect((await readdir(path.join(dir, "runs/example_v1/report/charts"))).sort()).toContain(
+      "importance.svg",
+    );
+    expect((await readdir(path.join(dir, "runs/example_v1"))).sort()).toEqual(
+      [...sweepCharts, "report"].sort(),
+    );
+    const later = await runCli(["report", "submission_runs/example_v1"], { cwd: dir });
+    expect(later.code, later.stderr).toBe(0);
+    expect((await readdir(path.join(dir, "runs/example_v1/report/charts"))).sort()).toEqual([
+      "history.svg",
+      "parallel.svg",
+      "slices.svg",
+    ]);
+    expect(await readFile(path.join(dir, "runs/example_v1/report/report.html"), "utf8")).toContain(
+      "3 scored trials: importance needs at least 5",
+    );
+
     // Not an evidence folder: one line naming what is missing.
     const bad = await runCli(["report", dir]);
     expect(bad.code).toBe(2);

@@ -80,16 +80,32 @@ describe("tunix-rt score --rows", () => {
     const rows = await file("bad.jsonl", `${jsonl([{ score: 1 }])}{"score": 1,}\n\n{"score": 1}\nnot json\n`);
     const result = await runCli(["score", "--rows", rows, "--json"]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(
-      /^tunix-rt score: .*bad\.jsonl:2: not valid JSON \(.+\) \(and 1 more malformed line\)\n$/,
+      /^tunix-rt score: .*bad\.jsonl:2: not valid JSON \(.+\) \(and 1 more malformed line\) \(--all-problems lists every one\)\n$/,
     );
+    // Under --json the failure is also one object on stdout, with every malformed line in it.
+    const failure = JSON.parse(result.stdout);
+    expect(failure).toMatchObject({ ok: false, exit_code: 2 });
+    expect(failure.error).toMatch(/bad\.jsonl:2: not valid JSON/);
+    expect(failure.problems.map((p: { line: number | null }) => p.line)).toEqual([2, 5]);
+    // --all-problems: each on a line of its own, in text.
+    const all = await runCli(["score", "--rows", rows, "--all-problems"]);
+    expect(all.code).toBe(2);
+    expect(all.stdout).toBe("");
+    const lines = all.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^tunix-rt score: .*bad\.jsonl:2: not valid JSON \(.+\)$/);
+    expect(lines[1]).toMatch(/^tunix-rt score: .*bad\.jsonl:5: not valid JSON \(.+\)$/);
   });
 
   it("exits 2 when the file cannot be read", async () => {
     const result = await runCli(["score", "--rows", path.join(dir, "absent.jsonl"), "--json"]);
     expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      exit_code: 2,
+      error: expect.stringMatching(/absent\.jsonl/),
+    });
     expect(result.stderr).toMatch(/absent\.jsonl: cannot read: no such file or directory\n$/);
     expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
   });

@@ -2,11 +2,11 @@
  * The local loop as a user meets it: a piped output, flags on the command line, a sweep
  * extended or changed, the failure budget, devices, leftovers of --fresh.
  */
-import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliBin, runCli, runProcess, tempDir } from "./helpers/cli.js";
-import { exampleRepo } from "./helpers/example-repo.js";
+import { exampleRepo, gitCommitAll } from "./helpers/example-repo.js";
 import { faultTrainer, writeFaultConfig } from "./helpers/fault-sweep.js";
 
 const lines = async (file: string) =>
@@ -200,5 +200,114 @@ describe("the failure budget, devices and leftovers", () => {
     expect(clean.code).toBe(0);
     expect(clean.stderr).toContain(`removed runs/${kept[0]} (--clean-old)`);
     expect((await readdir(path.join(dir, "runs"))).filter((n) => n.startsWith("fault_v1.old-"))).toEqual([]);
+  });
+
+  it("stops when the first three trials all fail, says why and how to turn that off; 0 runs every trial", async () => {
+    const dir = await tempDir("tunix-rt-earlystop-");
+    await writeFaultConfig(dir, { faults: ["exit3"], quality: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] });
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      "tunix-rt sweep: stopped early: the first 3 trials all failed and none completed; t0000: trainer exited with code 3",
+    );
+    expect(r.stderr).toContain("so 3 trials were not run");
+    expect(r.stderr).toContain("set early_stop_failures: 0 in sweep.yaml to run every trial whatever fails");
+    const ran = (await readdir(path.join(dir, "runs/fault_v1/trials"))).filter((n) => /^t\d+$/.test(n));
+    expect(ran).toHaveLength(3);
+
+    // Turned off, every planned trial runs (and the sweep ends as a sweep with no score does).
+    const config = path.join(dir, "sweep.yaml");
+    await writeFile(config, `${await readFile(config, "utf8")}\nearly_stop_failures: 0\n`);
+    const all = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1", "--fresh"], { cwd: dir });
+    expect(all.stderr).not.toContain("stopped early");
+    expect(
+      (await readdir(path.join(dir, "runs/fault_v1/trials"))).filter((n) => /^t\d+$/.test(n)),
+    ).toHaveLength(6);
+  });
+
+  it("does not stop early once a trial has completed, nor when max_failed_trials sets the budget", async () => {
+    const dir = await tempDir("tunix-rt-earlystop-ok-");
+    // Seed 5 orders the grid ok, ok, ok, exit3, ...: the failures come after completed trials.
+    await writeFaultConfig(dir, { faults: ["ok", "exit3"], quality: [0.5, 0.75, 1], extra: "seed: 5" });
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain("stopped early");
+    const budget = await tempDir("tunix-rt-earlystop-budget-");
+    await writeFaultConfig(budget, { faults: ["exit3"], quality: [0.1, 0.2, 0.3, 0.4, 0.5], maxFailed: 2 });
+    const spent = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1"], { cwd: budget });
+    expect(spent.stderr).not.toContain("stopped early");
+    expect(spent.stderr).toContain("failure budget spent (max_failed_trials 2)");
+  });
+
+  it("says in its first lines that the tree is dirty and that --gpus ids went unchecked without nvidia-smi", async () => {
+    const dir = await tempDir("tunix-rt-firstlines-");
+    await writeFaultConfig(dir, { faults: ["ok"], quality: [0.5, 1] });
+    await gitCommitAll(dir);
+    await writeFile(path.join(dir, "notes.txt"), "uncommitted\n");
+    // A PATH with node and sh but no nvidia-smi.
+    const bin = await tempDir("tunix-rt-bin-no-smi-");
+    await symlink(process.execPath, path.join(bin, "node"));
+    for (const tool of ["sh", "git"]) {
+      const found = (await runProcess(["sh", "-c", `command -v ${tool}`], { cwd: dir })).stdout.trim();
+      await symlink(found, path.join(bin, tool));
+    }
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--gpus", "0,1", "--parallel", "2"], {
+      cwd: dir,
+      env: { PATH: bin },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const first = r.stderr.split("\n").slice(0, 3).join("\n");
+    expect(first).toContain("note: the working tree has uncommitted changes (");
+    expect(first).toContain("uncommitted changes (1 path: notes.txt)");
+    expect(first).toContain("--gpus 0,1 was not checked: nvidia-smi is not on PATH");
+    expect(r.stderr.indexOf("uncommitted changes")).toBeLessThan(r.stderr.indexOf("t0000 started"));
+  });
+
+  it("--fresh moves the run_version's old zips out of submission/ with the old sweep, and says so", async () => {
+    const dir = await tempDir("tunix-rt-fresh-zips-");
+    await writeFaultConfig(dir, { faults: ["ok"], quality: [0.5, 1] });
+    expect((await runCli(["sweep", "--config", "sweep.yaml"], { cwd: dir })).code).toBe(0);
+    const submission = path.join(dir, "submission");
+    const before = (await readdir(submission)).filter((n) => n.endsWith(".zip"));
+    expect(before).toHaveLength(1);
+    await writeFile(path.join(submission, "tunix_rt_other_v1_2026-01-01_abc.zip"), "not this run_version");
+    const again = await runCli(["sweep", "--config", "sweep.yaml", "--fresh"], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`with its zip from submission/ (${before[0]})`);
+    const aside = (await readdir(path.join(dir, "runs"))).filter((n) => n.startsWith("fault_v1.old-"));
+    expect(aside).toHaveLength(1);
+    const keptFiles = await readdir(path.join(dir, "runs", aside[0] as string), { recursive: true });
+    expect(keptFiles.map((f) => path.basename(f))).toContain(before[0]);
+    // Another run_version's zip stays; the new sweep's zip is the only fault_v1 zip left.
+    const after = await readdir(submission);
+    expect(after).toContain("tunix_rt_other_v1_2026-01-01_abc.zip");
+    expect(after.filter((n) => n.startsWith("tunix_rt_fault_v1_"))).toHaveLength(1);
+  });
+
+  it("writes where its time went with TUNIX_RT_PROFILE: each trial's phases, and the once-per-sweep ones", async () => {
+    const dir = await tempDir("tunix-rt-profile-");
+    await writeFaultConfig(dir, { faults: ["ok"], quality: [0.25, 0.5, 0.75] });
+    const r = await runCli(["sweep", "--config", "sweep.yaml"], {
+      cwd: dir,
+      env: { TUNIX_RT_PROFILE: "profile.json" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const phases = JSON.parse(await readFile(path.join(dir, "profile.json"), "utf8")) as Record<
+      string,
+      { ms: number; count: number }
+    >;
+    for (const phase of ["trial: trainer process", "trial: grading", "trial: record"])
+      expect(phases[phase]?.count, phase).toBe(3);
+    // A plan for each trial, and the one that finds nothing left.
+    expect(phases["sweep: plan the next trial"]?.count).toBe(4);
+    for (const phase of ["once: aggregate", "once: verify", "once: package", "total"])
+      expect(phases[phase]?.count, phase).toBe(1);
+    // Outside git, no trial asks git for its source.
+    expect(phases["trial: git source"]).toBeUndefined();
+    const total = phases.total?.ms ?? 0;
+    for (const [phase, { ms }] of Object.entries(phases)) {
+      expect(ms, phase).toBeGreaterThanOrEqual(0);
+      if (phase.startsWith("once")) expect(ms, phase).toBeLessThanOrEqual(total);
+    }
   });
 });

@@ -100,6 +100,8 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
       faults: ["ok", "exit3", "hang", "malformed"],
       quality: [0.5, 1],
       timeoutMinutes: 0.03,
+      // The grid's shuffled order may put three faults first: run every trial regardless.
+      extra: "early_stop_failures: 0",
     });
     const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "2"], { cwd: dir });
     expect(r.code).toBe(0);

@@ -86,12 +86,16 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
             ok: false,
             exit_code: exitCode,
             error: oneLine(message),
-            problems: problems.map((p) => ({
-              file: p.file,
-              line: p.line ?? null,
-              path: p.path,
-              message: p.message,
-            })),
+            // A failure that is not a list of problems is one problem, its message the error.
+            problems:
+              problems.length > 0
+                ? problems.map((p) => ({
+                    file: p.file,
+                    line: p.line ?? null,
+                    path: p.path,
+                    message: p.message,
+                  }))
+                : [{ file: null, line: null, path: "", message: oneLine(message) }],
           },
           null,
           2,

@@ -462,7 +462,7 @@ export function leaderboardTable(
     summary,
     ...(budget ? { budget } : {}),
     ...(order ? { order } : {}),
-    ...(tie ? { tie: `${tie.slice(5, 6).toUpperCase()}${tie.slice(6)}.` } : {}),
+    ...(tie ? { tie: `Tie${tie.slice("tie".length)}.` } : {}),
     columns,
     rows: shown,
     more: Math.max(0, rows.length - limit),

@@ -217,6 +217,52 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     expect(third.outputs.count).toBe("0");
   });
 
+  it("when wave 1's trials all failed, wave 2 plans none and the schedule is done (the default failure budget)", async () => {
+    const run2 = "8c1d7c9e-0000-4000-8000-00000000000b";
+    const env = { workspace, env: results.envFor(run2) };
+    const common = { mode: "plan", "max-waves": "8", config: "training/fails.yaml" };
+    const text = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
+    await writeFile(
+      path.join(workspace, "training/fails.yaml"),
+      text.replace("num_samples: 3", "num_samples: 6\nwaves: 2"),
+    );
+    const first = await runBundle("dist/sweep.js", { ...common, wave: "1" }, env);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const id = first.outputs["sweep-id"] as string;
+    const trials = JSON.parse(first.outputs.matrix as string).include as Array<{
+      trial_id: string;
+      params: unknown;
+    }>;
+    expect(trials).toHaveLength(3);
+    for (const trial of trials) {
+      const record = {
+        sweep_id: id,
+        trial_id: trial.trial_id,
+        params: trial.params,
+        status: "failed",
+        error: "trainer exited with code 1",
+      };
+      results.addArtifact(
+        run2,
+        `tunix-rt-trial-${id}-${trial.trial_id}`,
+        await zipOf({ "trial.json": JSON.stringify(record) }),
+      );
+    }
+    const wave2 = {
+      ...common,
+      wave: "2",
+      "sweep-id": id,
+      planned: first.outputs.planned as string,
+      "history-from-artifacts": "true",
+    };
+    const second = await runBundle("dist/sweep.js", wave2, env);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.outputs.count).toBe("0");
+    expect(second.outputs.done).toBe("true");
+    expect(second.stdout).toContain("stopped early: the first 3 trials all failed and none completed");
+    expect(second.stdout).toContain("set early_stop_failures: 0");
+  });
+
   it("with reevaluate, the wave after the search runs the best configuration again, and the schedule ends there", async () => {
     const text = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
     await writeFile(

@@ -90,7 +90,7 @@ describe("publishEvidence", () => {
       committed: false,
     });
     expect(h.standIn.count("git/create-commit")).toBe(commitsBefore);
-    expect(h.standIn.count("git/create-blob")).toBe(7);
+    expect(h.standIn.count("git/create-blob")).toBe(8);
     expect(h.standIn.repo().pulls[0]?.body).toBe("refreshed body");
     h.standIn.assertClean();
   });

@@ -213,7 +213,7 @@ describe("every output, one list of payloads", () => {
     expect(checkMarkdown("leaderboard.md", board)).toBe(payloads.length);
     const report = await runCliWithin(["report", evidence], { cwd: repo });
     expect(report.code, report.stderr).toBe(0);
-    const html = await readFile(path.join(repo, "runs/escape_v1/report.html"), "utf8");
+    const html = await readFile(path.join(repo, "runs/escape_v1/report/report.html"), "utf8");
     expect(checkHtml("report.html", html)).toBe(payloads.length);
     expect(checkLines("tunix-rt report", `${report.stdout}\n${report.stderr}`)).toBeGreaterThanOrEqual(0);
   });

@@ -94,7 +94,8 @@ export const command: Command = {
  */
 async function scoreRowsFile(file: string, ctx: CliContext): Promise<ScoreResult> {
   const accumulator = new ScoreAccumulator();
-  let first: Problem | undefined;
+  // Every malformed line is a problem (for --json and --all-problems), the first 1,000 kept.
+  const problems: Problem[] = [];
   let malformed = 0;
   await scanJsonl(
     resolve(ctx, file),
@@ -104,14 +105,18 @@ async function scoreRowsFile(file: string, ctx: CliContext): Promise<ScoreResult
         return;
       }
       malformed++;
-      first ??= { file, line: entry.line, path: "", message: `not valid JSON (${entry.error})` };
+      if (problems.length < 1000)
+        problems.push({ file, line: entry.line, path: "", message: `not valid JSON (${entry.error})` });
     },
     { parse: parsePythonJson, signal: ctx.signal },
   );
+  const first = problems[0];
   if (first) {
     const more =
       malformed > 1 ? ` (and ${malformed - 1} more malformed line${malformed > 2 ? "s" : ""})` : "";
-    throw new InputError(`${formatProblem(first)}${more}`);
+    const error = new InputError(`${formatProblem(first)}${more}`);
+    error.problems = problems;
+    throw error;
   }
   return accumulator.result;
 }
