@@ -196,13 +196,18 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
   it("stops on SIGINT with exit 130, keeps finished records, and --resume finishes the rest", async () => {
     const dir = await tempDir("tunix-rt-int-");
     await writeFaultConfig(dir, { faults: ["ok", "slow"], quality: [0.25, 0.5, 1], timeoutMinutes: 1 });
-    const { code, sent } = await interruptCli(["sweep", "--config", "sweep.yaml", "--parallel", "1"], {
-      cwd: dir,
-      // Once a trial has finished and a slow one is running, interrupt.
-      when: (err) => /completed/.test(err) && /started.*fault=slow/.test(err.split("completed").pop() ?? ""),
-    });
+    // Started with --fresh (nothing to set aside yet): the way to resume is without it.
+    const { code, sent, stderr } = await interruptCli(
+      ["sweep", "--config", "sweep.yaml", "--parallel", "1", "--fresh"],
+      {
+        cwd: dir,
+        // Once a trial has finished and a slow one is running, interrupt.
+        when: (err) => /completed/.test(err) && /started.*fault=slow/.test(err.split("completed").pop() ?? ""),
+      },
+    );
     expect(sent).toBe(true);
     expect(code).toBe(130);
+    expect(stderr).toContain("run it again without --fresh to resume (--fresh would start over)");
     const trialsDir = path.join(dir, "runs/fault_v1/trials");
     const read = async () =>
       Promise.all(

@@ -199,7 +199,7 @@ export const command: Command = {
     }
     if (outcome.interrupted) {
       ctx.stderr(
-        `tunix-rt sweep: interrupted; finished records are kept in ${rel(outcome.sweepDir)}; run the same command to resume\n`,
+        `tunix-rt sweep: interrupted; finished records are kept in ${rel(outcome.sweepDir)}; ${values.fresh ? "run it again without --fresh to resume (--fresh would start over)" : "run the same command to resume"}\n`,
       );
       return ExitCode.interrupted;
     }
