@@ -166,8 +166,12 @@ for (const name of await readdir(evidence, { recursive: true }))
   if ((await stat(path.join(evidence, name))).isFile()) folderBytes += await size(path.join(evidence, name));
 console.log("\n| evidence of 256 trials x 1,000 items | size | gzip -9 |");
 console.log("|---|---|---|");
-console.log(`| grades.jsonl (every trial's grades) | ${kib(grades.length)} | ${kib(gzipSync(grades, { level: 9 }).length)} |`);
-console.log(`| eval_rows.jsonl (the best trial's rows) | ${kib(await size(path.join(evidence, "eval_rows.jsonl")))} | |`);
+console.log(
+  `| grades.jsonl (every trial's grades) | ${kib(grades.length)} | ${kib(gzipSync(grades, { level: 9 }).length)} |`,
+);
+console.log(
+  `| eval_rows.jsonl (the best trial's rows) | ${kib(await size(path.join(evidence, "eval_rows.jsonl")))} | |`,
+);
 console.log(`| the whole evidence folder | ${kib(folderBytes)} | |`);
 console.log(`| every trial's full rows (not in the evidence) | ${kib(allRows)} | |`);
 await rm(dir, { recursive: true, force: true });

@@ -202,7 +202,8 @@ describe("tunix-rt sweep (local, real trainer processes)", () => {
       {
         cwd: dir,
         // Once a trial has finished and a slow one is running, interrupt.
-        when: (err) => /completed/.test(err) && /started.*fault=slow/.test(err.split("completed").pop() ?? ""),
+        when: (err) =>
+          /completed/.test(err) && /started.*fault=slow/.test(err.split("completed").pop() ?? ""),
       },
     );
     expect(sent).toBe(true);

@@ -22,13 +22,7 @@ import type { ReportInput } from "../core/report/report.js";
 import { rowValue } from "../core/score.js";
 import { manifestSource, sweepSource } from "../core/source.js";
 import { preferRecord, standInRecord } from "../core/trial-record.js";
-import {
-  describeFsError,
-  forEachJsonl,
-  sha256OfFile,
-  writeFileAtomic,
-  writeJsonAtomic,
-} from "./files.js";
+import { describeFsError, forEachJsonl, sha256OfFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
 import { writeCharts } from "./report.js";
 
