@@ -118,7 +118,8 @@ describe("sweep flags, extension and resume", () => {
   });
 });
 
-describe("the failure budget, devices and leftovers", () => {
+// Concurrent: each case sweeps in a folder of its own, its trainers mostly waiting.
+describe.concurrent("the failure budget, devices and leftovers", () => {
   it("counts trials the budget kept from starting as not run, never as failed", async () => {
     const dir = await tempDir("tunix-rt-notrun-");
     // Seed 5 orders the grid ok, ok, ok, exit3, ...: one at a time, the fourth spends the budget.

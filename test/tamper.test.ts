@@ -100,16 +100,17 @@ const edits: Record<string, { edit: Edit; expect: RegExp; also?: RegExp }> = {
 /** The evidence folder's files that an edit may touch, by name. */
 const touched = ["trials.jsonl", "grades.jsonl", "leaderboard.md", "charts/history.svg"];
 
-describe("tampering that only recomputation can catch", () => {
+// Concurrent: each case edits a copy of its own (the sweeps run once, in beforeAll).
+describe.concurrent("tampering that only recomputation can catch", () => {
   for (const rule of Object.keys(rules) as Rule[]) {
-    for (const [what, { edit, expect: expected, also }] of Object.entries(edits)) {
+    for (const [index, [what, { edit, expect: expected, also }]] of Object.entries(edits).entries()) {
       it(`${rule}: ${what} fails verify, on the folder and on the zip`, async () => {
         const { repo, zip } = swept.get(rule) as { repo: string; zip: string };
         const bestId = JSON.parse(
           await readFile(path.join(repo, evidence, "best_params.json"), "utf8"),
         ).trial_id;
         // The folder: a copy, edited.
-        const copy = path.join(repo, "submission_runs", `tampered_${rule}`);
+        const copy = path.join(repo, "submission_runs", `tampered_${rule}_${index}`);
         await rm(copy, { recursive: true, force: true });
         await cp(path.join(repo, evidence), copy, { recursive: true });
         const files = new Map<string, string>();
@@ -144,7 +145,7 @@ describe("tampering that only recomputation can catch", () => {
         const plan = {
           members: [...byName].map(([name, data]) => ({ name, data })),
         } as unknown as ArchivePlan;
-        const edited = path.join(repo, `tampered-${rule}.zip`);
+        const edited = path.join(repo, `tampered-${rule}-${index}.zip`);
         await writeFile(edited, await zipBytes(plan));
         const zipped = await runCli(["verify", edited], { cwd: repo });
         expect(zipped.code).toBe(1);
