@@ -273,11 +273,23 @@ parameters:
       iu: { type: "randint", min: 0, max: 3 },
       u: { type: "uniform", min: 0, max: 1 },
     });
+    // W&B's hyperband early termination is ASHA pruning on the sweep's metric, same brackets.
+    expect(config.pruning).toEqual({
+      metric: "answer_correctness",
+      mode: "max",
+      rule: "asha",
+      reduction_factor: 3,
+      min_resource: 3,
+      warmup_steps: 0,
+      interval_steps: 1,
+      min_trials: 4,
+      grace_seconds: 30,
+    });
     const text = notes.join("\n");
     for (const dropped of [
       "metric.target",
       "program",
-      "early_terminate",
+      "early_terminate: hyperband runs as ASHA pruning",
       "parameters.named.probabilities",
       'method: "bayes"',
     ]) {

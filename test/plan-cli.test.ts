@@ -169,7 +169,9 @@ describe("tunix-rt plan", () => {
     const r = await plan(["--config", "wandb.yaml", "--sweep-id", sweepId, "--count", "12"], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("tunix-rt plan: note: wandb.yaml: program: dropped");
-    expect(r.stderr).toContain("tunix-rt plan: note: wandb.yaml: early_terminate: dropped");
+    expect(r.stderr).toContain(
+      'tunix-rt plan: note: wandb.yaml: early_terminate: hyperband runs as ASHA pruning on "answer_correctness" (max)',
+    );
     // A grid of 5 x 2 points plans 10 of the 12 asked, and says so.
     expect(r.stderr).toContain(
       "tunix-rt plan: note: sampler grid proposed 10 of 12 trials: its space has no other untried point",

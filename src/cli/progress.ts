@@ -233,7 +233,7 @@ export function createProgress({
     trialFinished(record: TrialJson) {
       running.delete(record.trial_id);
       done++;
-      if (record.status !== "completed") failed++;
+      if (record.status !== "completed" && record.status !== "pruned") failed++;
       finish(record);
       const why = outcomeSuffix(record);
       // A failure shows what the trainer last said on stderr: usually the reason.

@@ -196,7 +196,6 @@ const wandbMethods: Record<string, string> = { random: "random", grid: "grid", b
 const wandbDropped: Record<string, string> = {
   program: "tunix-rt runs trainer.command (add a trainer section)",
   command: "W&B command macros are not translated; add a trainer section with an argv",
-  early_terminate: "W&B early termination is not translated; successive halving is configured separately",
   project: "W&B project has no tunix-rt meaning",
   entity: "W&B entity has no tunix-rt meaning",
   description: "kept nowhere",
@@ -230,6 +229,9 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
       case "metric":
         translateMetric(value, file, raw, problems, notes);
         break;
+      case "early_terminate":
+        translateEarlyTerminate(value, doc.metric, file, raw, problems, notes);
+        break;
       case "parameters":
         raw.search_space = translateParameters(value, file, problems, notes, isInteger);
         break;
@@ -248,6 +250,98 @@ function fromWandb(doc: Record<string, unknown>, file: string, options: ImportOp
     }
   }
   return { format: "wandb", raw, notes, problems };
+}
+
+/**
+ * W&B `early_terminate: {type: hyperband, min_iter | max_iter + s, eta}` as ASHA pruning with
+ * the same meaning: W&B stops a run at a bracket (min_iter * eta^k logged steps, or max_iter /
+ * eta^k for k = 1..s) when its metric is not among the best 1/eta there; tunix-rt's rungs are
+ * at min_resource * reduction_factor^k of `step` in metrics.jsonl, judged on the sweep's
+ * `metric` (its name, and its goal as the mode) as the trainer writes it there.
+ */
+function translateEarlyTerminate(
+  value: unknown,
+  metric: unknown,
+  file: string,
+  raw: Record<string, unknown>,
+  problems: Problem[],
+  notes: string[],
+): void {
+  const at = (key: string) => `early_terminate.${key}`;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    problems.push({
+      file,
+      path: "early_terminate",
+      message: `got ${quote(value)}; expected {type: hyperband, min_iter, eta}`,
+    });
+    return;
+  }
+  // The YAML reader may give whole numbers as bigints.
+  const et = Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]),
+  ) as Record<string, unknown>;
+  if (et.type !== "hyperband") {
+    problems.push({
+      file,
+      path: at("type"),
+      message: `got ${quote(et.type)}; expected hyperband (the one type W&B has)`,
+    });
+    return;
+  }
+  const positive = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
+  const eta = et.eta ?? 3;
+  if (!positive(eta) || (eta as number) <= 1) {
+    problems.push({ file, path: at("eta"), message: `got ${quote(eta)}; expected a number > 1` });
+    return;
+  }
+  let minResource: number;
+  if (et.min_iter !== undefined) {
+    if (!positive(et.min_iter)) {
+      problems.push({
+        file,
+        path: at("min_iter"),
+        message: `got ${quote(et.min_iter)}; expected a number > 0`,
+      });
+      return;
+    }
+    minResource = et.min_iter as number;
+  } else if (et.max_iter !== undefined && et.s !== undefined) {
+    if (!positive(et.max_iter) || !Number.isInteger(et.s) || (et.s as number) < 1) {
+      problems.push({
+        file,
+        path: at("max_iter"),
+        message: `got max_iter ${quote(et.max_iter)}, s ${quote(et.s)}; expected max_iter > 0 and a whole s >= 1`,
+      });
+      return;
+    }
+    minResource = (et.max_iter as number) / (eta as number) ** (et.s as number);
+  } else {
+    problems.push({
+      file,
+      path: "early_terminate",
+      message: "expected min_iter, or max_iter with s (W&B's two ways to place the brackets)",
+    });
+    return;
+  }
+  const m = metric !== null && typeof metric === "object" ? (metric as Record<string, unknown>) : {};
+  if (typeof m.name !== "string" || m.name === "") {
+    problems.push({
+      file,
+      path: "early_terminate",
+      message: "needs the sweep's metric.name: the value logged during training that the brackets judge",
+    });
+    return;
+  }
+  raw.pruning = {
+    metric: m.name,
+    mode: m.goal === "maximize" ? "max" : "min",
+    rule: "asha",
+    reduction_factor: eta,
+    min_resource: minResource,
+  };
+  notes.push(
+    `${file}: early_terminate: hyperband runs as ASHA pruning on ${quote(m.name)} (${m.goal === "maximize" ? "max" : "min"}) from metrics.jsonl, rungs at step ${minResource} × ${eta}^k: the trainer writes {"step", ${quote(m.name)}} lines there`,
+  );
 }
 
 /** W&B metric names that mean what tunix-rt ranks trials by. */

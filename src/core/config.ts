@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Problem, quote } from "./errors.js";
 import { escapeControlCharacters } from "./evidence/json-text.js";
+import { PruningSchema } from "./pruning.js";
 import { type SamplerName, samplerNames } from "./samplers/names.js";
 import { multiplesRange } from "./space.js";
 
@@ -136,6 +137,8 @@ export const SweepConfigSchema = z.strictObject({
   recommend: z.enum(["model", "best_observed"]).default("model"),
   /** Run the best configurations again before promoting one; absent: no re-evaluation. */
   reevaluate: ReevaluateSchema.optional(),
+  /** Stop losing trials while they train, from metrics.jsonl (src/core/pruning.ts); absent: none. */
+  pruning: PruningSchema.optional(),
   /** Path of the evalset (JSONL), relative to the repository root. */
   evalset: z.string().min(1).optional(),
   search_space: z.record(z.string(), ParamSchema),
@@ -503,6 +506,7 @@ function knownKeys(path: readonly PropertyKey[], input: unknown): string {
   if (path[0] === "trainer" && path.length === 1) return Object.keys(TrainerSchema.shape).join(", ");
   if (path[0] === "fidelity" && path.length === 1) return Object.keys(FidelitySchema.shape).join(", ");
   if (path[0] === "reevaluate" && path.length === 1) return Object.keys(ReevaluateSchema.shape).join(", ");
+  if (path[0] === "pruning" && path.length === 1) return Object.keys(PruningSchema.shape).join(", ");
   if (path[0] === "search_space" && path.length === 2) {
     // The keys of the parameter's own type, so a `q` on a uniform reads as out of place.
     const type = (input as { type?: unknown } | undefined)?.type;
@@ -541,6 +545,7 @@ export function trialMeaning(config: SweepConfig): Record<string, unknown> {
     dataset_key: config.dataset_key,
     fidelity: config.fidelity ?? null,
     ...(config.fidelity ? { num_samples: config.num_samples } : {}),
+    ...(config.pruning ? { pruning: config.pruning } : {}),
   };
 }
 

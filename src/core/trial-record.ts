@@ -81,6 +81,8 @@ export function completedNote(record: {
  * one over all of it), or nothing.
  */
 export function outcomeSuffix(record: { status: string; note?: unknown; error?: unknown }): string {
+  // A pruned trial's note says at which step and against what it was stopped.
+  if (record.status === "pruned" && typeof record.note === "string") return `: ${record.note}`;
   if (record.status !== "completed") return typeof record.error === "string" ? `: ${record.error}` : "";
   const note = completedNote(record);
   return note ? ` (${note})` : "";

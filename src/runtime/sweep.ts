@@ -22,6 +22,7 @@ import { checkTrialRecord } from "./history.js";
 import { acquireLock, type LockHolder, runLockFile } from "./lock.js";
 import { type Profile, timed } from "./profile.js";
 import { collectProvenance, sourceState } from "./provenance.js";
+import { CurveBoard } from "./pruner.js";
 import { type LeftoverReport, stopLeftoverTrainers, TrainerGroups, trainersFile } from "./trainer-groups.js";
 import { runTrial, type TrialJson } from "./trial.js";
 
@@ -123,6 +124,8 @@ export interface SweepOptions {
   clock?: Clock;
   /** Grace between SIGTERM and SIGKILL for trainers (ms). */
   graceMs?: number;
+  /** How often a running trial's metrics.jsonl is read for pruning (ms; default 500). */
+  pruneIntervalMs?: number;
 }
 
 /** What a sweep did. */
@@ -406,7 +409,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
     await save();
 
     const records = await readRecords(trialsDir, state.plan.trials);
-    const done = (id: string) => records.get(id)?.status === "completed";
+    // A pruned trial is done too: it ran as far as its curve deserved, and does not run again.
+    const done = (id: string) => {
+      const status = records.get(id)?.status;
+      return status === "completed" || status === "pruned";
+    };
+    // Pruning judges each running trial against every curve so far, a resumed sweep's included.
+    const board = config.pruning
+      ? CurveBoard.of([...records.values()].filter((r) => done(r.trial_id)))
+      : undefined;
     /** The search's trials: every planned trial but the re-evaluation runs. */
     const searched = () => state.plan.trials.filter((t) => t.repeat_of === undefined);
     const ran: TrialJson[] = [];
@@ -469,6 +480,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
               config.fidelity?.resume && trial.parent ? path.join(trialsDir, trial.parent) : undefined,
             proposedFrom: state.proposed_from?.[trial.trial_id],
             loadEvalset,
+            ...(board ? { board } : {}),
+            ...(options.pruneIntervalMs === undefined ? {} : { pruneIntervalMs: options.pruneIntervalMs }),
             onTrainer: (pid) => {
               trainerPid = pid;
               void timed(options.profile, "sweep: trainer groups file", () =>

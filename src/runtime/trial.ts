@@ -4,6 +4,7 @@ import path from "node:path";
 import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
+import type { Curve, PruneDecision } from "../core/pruning.js";
 import { lineRedactor, secretValuesOf } from "../core/redact.js";
 import type { WorktreeState } from "../core/source.js";
 import { plannedRecord } from "../core/trial-record.js";
@@ -12,6 +13,7 @@ import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
 import { type Profile, timed } from "./profile.js";
 import { trialSource } from "./provenance.js";
+import { type CurveBoard, watchMetrics } from "./pruner.js";
 import { gradeTrialOutput } from "./trial-grade.js";
 import { LineSplitter, runTrialProcess } from "./trial-process.js";
 
@@ -66,6 +68,10 @@ export interface TrialJson extends TrialRecord {
    * (every other earlier trial was running), so its proposal can be replayed from trials.jsonl.
    */
   proposed_from?: string[];
+  /** With `pruning`: the pruning metric's curve as metrics.jsonl gave it. */
+  curve?: Curve;
+  /** A pruned trial: the decision, which verify takes again from the recorded curves. */
+  pruned?: PruneDecision;
 }
 
 /** Files a trial attempt writes; removed before a new attempt in the same folder. */
@@ -115,6 +121,13 @@ export interface RunTrialOptions {
   proposedFrom?: readonly string[];
   /** Told the trainer's process group when it starts (`runTrialProcess`'s onSpawn). */
   onTrainer?: (pid: number) => void;
+  /**
+   * With the config's `pruning`: the sweep's curves, against which this trial's metrics.jsonl
+   * is judged as it grows (a decision stops the trainer); without it the trial is not pruned.
+   */
+  board?: CurveBoard;
+  /** How often metrics.jsonl is read for pruning (ms; default 500). */
+  pruneIntervalMs?: number;
 }
 
 /**
@@ -270,19 +283,38 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const secrets = [...new Set([...secretValuesOf(env), ...(options.secrets ?? [])])];
   const lines = options.echoLines && redactedEcho(options.echoLines, secrets);
   const trainerStarted = performance.now();
+  // Pruning: a decision aborts the trainer as Ctrl-C does, SIGTERM then SIGKILL after the grace.
+  const prune = new AbortController();
+  const pruning = config.pruning;
+  const watch =
+    pruning && options.board
+      ? watchMetrics({
+          file: path.join(outDir, "metrics.jsonl"),
+          config: pruning,
+          trialId: trial.trial_id,
+          board: options.board,
+          onPrune: () => prune.abort(),
+          ...(options.pruneIntervalMs === undefined ? {} : { intervalMs: options.pruneIntervalMs }),
+        })
+      : undefined;
   const ran = await runTrialProcess({
     argv,
     cwd,
     env,
     logFile: path.join(outDir, "output.log"),
     timeoutMs: (config.trainer.timeout_minutes ?? 120) * 60_000,
-    graceMs: options.graceMs,
-    signal: options.signal,
+    graceMs: options.graceMs ?? (pruning ? pruning.grace_seconds * 1000 : undefined),
+    signal: watch
+      ? options.signal
+        ? AbortSignal.any([options.signal, prune.signal])
+        : prune.signal
+      : options.signal,
     echo: lines ? (chunk, stream) => lines.write(chunk, stream) : undefined,
     stderrLine: lineRedactor(secrets),
     ...(options.onTrainer ? { onSpawn: options.onTrainer } : {}),
   });
   lines?.end();
+  const watched = await watch?.stop();
   profile?.add("trial: trainer process", performance.now() - trainerStarted);
   await timed(profile, "trial: redact output.log", () =>
     rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined),
@@ -294,6 +326,16 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     signal: ran.signal,
     finished_at: isoTime(finished),
     duration_s: Math.round(finished - started) / 1000,
+    ...(watched && watched.points.length > 0 && pruning
+      ? {
+          curve: {
+            metric: pruning.metric,
+            steps: watched.points.map((p) => p.step),
+            values: watched.points.map((p) => p.value),
+          },
+        }
+      : {}),
+    ...(watched?.notes.length ? { note: watched.notes.join("; ") } : {}),
   };
 
   // What the trainer last said on stderr is usually why it failed: the record keeps it.
@@ -306,7 +348,22 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   });
   let final: TrialJson;
   if (ran.spawnError) final = fail("failed", ran.spawnError);
-  else if (ran.interrupted)
+  else if (watched?.decision && ran.interrupted && prune.signal.aborted && options.signal?.aborted !== true) {
+    // (A decision found only after the trainer ended on its own is moot: the trial completed.)
+    // Pruned: neither completed nor failed; the decision says why, and verify takes it again.
+    const d = watched.decision;
+    final = {
+      ...record,
+      status: "pruned",
+      primary_score: null,
+      error: null,
+      pruned: d,
+      note: [
+        `pruned at step ${d.step}: ${pruning?.metric} ${d.value} is worse than ${d.rule === "median" ? `the median ${d.threshold} of ${Object.keys(d.compared).length} other trials` : `the cut ${d.threshold} of rung ${d.rung} (${Object.keys(d.compared).length + 1} trials)`}`,
+        ...(watched.notes ?? []),
+      ].join("; "),
+    };
+  } else if (ran.interrupted)
     final = fail("failed", "interrupted (the sweep was stopped); it runs again on resume");
   else if (ran.timedOut)
     final = fail(

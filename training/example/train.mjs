@@ -4,7 +4,7 @@
 // <reasoning>…</reasoning><answer>…</answer> format (the trial contract in DESIGN.md).
 // Plain Node ESM, no dependencies. See README.md in this folder.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { InputError, readSettings, reason, USAGE } from "./args.mjs";
 import { adamWStep, createAdamW, initWeights, layout, lossAndGradient, solve } from "./model.mjs";
@@ -111,6 +111,16 @@ function run(argv, env) {
     if (changed.length) log(`note: settings differ from the checkpoint's: ${changed.join(", ")}`);
   }
 
+  // metrics.jsonl grows as the trainer goes, a line at a time (pruning reads it while it runs).
+  const outputDir = settings.output_dir;
+  try {
+    mkdirSync(outputDir, { recursive: true });
+  } catch (error) {
+    throw new InputError(`${outputDir}: cannot create the output folder: ${reason(error)}`);
+  }
+  const metricsFile = path.join(outputDir, "metrics.jsonl");
+  writeFileSync(metricsFile, metrics.map((line) => `${JSON.stringify(line)}\n`).join(""));
+
   const batches = batchSource(training.length, p.per_device_batch_size, p.seed);
   const grad = new Float64Array(shape.size);
   // Losses since the last line on the logging grid; saved in the checkpoint.
@@ -139,16 +149,11 @@ function run(argv, env) {
         log(`step ${step}/${p.budget} loss ${line.loss} lr ${line.lr} eval_accuracy ${line.eval_accuracy}`);
       }
       metrics.push(line);
+      appendFileSync(metricsFile, `${JSON.stringify(line)}\n`);
     }
   }
 
   const predictions = evalItems.map((item) => ({ id: item.id, prediction: predict(shape, weights, item) }));
-  const outputDir = settings.output_dir;
-  try {
-    mkdirSync(outputDir, { recursive: true });
-  } catch (error) {
-    throw new InputError(`${outputDir}: cannot create the output folder: ${reason(error)}`);
-  }
   const finalStep = Math.max(startStep, p.budget);
   writeAtomic(
     path.join(outputDir, "checkpoint.json"),

@@ -182,6 +182,10 @@ export const command: Command = {
         progress,
         follow: values.follow,
         toolkit: toolkitVersion,
+        // How often a running trial's metrics.jsonl is read for pruning (tests read it often).
+        ...(Number(ctx.env.TUNIX_RT_PRUNE_INTERVAL_MS) > 0
+          ? { pruneIntervalMs: Number(ctx.env.TUNIX_RT_PRUNE_INTERVAL_MS) }
+          : {}),
       });
     } finally {
       progress.stop();

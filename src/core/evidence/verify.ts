@@ -1,3 +1,4 @@
+import { type Curve, type CurvePoint, checkDecision, curvePoints, type PruneDecision } from "../pruning.js";
 /**
  * Verifying an evidence folder (DESIGN.md, "Evidence folder"), in stages: each file against
  * its schema, then what makes it evidence rather than a template (no nulls where a sweep
@@ -811,6 +812,7 @@ export class EvidenceVerifier {
     this.#checkPromoted();
     this.#checkGrades();
     this.#checkCommands();
+    this.#checkPruning();
     this.#checkDerived();
     const manifest = this.#manifest;
     const best = this.#best;
@@ -1218,6 +1220,48 @@ export class EvidenceVerifier {
           path: "params",
           message: `${quote(t.params)} is not what ${t.trial_id} ran: ${wrong}`,
         });
+    }
+  }
+
+  /**
+   * Each pruned trial's decision taken again from the curves trials.jsonl records: its own
+   * point, every value it was compared with, the threshold the rule gives, and that its value
+   * was on the pruned side of it. (Which trials had reached the step at the time cannot be
+   * told afterwards: the decision names the ones it saw, and each must be as recorded.)
+   */
+  #checkPruning(): void {
+    if (!this.#best || this.#unusable.has("trials.jsonl")) return;
+    const config = validateConfig(this.#best.sweep_config, "best_params.json");
+    if (!config.ok) return;
+    const pruning = config.value.pruning;
+    const curves = new Map<string, CurvePoint[]>();
+    for (const t of this.#trials) {
+      const curve = t.record.curve as Curve | undefined;
+      if (curve && Array.isArray(curve.steps) && Array.isArray(curve.values))
+        curves.set(t.trial_id, curvePoints(curve));
+    }
+    for (const t of this.#trials) {
+      if (t.record.status !== "pruned") continue;
+      const decision = t.record.pruned as PruneDecision | undefined;
+      const at = { file: "trials.jsonl" as const, line: t.line };
+      if (!pruning) {
+        this.#add({
+          ...at,
+          path: "status",
+          message: `got "pruned"; the sweep config has no pruning section`,
+        });
+        continue;
+      }
+      if (!decision || typeof decision !== "object" || typeof decision.compared !== "object") {
+        this.#add({
+          ...at,
+          path: "pruned",
+          message: "missing; a pruned trial records the decision that stopped it",
+        });
+        continue;
+      }
+      const wrong = checkDecision(pruning, decision, curves.get(t.trial_id) ?? [], curves);
+      if (wrong) this.#add({ ...at, path: "pruned", message: `${t.trial_id}: ${wrong}` });
     }
   }
 

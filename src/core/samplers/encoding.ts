@@ -165,7 +165,8 @@ export interface Observations {
   at: number[];
   /**
    * Coordinates of trials in the space without a score that the samplers should not crowd:
-   * running ones (pending: their result is coming) and failed, timed-out or pruned ones.
+   * running ones (pending: their result is coming) and failed or timed-out ones (pruned ones
+   * are observations at the worst score, once there is one).
    */
   pending: Float64Array[];
   /** paramsKey of every trial of the history, whatever its status (never proposed again). */
@@ -209,6 +210,7 @@ export function observe(
   const sameBudget = (r: TrialRecord) => Object.is(budgetOf(r), budget) || budgetOf(r) === budget;
 
   const obs: Observations = { x: [], y: [], at: [], pending: [], tried };
+  const pruned: Array<[Float64Array, number]> = [];
   history.forEach((record, i) => {
     const x = encoding.encode(record.params);
     if (x === undefined) return;
@@ -216,9 +218,22 @@ export function observe(
       obs.x.push(x);
       obs.y.push(sign * (record.primary_score as number));
       obs.at.push(i);
+    } else if (record.status === "pruned" && sameBudget(record)) {
+      pruned.push([x, i]);
     } else if (!scored(record)) {
       obs.pending.push(x);
     }
   });
+  // A pruned trial was stopped because its curve was losing: it is learnt as poor, at the
+  // worst score observed (before any score, it is pending like a running trial).
+  const worst = obs.y.length > 0 ? Math.min(...obs.y) : undefined;
+  for (const [x, i] of pruned) {
+    if (worst === undefined) obs.pending.push(x);
+    else {
+      obs.x.push(x);
+      obs.y.push(worst);
+      obs.at.push(i);
+    }
+  }
   return obs;
 }

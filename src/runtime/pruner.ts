@@ -1,0 +1,126 @@
+/**
+ * Pruning while a trial trains: its `metrics.jsonl` is read as it grows (only complete lines:
+ * a line still being written waits for its newline), the pruning metric's points go on a
+ * board shared by the sweep's trials, and each new point is judged against every other
+ * trial's curve so far (src/core/pruning.ts). A decision stops the trainer.
+ */
+import { open } from "node:fs/promises";
+import {
+  type Curve,
+  type CurvePoint,
+  CurveReader,
+  curvePoints,
+  decide,
+  type PruneDecision,
+  type PruningConfig,
+} from "../core/pruning.js";
+
+/** Every trial's curve of the pruning metric so far, by trial id: what decisions are taken against. */
+export class CurveBoard {
+  readonly #curves = new Map<string, readonly CurvePoint[]>();
+
+  /** The board of a sweep's finished records (a resumed sweep's): their recorded curves. */
+  static of(records: Iterable<{ trial_id: string; curve?: Curve }>): CurveBoard {
+    const board = new CurveBoard();
+    for (const r of records) if (r.curve) board.set(r.trial_id, curvePoints(r.curve));
+    return board;
+  }
+
+  set(trialId: string, points: readonly CurvePoint[]): void {
+    this.#curves.set(trialId, points);
+  }
+
+  /** Every curve but `trialId`'s. */
+  others(trialId: string): Map<string, readonly CurvePoint[]> {
+    const out = new Map(this.#curves);
+    out.delete(trialId);
+    return out;
+  }
+}
+
+/** What a watch saw, when stopped. */
+export interface WatchResult {
+  points: CurvePoint[];
+  decision?: PruneDecision;
+  /** One line per kind of metrics line skipped, and a note when the metric never came. */
+  notes: string[];
+}
+
+/**
+ * Watches a trial's metrics.jsonl every `intervalMs`, judging each new point; `onPrune` is
+ * called once, with the decision, when the rule prunes the trial. `stop` reads what is left
+ * (the trainer has ended), and returns the curve, the decision and notes.
+ */
+export function watchMetrics({
+  file,
+  config,
+  trialId,
+  board,
+  onPrune,
+  intervalMs = 500,
+}: {
+  file: string;
+  config: PruningConfig;
+  trialId: string;
+  board: CurveBoard;
+  onPrune: (decision: PruneDecision) => void;
+  intervalMs?: number;
+}): { stop: () => Promise<WatchResult> } {
+  const reader = new CurveReader(config.metric);
+  let offset = 0;
+  let partial = Buffer.alloc(0);
+  let line = 0;
+  let decision: PruneDecision | undefined;
+  let reading: Promise<void> = Promise.resolve();
+
+  const take = (text: string) => {
+    line++;
+    const point = reader.add(text.replace(/\r$/, ""), line);
+    if (!point || decision) return;
+    board.set(trialId, [...reader.points]);
+    decision = decide(config, reader.points, board.others(trialId));
+    if (decision) onPrune(decision);
+  };
+  const readMore = async () => {
+    const handle = await open(file, "r").catch(() => undefined);
+    if (!handle) return;
+    try {
+      for (;;) {
+        const chunk = Buffer.alloc(64 * 1024);
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
+        if (bytesRead === 0) return;
+        offset += bytesRead;
+        let data = Buffer.concat([partial, chunk.subarray(0, bytesRead)]);
+        for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a)) {
+          take(data.subarray(0, nl).toString("utf8"));
+          data = data.subarray(nl + 1);
+        }
+        // A line longer than 1 MiB is no metrics line: dropped as it comes.
+        partial = data.length > 1 << 20 ? Buffer.alloc(0) : Buffer.from(data);
+      }
+    } finally {
+      await handle.close();
+    }
+  };
+  const tick = () => {
+    reading = reading.then(readMore).catch(() => undefined);
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      tick();
+      await reading;
+      const notes = [...reader.notes.values()];
+      if (partial.toString("utf8").trim() !== "")
+        notes.push(`metrics.jsonl:${line + 1}: the last line has no newline (torn, or not flushed); skipped`);
+      if (!reader.sawMetric)
+        notes.push(
+          `metrics.jsonl: no line had "${config.metric}", the pruning metric: this trial could not be pruned`,
+        );
+      if (reader.points.length > 0) board.set(trialId, [...reader.points]);
+      return { points: reader.points, ...(decision ? { decision } : {}), notes };
+    },
+  };
+}

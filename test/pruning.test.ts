@@ -1,0 +1,335 @@
+/**
+ * Pruning: the rules on known curves, metrics.jsonl read as trainers really write it, and a
+ * local sweep of a trainer with known curves (test/fixtures/curve-trainer.mjs) pruned at the
+ * step each rule predicts, its trainer stopped by SIGTERM (SIGKILL when it ignores it), not
+ * run again on resume, and each decision taken again by verify.
+ */
+import { readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  type CurvePoint,
+  CurveReader,
+  checkDecision,
+  decide,
+  type PruningConfig,
+  PruningSchema,
+} from "../src/core/pruning.js";
+import { readJsonl, repoRoot, runCli, tempDir } from "./helpers/cli.js";
+import { evalsetText } from "./helpers/fault-sweep.js";
+
+const config = (over: Partial<PruningConfig>): PruningConfig =>
+  PruningSchema.parse({ metric: "acc", ...over });
+const curve = (values: number[], steps = values.map((_, i) => i + 1)): CurvePoint[] =>
+  values.map((value, i) => ({ step: steps[i] as number, value }));
+
+describe("the rules", () => {
+  it("median: prunes below the median of the others at the same step, past the warm-up, with enough of them", () => {
+    const c = config({ rule: "median", min_trials: 3, warmup_steps: 2 });
+    const others = new Map([
+      ["a", curve([0.1, 0.3, 0.5])],
+      ["b", curve([0.2, 0.4, 0.6])],
+      ["c", curve([0.3, 0.5, 0.7])],
+    ]);
+    // Step 1 is in the warm-up; at step 2 the median of 0.3, 0.4, 0.5 is 0.4.
+    expect(decide(c, curve([0.0]), others)).toBeUndefined();
+    expect(decide(c, curve([0.0, 0.41]), others)).toBeUndefined();
+    expect(decide(c, curve([0.0, 0.39]), others)).toEqual({
+      rule: "median",
+      step: 2,
+      value: 0.39,
+      threshold: 0.4,
+      compared: { a: 0.3, b: 0.4, c: 0.5 },
+    });
+    // Two others only: no decision.
+    expect(decide(c, curve([0.0, 0.0]), new Map([...others].slice(0, 2)))).toBeUndefined();
+    // min: smaller is better.
+    const min = config({ rule: "median", min_trials: 3, mode: "min" });
+    expect(decide(min, curve([0.35]), new Map([...others].map(([k, v]) => [k, v])))?.threshold).toBe(0.2);
+    expect(decide(min, curve([0.15]), others)).toBeUndefined();
+  });
+
+  it("asha: at each rung the best 1/reduction_factor go on (the best alone below reduction_factor values)", () => {
+    const c = config({ rule: "asha", min_resource: 2, reduction_factor: 2 });
+    // Rungs at steps 2, 4, 8. Others' values at rung 2 (their first point at or past step 2).
+    const others = new Map([
+      ["a", curve([0.1, 0.5], [1, 2])],
+      ["b", curve([0.2, 0.7], [1, 3])],
+      ["c", curve([0.3], [1])],
+    ]);
+    // Rung 2 holds 0.5, 0.7 and ours: three values, the best floor(3/2) = 1 go on: cut 0.7.
+    expect(decide(c, curve([0.1, 0.6], [1, 2]), others)).toMatchObject({
+      rung: 2,
+      threshold: 0.7,
+      value: 0.6,
+    });
+    expect(decide(c, curve([0.1, 0.8], [1, 2]), others)).toBeUndefined();
+    // A point that is not the first past a rung decides nothing.
+    expect(decide(c, curve([0.1, 0.8, 0.0], [1, 2, 3]), others)).toBeUndefined();
+    // Alone at a rung it goes on.
+    expect(decide(c, curve([0.0, 0.0], [1, 2]), new Map())).toBeUndefined();
+  });
+
+  it("checkDecision accepts a decision the curves give, and names what is wrong in one that they do not", () => {
+    const c = config({ rule: "median", min_trials: 2 });
+    const curves = new Map([
+      ["a", curve([0.5])],
+      ["b", curve([0.7])],
+      ["t", curve([0.2])],
+    ]);
+    const d = decide(c, curves.get("t") ?? [], new Map([...curves].filter(([k]) => k !== "t")));
+    expect(d).toBeDefined();
+    if (!d) return;
+    expect(checkDecision(c, d, curves.get("t") ?? [], curves)).toBeUndefined();
+    // Its value above the threshold (the record edited, and the curve with it).
+    const above = { ...d, value: 0.9 };
+    expect(checkDecision(c, above, curve([0.9]), curves)).toMatch(
+      /is not worse than the threshold 0\.6.*should not have been pruned/,
+    );
+    expect(checkDecision(c, { ...d, threshold: 0.1 }, curves.get("t") ?? [], curves)).toMatch(
+      /threshold: got 0\.1; the recorded values give 0\.6/,
+    );
+    expect(checkDecision(c, { ...d, compared: { a: 0.9, b: 0.7 } }, curves.get("t") ?? [], curves)).toMatch(
+      /compared\.a: got 0\.9; a's recorded curve gives 0\.5/,
+    );
+  });
+});
+
+describe("metrics.jsonl as trainers write it", () => {
+  it("skips a non-numeric value, a step that goes backwards and lines without the metric, each with one note", () => {
+    const reader = new CurveReader("acc");
+    const lines = [
+      '{"step": 1, "acc": 0.1}',
+      '{"step": 2, "acc": "high"}',
+      '{"step": 3, "acc": NaN}',
+      '{"step": 1, "acc": 0.5}',
+      '{"step": 4, "loss": 2}',
+      "not json",
+      '{"step": 5, "acc": 0.3}',
+      '{"acc": 0.4}',
+    ];
+    for (const [i, text] of lines.entries()) reader.add(text, i + 1);
+    expect(reader.points).toEqual([
+      { step: 1, value: 0.1 },
+      { step: 5, value: 0.3 },
+    ]);
+    expect([...reader.notes.values()]).toEqual([
+      'metrics.jsonl:2: acc: got "high"; expected a finite number; such lines are skipped',
+      "metrics.jsonl:3: not a JSON object; lines like it are skipped",
+      "metrics.jsonl:4: step 1 does not follow step 1; steps that do not go forward are skipped",
+      "metrics.jsonl:8: step: got nothing; expected a number; lines without one are skipped",
+    ]);
+    expect(reader.sawMetric).toBe(true);
+    const none = new CurveReader("acc");
+    none.add('{"step": 1, "loss": 1}', 1);
+    expect(none.sawMetric).toBe(false);
+  });
+});
+
+/** A sweep of the curve trainer: each trial's `quality` sets its curve, acc = quality * k / 8 at step k. */
+async function curveSweep(dir: string, pruning: string, qualities: number[], extra = ""): Promise<void> {
+  await writeFile(path.join(dir, "evalset.jsonl"), `${evalsetText(10)}\n`);
+  await writeFile(
+    path.join(dir, "sweep.yaml"),
+    [
+      "run_version: prune_v1",
+      `num_samples: ${qualities.length}`,
+      "sampler: grid",
+      "recommend: best_observed",
+      `evalset: ${path.join(dir, "evalset.jsonl")}`,
+      `pruning: ${pruning}`,
+      "search_space:",
+      `  quality: {type: choice, values: ${JSON.stringify(qualities)}}`,
+      extra,
+      "trainer:",
+      `  command: [node, ${JSON.stringify(path.join(repoRoot, "test/fixtures/curve-trainer.mjs"))}]`,
+      "  timeout_minutes: 1",
+    ].join("\n"),
+  );
+}
+
+const sweepEnv = { TUNIX_RT_PRUNE_INTERVAL_MS: "10", STEP_MS: "40" };
+
+/**
+ * The prune step each trial should get, the trials running one at a time in order: the rule
+ * written out again here, over the curves acc = quality * k / 8 (a pruned trial's curve ends
+ * where it was pruned, give or take the points written before SIGTERM landed, which no later
+ * decision here reaches).
+ */
+function expectedPrunes(rule: "median" | "asha", qualities: number[], minTrials = 2): Array<number | null> {
+  const done: number[][] = [];
+  const out: Array<number | null> = [];
+  for (const q of qualities) {
+    const values = Array.from({ length: 8 }, (_, k) => (q * (k + 1)) / 8);
+    let pruned: number | null = null;
+    for (let k = 1; k <= 8 && pruned === null; k++) {
+      const mine = values[k - 1] as number;
+      const others = done.filter((c) => c.length >= k).map((c) => c[k - 1] as number);
+      if (rule === "median") {
+        if (others.length < minTrials) continue;
+        const s = [...others].sort((a, b) => a - b);
+        const m =
+          s.length % 2
+            ? (s[s.length >> 1] as number)
+            : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+        if (mine < m) pruned = k;
+      } else if ([1, 2, 4, 8].includes(k)) {
+        const all = [mine, ...others].sort((a, b) => b - a);
+        const cut = all[Math.max(0, Math.floor(all.length / 2) - 1)] as number;
+        if (mine < cut) pruned = k;
+      }
+    }
+    done.push(pruned === null ? values : values.slice(0, pruned));
+    out.push(pruned);
+  }
+  return out;
+}
+
+describe("a local sweep with pruning", () => {
+  for (const rule of ["median", "asha"] as const) {
+    it(`${rule}: prunes each trial at the step the rule predicts, keeps its curve, and verify takes each decision again`, async () => {
+      const dir = await tempDir(`tunix-rt-prune-${rule}-`);
+      const qualities = [0.9, 0.5, 0.8, 0.3, 0.95, 0.6];
+      await curveSweep(
+        dir,
+        rule === "median"
+          ? "{metric: eval_acc, rule: median, min_trials: 2, grace_seconds: 2}"
+          : "{metric: eval_acc, rule: asha, min_resource: 1, reduction_factor: 2, grace_seconds: 2}",
+        qualities,
+      );
+      const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1"], {
+        cwd: dir,
+        env: sweepEnv,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const trials = await readJsonl(path.join(dir, "submission_runs/prune_v1/trials.jsonl"));
+      // The grid's order is shuffled: the expectation follows the order the trials ran in.
+      const ran = trials.map((t) => t.params.quality as number);
+      const expected = expectedPrunes(rule, ran);
+      expect(
+        expected.some((s) => s !== null),
+        "the sweep prunes something",
+      ).toBe(true);
+      expect(trials.map((t) => (t.status === "pruned" ? t.pruned.step : null))).toEqual(expected);
+      for (const t of trials.filter((x) => x.status === "pruned")) {
+        expect(t.primary_score).toBeNull();
+        expect(t.curve.metric).toBe("eval_acc");
+        expect(t.pruned.rule).toBe(rule);
+        expect(r.stderr).toContain(`${t.trial_id} pruned primary_score=null`);
+      }
+      expect(await readFile(path.join(dir, "submission_runs/prune_v1/leaderboard.md"), "utf8")).toMatch(
+        / \d pruned\./,
+      );
+      expect((await runCli(["verify", "submission_runs/prune_v1"], { cwd: dir })).code).toBe(0);
+
+      // Edited so that a pruned trial's value sits above its threshold: verify says so.
+      const file = path.join(dir, "submission_runs/prune_v1/trials.jsonl");
+      const edited = trials.map((t) => {
+        if (t.status !== "pruned") return t;
+        const high = t.pruned.threshold + 0.5;
+        const i = t.curve.steps.indexOf(t.pruned.step);
+        t.curve.values[i] = high;
+        return { ...t, pruned: { ...t.pruned, value: high } };
+      });
+      await writeFile(file, `${edited.map((t) => JSON.stringify(t)).join("\n")}\n`);
+      const bad = await runCli(["verify", "submission_runs/prune_v1"], { cwd: dir });
+      expect(bad.code).toBe(1);
+      expect(bad.stdout + bad.stderr).toMatch(
+        // (Under asha the trial's own value is one of the rung's, so the cut moves with it.)
+        rule === "median"
+          ? /trials\.jsonl:\d+: pruned: t\d{4}: its value .* should not have been pruned/
+          : /trials\.jsonl:\d+: pruned: t\d{4}: (threshold|compared|its value)/,
+      );
+    });
+  }
+
+  it("stops a trainer that ignores SIGTERM with SIGKILL after the grace, and does not run a pruned trial again on resume", async () => {
+    const dir = await tempDir("tunix-rt-prune-kill-");
+    await curveSweep(
+      dir,
+      "{metric: eval_acc, rule: median, min_trials: 1, grace_seconds: 0.3}",
+      [0.9, 0.2],
+      "",
+    );
+    // Both trials ignore SIGTERM (the first is never pruned: nothing to compare with).
+    const config = path.join(dir, "sweep.yaml");
+    await writeFile(
+      config,
+      (await readFile(config, "utf8")).replace(
+        "  quality: {type: choice, values: [0.9,0.2]}",
+        "  quality: {type: choice, values: [0.9,0.2]}\n  ignore_term: {type: choice, values: [true]}",
+      ),
+    );
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1", "--seed", "3"], {
+      cwd: dir,
+      env: { ...sweepEnv, STEP_MS: "100" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const trials = await readJsonl(path.join(dir, "submission_runs/prune_v1/trials.jsonl"));
+    const pruned = trials.filter((t) => t.status === "pruned");
+    expect(pruned.map((t) => t.params.quality)).toEqual([0.2]);
+    const [p] = pruned;
+    expect(p.signal).toBe("SIGKILL");
+    expect(
+      await readFile(path.join(dir, "runs/prune_v1/trials", p.trial_id, "output.log"), "utf8"),
+    ).toContain("SIGTERM ignored");
+    // Resume: nothing runs again.
+    const record = path.join(dir, "runs/prune_v1/trials", p.trial_id, "trial.json");
+    const before = (await stat(record)).mtimeMs;
+    const again = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1", "--seed", "3"], {
+      cwd: dir,
+      env: sweepEnv,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain(`${p.trial_id} started`);
+    expect((await stat(record)).mtimeMs).toBe(before);
+  });
+
+  it("a trainer that never writes the metric is never pruned, with one note saying so", async () => {
+    const dir = await tempDir("tunix-rt-prune-none-");
+    await curveSweep(dir, "{metric: eval_f1, rule: median, min_trials: 1}", [0.9, 0.2]);
+    const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1"], {
+      cwd: dir,
+      env: sweepEnv,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const trials = await readJsonl(path.join(dir, "submission_runs/prune_v1/trials.jsonl"));
+    expect(trials.map((t) => t.status)).toEqual(["completed", "completed"]);
+    expect(trials[0].note).toBe(
+      'metrics.jsonl: no line had "eval_f1", the pruning metric: this trial could not be pruned',
+    );
+  });
+
+  it("imports a W&B hyperband file as ASHA pruning, and a sweep with it prunes", async () => {
+    const dir = await tempDir("tunix-rt-prune-wandb-");
+    await curveSweep(dir, "{metric: eval_acc}", [0.9, 0.5, 0.8, 0.3]);
+    const ours = await readFile(path.join(dir, "sweep.yaml"), "utf8");
+    const trainer = ours.slice(ours.indexOf("trainer:"));
+    await writeFile(
+      path.join(dir, "wandb.yaml"),
+      [
+        "method: grid",
+        "run_cap: 4",
+        "run_version: prune_v1",
+        "metric: {name: eval_acc, goal: maximize}",
+        "early_terminate: {type: hyperband, min_iter: 1, eta: 2}",
+        `evalset: ${path.join(dir, "evalset.jsonl")}`,
+        "parameters:",
+        "  quality: {values: [0.9, 0.5, 0.8, 0.3]}",
+        trainer,
+      ].join("\n"),
+    );
+    const r = await runCli(["sweep", "--config", "wandb.yaml", "--parallel", "1"], {
+      cwd: dir,
+      env: sweepEnv,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('early_terminate: hyperband runs as ASHA pruning on "eval_acc" (max)');
+    const trials = await readJsonl(path.join(dir, "submission_runs/prune_v1/trials.jsonl"));
+    const ran = trials.map((t) => t.params.quality as number);
+    expect(trials.map((t) => (t.status === "pruned" ? t.pruned.step : null))).toEqual(
+      expectedPrunes("asha", ran),
+    );
+    expect(trials.some((t) => t.status === "pruned")).toBe(true);
+  });
+});
