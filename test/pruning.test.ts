@@ -12,16 +12,18 @@ import {
   CurveReader,
   checkDecision,
   decide,
+  IndexedCurve,
   type PruningConfig,
   PruningSchema,
+  recordedCurve,
 } from "../src/core/pruning.js";
 import { readJsonl, repoRoot, runCli, tempDir } from "./helpers/cli.js";
 import { evalsetText } from "./helpers/fault-sweep.js";
 
 const config = (over: Partial<PruningConfig>): PruningConfig =>
   PruningSchema.parse({ metric: "acc", ...over });
-const curve = (values: number[], steps = values.map((_, i) => i + 1)): CurvePoint[] =>
-  values.map((value, i) => ({ step: steps[i] as number, value }));
+const curve = (values: number[], steps = values.map((_, i) => i + 1)): IndexedCurve =>
+  IndexedCurve.of(values.map((value, i): CurvePoint => ({ step: steps[i] as number, value })));
 
 describe("the rules", () => {
   it("median: prunes below the median of the others at the same step, past the warm-up, with enough of them", () => {
@@ -77,21 +79,38 @@ describe("the rules", () => {
       ["b", curve([0.7])],
       ["t", curve([0.2])],
     ]);
-    const d = decide(c, curves.get("t") ?? [], new Map([...curves].filter(([k]) => k !== "t")));
+    const d = decide(c, curves.get("t") as IndexedCurve, new Map([...curves].filter(([k]) => k !== "t")));
     expect(d).toBeDefined();
     if (!d) return;
-    expect(checkDecision(c, d, curves.get("t") ?? [], curves)).toBeUndefined();
+    expect(checkDecision(c, d, curves.get("t") as IndexedCurve, curves)).toBeUndefined();
     // Its value above the threshold (the record edited, and the curve with it).
     const above = { ...d, value: 0.9 };
     expect(checkDecision(c, above, curve([0.9]), curves)).toMatch(
       /is not worse than the threshold 0\.6.*should not have been pruned/,
     );
-    expect(checkDecision(c, { ...d, threshold: 0.1 }, curves.get("t") ?? [], curves)).toMatch(
+    expect(checkDecision(c, { ...d, threshold: 0.1 }, curves.get("t") as IndexedCurve, curves)).toMatch(
       /threshold: got 0\.1; the recorded values give 0\.6/,
     );
-    expect(checkDecision(c, { ...d, compared: { a: 0.9, b: 0.7 } }, curves.get("t") ?? [], curves)).toMatch(
-      /compared\.a: got 0\.9; a's recorded curve gives 0\.5/,
+    expect(
+      checkDecision(c, { ...d, compared: { a: 0.9, b: 0.7 } }, curves.get("t") as IndexedCurve, curves),
+    ).toMatch(/compared\.a: got 0\.9; a's recorded curve gives 0\.5/);
+  });
+});
+
+describe("a recorded curve (trials.jsonl, hostile input to verify)", () => {
+  it("is read only when its steps and values are finite, of one length, and its steps go forward", () => {
+    const good = recordedCurve({ metric: "acc", steps: [1, 2, 5], values: [0.1, 0.2, 0.3] });
+    expect(typeof good === "string" ? good : good.firstAtOrPast(3)).toEqual({ step: 5, value: 0.3 });
+    expect(recordedCurve({ steps: [1, 2], values: [0.1] })).toBe(
+      "steps has 2 numbers and values 1; expected one value per step",
     );
+    expect(recordedCurve({ steps: [1, 1], values: [0.1, 0.2] })).toBe(
+      "point 2: step 1 does not follow step 1",
+    );
+    expect(recordedCurve({ steps: [1, "2"], values: [0.1, 0.2] })).toBe(
+      'point 2: got step "2", value 0.2; expected finite numbers',
+    );
+    expect(recordedCurve([1, 2])).toBe("expected {metric, steps, values}");
   });
 });
 
@@ -109,7 +128,7 @@ describe("metrics.jsonl as trainers write it", () => {
       '{"acc": 0.4}',
     ];
     for (const [i, text] of lines.entries()) reader.add(text, i + 1);
-    expect(reader.points).toEqual([
+    expect(reader.curve.points).toEqual([
       { step: 1, value: 0.1 },
       { step: 5, value: 0.3 },
     ]);

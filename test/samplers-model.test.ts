@@ -211,6 +211,26 @@ describe("model encoding", () => {
     expect(obs.tried.size).toBe(5);
   });
 
+  it("learns a pruned trial as poor: an observation at the worst score, pending before any score", () => {
+    const s = searchSpaceOf({ a: { type: "uniform", min: 0, max: 1 } });
+    const pruned: TrialRecord = { trial_id: "p", params: { a: 0.9 }, status: "pruned", primary_score: null };
+    const history: TrialRecord[] = [
+      { trial_id: "1", params: { a: 0.1 }, status: "completed", primary_score: 0.6 },
+      pruned,
+      { trial_id: "2", params: { a: 0.2 }, status: "completed", primary_score: 0.4 },
+    ];
+    const obs = observe(encodeSpace(s), history, "max");
+    expect(obs.x.map((x) => x[0])).toEqual([0.1, 0.2, 0.9]);
+    expect(obs.y).toEqual([0.6, 0.4, 0.4]);
+    expect(obs.at).toEqual([0, 2, 1]);
+    expect(obs.pending).toEqual([]);
+    // Under min the worst is the largest score (y is negated).
+    expect(observe(encodeSpace(s), history, "min").y).toEqual([-0.6, -0.4, -0.6]);
+    const alone = observe(encodeSpace(s), [pruned], "max");
+    expect(alone.y).toEqual([]);
+    expect(alone.pending.map((x) => x[0])).toEqual([0.9]);
+  });
+
   it("models the trials of one budget when the history mixes budgets", () => {
     const s = searchSpaceOf({ a: { type: "uniform", min: 0, max: 1 } });
     const at = (budget: number, n: number, from: number): TrialRecord[] =>

@@ -14,6 +14,7 @@
  *   fewer than reduction_factor values, only when it is the best, as Optuna does).
  */
 import { z } from "zod";
+import { quote } from "./errors.js";
 
 const finite = z.number().refine(Number.isFinite, { error: "expected a finite number" });
 
@@ -82,14 +83,53 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** The value of a curve at exactly `step`, if it has one. */
-export function valueAt(points: readonly CurvePoint[], step: number): number | undefined {
-  return points.find((p) => p.step === step)?.value;
-}
+/**
+ * A curve whose steps go strictly forward, indexed: its value at a step from a map, its first
+ * point at or past a step by binary search, so that a decision over many long curves costs
+ * their count, not their length.
+ */
+export class IndexedCurve {
+  readonly points: CurvePoint[] = [];
+  readonly #byStep = new Map<number, number>();
 
-/** The first point at or past `step`. */
-export function firstAtOrPast(points: readonly CurvePoint[], step: number): CurvePoint | undefined {
-  return points.find((p) => p.step >= step);
+  /** A curve of these points (their steps must go strictly forward). */
+  static of(points: Iterable<CurvePoint>): IndexedCurve {
+    const curve = new IndexedCurve();
+    for (const p of points) curve.push(p);
+    return curve;
+  }
+
+  /** Adds the next point (its step past the last one's). */
+  push(point: CurvePoint): void {
+    this.points.push(point);
+    this.#byStep.set(point.step, point.value);
+  }
+
+  get last(): CurvePoint | undefined {
+    return this.points[this.points.length - 1];
+  }
+
+  /** The value at exactly `step`, if the curve has one. */
+  at(step: number): number | undefined {
+    return this.#byStep.get(step);
+  }
+
+  /** The index of the first point at or past `step` (the length when there is none). */
+  indexAtOrPast(step: number): number {
+    let lo = 0;
+    let hi = this.points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.points[mid] as CurvePoint).step < step) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first point at or past `step`. */
+  firstAtOrPast(step: number): CurvePoint | undefined {
+    return this.points[this.indexAtOrPast(step)];
+  }
 }
 
 /** The rungs' steps up to `through`: min_resource * reduction_factor^k. */
@@ -115,21 +155,21 @@ export function ashaThreshold(config: PruningConfig, values: readonly number[]):
 }
 
 /**
- * Decides on the trial's newest point, `points[points.length - 1]`, given the other trials'
- * curves so far: a decision when the rule prunes it there, else undefined.
+ * Decides on the trial's newest point, the last of `own`, given the other trials' curves so
+ * far: a decision when the rule prunes it there, else undefined.
  */
 export function decide(
   config: PruningConfig,
-  points: readonly CurvePoint[],
-  others: ReadonlyMap<string, readonly CurvePoint[]>,
+  own: IndexedCurve,
+  others: Iterable<readonly [string, IndexedCurve]>,
 ): PruneDecision | undefined {
-  const point = points[points.length - 1];
+  const point = own.last;
   if (!point || point.step < config.warmup_steps) return undefined;
+  const compared: Record<string, number> = {};
   if (config.rule === "median") {
     if (!isMedianStep(config, point.step)) return undefined;
-    const compared: Record<string, number> = {};
     for (const [id, curve] of others) {
-      const v = valueAt(curve, point.step);
+      const v = curve.at(point.step);
       if (v !== undefined) compared[id] = v;
     }
     const values = Object.values(compared);
@@ -140,14 +180,13 @@ export function decide(
       : undefined;
   }
   // asha: the rung this point is the first to reach (an earlier point already passed the rungs before).
-  const before = points[points.length - 2];
+  const before = own.points[own.points.length - 2];
   const rung = rungSteps(config, point.step)
     .filter((r) => r >= config.warmup_steps && (before === undefined || before.step < r))
     .at(-1);
   if (rung === undefined) return undefined;
-  const compared: Record<string, number> = {};
   for (const [id, curve] of others) {
-    const at = firstAtOrPast(curve, rung);
+    const at = curve.firstAtOrPast(rung);
     if (at !== undefined) compared[id] = at.value;
   }
   const threshold = ashaThreshold(config, [point.value, ...Object.values(compared)]);
@@ -159,30 +198,31 @@ export function decide(
 /**
  * Checks a recorded decision against the recorded curves, as `verify` does: the trial's point,
  * each compared value, the threshold, and that the value was on the pruned side of it.
- * Returns what is wrong, in words, or undefined when the decision holds.
+ * Returns what is wrong, in words, or undefined when the decision holds. Every value of the
+ * decision comes from evidence: each is quoted, and each lookup is by index (no scan).
  */
 export function checkDecision(
   config: PruningConfig,
   decision: PruneDecision,
-  own: readonly CurvePoint[],
-  curves: ReadonlyMap<string, readonly CurvePoint[]>,
+  own: IndexedCurve,
+  curves: ReadonlyMap<string, IndexedCurve>,
 ): string | undefined {
   if (decision.rule !== config.rule)
-    return `rule: got ${decision.rule}; the config's pruning rule is ${config.rule}`;
-  const at = own.findIndex((p) => p.step === decision.step);
-  if (at < 0 || own[at]?.value !== decision.value)
-    return `the trial's curve has no value ${decision.value} at step ${decision.step}`;
+    return `rule: got ${quote(decision.rule)}; the config's pruning rule is ${config.rule}`;
+  if (typeof decision.step !== "number" || own.at(decision.step) !== decision.value)
+    return `the trial's curve has no value ${quote(decision.value)} at step ${quote(decision.step)}`;
   for (const [id, value] of Object.entries(decision.compared)) {
     const curve = curves.get(id);
     const theirs =
       curve === undefined
         ? undefined
         : decision.rule === "median"
-          ? valueAt(curve, decision.step)
-          : firstAtOrPast(curve, decision.rung ?? Number.NaN)?.value;
+          ? curve.at(decision.step)
+          : curve.firstAtOrPast(typeof decision.rung === "number" ? decision.rung : Number.NaN)?.value;
     if (theirs !== value)
-      return `compared.${id}: got ${value}; ${id}'s recorded curve gives ${theirs ?? "no value"} there`;
+      return `compared.${id}: got ${quote(value)}; ${id}'s recorded curve gives ${theirs ?? "no value"} there`;
   }
+  // Each compared value is now a finite number of a recorded curve.
   const values = Object.values(decision.compared);
   let threshold: number;
   if (decision.rule === "median") {
@@ -194,24 +234,42 @@ export function checkDecision(
   } else {
     const rung = decision.rung;
     const rungs = rungSteps(config, decision.step);
-    if (rung === undefined || !rungs.includes(rung))
-      return `rung: got ${rung}; expected one of ${rungs.join(", ")}`;
-    const previous = own[at - 1];
+    if (typeof rung !== "number" || !rungs.includes(rung))
+      return `rung: got ${quote(rung)}; expected one of ${rungs.join(", ")}`;
+    const previous = own.points[own.indexAtOrPast(decision.step) - 1];
     if (decision.step < rung || (previous !== undefined && previous.step >= rung))
       return `step ${decision.step} is not the trial's first point at or past rung ${rung}`;
     threshold = ashaThreshold(config, [decision.value, ...values]);
   }
   if (threshold !== decision.threshold)
-    return `threshold: got ${decision.threshold}; the recorded values give ${threshold}`;
+    return `threshold: got ${quote(decision.threshold)}; the recorded values give ${threshold}`;
   if (!worse(config.mode, decision.value, threshold))
     return `its value ${decision.value} at step ${decision.step} is not worse than the threshold ${threshold} (mode ${config.mode}): it should not have been pruned`;
   return undefined;
 }
 
-/** A curve as points. */
-export function curvePoints(curve: Curve | undefined): CurvePoint[] {
-  if (!curve) return [];
-  return curve.steps.map((step, i) => ({ step, value: curve.values[i] as number }));
+/**
+ * A recorded curve (trials.jsonl `curve`), indexed, or what is wrong with it: steps and
+ * values of one length, finite numbers, steps strictly forward.
+ */
+export function recordedCurve(curve: unknown): IndexedCurve | string {
+  const c = curve as Partial<Curve> | null;
+  if (c === null || typeof c !== "object" || !Array.isArray(c.steps) || !Array.isArray(c.values))
+    return "expected {metric, steps, values}";
+  if (c.steps.length !== c.values.length)
+    return `steps has ${c.steps.length} numbers and values ${c.values.length}; expected one value per step`;
+  const out = new IndexedCurve();
+  for (let i = 0; i < c.steps.length; i++) {
+    const step = c.steps[i];
+    const value = c.values[i];
+    if (!Number.isFinite(step) || !Number.isFinite(value))
+      return `point ${i + 1}: got step ${quote(step)}, value ${quote(value)}; expected finite numbers`;
+    const last = out.last;
+    if (last && (step as number) <= last.step)
+      return `point ${i + 1}: step ${step} does not follow step ${last.step}`;
+    out.push({ step: step as number, value: value as number });
+  }
+  return out;
 }
 
 /**
@@ -220,7 +278,8 @@ export function curvePoints(curve: Curve | undefined): CurvePoint[] {
  * finite number, or a step that does not go forward is skipped, with one note per kind.
  */
 export class CurveReader {
-  readonly points: CurvePoint[] = [];
+  /** The clean curve so far. */
+  readonly curve = new IndexedCurve();
   readonly notes = new Map<string, string>();
   #sawMetric = false;
 
@@ -259,7 +318,7 @@ export class CurveReader {
       );
       return undefined;
     }
-    const last = this.points[this.points.length - 1];
+    const last = this.curve.last;
     if (last && step <= last.step) {
       this.#note(
         "backwards",
@@ -268,7 +327,7 @@ export class CurveReader {
       return undefined;
     }
     const point = { step, value: v };
-    this.points.push(point);
+    this.curve.push(point);
     return point;
   }
 

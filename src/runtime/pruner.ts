@@ -6,35 +6,39 @@
  */
 import { open } from "node:fs/promises";
 import {
-  type Curve,
   type CurvePoint,
   CurveReader,
-  curvePoints,
   decide,
+  type IndexedCurve,
   type PruneDecision,
   type PruningConfig,
+  recordedCurve,
 } from "../core/pruning.js";
 
-/** Every trial's curve of the pruning metric so far, by trial id: what decisions are taken against. */
+/**
+ * Every trial's curve of the pruning metric so far, by trial id: what decisions are taken
+ * against. A running trial's curve is its reader's own, growing in place (no copy per point).
+ */
 export class CurveBoard {
-  readonly #curves = new Map<string, readonly CurvePoint[]>();
+  readonly #curves = new Map<string, IndexedCurve>();
 
   /** The board of a sweep's finished records (a resumed sweep's): their recorded curves. */
-  static of(records: Iterable<{ trial_id: string; curve?: Curve }>): CurveBoard {
+  static of(records: Iterable<{ trial_id: string; curve?: unknown }>): CurveBoard {
     const board = new CurveBoard();
-    for (const r of records) if (r.curve) board.set(r.trial_id, curvePoints(r.curve));
+    for (const r of records) {
+      const curve = r.curve === undefined ? undefined : recordedCurve(r.curve);
+      if (curve !== undefined && typeof curve !== "string") board.set(r.trial_id, curve);
+    }
     return board;
   }
 
-  set(trialId: string, points: readonly CurvePoint[]): void {
-    this.#curves.set(trialId, points);
+  set(trialId: string, curve: IndexedCurve): void {
+    this.#curves.set(trialId, curve);
   }
 
   /** Every curve but `trialId`'s. */
-  others(trialId: string): Map<string, readonly CurvePoint[]> {
-    const out = new Map(this.#curves);
-    out.delete(trialId);
-    return out;
+  *others(trialId: string): Generator<readonly [string, IndexedCurve]> {
+    for (const entry of this.#curves) if (entry[0] !== trialId) yield entry;
   }
 }
 
@@ -73,12 +77,12 @@ export function watchMetrics({
   let decision: PruneDecision | undefined;
   let reading: Promise<void> = Promise.resolve();
 
+  board.set(trialId, reader.curve);
   const take = (text: string) => {
     line++;
     const point = reader.add(text.replace(/\r$/, ""), line);
     if (!point || decision) return;
-    board.set(trialId, [...reader.points]);
-    decision = decide(config, reader.points, board.others(trialId));
+    decision = decide(config, reader.curve, board.others(trialId));
     if (decision) onPrune(decision);
   };
   const readMore = async () => {
@@ -119,8 +123,7 @@ export function watchMetrics({
         notes.push(
           `metrics.jsonl: no line had "${config.metric}", the pruning metric: this trial could not be pruned`,
         );
-      if (reader.points.length > 0) board.set(trialId, [...reader.points]);
-      return { points: reader.points, ...(decision ? { decision } : {}), notes };
+      return { points: reader.curve.points, ...(decision ? { decision } : {}), notes };
     },
   };
 }

@@ -30,6 +30,8 @@ export interface DerivedInputs {
   sweepId: string | null;
   /** Planned trials a spent failure budget kept from starting (run_manifest.json trials.not_run). */
   notRun: number;
+  /** The recommendation of these trials under this config, when the caller already has it. */
+  recommendation?: Recommendation;
 }
 
 /** The derived files and what they were drawn from. */
@@ -45,8 +47,14 @@ export interface DerivedEvidence {
 }
 
 /** Draws the derived files from their inputs. */
-export function deriveEvidence({ config, trials, sweepId, notRun }: DerivedInputs): DerivedEvidence {
-  const recommendation = recommendTrials(config, trials);
+export function deriveEvidence({
+  config,
+  trials,
+  sweepId,
+  notRun,
+  ...given
+}: DerivedInputs): DerivedEvidence {
+  const recommendation = given.recommendation ?? recommendTrials(config, trials);
   const leaderboard = buildLeaderboard(trials, recommendation);
   const counts = countTrials(trials, config.max_failed_trials, notRun);
   const best = recommendedTrial(trials, recommendation);

@@ -1,4 +1,3 @@
-import { type Curve, type CurvePoint, checkDecision, curvePoints, type PruneDecision } from "../pruning.js";
 /**
  * Verifying an evidence folder (DESIGN.md, "Evidence folder"), in stages: each file against
  * its schema, then what makes it evidence rather than a template (no nulls where a sweep
@@ -21,6 +20,8 @@ import { EvalsetParser } from "../evalset.js";
 import { decodeGrades, gradesFileName, scoreOfValues, type TrialGrades } from "../grades.js";
 import { isObject, sameJson } from "../json.js";
 import { append, bytesText, limits } from "../limits.js";
+import { checkDecision, type IndexedCurve, type PruneDecision, recordedCurve } from "../pruning.js";
+import type { Recommendation } from "../recommend.js";
 import { rowValue, ScoreAccumulator } from "../score.js";
 import {
   type CommitTrials,
@@ -196,6 +197,9 @@ export class EvidenceVerifier {
   #summary: EvalSummary | undefined;
   #best: BestParams | undefined;
   #recommendation: { trial: TrialSummary | undefined; why: string; problem?: Problem } | undefined;
+  /** The recommendation recomputed from trials.jsonl (`#recommended`), which the derived files are drawn with. */
+  #recomputed: Recommendation | undefined;
+  #sweepConfigChecked: ReturnType<typeof validateConfig> | undefined;
   readonly #score = new ScoreAccumulator();
   readonly #rowIds = new Map<string, number>();
   #rowLines = 0;
@@ -1116,7 +1120,13 @@ export class EvidenceVerifier {
     }
   }
 
-  /** The promoted config must be this evidence's: its run_version, sweep, best trial, params and budget. */
+  /** best_params.json sweep_config, validated once (undefined without best_params.json). */
+  get #sweepConfig(): ReturnType<typeof validateConfig> | undefined {
+    if (!this.#best) return undefined;
+    this.#sweepConfigChecked ??= validateConfig(this.#best.sweep_config, "best_params.json");
+    return this.#sweepConfigChecked;
+  }
+
   /** Whether the evidence says tunix-rt wrote it (best_params.json source). */
   get #ours(): boolean {
     return this.#best !== undefined && /^tunix-rt\b/.test(this.#best.source);
@@ -1204,7 +1214,7 @@ export class EvidenceVerifier {
 
   /** Each trial's params against the argv its record ran (the sweep config's trainer command). */
   #checkCommands(): void {
-    const config = this.#best && validateConfig(this.#best.sweep_config, "best_params.json");
+    const config = this.#sweepConfig;
     const template = config?.ok ? config.value.trainer?.command : undefined;
     if (!template || this.#unusable.has("trials.jsonl")) return;
     for (const t of this.#trials) {
@@ -1230,16 +1240,19 @@ export class EvidenceVerifier {
    * told afterwards: the decision names the ones it saw, and each must be as recorded.)
    */
   #checkPruning(): void {
-    if (!this.#best || this.#unusable.has("trials.jsonl")) return;
-    const config = validateConfig(this.#best.sweep_config, "best_params.json");
-    if (!config.ok) return;
+    const config = this.#sweepConfig;
+    if (!config?.ok || this.#unusable.has("trials.jsonl")) return;
     const pruning = config.value.pruning;
-    const curves = new Map<string, CurvePoint[]>();
-    for (const t of this.#trials) {
-      const curve = t.record.curve as Curve | undefined;
-      if (curve && Array.isArray(curve.steps) && Array.isArray(curve.values))
-        curves.set(t.trial_id, curvePoints(curve));
-    }
+    // Each recorded curve indexed once (decisions look values up by step, never by scan).
+    const curves = new Map<string, IndexedCurve>();
+    if (pruning)
+      for (const t of this.#trials) {
+        if (t.record.curve === undefined) continue;
+        const curve = recordedCurve(t.record.curve);
+        if (typeof curve === "string")
+          this.#add({ file: "trials.jsonl", line: t.line, path: "curve", message: curve });
+        else curves.set(t.trial_id, curve);
+      }
     for (const t of this.#trials) {
       if (t.record.status !== "pruned") continue;
       const decision = t.record.pruned as PruneDecision | undefined;
@@ -1260,7 +1273,10 @@ export class EvidenceVerifier {
         });
         continue;
       }
-      const wrong = checkDecision(pruning, decision, curves.get(t.trial_id) ?? [], curves);
+      const own = curves.get(t.trial_id);
+      const wrong = own
+        ? checkDecision(pruning, decision, own, curves)
+        : "its curve is missing or not readable; the decision cannot be taken again";
       if (wrong) this.#add({ ...at, path: "pruned", message: `${t.trial_id}: ${wrong}` });
     }
   }
@@ -1271,9 +1287,8 @@ export class EvidenceVerifier {
    */
   #checkDerived(): void {
     const given = this.#derivedGiven;
-    if (!given || !this.#ours || this.#unusable.has("trials.jsonl") || !this.#best) return;
-    const config = validateConfig(this.#best.sweep_config, "best_params.json");
-    if (!config.ok) return;
+    const config = this.#sweepConfig;
+    if (!given || !this.#ours || this.#unusable.has("trials.jsonl") || !this.#best || !config?.ok) return;
     const manifest = this.#manifest as (RunManifest & { trials?: { not_run?: unknown } }) | undefined;
     const notRun = typeof manifest?.trials?.not_run === "number" ? manifest.trials.not_run : 0;
     const derived = deriveEvidence({
@@ -1281,6 +1296,8 @@ export class EvidenceVerifier {
       trials: this.#trials.map((t) => t.record as unknown as AggregatedTrial),
       sweepId: manifest?.tuning_job_id ?? this.#best.tuning_job_id ?? null,
       notRun,
+      // The recommendation verify already recomputed from the same records (a model fit spared).
+      ...(this.#recomputed ? { recommendation: this.#recomputed } : {}),
     });
     const why =
       "drawn again from trials.jsonl and the sweep config (edited after the sweep, or written by another version of tunix-rt)";
@@ -1314,6 +1331,7 @@ export class EvidenceVerifier {
         });
   }
 
+  /** The promoted config must be this evidence's: its run_version, sweep, best trial, params and budget. */
   #checkPromoted(): void {
     const promoted = this.#promoted;
     if (!promoted) return;
@@ -1383,7 +1401,7 @@ export class EvidenceVerifier {
       claimed === undefined &&
       this.#best !== undefined &&
       /^tunix-rt\b/.test(this.#best.source) &&
-      validateConfig(this.#best.sweep_config, file).ok
+      this.#sweepConfig?.ok
     ) {
       // tunix-rt writes the block whenever the sweep config lets it be recomputed; without it,
       // another rule than the sweep's (the best observed score) would stand.
@@ -1408,7 +1426,7 @@ export class EvidenceVerifier {
         },
       };
     } else {
-      const config = validateConfig(this.#best.sweep_config, file);
+      const config = this.#sweepConfig as ReturnType<typeof validateConfig>;
       if (!config.ok) {
         this.#recommendation = {
           ...observedBest(),
@@ -1421,6 +1439,7 @@ export class EvidenceVerifier {
       } else {
         // trials.jsonl lines passed TrialLineSchema: their params are parameter values.
         const again = recommendTrials(config.value, this.#trials as unknown as TrialRecord[]);
+        this.#recomputed = again;
         const best = again.best;
         const trial = best && this.#trials.find((t) => t.trial_id === best.trial_ids[0]);
         const how =

@@ -17,6 +17,7 @@
 // - a parameter with a single value (min = max, one choice) has no coordinate.
 
 import type { ParamSpec } from "../config.js";
+import { minOf } from "../limits.js";
 import { fromUnit, isInSpace, paramsKey, type SearchSpace, toUnit } from "../space.js";
 import type { Params, ParamValue, TrialRecord } from "../types.js";
 import type { MetricMode } from "./sampler.js";
@@ -226,7 +227,7 @@ export function observe(
   });
   // A pruned trial was stopped because its curve was losing: it is learnt as poor, at the
   // worst score observed (before any score, it is pending like a running trial).
-  const worst = obs.y.length > 0 ? Math.min(...obs.y) : undefined;
+  const worst = obs.y.length > 0 ? minOf(obs.y) : undefined;
   for (const [x, i] of pruned) {
     if (worst === undefined) obs.pending.push(x);
     else {
