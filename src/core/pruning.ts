@@ -307,14 +307,14 @@ export class CurveReader {
     if (typeof step !== "number" || !Number.isFinite(step)) {
       this.#note(
         "step",
-        `metrics.jsonl:${line}: step: got ${JSON.stringify(step) ?? "nothing"}; expected a number; lines without one are skipped`,
+        `metrics.jsonl:${line}: step: got ${step === undefined ? "nothing" : quote(step)}; expected a number; lines without one are skipped`,
       );
       return undefined;
     }
     if (typeof v !== "number" || !Number.isFinite(v)) {
       this.#note(
         "value",
-        `metrics.jsonl:${line}: ${this.metric}: got ${JSON.stringify(v)}; expected a finite number; such lines are skipped`,
+        `metrics.jsonl:${line}: ${this.metric}: got ${quote(v)}; expected a finite number; such lines are skipped`,
       );
       return undefined;
     }

@@ -106,6 +106,25 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
   });
   /** One job of the run: its own runtime token. */
   const job = () => ({ workspace, env: results.envFor(run) });
+  /** A trial job's artifact, as its runner uploads it: the trial's record, with `fields` on the plan's entry. */
+  const trialRan = async (
+    runId: string,
+    id: string,
+    trial: { trial_id: string; params: unknown } | undefined,
+    fields: Record<string, unknown>,
+  ) =>
+    results.addArtifact(
+      runId,
+      `tunix-rt-trial-${id}-${trial?.trial_id}`,
+      await zipOf({
+        "trial.json": JSON.stringify({
+          sweep_id: id,
+          trial_id: trial?.trial_id,
+          params: trial?.params,
+          ...fields,
+        }),
+      }),
+    );
 
   it("wave 1 plans its share and keeps it; wave 2 plans from it and wave 1's trial artifacts, each downloaded once", async () => {
     const common = { mode: "plan", "num-samples": "5", "max-waves": "8", config: "training/waves.yaml" };
@@ -128,20 +147,8 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
       trial_id: string;
       params: unknown;
     }>;
-    for (const [k, trial] of trials.slice(0, 2).entries()) {
-      const record = {
-        sweep_id: id,
-        trial_id: trial.trial_id,
-        params: trial.params,
-        status: "completed",
-        primary_score: 0.5 + k / 10,
-      };
-      results.addArtifact(
-        run,
-        `tunix-rt-trial-${id}-${trial.trial_id}`,
-        await zipOf({ "trial.json": JSON.stringify(record) }),
-      );
-    }
+    for (const [k, trial] of trials.slice(0, 2).entries())
+      await trialRan(run, id, trial, { status: "completed", primary_score: 0.5 + k / 10 });
     // Another sweep's trial in the same run is never downloaded.
     results.addArtifact(
       run,
@@ -175,20 +182,8 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     for (const [trial, status] of [
       [wave2Trials[0], "completed"],
       [wave2Trials[1], "failed"],
-    ] as const) {
-      const record = {
-        sweep_id: id,
-        trial_id: trial?.trial_id,
-        params: trial?.params,
-        status,
-        primary_score: 0.7,
-      };
-      results.addArtifact(
-        run,
-        `tunix-rt-trial-${id}-${trial?.trial_id}`,
-        await zipOf({ "trial.json": JSON.stringify(record) }),
-      );
-    }
+    ] as const)
+      await trialRan(run, id, trial, { status, primary_score: 0.7 });
     // "Re-run failed jobs" re-runs wave 2's plan: it gives the same trials, not a new plan, and
     // its matrix leaves out the one that completed: no runner, no setup for it.
     const beforeAgain = results.calls.length;
@@ -234,20 +229,8 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
       params: unknown;
     }>;
     expect(trials).toHaveLength(3);
-    for (const trial of trials) {
-      const record = {
-        sweep_id: id,
-        trial_id: trial.trial_id,
-        params: trial.params,
-        status: "failed",
-        error: "trainer exited with code 1",
-      };
-      results.addArtifact(
-        run2,
-        `tunix-rt-trial-${id}-${trial.trial_id}`,
-        await zipOf({ "trial.json": JSON.stringify(record) }),
-      );
-    }
+    for (const trial of trials)
+      await trialRan(run2, id, trial, { status: "failed", error: "trainer exited with code 1" });
     const wave2 = {
       ...common,
       wave: "2",
@@ -261,6 +244,21 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     expect(second.outputs.done).toBe("true");
     expect(second.stdout).toContain("stopped early: the first 3 trials all failed and none completed");
     expect(second.stdout).toContain("set early_stop_failures: 0");
+  });
+
+  it("says that pruning is not applied on GitHub, so no one reads the sweep as pruned", async () => {
+    const text = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
+    await writeFile(
+      path.join(workspace, "training/pruned.yaml"),
+      `${text}\npruning: {metric: eval_accuracy, rule: median}\n`,
+    );
+    const first = await runBundle(
+      "dist/sweep.js",
+      { mode: "plan", "max-waves": "8", config: "training/pruned.yaml", wave: "1" },
+      job(),
+    );
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toContain("pruning is not applied on GitHub by this tunix-rt");
   });
 
   it("with reevaluate, the wave after the search runs the best configuration again, and the schedule ends there", async () => {
@@ -285,20 +283,8 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
       params: Record<string, unknown>;
     }>;
     const scores = [0.5, 0.9, 0.6];
-    for (const [k, trial] of trials.entries()) {
-      const record = {
-        sweep_id: id,
-        trial_id: trial.trial_id,
-        params: trial.params,
-        status: "completed",
-        primary_score: scores[k],
-      };
-      results.addArtifact(
-        run,
-        `tunix-rt-trial-${id}-${trial.trial_id}`,
-        await zipOf({ "trial.json": JSON.stringify(record) }),
-      );
-    }
+    for (const [k, trial] of trials.entries())
+      await trialRan(run, id, trial, { status: "completed", primary_score: scores[k] });
     const wave2 = {
       ...common,
       wave: "2",

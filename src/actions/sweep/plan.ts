@@ -104,6 +104,12 @@ export async function planStep(
     const before = Math.max(earlier.length, fromRun.length);
     count = config.fidelity ? undefined : plainWaveCount(config, wave, before);
   }
+  // Pruning judges a trial against the other trials' curves as they train, which a trial job
+  // on GitHub cannot see yet: said once per plan, so no one reads the sweep as pruned.
+  if (config.pruning && (wave === undefined || wave === 1))
+    core.warning(
+      `${settings.config}: pruning is not applied on GitHub by this tunix-rt: each trial job runs to its end (a local tunix-rt sweep prunes)`,
+    );
   // The failure budget of a config without max_failed_trials: when the earlier waves' trials
   // all failed, none is planned (no more GPU time for a trainer that fails every trial).
   const stoppedEarly = wave !== undefined && wave > 1 ? earlyStop(config, fromRun) : undefined;
