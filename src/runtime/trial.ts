@@ -4,6 +4,7 @@ import path from "node:path";
 import { fillPlaceholders, type SweepConfig } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
+import { shortNumber } from "../core/metrics-view.js";
 import type { Curve, PruneDecision } from "../core/pruning.js";
 import { lineRedactor, secretValuesOf } from "../core/redact.js";
 import type { WorktreeState } from "../core/source.js";
@@ -359,8 +360,8 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
       error: null,
       pruned: d,
       note: [
-        `pruned at step ${d.step}: ${pruning?.metric} ${d.value} is worse than ${d.rule === "median" ? `the median ${d.threshold} of ${Object.keys(d.compared).length} other trials` : `the cut ${d.threshold} of rung ${d.rung} (${Object.keys(d.compared).length + 1} trials)`}`,
-        ...(watched.notes ?? []),
+        `pruned at step ${d.step}: ${pruning?.metric} ${shortNumber(d.value)} is worse than ${d.rule === "median" ? `the median ${shortNumber(d.threshold)} of ${Object.keys(d.compared).length} other trials` : `the cut ${shortNumber(d.threshold)} of rung ${d.rung} (${Object.keys(d.compared).length + 1} trials)`}`,
+        ...watched.notes,
       ].join("; "),
     };
   } else if (ran.interrupted)
@@ -392,7 +393,17 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
         fields: { primary_score: null },
       })),
     );
-    final = { ...record, ...graded.fields, status: graded.status, error: graded.error };
+    // Grading's note and the metrics' notes, both kept.
+    const notes = [(graded.fields as { note?: string }).note, record.note].filter(
+      (n): n is string => typeof n === "string",
+    );
+    final = {
+      ...record,
+      ...graded.fields,
+      status: graded.status,
+      error: graded.error,
+      ...(notes.length ? { note: notes.join("; ") } : {}),
+    };
   }
   await timed(profile, "trial: record", () => writeJsonAtomic(recordFile, final));
   return final;
