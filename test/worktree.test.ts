@@ -1,6 +1,7 @@
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { sourceOf } from "../src/runtime/git.js";
 import { runCli, runProcess } from "./helpers/cli.js";
 import { exampleRepo } from "./helpers/example-repo.js";
 
@@ -134,5 +135,24 @@ describe("each trial's record keeps the commit and working tree it started from"
       cwd: dir,
     });
     expect(kaggle.stderr).toContain("run the sweep again from one commit with --fresh for a submission");
+  });
+});
+
+describe("sourceOf, asked before every trial", () => {
+  it("hashes an untracked file again when it changes, and not while it stays the same", async () => {
+    const dir = await exampleRepo({ git: true });
+    const file = path.join(dir, "checkpoint.bin");
+    await writeFile(file, "aaaa");
+    const first = await sourceOf(dir);
+    expect((await sourceOf(dir))?.worktree.diff_sha256).toBe(first?.worktree.diff_sha256);
+    // Same size, other bytes, a later time: another hash.
+    await writeFile(file, "bbbb");
+    const later = new Date(Date.now() + 5000);
+    await utimes(file, later, later);
+    const changed = await sourceOf(dir);
+    expect(changed?.worktree.diff_sha256).not.toBe(first?.worktree.diff_sha256);
+    // Back to the first bytes: the first hash (the digest is of the content, not of its time).
+    await writeFile(file, "aaaa");
+    expect((await sourceOf(dir))?.worktree.diff_sha256).toBe(first?.worktree.diff_sha256);
   });
 });

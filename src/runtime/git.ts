@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { maxListedFiles, type WorktreeState } from "../core/source.js";
-import { tempSuffix } from "./files.js";
+import { sha256OfFile, tempSuffix } from "./files.js";
 
 /** The commit checked out in a folder. */
 export interface HeadCommit {
@@ -140,10 +140,8 @@ export async function sourceOf(
   const diff = await gitOutput(root, ["diff", "HEAD", "--binary", "--", ...pathspecs]);
   if (diff === null) return null;
   const hash = createHash("sha256").update(diff);
-  for (const file of untracked.sort()) {
-    const bytes = await readFile(path.join(root, file)).catch(() => Buffer.alloc(0));
-    hash.update(`\0${file}\0`).update(createHash("sha256").update(bytes).digest("hex"));
-  }
+  for (const file of untracked.sort())
+    hash.update(`\0${file}\0`).update(await untrackedDigest(path.join(root, file)));
   return {
     commit,
     worktree: {
@@ -153,4 +151,22 @@ export async function sourceOf(
       diff_sha256: hash.digest("hex"),
     },
   };
+}
+
+/**
+ * The SHA-256 of an untracked file, streamed, and kept for as long as the file's size, time
+ * and inode stay the same: a sweep asks before every trial, and an untracked checkpoint of a
+ * few GB must not be read again each time. An unreadable file hashes as empty.
+ */
+const untrackedDigests = new Map<string, { key: string; digest: string }>();
+const emptyDigest = createHash("sha256").digest("hex");
+async function untrackedDigest(file: string): Promise<string> {
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) return emptyDigest;
+  const key = `${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.ino}`;
+  const known = untrackedDigests.get(file);
+  if (known?.key === key) return known.digest;
+  const digest = await sha256OfFile(file).catch(() => emptyDigest);
+  untrackedDigests.set(file, { key, digest });
+  return digest;
 }
