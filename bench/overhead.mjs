@@ -1,7 +1,9 @@
 // Per-trial overhead of `tunix-rt sweep`: a sweep of N trials of a trainer that only writes
 // its predictions, with --parallel 2, next to a pool of 2 spawning the same N processes bare
 // (same command, same contract env), measured in the same run, alternating, several rounds.
-import { spawn } from "node:child_process";
+// The sweep runs in a git repository holding its config, as a user's does (each trial then
+// records its commit and working tree); BENCH_GIT=0 measures it outside git.
+import { execFileSync, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +14,7 @@ const trainer = path.join(root, "bench/fixtures/predict-only.mjs");
 const cli = path.join(root, "bin/tunix-rt.js");
 const trials = Number(process.env.BENCH_TRIALS ?? 100);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const inGit = process.env.BENCH_GIT !== "0";
 
 const run = (argv, opts) =>
   new Promise((resolve, reject) => {
@@ -48,6 +51,19 @@ async function setup() {
       "  timeout_minutes: 1",
     ].join("\n"),
   );
+  if (inGit) {
+    // The bench's own files (the bare pool's folders, the profiles) are ignored, as a user's
+    // scratch would be: the tree the trials record stays clean.
+    await writeFile(path.join(dir, ".gitignore"), "bare/\nprofile-*.json\n");
+    const git = (...args) =>
+      execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.com", ...args], {
+        cwd: dir,
+        stdio: "ignore",
+      });
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-q", "-m", "the bench's repository");
+  }
   return { dir, evalset };
 }
 
@@ -98,7 +114,7 @@ for (let r = 0; r < rounds; r++) {
 }
 const perTrial = (median(sweep) - median(bare)) / trials;
 console.log(
-  `bench:overhead: ${trials} trials, --parallel 2, ${rounds} rounds (median), ${os.cpus().length} CPUs, node ${process.version}`,
+  `bench:overhead: ${trials} trials, --parallel 2, ${rounds} rounds (median), ${inGit ? "in a git repository" : "outside git (BENCH_GIT=0)"}, ${os.cpus().length} CPUs, node ${process.version}`,
 );
 console.log(`| what | wall time | per trial |`);
 console.log(`|---|---|---|`);
