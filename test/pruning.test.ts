@@ -139,6 +139,19 @@ describe("metrics.jsonl as trainers write it", () => {
       "metrics.jsonl:8: step: got nothing; expected a number; lines without one are skipped",
     ]);
     expect(reader.sawMetric).toBe(true);
+    // A bounded curve: past its most points, lines are not judged, with one note.
+    const short = new CurveReader("acc", 2);
+    for (const [i, text] of ['{"step":1,"acc":1}', '{"step":2,"acc":1}', '{"step":3,"acc":1}'].entries())
+      short.add(text, i + 1);
+    expect(short.curve.points).toHaveLength(2);
+    expect([...short.notes.values()]).toEqual([
+      "metrics.jsonl:3: the curve holds 2 points of acc, the most kept; later lines are not judged",
+    ]);
+    // A metric named like an Object property is looked up on the line itself.
+    const named = new CurveReader("toString");
+    named.add('{"step": 1}', 1);
+    expect(named.sawMetric).toBe(false);
+    expect(named.notes.size).toBe(0);
     const none = new CurveReader("acc");
     none.add('{"step": 1, "loss": 1}', 1);
     expect(none.sawMetric).toBe(false);

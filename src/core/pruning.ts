@@ -272,6 +272,9 @@ export function recordedCurve(curve: unknown): IndexedCurve | string {
   return out;
 }
 
+/** The most points of a curve a trial records (2,000 evaluations; about 40 KB in trials.jsonl). */
+export const maxCurvePoints = 2000;
+
 /**
  * Reads the pruning metric from `metrics.jsonl` lines as they come, keeping a clean curve: a
  * line that is not a JSON object, lacks a numeric `step` or the metric, has a value that is no
@@ -283,11 +286,25 @@ export class CurveReader {
   readonly notes = new Map<string, string>();
   #sawMetric = false;
 
-  constructor(private readonly metric: string) {}
+  /**
+   * @param maxPoints the most points kept (`maxCurvePoints`): each is recorded in trial.json
+   * and trials.jsonl, so a trainer that logs the metric every step must not grow them unbounded.
+   */
+  constructor(
+    private readonly metric: string,
+    private readonly maxPoints = maxCurvePoints,
+  ) {}
 
   /** Adds one complete line; the new point when it makes one. */
   add(text: string, line: number): CurvePoint | undefined {
     if (text.trim() === "") return undefined;
+    if (this.curve.points.length >= this.maxPoints) {
+      this.#note(
+        "full",
+        `metrics.jsonl:${line}: the curve holds ${this.maxPoints} points of ${this.metric}, the most kept; later lines are not judged`,
+      );
+      return undefined;
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -300,7 +317,7 @@ export class CurveReader {
       return undefined;
     }
     const record = value as Record<string, unknown>;
-    if (!(this.metric in record)) return undefined;
+    if (!Object.hasOwn(record, this.metric)) return undefined;
     this.#sawMetric = true;
     const step = record.step;
     const v = record[this.metric];
