@@ -70,6 +70,19 @@ async function editJsonl(file: string, edit: (row: Record<string, unknown>) => R
   await writeFile(file, rows.map((l) => `${JSON.stringify(edit(JSON.parse(l)))}\n`).join(""));
 }
 
+/** A shallow clone of the origin's main branch at `dest`, as actions/checkout leaves one. */
+const shallowClone = (dest: string) =>
+  run("git", [
+    "clone",
+    "-q",
+    "--depth",
+    "1",
+    "--branch",
+    "main",
+    `file://${path.join(work, "origin.git")}`,
+    dest,
+  ]);
+
 beforeAll(async () => {
   work = await tempDir("tunix-rt-pull-request-");
   await run("git", ["init", "-q", "--bare", path.join(work, "origin.git")]);
@@ -86,16 +99,7 @@ beforeAll(async () => {
   await git(author, "push", "-q", path.join(work, "origin.git"), "main");
   // As actions/checkout leaves it: a shallow clone at the base commit.
   checkout = path.join(work, "checkout");
-  await run("git", [
-    "clone",
-    "-q",
-    "--depth",
-    "1",
-    "--branch",
-    "main",
-    `file://${path.join(work, "origin.git")}`,
-    checkout,
-  ]);
+  await shallowClone(checkout);
 }, 60_000);
 
 afterAll(async () => {
@@ -267,16 +271,7 @@ describe("verify-evidence on a pull request (pull-request, base-sha, head-sha)",
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const remote = await tempDir("tunix-rt-pull-remote-");
-    await run("git", [
-      "clone",
-      "-q",
-      "--depth",
-      "1",
-      "--branch",
-      "main",
-      `file://${path.join(work, "origin.git")}`,
-      remote,
-    ]);
+    await shallowClone(remote);
     await git(remote, "remote", "set-url", "origin", `${url}/octo/sweeps`);
     try {
       const step = await runBundle(

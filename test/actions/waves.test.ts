@@ -92,6 +92,15 @@ describe("a later wave's history", () => {
   });
 });
 
+/** The inputs of a later wave's plan: planned from the earlier plans and the trials' artifacts. */
+const laterWave = (common: Record<string, string>, wave: number, id: string, planned: string) => ({
+  ...common,
+  wave: String(wave),
+  "sweep-id": id,
+  planned,
+  "history-from-artifacts": "true",
+});
+
 describe("a wave's plan, as the runner runs the bundle, with the runner's artifact service", () => {
   let workspace: string;
   let results: ResultsStandIn;
@@ -156,13 +165,7 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
       await zipOf({ "trial.json": "{}" }),
     );
 
-    const wave2 = {
-      ...common,
-      wave: "2",
-      "sweep-id": id,
-      planned: first.outputs.planned as string,
-      "history-from-artifacts": "true",
-    };
+    const wave2 = laterWave(common, 2, id, first.outputs.planned as string);
     const calls = results.calls.length;
     const second = await runBundle("dist/sweep.js", wave2, job());
     expect(second.code, second.stdout + second.stderr).toBe(0);
@@ -231,13 +234,7 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     expect(trials).toHaveLength(3);
     for (const trial of trials)
       await trialRan(run2, id, trial, { status: "failed", error: "trainer exited with code 1" });
-    const wave2 = {
-      ...common,
-      wave: "2",
-      "sweep-id": id,
-      planned: first.outputs.planned as string,
-      "history-from-artifacts": "true",
-    };
+    const wave2 = laterWave(common, 2, id, first.outputs.planned as string);
     const second = await runBundle("dist/sweep.js", wave2, env);
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.outputs.count).toBe("0");
@@ -285,13 +282,7 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     const scores = [0.5, 0.9, 0.6];
     for (const [k, trial] of trials.entries())
       await trialRan(run, id, trial, { status: "completed", primary_score: scores[k] });
-    const wave2 = {
-      ...common,
-      wave: "2",
-      "sweep-id": id,
-      planned: first.outputs.planned as string,
-      "history-from-artifacts": "true",
-    };
+    const wave2 = laterWave(common, 2, id, first.outputs.planned as string);
     const second = await runBundle("dist/sweep.js", wave2, job());
     expect(second.code, second.stdout + second.stderr).toBe(0);
     const repeats = JSON.parse(second.outputs.matrix as string).include as Array<Record<string, unknown>>;
