@@ -7,6 +7,7 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { describeProposal } from "../src/core/plan.js";
 import {
   type CurvePoint,
   CurveReader,
@@ -111,6 +112,18 @@ describe("a recorded curve (trials.jsonl, hostile input to verify)", () => {
       'point 2: got step "2", value 0.2; expected finite numbers',
     );
     expect(recordedCurve([1, 2])).toBe("expected {metric, steps, values}");
+  });
+});
+
+describe("what the plan says of pruned trials", () => {
+  it("counts them with the scored ones the model learns from, and says so", () => {
+    expect(describeProposal("gp", 1, 2, 3).note).toBe(
+      "gp: warm-up (Sobol points) until 6 trials have a score or were pruned (5 so far: 2 scored, 3 pruned, learnt at the worst score)",
+    );
+    expect(describeProposal("gp", 0, 2, 3).note).toBe(
+      "gp: a Gaussian process, fitted to 5 trials (2 scored, 3 pruned, learnt at the worst score)",
+    );
+    expect(describeProposal("gp", 0, 4).note).toBe("gp: a Gaussian process, fitted to 4 scored trials");
   });
 });
 

@@ -94,7 +94,11 @@ export function describeProposal(
   sampler: ConcreteSamplerName,
   warmUpLeft: number | undefined,
   scored: number,
+  /** Pruned trials the model learns from (at the worst score, once there is one). */
+  pruned = 0,
 ): Omit<Proposed, "trial_ids"> {
+  const learnt = scored + pruned;
+  const detail = `${scored} scored, ${pruned} pruned, learnt at the worst score`;
   if (warmUpLeft === undefined)
     return { phase: "design", note: `${sampler}: no model; ${designs[sampler] ?? "its own design"}` };
   if (!Number.isFinite(warmUpLeft))
@@ -102,11 +106,14 @@ export function describeProposal(
   if (warmUpLeft > 0)
     return {
       phase: "warm-up",
-      note: `${sampler}: warm-up (Sobol points) until ${scored + warmUpLeft} trials have a score (${scored} so far)`,
+      note:
+        pruned > 0
+          ? `${sampler}: warm-up (Sobol points) until ${learnt + warmUpLeft} trials have a score or were pruned (${learnt} so far: ${detail})`
+          : `${sampler}: warm-up (Sobol points) until ${scored + warmUpLeft} trials have a score (${scored} so far)`,
     };
   return {
     phase: "model",
-    note: `${sampler}: ${models[sampler] ?? "its model"}, fitted to ${scored} scored trials`,
+    note: `${sampler}: ${models[sampler] ?? "its model"}, fitted to ${pruned > 0 ? `${learnt} trials (${detail})` : `${scored} scored trials`}`,
   };
 }
 
@@ -249,11 +256,13 @@ export function planTrials(options: PlanOptions): Plan {
   const scored = learnsFrom.filter(
     (r) => r.status === "completed" && typeof r.primary_score === "number",
   ).length;
+  // Pruned trials are observations too once there is a score (samplers/encoding.ts `observe`).
+  const pruned = scored > 0 ? learnsFrom.filter((r) => r.status === "pruned").length : 0;
   const proposed: Proposed | undefined =
     fresh.length === 0
       ? undefined
       : {
-          ...describeProposal(sampler, instance.warmUpLeft?.(learnsFrom), scored),
+          ...describeProposal(sampler, instance.warmUpLeft?.(learnsFrom), scored, pruned),
           trial_ids: fresh.map((t) => t.trial_id),
         };
   if (options.wave !== undefined) trials = trials.map((trial) => ({ ...trial, wave: options.wave }));
