@@ -4,9 +4,11 @@
  * step each rule predicts, its trainer stopped by SIGTERM (SIGKILL when it ignores it), not
  * run again on resume, and each decision taken again by verify.
  */
+import { randomUUID } from "node:crypto";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { describeProposal } from "../src/core/plan.js";
 import {
   type CurvePoint,
@@ -18,6 +20,8 @@ import {
   PruningSchema,
   recordedCurve,
 } from "../src/core/pruning.js";
+import { laterWave, runBundle } from "./actions/helpers.js";
+import { ResultsStandIn } from "./github/stand-in/results.js";
 import { readJsonl, repoRoot, runCli, tempDir } from "./helpers/cli.js";
 import { evalsetText } from "./helpers/fault-sweep.js";
 
@@ -199,13 +203,19 @@ const sweepEnv = { TUNIX_RT_PRUNE_INTERVAL_MS: "10", STEP_MS: "40" };
  * The prune step each trial should get, the trials running one at a time in order: the rule
  * written out again here, over the curves acc = quality * k / 8 (a pruned trial's curve ends
  * where it was pruned, give or take the points written before SIGTERM landed, which no later
- * decision here reaches).
+ * decision here reaches). With `against`, each trial is judged against those trials' whole
+ * curves only (an earlier wave's), as trials running side by side that do not see each other.
  */
-function expectedPrunes(rule: "median" | "asha", qualities: number[], minTrials = 2): Array<number | null> {
-  const done: number[][] = [];
+function expectedPrunes(
+  rule: "median" | "asha",
+  qualities: number[],
+  { minTrials = 2, against }: { minTrials?: number; against?: number[] } = {},
+): Array<number | null> {
+  const full = (q: number) => Array.from({ length: 8 }, (_, k) => (q * (k + 1)) / 8);
+  const done: number[][] = against ? against.map(full) : [];
   const out: Array<number | null> = [];
   for (const q of qualities) {
-    const values = Array.from({ length: 8 }, (_, k) => (q * (k + 1)) / 8);
+    const values = full(q);
     let pruned: number | null = null;
     for (let k = 1; k <= 8 && pruned === null; k++) {
       const mine = values[k - 1] as number;
@@ -224,7 +234,7 @@ function expectedPrunes(rule: "median" | "asha", qualities: number[], minTrials 
         if (mine < cut) pruned = k;
       }
     }
-    done.push(pruned === null ? values : values.slice(0, pruned));
+    if (!against) done.push(pruned === null ? values : values.slice(0, pruned));
     out.push(pruned);
   }
   return out;
@@ -265,6 +275,18 @@ describe("a local sweep with pruning", () => {
       expect(await readFile(path.join(dir, "submission_runs/prune_v1/leaderboard.md"), "utf8")).toMatch(
         / \d pruned\./,
       );
+      // The evidence's charts: each pruned trial a cross on its curve at its step, a grey ring in the history.
+      const charts = path.join(dir, "submission_runs/prune_v1/charts");
+      const crosses = [
+        ...(await readFile(path.join(charts, "curves.svg"), "utf8")).matchAll(
+          /data-trial="(t\d+)" data-pruned-step="(\d+)"/g,
+        ),
+      ].map((x) => [x[1], Number(x[2])]);
+      const pruned = trials.filter((t) => t.status === "pruned");
+      expect(crosses.sort()).toEqual(pruned.map((t) => [t.trial_id, t.pruned.step]).sort());
+      expect(
+        (await readFile(path.join(charts, "history.svg"), "utf8")).match(/data-status="pruned"/g),
+      ).toHaveLength(pruned.length);
       expect((await runCli(["verify", "submission_runs/prune_v1"], { cwd: dir })).code).toBe(0);
 
       // Edited so that a pruned trial's value sits above its threshold: verify says so.
@@ -377,4 +399,94 @@ describe("a local sweep with pruning", () => {
     );
     expect(trials.some((t) => t.status === "pruned")).toBe(true);
   });
+});
+
+describe("on GitHub: a later wave's trial job, as the runner runs the bundle, prunes itself against the earlier waves' curves", () => {
+  let results: ResultsStandIn;
+  beforeAll(async () => {
+    results = await ResultsStandIn.start();
+  });
+  afterAll(async () => {
+    await results.close();
+  });
+  const qualities = [0.9, 0.5, 0.8, 0.3, 0.95, 0.6, 0.4, 0.7];
+  const pruning = {
+    median: "{metric: eval_acc, rule: median, min_trials: 2, grace_seconds: 2}",
+    asha: "{metric: eval_acc, rule: asha, min_resource: 1, reduction_factor: 2, grace_seconds: 2}",
+  };
+
+  for (const rule of ["median", "asha"] as const) {
+    it(`${rule}: wave 2's trials, side by side, are pruned at the step the rule predicts from wave 1's curves; wave 1's run to their end`, async () => {
+      const dir = await tempDir(`tunix-rt-prune-gh-${rule}-`);
+      await curveSweep(dir, pruning[rule], qualities, "waves: 2\nmax_concurrent_trials: 4");
+      const run = randomUUID();
+      const job = () => ({ workspace: dir, env: { ...results.envFor(run), ...sweepEnv } });
+      const plan = { mode: "plan", config: "sweep.yaml", "max-waves": "2" };
+      /** A wave's trial jobs, at the same time (a matrix), each recording its trial.json. */
+      const runWave = async (matrix: string) => {
+        const trials = JSON.parse(matrix).include as Array<{ sweep_id: string; trial_id: string }>;
+        const steps = await Promise.all(
+          trials.map((t) =>
+            runBundle(
+              "dist/sweep.js",
+              { mode: "trial", config: "sweep.yaml", trial: JSON.stringify(t) },
+              job(),
+            ),
+          ),
+        );
+        for (const step of steps) expect(step.code, step.stdout + step.stderr).toBe(0);
+        const records = await Promise.all(
+          trials.map(async (t) =>
+            JSON.parse(await readFile(path.join(dir, "runs", t.sweep_id, t.trial_id, "trial.json"), "utf8")),
+          ),
+        );
+        return { steps, records };
+      };
+
+      const first = await runBundle("dist/sweep.js", { ...plan, wave: "1" }, job());
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      expect(first.stdout).toContain(
+        "wave 1's trials run to their end, and no trial sees the trials of its own wave",
+      );
+      const wave1 = await runWave(first.outputs.matrix as string);
+      expect(wave1.records.map((r) => r.status)).toEqual([
+        "completed",
+        "completed",
+        "completed",
+        "completed",
+      ]);
+      expect(wave1.steps[0]?.stdout).toContain("a trial of wave 1 has no earlier wave's curves");
+
+      const second = await runBundle(
+        "dist/sweep.js",
+        laterWave(plan, 2, first.outputs["sweep-id"] as string, first.outputs.planned as string),
+        job(),
+      );
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      const wave2 = await runWave(second.outputs.matrix as string);
+      expect(wave2.steps[0]?.stdout).toMatch(/judged against the curves of 4 trial\(s\) of waves before 2/);
+      const expected = expectedPrunes(
+        rule,
+        wave2.records.map((r) => r.params.quality),
+        { against: wave1.records.map((r) => r.params.quality) },
+      );
+      expect(
+        expected.some((s) => s !== null),
+        "wave 2 prunes something",
+      ).toBe(true);
+      expect(wave2.records.map((r) => (r.status === "pruned" ? r.pruned.step : null))).toEqual(expected);
+      // A pruned trial's job succeeds (no failed job to re-run), and its decision holds
+      // against wave 1's recorded curves, as verify takes it again.
+      const config = PruningSchema.parse(parse(pruning[rule]));
+      const curves = new Map(wave1.records.map((r) => [r.trial_id, recordedCurve(r.curve) as IndexedCurve]));
+      for (const [k, r] of wave2.records.entries()) {
+        expect(wave2.steps[k]?.outputs.status).toBe(r.status);
+        if (r.status !== "pruned") continue;
+        expect(Object.keys(r.pruned.compared).sort()).toEqual([...curves.keys()].sort());
+        expect(
+          checkDecision(config, r.pruned, recordedCurve(r.curve) as IndexedCurve, curves),
+        ).toBeUndefined();
+      }
+    });
+  }
 });

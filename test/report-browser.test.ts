@@ -17,7 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ParamSpec } from "../src/core/config.js";
 import { validateConfig } from "../src/core/config.js";
 import { deriveEvidence } from "../src/core/evidence/derived.js";
+import { PruningSchema } from "../src/core/pruning.js";
 import type { ChartTrial } from "../src/core/report/charts.js";
+import { type CurveTrial, drawnPoints } from "../src/core/report/curves.js";
 import { reportHtml } from "../src/core/report/report.js";
 import { repoRoot, runCli, tempDir } from "./helpers/cli.js";
 import { referenceZip } from "./helpers/example-repo.js";
@@ -157,6 +159,78 @@ describe.skipIf(!executable && !required)("report.html in headless Chromium", ()
     expect(drawn.sort()).toEqual(completed.sort());
     expect(await page.locator("table").first().textContent()).toContain("t0029");
     await page.screenshot({ path: path.join(screenshots, "page.png"), fullPage: true });
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  it("draws a pruned sweep's learning curves: one line per readable curve, a cross where each pruned trial stopped, grey rings in the history", async () => {
+    const trials: CurveTrial[] = [];
+    for (let i = 0; i < 12; i++) {
+      const q = 0.3 + (i % 6) / 10;
+      // Trial 5 logs every step (2,000 points): drawn thinned.
+      const every = i === 5 ? 1 : 20;
+      const prunedAt = i % 3 === 1 ? (i < 6 ? 60 : 180) : undefined;
+      const steps: number[] = [];
+      for (let s = every; s <= (prunedAt ?? 2000); s += every) steps.push(s);
+      const values = steps.map((s) => Number((q * (1 - Math.exp(-s / 400))).toFixed(4)));
+      trials.push({
+        trial_id: `t${String(i).padStart(4, "0")}`,
+        status: prunedAt ? "pruned" : "completed",
+        primary_score: prunedAt ? null : q,
+        params: { learning_rate: 1e-4 * (i + 1) },
+        finished_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+        curve: { metric: "eval_accuracy", steps, values },
+        ...(prunedAt ? { pruned: { step: prunedAt, value: values.at(-1), threshold: 0.5 } } : {}),
+      });
+    }
+    // A curve that is no curve (hostile evidence): left out, and named.
+    trials.push({
+      trial_id: "t0012",
+      status: "completed",
+      primary_score: 0.5,
+      params: { learning_rate: 2e-3 },
+      curve: { metric: "eval_accuracy", steps: [1, 1], values: [0.1, 0.2] },
+    });
+    const dir = await tempDir("tunix-rt-browser-curves-");
+    const file = path.join(dir, "report.html");
+    await writeFile(
+      file,
+      reportHtml({
+        runVersion: "curves_v1",
+        sweepId: null,
+        space: { learning_rate: { type: "loguniform", min: 1e-5, max: 1e-2 } },
+        trials,
+        pruning: PruningSchema.parse({ metric: "eval_accuracy", rule: "asha", min_resource: 60 }),
+      }),
+    );
+    const { page, problems } = await open(file);
+    expect(await page.$$eval("figure", (els) => els.map((e) => e.id))).toEqual([
+      "history",
+      "curves",
+      "parallel",
+      "slices",
+    ]);
+    const box = await page.locator("#curves svg").boundingBox();
+    expect(box?.width ?? 0).toBeGreaterThan(300);
+    await page.locator("#curves svg").screenshot({ path: path.join(screenshots, "curves.png") });
+    const lines = await page.$$eval("#curves svg path[data-status]", (els) =>
+      els.map((e) => [e.getAttribute("data-trial"), (e.getAttribute("d")?.match(/[ML]/g) ?? []).length]),
+    );
+    expect(lines.map((l) => l[0]).sort()).toEqual(trials.slice(0, 12).map((t) => t.trial_id));
+    // The curve of 2,000 points is drawn with at most drawnPoints (and its prune point) of them.
+    expect(lines.find((l) => l[0] === "t0005")?.[1]).toBeLessThanOrEqual(drawnPoints + 1);
+    const crosses = await page.$$eval("#curves svg path[data-pruned-step]", (els) =>
+      els.map((e) => [e.getAttribute("data-trial"), Number(e.getAttribute("data-pruned-step"))]),
+    );
+    const pruned = trials.filter((t) => t.status === "pruned");
+    expect(crosses.sort()).toEqual(pruned.map((t) => [t.trial_id, t.pruned?.step]).sort());
+    // ASHA's rungs up to the last step: 60, 180, 540, 1620.
+    expect(await page.locator("#curves svg line[data-rung]").count()).toBe(4);
+    expect(await page.textContent("#curves")).toContain("Left out, their curves unreadable: t0012");
+    const rings = await page.$$eval('#history svg circle[data-status="pruned"]', (els) =>
+      els.map((e) => e.getAttribute("data-trial")),
+    );
+    expect(rings.sort()).toEqual(pruned.map((t) => t.trial_id).sort());
+    expect(await page.textContent("#history")).toContain(`${pruned.length} pruned (grey rings)`);
     expect(problems).toEqual([]);
   }, 60_000);
 

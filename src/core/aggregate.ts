@@ -184,7 +184,8 @@ export function earlyStop(
   if (limit <= 0) return undefined;
   const failed: Array<{ trial_id: string; error?: unknown }> = [];
   for (const r of records) {
-    if (r.status === "completed") return undefined;
+    // A pruned trial's trainer ran and reported: the trainer works.
+    if (r.status === "completed" || r.status === "pruned") return undefined;
     if (r.status === "failed" || r.status === "timeout") failed.push(r);
   }
   if (failed.length < limit) return undefined;

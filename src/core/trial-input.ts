@@ -26,7 +26,7 @@ export function parsePlannedTrial(
         },
       ],
     };
-  const { sweep_id, trial_id, seed, params, budget, repeat_of } = value;
+  const { sweep_id, trial_id, seed, params, budget, repeat_of, wave } = value;
   // It names folders (runs/<sweep_id>/) and artifacts: one safe path segment.
   if (typeof sweep_id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(sweep_id))
     at("sweep_id", `${got(sweep_id)}; expected the sweep's id (a UUID: letters, digits, '.', '_', '-')`);
@@ -37,6 +37,12 @@ export function parsePlannedTrial(
     at("seed", `${got(seed)}; expected a whole number >= 0`);
   if (budget !== undefined && (typeof budget !== "number" || !(budget > 0)))
     at("budget", `got ${quote(budget)}; expected a number > 0`);
+  // It names the wave's artifact a pruned trial job reads the earlier curves from.
+  if (wave !== undefined && (typeof wave !== "number" || !Number.isInteger(wave) || wave < 1 || wave > 1000))
+    at(
+      "wave",
+      `got ${quote(wave)}; expected the wave the trial was planned in, a whole number from 1 to 1000`,
+    );
   if (
     repeat_of !== undefined &&
     (typeof repeat_of !== "string" || repeat_of === "" || repeat_of === trial_id)

@@ -32,6 +32,11 @@ export class CurveBoard {
     return board;
   }
 
+  /** How many trials' curves it holds. */
+  get size(): number {
+    return this.#curves.size;
+  }
+
   set(trialId: string, curve: IndexedCurve): void {
     this.#curves.set(trialId, curve);
   }
@@ -68,7 +73,7 @@ export function watchMetrics({
   trialId: string;
   board: CurveBoard;
   onPrune: (decision: PruneDecision) => void;
-  intervalMs?: number;
+  intervalMs?: number | undefined;
 }): { stop: () => Promise<WatchResult> } {
   const reader = new CurveReader(config.metric);
   let offset = 0;
@@ -126,4 +131,13 @@ export function watchMetrics({
       return { points: reader.curve.points, ...(decision ? { decision } : {}), notes };
     },
   };
+}
+
+/**
+ * How often a running trial's metrics.jsonl is read, from TUNIX_RT_PRUNE_INTERVAL_MS when it
+ * is a positive number of milliseconds (tests read often); else undefined, the default 500 ms.
+ */
+export function pruneIntervalFrom(env: Readonly<Record<string, string | undefined>>): number | undefined {
+  const ms = Number(env.TUNIX_RT_PRUNE_INTERVAL_MS);
+  return ms > 0 ? ms : undefined;
 }

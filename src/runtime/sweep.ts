@@ -125,7 +125,7 @@ export interface SweepOptions {
   /** Grace between SIGTERM and SIGKILL for trainers (ms). */
   graceMs?: number;
   /** How often a running trial's metrics.jsonl is read for pruning (ms; default 500). */
-  pruneIntervalMs?: number;
+  pruneIntervalMs?: number | undefined;
 }
 
 /** What a sweep did. */
@@ -481,7 +481,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
             proposedFrom: state.proposed_from?.[trial.trial_id],
             loadEvalset,
             ...(board ? { board } : {}),
-            ...(options.pruneIntervalMs === undefined ? {} : { pruneIntervalMs: options.pruneIntervalMs }),
+            pruneIntervalMs: options.pruneIntervalMs,
             onTrainer: (pid) => {
               trainerPid = pid;
               void timed(options.profile, "sweep: trainer groups file", () =>

@@ -128,7 +128,7 @@ export interface RunTrialOptions {
    */
   board?: CurveBoard;
   /** How often metrics.jsonl is read for pruning (ms; default 500). */
-  pruneIntervalMs?: number;
+  pruneIntervalMs?: number | undefined;
 }
 
 /**
@@ -295,7 +295,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
           trialId: trial.trial_id,
           board: options.board,
           onPrune: () => prune.abort(),
-          ...(options.pruneIntervalMs === undefined ? {} : { intervalMs: options.pruneIntervalMs }),
+          intervalMs: options.pruneIntervalMs,
         })
       : undefined;
   const ran = await runTrialProcess({

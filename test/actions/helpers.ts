@@ -197,3 +197,12 @@ export async function runLocalAction(
     errors: parseAnnotations(ran.stdout, "error"),
   };
 }
+
+/** A later wave's plan inputs: the earlier plan's, this wave, the sweep's id and what it planned. */
+export const laterWave = (common: Record<string, string>, wave: number, id: string, planned: string) => ({
+  ...common,
+  wave: String(wave),
+  "sweep-id": id,
+  planned,
+  "history-from-artifacts": "true",
+});

@@ -12,7 +12,7 @@ import { type PlannedRungTrial, scheduledWaves, waveSize, wavesNeeded } from "..
 import type { TrialRecord } from "../../src/core/types.js";
 import { ResultsStandIn } from "../github/stand-in/results.js";
 import { zipOf } from "../github/stand-in/zip.js";
-import { makeWorkspace, runBundle } from "./helpers.js";
+import { laterWave, makeWorkspace, runBundle } from "./helpers.js";
 
 const sweepId = "123e4567-e89b-12d3-a456-426614174000";
 const planned = (id: string, extra: Partial<PlannedRungTrial> = {}): PlannedRungTrial => ({
@@ -90,15 +90,6 @@ describe("a later wave's history", () => {
       ),
     ).toEqual(["t0000", "t0001", "t0002"]);
   });
-});
-
-/** The inputs of a later wave's plan: planned from the earlier plans and the trials' artifacts. */
-const laterWave = (common: Record<string, string>, wave: number, id: string, planned: string) => ({
-  ...common,
-  wave: String(wave),
-  "sweep-id": id,
-  planned,
-  "history-from-artifacts": "true",
 });
 
 describe("a wave's plan, as the runner runs the bundle, with the runner's artifact service", () => {
@@ -243,7 +234,7 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
     expect(second.stdout).toContain("set early_stop_failures: 0");
   });
 
-  it("says that pruning is not applied on GitHub, so no one reads the sweep as pruned", async () => {
+  it("says how pruning works on GitHub (against earlier waves only), and that a plan without waves prunes nothing", async () => {
     const text = await readFile(path.join(workspace, "training/sweep.yaml"), "utf8");
     await writeFile(
       path.join(workspace, "training/pruned.yaml"),
@@ -255,7 +246,12 @@ describe("a wave's plan, as the runner runs the bundle, with the runner's artifa
       job(),
     );
     expect(first.code, first.stdout + first.stderr).toBe(0);
-    expect(first.stdout).toContain("pruning is not applied on GitHub by this tunix-rt");
+    expect(first.stdout).toContain(
+      "::notice::training/pruned.yaml: pruning on GitHub: each trial job judges its metrics.jsonl against the curves of the earlier waves' trials",
+    );
+    const plain = await runBundle("dist/sweep.js", { mode: "plan", config: "training/pruned.yaml" }, job());
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).toContain("a plan without waves leaves its trial jobs no earlier curves");
   });
 
   it("with reevaluate, the wave after the search runs the best configuration again, and the schedule ends there", async () => {

@@ -26,7 +26,7 @@ export interface TrialFinish {
   secrets: readonly string[];
 }
 
-/** Redacts, uploads, summarizes; the outcome fails the step when the trial did not complete. */
+/** Redacts, uploads, summarizes; the outcome fails the step when the trial neither completed nor was pruned. */
 export async function finishTrial(finish: TrialFinish, context: RunContext): Promise<StepOutcome> {
   const { dir } = finish;
   // The record's strings (argv, error) reach the summary and the step's outputs: redacted
@@ -51,7 +51,8 @@ export async function finishTrial(finish: TrialFinish, context: RunContext): Pro
       "artifact-name": finish.upload ? name : "",
       "trial-dir": repoPath(context, dir),
     },
-    ...(record.status === "completed"
+    // A pruned trial stopped as planned (its record says why): no failed job to re-run.
+    ...(record.status === "completed" || record.status === "pruned"
       ? {}
       : { failure: `trial ${record.trial_id} ${record.status}: ${record.error ?? "no reason recorded"}` }),
   };

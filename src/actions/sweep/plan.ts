@@ -41,7 +41,7 @@ import type { RunContext } from "../shared/context.js";
 import { parsePlannedList, withRunVersion } from "../shared/plan-inputs.js";
 import { logInfo, type StepOutcome, writeSummary } from "../shared/step.js";
 import type { PlanSettings } from "./inputs.js";
-import { mergePlanned, plainWaveCount, waveHistory } from "./waves.js";
+import { mergePlanned, parseHistory, plainWaveCount, waveFiles, waveHistory } from "./waves.js";
 
 const uuidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -104,11 +104,16 @@ export async function planStep(
     const before = Math.max(earlier.length, fromRun.length);
     count = config.fidelity ? undefined : plainWaveCount(config, wave, before);
   }
-  // Pruning judges a trial against the other trials' curves as they train, which a trial job
-  // on GitHub cannot see yet: said once per plan, so no one reads the sweep as pruned.
-  if (config.pruning && (wave === undefined || wave === 1))
+  // On GitHub a trial job prunes itself against the curves of the earlier waves' trials, which
+  // this wave's artifact carries; the trials of its own wave train at the same time, unseen.
+  // Said once per sweep, so no one reads a GitHub sweep as pruned the way a local one is.
+  if (config.pruning && wave === undefined)
     core.warning(
-      `${settings.config}: pruning is not applied on GitHub by this tunix-rt: each trial job runs to its end (a local tunix-rt sweep prunes)`,
+      `${settings.config}: pruning: a plan without waves leaves its trial jobs no earlier curves to judge against, so none is pruned (plan in waves, as tunix-rt init's workflow does, or run a local tunix-rt sweep)`,
+    );
+  else if (config.pruning && wave === 1)
+    core.notice(
+      `${settings.config}: pruning on GitHub: each trial job judges its metrics.jsonl against the curves of the earlier waves' trials; wave 1's trials run to their end, and no trial sees the trials of its own wave (they train at the same time on other runners). A local tunix-rt sweep judges every trial against all the others.`,
     );
   // The failure budget of a config without max_failed_trials: when the earlier waves' trials
   // all failed, none is planned (no more GPU time for a trainer that fails every trial).
@@ -225,9 +230,6 @@ function plannedBefore(value: unknown, config: SweepConfig): PlannedRungTrial[] 
   }) as PlannedRungTrial[];
 }
 
-/** What a wave keeps in its artifact. */
-const waveFiles = { history: "history.jsonl", trials: "trials.json", outputs: "outputs.json" } as const;
-
 /**
  * This wave as an earlier attempt of this run planned it (its artifact is there): the same
  * outputs, so a re-run runs the very trials that attempt planned, with the same ids, and no
@@ -312,20 +314,6 @@ async function historyFromArtifacts(
     for (const f of records) found.push(f.record as TrialRecord);
   }
   return waveHistory([...before, ...found], options.planned, sweepId);
-}
-
-/** The records of a wave artifact's history.jsonl (unreadable lines left out: they were written here). */
-function parseHistory(text: string): TrialRecord[] {
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as TrialRecord];
-      } catch {
-        return [];
-      }
-    });
 }
 
 /**

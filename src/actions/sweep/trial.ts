@@ -7,17 +7,22 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
 import type { SweepConfig } from "../../core/config.js";
-import { InputError } from "../../core/errors.js";
+import { InputError, messageOf } from "../../core/errors.js";
 import type { PlannedRungTrial } from "../../core/fidelity.js";
 import { parsePlannedTrial } from "../../core/trial-input.js";
 import {
+  artifactServiceProblem,
   assertArtifactService,
   completedEarlier,
+  downloadArtifactTo,
   findArtifact,
+  readArtifactFile,
   runnerArtifactClient,
   trialArtifactName,
+  waveArtifactName,
 } from "../../github/artifacts.js";
 import { loadConfig } from "../../runtime/config-file.js";
+import { CurveBoard, pruneIntervalFrom } from "../../runtime/pruner.js";
 import { runTrial, type TrialJson } from "../../runtime/trial.js";
 import type { RunContext } from "../shared/context.js";
 import type { StepOutcome } from "../shared/step.js";
@@ -25,6 +30,7 @@ import { logInfo } from "../shared/step.js";
 import { maskableLines, secretsOf, trainerEnvironment } from "../shared/trial-files.js";
 import { finishTrial } from "../shared/trial-step.js";
 import type { TrialSettings } from "./inputs.js";
+import { parseHistory, waveFiles } from "./waves.js";
 
 /** Runs one trial of the matrix on this runner. */
 export async function trialStep(settings: TrialSettings, context: RunContext): Promise<StepOutcome> {
@@ -56,6 +62,7 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
     if (earlier) return earlier;
   }
   const resumeFrom = await resumeFolder(loaded.config, trial, shared);
+  const board = loaded.config.pruning ? await earlierCurves(trial, context) : undefined;
   // The runner sends SIGINT, then SIGTERM, when the job is cancelled: stop the trainer's
   // process group and record the trial as interrupted instead of dying with it.
   const stop = new AbortController();
@@ -77,6 +84,8 @@ export async function trialStep(settings: TrialSettings, context: RunContext): P
       env,
       signal: stop.signal,
       ...(resumeFrom === undefined ? {} : { resumeFrom }),
+      ...(board === undefined ? {} : { board }),
+      pruneIntervalMs: pruneIntervalFrom(context.env),
       secrets,
       echoLines: (line) => process.stdout.write(`${line}\n`),
     });
@@ -157,4 +166,58 @@ async function resumeFolder(
     return undefined;
   }
   return folder;
+}
+
+/**
+ * The curves a trial job prunes itself against (config `pruning`): those of the earlier
+ * waves' trials, from this wave's plan artifact, whose history.jsonl holds every earlier
+ * trial's record with its curve. The trials of its own wave train at the same time on other
+ * runners, and it cannot see them; wave 1's trials have nothing to judge against and run to
+ * their end. Whatever keeps the curves away (no wave, no artifact service, no artifact) is
+ * said, and the trial runs unpruned: pruning saves GPU time, it never fails a trial.
+ */
+async function earlierCurves(trial: PlannedRungTrial, context: RunContext): Promise<CurveBoard> {
+  const empty = new CurveBoard();
+  const id = trial.trial_id;
+  const wave = trial.wave;
+  if (wave === undefined || wave <= 1) {
+    logInfo(
+      `trial ${id}: pruning: ${wave === undefined ? "a trial planned without waves" : "a trial of wave 1"} has no earlier wave's curves to be judged against; it runs to its end`,
+    );
+    return empty;
+  }
+  const name = waveArtifactName(trial.sweep_id, wave);
+  const problem = artifactServiceProblem(context.serverUrl);
+  if (problem) {
+    core.warning(
+      `trial ${id}: pruning: ${problem}; the earlier waves' curves cannot be read, so it is not pruned`,
+    );
+    return empty;
+  }
+  // A folder of the trial's own: a runner's jobs may share one workspace.
+  const dir = path.resolve(context.workspace, "runs", trial.sweep_id, `.${id}-wave-${wave}`);
+  let text: string;
+  try {
+    const client = await runnerArtifactClient(context.serverUrl);
+    const artifact = await findArtifact(client, name);
+    if (!artifact) {
+      core.warning(
+        `trial ${id}: pruning: this run has no artifact ${name} (wave ${wave}'s plan keeps the earlier waves' curves there); it is not pruned`,
+      );
+      return empty;
+    }
+    await downloadArtifactTo(client, artifact, dir);
+    text = (await readArtifactFile(dir, waveFiles.history)) ?? "";
+  } catch (error) {
+    core.warning(`trial ${id}: pruning: ${messageOf(error)}; it is not pruned`);
+    return empty;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const records = parseHistory(text).filter((r) => r.sweep_id === trial.sweep_id && r.trial_id !== id);
+  const board = CurveBoard.of(records);
+  logInfo(
+    `trial ${id}: pruning: judged against the curves of ${board.size} trial(s) of waves before ${wave} (artifact ${name}); the trials of wave ${wave} train beside it unseen`,
+  );
+  return board;
 }

@@ -57,3 +57,27 @@ export function mergePlanned(
   }
   return all;
 }
+
+/** What a wave's plan keeps in its artifact (`tunix-rt-wave-<sweep_id>-<wave>`). */
+export const waveFiles = {
+  history: "history.jsonl",
+  trials: "trials.json",
+  outputs: "outputs.json",
+} as const;
+
+/**
+ * The records of a wave artifact's history.jsonl (a plan job of this sweep wrote it; an
+ * unreadable line, a truncated download, is left out).
+ */
+export function parseHistory(text: string): TrialRecord[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as TrialRecord];
+      } catch {
+        return [];
+      }
+    });
+}

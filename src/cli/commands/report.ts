@@ -9,8 +9,10 @@ const help = `Usage: tunix-rt report DIR|ZIP [--out DIR]
 Draws a sweep's report from its evidence folder (submission_runs/<run_version>/) or its
 submission zip: report.html, one self-contained page (every chart inline, no script, nothing
 fetched: it opens from a file, offline), and the charts as SVG files in charts/:
-  - history.svg: each trial's primary_score in the order trials finished, failed trials
-    marked, the best score so far, where each wave or rung began;
+  - history.svg: each trial's primary_score in the order trials finished, failed and pruned
+    trials marked, the best score so far, where each wave or rung began;
+  - curves.svg: with pruning, each trial's pruning metric against its steps, a cross where
+    each pruned trial stopped, ASHA's rungs;
   - parallel.svg: parallel coordinates over the parameters (log axes for log types,
     categories as categories), coloured by primary_score;
   - slices.svg: primary_score against each parameter;

@@ -12,6 +12,7 @@ import { readLastMetrics } from "../../runtime/metrics-tail.js";
 import { packageRunDir } from "../../runtime/package.js";
 import { preflight } from "../../runtime/preflight.js";
 import { Profile, timed } from "../../runtime/profile.js";
+import { pruneIntervalFrom } from "../../runtime/pruner.js";
 import { writeReportHtml } from "../../runtime/report.js";
 import { runSweep } from "../../runtime/sweep.js";
 import { toolkitVersion } from "../../runtime/version.js";
@@ -183,9 +184,7 @@ export const command: Command = {
         follow: values.follow,
         toolkit: toolkitVersion,
         // How often a running trial's metrics.jsonl is read for pruning (tests read it often).
-        ...(Number(ctx.env.TUNIX_RT_PRUNE_INTERVAL_MS) > 0
-          ? { pruneIntervalMs: Number(ctx.env.TUNIX_RT_PRUNE_INTERVAL_MS) }
-          : {}),
+        pruneIntervalMs: pruneIntervalFrom(ctx.env),
       });
     } finally {
       progress.stop();

@@ -71,7 +71,7 @@ const viridis = scaleLinear<string>()
   .range(["#440154", "#21918c", "#fde725"])
   .clamp(true);
 /** As `#rrggbb`: half the bytes of the interpolator's `rgb(r, g, b)`, on every mark. */
-const scoreColor = (score: number): string => {
+export const scoreColor = (score: number): string => {
   const rgb = /^rgb\((\d+), (\d+), (\d+)\)$/.exec(viridis(score));
   if (!rgb) return viridis(score);
   return `#${rgb
@@ -79,7 +79,9 @@ const scoreColor = (score: number): string => {
     .map((c) => Number(c).toString(16).padStart(2, "0"))
     .join("")}`;
 };
-const failColor = "#d62728";
+export const failColor = "#d62728";
+/** A pruned trial's mark: grey, as it has no score. */
+export const prunedColor = "#8c8c8c";
 const bestColor = "#e6550d";
 
 /** The 0..1 score axis every chart shares (primary_score is a share of correct answers). */
@@ -141,7 +143,7 @@ function scoreDot(
 }
 
 /** A tooltip: the trial, its score, its params. */
-function tip(t: ChartTrial): string {
+export function tip(t: ChartTrial): string {
   const params = Object.entries(t.params)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(" ");
@@ -151,8 +153,9 @@ function tip(t: ChartTrial): string {
 
 /**
  * The optimization history: each trial's primary_score in the order trials finished, failed
- * and timed-out trials as red crosses on the axis, the best score so far as a step line, and
- * a dashed line where a new wave (or rung) begins.
+ * and timed-out trials as red crosses on the axis, pruned ones as grey rings there (no score:
+ * stopped while losing), the best score so far as a step line, and a dashed line where a new
+ * wave (or rung) begins.
  */
 export function historyChart(trials: readonly ChartTrial[]): Chart {
   const W = 640;
@@ -271,14 +274,33 @@ export function historyChart(trials: readonly ChartTrial[]): Chart {
           tip(t),
         ),
       );
+    } else if (t.status === "pruned") {
+      body.push(
+        el(
+          "circle",
+          {
+            cx: x(t.order),
+            cy: y(0),
+            r: 4,
+            fill: "none",
+            stroke: prunedColor,
+            "stroke-width": 1.5,
+            "data-trial": t.trial_id,
+            "data-order": t.order,
+            "data-status": t.status,
+          },
+          tip(t),
+        ),
+      );
     }
   }
   const nScored = ordered.filter(scored).length;
   const nFailed = ordered.filter(failed).length;
+  const nPruned = ordered.filter((t) => t.status === "pruned").length;
   return {
     file: "history.svg",
     title: "Optimization history",
-    caption: `${nScored} scored trial${nScored === 1 ? "" : "s"} by finish order, ${nFailed} failed or timed out (red crosses); the orange line is the best primary_score so far.${stages.size ? ` Dashed lines mark where the schedule moved on (${[...stages].join(", ")}).` : ""}`,
+    caption: `${nScored} scored trial${nScored === 1 ? "" : "s"} by finish order, ${nFailed} failed or timed out (red crosses)${nPruned ? `, ${nPruned} pruned (grey rings)` : ""}; the orange line is the best primary_score so far.${stages.size ? ` Dashed lines mark where the schedule moved on (${[...stages].join(", ")}).` : ""}`,
     svg: svgDocument(W, H, "Optimization history", body),
   };
 }

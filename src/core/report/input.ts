@@ -32,6 +32,7 @@ export function reportInputOf(
     | "seed"
     | "recommend"
     | "max_failed_trials"
+    | "pruning"
   >,
   trials: readonly ChartTrial[],
   sweepId: string | null,
@@ -46,6 +47,7 @@ export function reportInputOf(
     space: config.search_space,
     facts: { model: config.base_model_id, dataset: config.dataset_key, sampler: config.sampler },
     trials,
+    pruning: config.pruning,
     importance: importanceView(parameterImportance(searchSpaceOf(config.search_space), trials)),
     ...recommendedOf(recommendation),
     // The leaderboard's own table: report.html shows what leaderboard.md shows.

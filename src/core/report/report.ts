@@ -10,6 +10,7 @@ import type { LeaderboardTable } from "../aggregate.js";
 import type { ParamSpec } from "../config.js";
 import { markdownText } from "../escape.js";
 import { bestTrial, rankTrials } from "../evidence/best-trial.js";
+import type { PruningConfig } from "../pruning.js";
 import {
   type Chart,
   type ChartTrial,
@@ -21,6 +22,7 @@ import {
   rungsChart,
   slicesChart,
 } from "./charts.js";
+import { type CurveTrial, curvesChart } from "./curves.js";
 import { esc } from "./svg.js";
 
 /** What a report is made of. */
@@ -37,12 +39,19 @@ export interface ReportInput {
   recommended?: { trial_id: string; rule: string; estimate: number; mean: number; count: number };
   /** The leaderboard, as leaderboard.md shows it (`leaderboardTable`); absent: ranked by score. */
   leaderboard?: LeaderboardTable;
+  /** The sweep's `pruning`: with it, the learning-curves chart of the trials' recorded curves. */
+  pruning?: PruningConfig | undefined;
 }
 
-/** The charts of a sweep, in the order the report shows them (rungs only with successive halving). */
+/**
+ * The charts of a sweep, in the order the report shows them (learning curves only with
+ * pruning, rungs only with successive halving).
+ */
 export function sweepCharts(input: ReportInput): Chart[] {
+  const curves = curvesChart(input.trials, input.pruning);
   const charts = [
     historyChart(input.trials),
+    ...(curves ? [curves] : []),
     parallelChart(input.trials, input.space),
     slicesChart(input.trials, input.space, input.recommended?.trial_id),
   ];
@@ -67,9 +76,19 @@ export function reportData(input: ReportInput) {
       ...(t.budget === undefined ? {} : { budget: t.budget }),
       ...(t.rung === undefined ? {} : { rung: t.rung }),
       ...(t.wave === undefined ? {} : { wave: t.wave }),
+      ...prunedAt(t),
     })),
     importance: input.importance ?? null,
     recommended: input.recommended ?? null,
+  };
+}
+
+/** A pruned trial's step, value and threshold, as the curves chart marks them (numbers only). */
+function prunedAt(t: CurveTrial): { pruned?: { step: number; value: number; threshold: number | null } } {
+  const d = t.status === "pruned" ? t.pruned : undefined;
+  if (!d || typeof d.step !== "number" || typeof d.value !== "number") return {};
+  return {
+    pruned: { step: d.step, value: d.value, threshold: typeof d.threshold === "number" ? d.threshold : null },
   };
 }
 
