@@ -126,11 +126,11 @@ describe("sweep config validation", () => {
       ],
       [
         "search_space:\n  c: {type: choice, values: [1, 1]}\n",
-        "search_space.c.values.1: got 1 twice; expected distinct values",
+        "search_space.c.values.1: got 1 twice; expected distinct values (give weights to draw one more often)",
       ],
       [
-        "search_space:\n  c: {type: choice, values: [null]}\n",
-        "search_space.c.values.0: got null; expected a number, string or boolean",
+        "search_space:\n  c: {type: choice, values: [null, 1], weights: [0, 0]}\n",
+        "search_space.c.weights: are all 0; expected at least one weight > 0",
       ],
       [
         "search_space:\n  c: {type: choice, values: []}\n",
@@ -148,8 +148,8 @@ describe("sweep config validation", () => {
       ["name: x\n", "search_space: missing; expected a mapping"],
       ["- 1\n", "got [1]; expected a mapping"],
       [
-        "search_space:\n  seed: {type: uniform, min: 0, max: 1}\n",
-        'search_space.seed: parameter name "seed" is reserved by the trial contract',
+        "search_space:\n  budget: {type: uniform, min: 0, max: 1}\n",
+        'search_space.budget: parameter name "budget" is reserved by the trial contract',
       ],
       [
         `${m34Space}run_version: ../x\n`,
@@ -268,7 +268,7 @@ parameters:
       qexp: { type: "qloguniform", min: 1, max: Math.exp(4), q: 2 },
       qu: { type: "quniform", min: 0, max: 1, q: 0.25 },
       qlv: { type: "qloguniform", min: 1, max: 100, q: 1 },
-      named: { type: "choice", values: ["x", "y"] },
+      named: { type: "choice", values: ["x", "y"], weights: [0.5, 0.5] },
       fixed: { type: "choice", values: ["z"] },
       iu: { type: "randint", min: 0, max: 3 },
       u: { type: "uniform", min: 0, max: 1 },
@@ -285,12 +285,14 @@ parameters:
       min_trials: 4,
       grace_seconds: 30,
     });
+    // program: W&B's default command, its args macro kept for each trial.
+    expect(config.trainer?.command).toEqual(["/usr/bin/env", "python", "train.py", "{wandb:args}"]);
     const text = notes.join("\n");
     for (const dropped of [
       "metric.target",
-      "program",
+      "program: runs as W&B's agent would run it",
       "early_terminate: hyperband runs as ASHA pruning",
-      "parameters.named.probabilities",
+      "base_model_id: not given; the evidence records the model as null",
       'method: "bayes"',
     ]) {
       expect(text).toContain(`wandb.yaml: ${dropped}`);
@@ -309,9 +311,9 @@ parameters:
       metric_name: "answer_correctness",
       run_version: "w1",
     });
-    expect(notes).toEqual([
+    expect(notes).toContain(
       'w.yaml: metric: "val_loss" (minimize) is not what tunix-rt ranks by, and is dropped: trials are ranked by primary_score, graded from each trial\'s predictions against the evalset, highest first',
-    ]);
+    );
   });
 
   it("maximizes primary_score when W&B gives no goal, and refuses minimizing it", async () => {
@@ -335,11 +337,19 @@ parameters:
     );
   });
 
-  it("drops W&B's program with a note only when no trainer section replaces it", async () => {
+  it("runs W&B's program as its agent would, unless a trainer section replaces it (said)", async () => {
     const space = "method: random\nparameters:\n  a: {values: [1]}\nprogram: train.py\n";
-    expect((await load(space, { name: "w.yaml" })).notes.join("\n")).toContain("w.yaml: program: dropped");
+    expect((await load(space, { name: "w.yaml" })).config.trainer?.command).toEqual([
+      "/usr/bin/env",
+      "python",
+      "train.py",
+      "{wandb:args}",
+    ]);
     const withTrainer = await load(`${space}trainer: {command: [python, train.py]}\n`, { name: "w.yaml" });
-    expect(withTrainer.notes.join("\n")).not.toContain("program");
+    expect(withTrainer.config.trainer?.command).toEqual(["python", "train.py"]);
+    expect(withTrainer.notes.join("\n")).toContain(
+      "w.yaml: program: not used; the trainer section runs the trials",
+    );
   });
 
   it("refuses what it cannot translate", async () => {
@@ -348,8 +358,11 @@ parameters:
     expect(await bad("  a: {distribution: normal, mu: 0, sigma: 1}\n")).toMatch(
       /^w\.yaml: parameters\.a\.distribution: got "normal"; expected one of categorical, /,
     );
-    expect(await bad("  a: {parameters: {b: {values: [1]}}}\n")).toBe(
-      "w.yaml: parameters.a.parameters: nested W&B parameters are not supported; flatten them into top-level names",
+    expect(await bad("  a: {parameters: {b: {values: [1]}}, values: [2]}\n")).toBe(
+      "w.yaml: parameters.a.values: a nested parameters group holds only parameters",
+    );
+    expect(await bad("  a: {min: 0.0, max: 1.0}\n", "grid")).toMatch(
+      /^w\.yaml: parameters\.a\.distribution: got "uniform" under method: grid; W&B's grid takes categorical, constant, int_uniform or q_uniform/,
     );
     expect(await bad("  a: {min: 0, max: 1, maxx: 2}\n")).toMatch(
       /^w\.yaml: parameters\.a\.maxx: unknown key "maxx"; expected one of values, value, distribution, /,
@@ -361,7 +374,7 @@ parameters:
 
   it("infers integers from plain numbers when no parser marked them", () => {
     const imported = importConfig({ method: "random", parameters: { a: { min: 0, max: 1 } } }, "w.json");
-    expect(imported.raw).toEqual({
+    expect(imported.raw).toMatchObject({
       sampler: "random",
       search_space: { a: { type: "randint", min: 0, max: 1 } },
     });

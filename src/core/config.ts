@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { type Problem, quote } from "./errors.js";
 import { escapeControlCharacters } from "./evidence/json-text.js";
+import { canonicalJson } from "./json.js";
 import { PruningSchema } from "./pruning.js";
 import { type SamplerName, samplerNames } from "./samplers/names.js";
 import { multiplesRange } from "./space.js";
+import { isWandbPlaceholder, wandbArgMacros, wandbMacroOf } from "./wandb-args.js";
 
 const finite = z.number().refine(Number.isFinite, { message: "expected a finite number" });
 const whole = z.number().int();
@@ -14,10 +16,15 @@ const UniformParam = z.strictObject({ type: z.literal("uniform"), min: finite, m
 const LogUniformParam = z.strictObject({ type: z.literal("loguniform"), min: finite, max: finite });
 /** `randint {min, max}`: a whole number in [min, max], both ends included. */
 const RandIntParam = z.strictObject({ type: z.literal("randint"), min: whole, max: whole });
-/** `choice {values}`: one of the listed values (numbers, strings, booleans). */
+/**
+ * `choice {values, weights?}`: one of the listed values, any JSON value (a number, string,
+ * boolean, null, list or mapping); with `weights` (one number >= 0 per value, not all 0) a
+ * value is drawn with its weight's share, else uniformly.
+ */
 const ChoiceParam = z.strictObject({
   type: z.literal("choice"),
-  values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1),
+  values: z.array(z.json()).min(1),
+  weights: z.array(finite.min(0)).optional(),
 });
 /** `quniform {min, max, q}`: uniform, then rounded to a multiple of q, kept within [min, max]. */
 const QUniformParam = z.strictObject({ type: z.literal("quniform"), min: finite, max: finite, q: finite });
@@ -92,8 +99,10 @@ export const SweepConfigSchema = z.strictObject({
   name: z.string().min(1).default("Tuning Sweep"),
   /** Evidence goes to `submission_runs/<run_version>/`; also a branch and file name part. */
   run_version: z.string().default("m34_v1"),
-  dataset_key: z.string().default("dev-reasoning-v2"),
-  base_model_id: z.string().default("google/gemma-3-1b-it"),
+  /** null: the config does not say (an imported W&B file); the evidence records null. */
+  dataset_key: z.string().nullable().default("dev-reasoning-v2"),
+  /** null: the config does not say (an imported W&B file); the evidence records null. */
+  base_model_id: z.string().nullable().default("google/gemma-3-1b-it"),
   /** What the trials' primary_score measures, for the record (the M34 default). */
   metric_name: z.string().default("answer_correctness"),
   /**
@@ -155,8 +164,16 @@ export const maxRungs = 32;
 /** The trainer section of a validated config. */
 export type TrainerConfig = z.infer<typeof TrainerSchema>;
 
-/** Names every trainer argv may use besides the parameters (the trial contract). */
+/**
+ * Names every trainer argv may use besides the parameters (the trial contract). A search-space
+ * parameter may be named `seed` (W&B sweeps tune one): `{seed}` then gives the tuned value,
+ * and the trial's own seed is still TUNIX_RT_SEED and `seed` in trial.json.
+ */
 export const contractPlaceholders = ["trial_id", "output_dir", "seed", "budget"] as const;
+/** The contract placeholders no parameter may be named after. */
+const reservedNames: readonly string[] = ["trial_id", "output_dir", "budget"];
+/** What a parameter name may be, as W&B's sweep schema has it. */
+export const paramNamePattern = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Result of a validation stage: the value, or every problem found. */
 export type Result<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
@@ -264,14 +281,14 @@ function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
     problems.push({ file, path: "search_space", message: "is empty; expected at least one parameter" });
   for (const [name, spec] of Object.entries(config.search_space)) {
     const at = (key: string) => `search_space.${name}${key ? `.${key}` : ""}`;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    if (!paramNamePattern.test(name)) {
       problems.push({
         file,
         path: at(""),
-        message: `parameter name ${quote(name)} must be letters, digits and '_' (it is a {placeholder})`,
+        message: `parameter name ${quote(name)} must be letters, digits, '_', '.' and '-', starting with a letter or '_' (it is a {placeholder})`,
       });
     }
-    if ((contractPlaceholders as readonly string[]).includes(name)) {
+    if (reservedNames.includes(name)) {
       problems.push({
         file,
         path: at(""),
@@ -281,15 +298,24 @@ function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
     if (spec.type === "choice") {
       const seen = new Set<string>();
       spec.values.forEach((value, i) => {
-        const key = JSON.stringify(value);
+        const key = canonicalJson(value);
         if (seen.has(key))
           problems.push({
             file,
             path: at(`values.${i}`),
-            message: `got ${quote(value)} twice; expected distinct values`,
+            message: `got ${quote(value)} twice; expected distinct values (give weights to draw one more often)`,
           });
         seen.add(key);
       });
+      const weights = spec.weights;
+      if (weights && weights.length !== spec.values.length)
+        problems.push({
+          file,
+          path: at("weights"),
+          message: `got ${weights.length} weights for ${spec.values.length} values; expected one weight per value`,
+        });
+      else if (weights && !weights.some((w) => w > 0))
+        problems.push({ file, path: at("weights"), message: "are all 0; expected at least one weight > 0" });
       continue;
     }
     if (spec.min > spec.max) {
@@ -391,16 +417,24 @@ function checkTrainer(config: SweepConfig, file: string): Problem[] {
   const known = new Set<string>([...Object.keys(config.search_space), ...contractPlaceholders]);
   const expected = `expected a parameter (${Object.keys(config.search_space).join(", ")}) or ${contractPlaceholders.join(", ")}`;
   const problems: Problem[] = [];
-  const check = (text: string, path: string) => {
+  const check = (text: string, path: string, argv: boolean) => {
     for (const name of placeholdersOf(text)) {
-      if (!known.has(name))
+      if (isWandbPlaceholder(name)) {
+        // A W&B macro stands for whole argv elements (src/core/wandb-args.ts).
+        if (!argv || wandbMacroOf(text) === undefined)
+          problems.push({
+            file,
+            path,
+            message: `{${name}}: a W&B macro is a whole argv element, one of ${wandbArgMacros.map((m) => `{wandb:${m}}`).join(", ")} or {wandb:envvar:NAME}`,
+          });
+      } else if (!known.has(name))
         problems.push({ file, path, message: `unknown placeholder {${name}}; ${expected}` });
     }
   };
   config.trainer.command.forEach((arg, i) => {
-    check(arg, `trainer.command.${i}`);
+    check(arg, `trainer.command.${i}`, true);
   });
-  for (const [key, value] of Object.entries(config.trainer.env)) check(value, `trainer.env.${key}`);
+  for (const [key, value] of Object.entries(config.trainer.env)) check(value, `trainer.env.${key}`, false);
   if (config.trainer.command[0] === "")
     problems.push({ file, path: "trainer.command.0", message: "is empty; expected the program to run" });
   return problems;
@@ -553,19 +587,6 @@ export function trialMeaning(config: SweepConfig): Record<string, unknown> {
 export function changedMeaning(before: Record<string, unknown>, now: Record<string, unknown>): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])];
   return keys.filter((key) => canonicalJson(before[key]) !== canonicalJson(now[key]));
-}
-
-/** JSON with object keys sorted, so key order never reads as a change. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, (v as Record<string, unknown>)[k]]),
-        )
-      : v,
-  );
 }
 
 /** Values given on the command line that replace the config's (`sweep --seed/--sampler/--num-samples`). */

@@ -20,3 +20,16 @@ export function sameJson(a: unknown, b: unknown): boolean {
   }
   return Object.is(a, b);
 }
+
+/** A JSON value's text with every object's keys in sorted order: equal for `sameJson` values. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
+}

@@ -12,6 +12,7 @@
 // - randint: whole numbers; choice: the listed value itself (number, string or boolean).
 
 import type { ParamSpec } from "./config.js";
+import { sameJson } from "./json.js";
 import type { Params, ParamValue } from "./types.js";
 
 /** One parameter of the space: its name and spec. */
@@ -108,8 +109,37 @@ export function fromUnit(spec: ParamSpec, u: number): ParamValue {
     case "qloguniform":
       return roundToMultiple(logScale(spec.min, spec.max, v), spec.min, spec.max, spec.q);
     case "choice":
-      return spec.values[Math.min(spec.values.length - 1, Math.floor(v * spec.values.length))] ?? null;
+      return (spec.values[choiceCell(spec, v)] ?? null) as ParamValue;
   }
+}
+
+/** A choice's cells in [0, 1]: the k-th value's is [edges[k], edges[k + 1]), sized by its weight. */
+function choiceEdges(spec: Extract<ParamSpec, { type: "choice" }>): number[] {
+  const n = spec.values.length;
+  const weights = spec.weights?.length === n ? spec.weights : undefined;
+  if (!weights) return Array.from({ length: n + 1 }, (_, k) => k / n);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const edges = [0];
+  let sum = 0;
+  for (const w of weights) {
+    sum += w;
+    edges.push(sum / total);
+  }
+  edges[n] = 1;
+  return edges;
+}
+
+/** The index of the choice value whose cell holds u (a value of weight 0 has none). */
+function choiceCell(spec: Extract<ParamSpec, { type: "choice" }>, u: number): number {
+  if (!spec.weights) return Math.min(spec.values.length - 1, Math.floor(u * spec.values.length));
+  const edges = choiceEdges(spec);
+  for (let k = 0; k < spec.values.length; k++) if (u < (edges[k + 1] as number)) return k;
+  return spec.values.length - 1;
+}
+
+/** The index of a choice's value (compared as JSON: a mapping's key order does not matter), or -1. */
+export function choiceIndex(spec: Extract<ParamSpec, { type: "choice" }>, value: unknown): number {
+  return spec.values.findIndex((x) => sameJson(x, value));
 }
 
 /**
@@ -136,8 +166,12 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
   if (!isInSpace(spec, value)) return undefined;
   const below1 = (u: number) => clamp(u, 0, 1 - Number.EPSILON / 2);
   switch (spec.type) {
-    case "choice":
-      return (spec.values.indexOf(value as string | number | boolean) + 0.5) / spec.values.length;
+    case "choice": {
+      // The middle of the value's cell (its weight's share of [0, 1] with weights).
+      const edges = choiceEdges(spec);
+      const k = choiceIndex(spec, value);
+      return ((edges[k] as number) + (edges[k + 1] as number)) / 2;
+    }
     case "randint":
       return ((value as number) - spec.min + 0.5) / (spec.max - spec.min + 1);
     case "uniform":
@@ -162,7 +196,7 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
  * values (compared with ===).
  */
 export function isInSpace(spec: ParamSpec, value: unknown): boolean {
-  if (spec.type === "choice") return spec.values.some((x) => x === value);
+  if (spec.type === "choice") return choiceIndex(spec, value) >= 0;
   if (typeof value !== "number" || !Number.isFinite(value)) return false;
   if (spec.type === "quniform" || spec.type === "qloguniform") {
     // The space holds the multiples k * q with k in multiplesRange, which is what samplers
@@ -215,7 +249,7 @@ export function paramsKey(space: SearchSpace, params: Readonly<Params>): string 
 export function gridValues(spec: ParamSpec, points: number): ParamValue[] {
   if (!Number.isSafeInteger(points) || points < 2)
     throw new RangeError(`grid points per parameter must be >= 2, got ${points}`);
-  if (spec.type === "choice") return [...spec.values];
+  if (spec.type === "choice") return [...spec.values] as ParamValue[];
   if (spec.min === spec.max) return [fromUnit(spec, 0)];
   const fractions = Array.from({ length: points }, (_, i) => i / (points - 1));
   const unique = (values: number[]) => [...new Set(values)];

@@ -1,6 +1,7 @@
 import { oneLineProblem, type SweepConfig } from "./config.js";
 import { type Problem, quote } from "./errors.js";
 import { isObject } from "./json.js";
+import { choiceIndex } from "./space.js";
 import type { PlannedTrial } from "./types.js";
 
 /**
@@ -65,7 +66,7 @@ export function parsePlannedTrial(
         at(`params.${name}`, `got ${quote(v)}; expected a number (${spec.type})`);
       else if (spec.type === "randint" && !Number.isInteger(v))
         at(`params.${name}`, `got ${quote(v)}; expected a whole number (randint)`);
-      else if (spec.type === "choice" && !spec.values.some((c) => c === v))
+      else if (spec.type === "choice" && choiceIndex(spec, v) < 0)
         at(
           `params.${name}`,
           `got ${quote(v)}; expected one of ${spec.values.map((c) => JSON.stringify(c)).join(", ")}`,

@@ -1,5 +1,8 @@
-/** A parameter value as a trial receives it. */
-export type ParamValue = number | string | boolean | null;
+/**
+ * A parameter value as a trial receives it: a number, string, boolean or null, or (a choice's
+ * value) any JSON list or mapping.
+ */
+export type ParamValue = number | string | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 
 /** One trial's hyperparameters, keyed by parameter name. */
 export type Params = Record<string, ParamValue>;

@@ -100,7 +100,7 @@ export function planSummary(plan: Plan, config: SweepConfig, options: SummaryOpt
   const lines = [
     `## tunix-rt plan: ${markdownText(plan.run_version)}`,
     "",
-    `Sweep ${markdownCode(plan.sweep_id)} of **${markdownText(config.name)}** (${markdownText(config.base_model_id)}, metric ${markdownText(config.metric_name)}).`,
+    `Sweep ${markdownCode(plan.sweep_id)} of **${markdownText(config.name)}** (${markdownText(config.base_model_id ?? "model not given")}, metric ${markdownText(config.metric_name)}).`,
     "",
     `${plan.trials.length} trial${plan.trials.length === 1 ? "" : "s"}, sampler ${plan.sampler}, seed ${plan.seed}, at most ${config.max_concurrent_trials} in parallel.`,
   ];

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, parseDocument, visit } from "yaml";
 import { type ConfigNeeds, type SweepConfig, validateConfig } from "../core/config.js";
-import { type ConfigFormat, importConfig, sourcePath } from "../core/config-import.js";
+import { type ConfigFormat, importConfig, isWandb, sourcePath } from "../core/config-import.js";
 import { InputError } from "../core/errors.js";
+import { isObject } from "../core/json.js";
 import { readTextFile } from "./files.js";
 
 /** A config loaded from a file: validated, with where it came from. */
@@ -50,10 +51,76 @@ export function parseConfigText(
   file: string,
   needs: ConfigNeeds = {},
 ): Pick<LoadedConfig, "config" | "format" | "notes"> {
-  // intAsBigInt keeps `1` and `1.0` apart, which W&B's parameter inference needs.
+  let data = parseYaml(text, file, false);
+  // W&B reads its sweep files with PyYAML, whose YAML 1.1 booleans include yes/no/on/off. A
+  // W&B file is read again with them, as W&B reads it, and what that changes is said.
+  const wandb = isWandb(data) || (isObject(data) && Object.keys(data).length === 1 && isWandb(data.sweep));
+  const yaml11Notes: string[] = [];
+  if (wandb) {
+    const asWandb = parseYaml(text, file, true);
+    const changed = differences(data, asWandb, "");
+    if (changed.length > 0)
+      yaml11Notes.push(
+        `${file}: read with YAML 1.1 booleans, as W&B's loader reads it: ${changed.slice(0, 3).join("; ")}${changed.length > 3 ? `; and ${changed.length - 3} more` : ""}`,
+      );
+    data = asWandb;
+  }
+  const imported = importConfig(data, file, { intsAsBigInt: true });
+  imported.notes.unshift(...yaml11Notes);
+  if (imported.problems.length > 0) throw InputError.fromProblems(imported.problems);
+  const result = validateConfig(imported.raw, file, needs);
+  if (!result.ok) {
+    // Name the field as the user's file spells it (a W&B sweep has parameters, not search_space).
+    throw InputError.fromProblems(
+      result.problems.map((p) => ({ ...p, path: sourcePath(imported.format, p.path) })),
+    );
+  }
+  return { config: result.value, format: imported.format, notes: imported.notes };
+}
+
+/** Where two readings of a document differ, as `path: a → b` (bigints as numbers). */
+function differences(a: unknown, b: unknown, at: string): string[] {
+  const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x));
+  if (isObject(a) && isObject(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].flatMap((k) => differences(a[k], b[k], at ? `${at}.${k}` : k));
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length)
+    return a.flatMap((x, i) => differences(x, b[i], `${at}.${i}`));
+  return show(a) === show(b) ? [] : [`${at || "the document"}: ${show(a)} is ${show(b)}`];
+}
+
+/** PyYAML's booleans beyond YAML 1.2's true/false (it leaves y and n strings, unlike YAML 1.1's spec). */
+const pyyamlBoolean = /^(?:yes|Yes|YES|on|On|ON|no|No|NO|off|Off|OFF)$/;
+
+/**
+ * A YAML (JSON included) document's data; whole numbers as bigints (which keeps `1` and
+ * `1.0` apart, as W&B's parameter inference needs); with `pyyamlBooleans`, an unquoted
+ * yes/no/on/off is a boolean, as PyYAML reads it. Throws an InputError naming the line of
+ * the first error.
+ */
+function parseYaml(text: string, file: string, pyyamlBooleans: boolean): unknown {
   // The line counter gives errors their line (linePos is filled only for pretty errors).
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, intAsBigInt: true, lineCounter });
+  const doc = parseDocument(text, {
+    prettyErrors: false,
+    uniqueKeys: true,
+    intAsBigInt: true,
+    lineCounter,
+  });
+  if (pyyamlBooleans)
+    visit(doc, {
+      Scalar(key, node) {
+        // (A key stays text: a parameter named `on` is named on.)
+        if (
+          key !== "key" &&
+          node.type === "PLAIN" &&
+          typeof node.value === "string" &&
+          pyyamlBoolean.test(node.value)
+        )
+          node.value = /^(?:yes|on)$/i.test(node.value);
+      },
+    });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const line = first ? lineCounter.linePos(first.pos[0]).line : undefined;
@@ -73,14 +140,5 @@ export function parseConfigText(
     // An empty file, or one holding only comments: say so rather than "got null".
     throw new InputError(`${file}: is empty; expected a sweep config (a mapping with search_space)`);
   }
-  const imported = importConfig(data, file, { intsAsBigInt: true });
-  if (imported.problems.length > 0) throw InputError.fromProblems(imported.problems);
-  const result = validateConfig(imported.raw, file, needs);
-  if (!result.ok) {
-    // Name the field as the user's file spells it (a W&B sweep has parameters, not search_space).
-    throw InputError.fromProblems(
-      result.problems.map((p) => ({ ...p, path: sourcePath(imported.format, p.path) })),
-    );
-  }
-  return { config: result.value, format: imported.format, notes: imported.notes };
+  return data;
 }

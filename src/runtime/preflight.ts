@@ -112,7 +112,7 @@ export async function preflight(
       );
       first = {
         trial,
-        argv: trialArgv(config, trial, outDir, cwd).map((a) => redact(a, secrets)),
+        argv: trialArgv(config, trial, outDir, cwd, env).map((a) => redact(a, secrets)),
         env: masked,
       };
     } catch (error) {

@@ -10,8 +10,15 @@ import { lineRedactor, secretValuesOf } from "../core/redact.js";
 import type { WorktreeState } from "../core/source.js";
 import { plannedRecord } from "../core/trial-record.js";
 import type { EvalItem, PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
+import {
+  expandWandbMacro,
+  type WandbArgMacro,
+  wandbArgsFile,
+  wandbArgsJson,
+  wandbMacroOf,
+} from "../core/wandb-args.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
-import { describeFsError, rewriteLines, writeJsonAtomic } from "./files.js";
+import { describeFsError, rewriteLines, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { type Profile, timed } from "./profile.js";
 import { trialSource } from "./provenance.js";
 import { type CurveBoard, watchMetrics } from "./pruner.js";
@@ -76,7 +83,14 @@ export interface TrialJson extends TrialRecord {
 }
 
 /** Files a trial attempt writes; removed before a new attempt in the same folder. */
-const trialOutputs = ["trial.json", "output.log", "predictions.jsonl", "eval_rows.jsonl", "metrics.jsonl"];
+const trialOutputs = [
+  "trial.json",
+  "output.log",
+  "predictions.jsonl",
+  "eval_rows.jsonl",
+  "metrics.jsonl",
+  wandbArgsFile,
+];
 
 /** How to run one trial. */
 export interface RunTrialOptions {
@@ -136,14 +150,31 @@ export interface RunTrialOptions {
  * relative to the working directory when the folder lies inside it, so the command recorded
  * in evidence reads the same on every machine (TUNIX_RT_OUTPUT_DIR stays absolute).
  */
-export function trialArgv(config: SweepConfig, trial: PlannedTrial, outDir: string, cwd?: string): string[] {
+export function trialArgv(
+  config: SweepConfig,
+  trial: PlannedTrial,
+  outDir: string,
+  cwd?: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): string[] {
   const relative = cwd === undefined ? outDir : path.relative(cwd, outDir);
   const shown =
     cwd !== undefined && relative && !relative.startsWith("..") && !path.isAbsolute(relative)
       ? relative
       : outDir;
   const values = placeholderValues(trial, shown);
-  return (config.trainer?.command ?? []).map((arg) => fillPlaceholders(arg, values));
+  // A W&B command's macros (src/core/wandb-args.ts) are whole elements, each giving zero or more.
+  return (config.trainer?.command ?? []).flatMap((arg) => {
+    const macro = wandbMacroOf(arg);
+    if (macro === undefined) return [fillPlaceholders(arg, values)];
+    if (macro.startsWith("envvar:")) return [env[macro.slice("envvar:".length)] ?? ""];
+    return expandWandbMacro(
+      macro as WandbArgMacro,
+      trial.params,
+      config.search_space,
+      path.join(shown, wandbArgsFile),
+    );
+  });
 }
 
 /** The values that `{placeholders}` take for one trial. */
@@ -154,7 +185,9 @@ export function placeholderValues(trial: PlannedTrial, outDir: string): Record<s
     seed: String(trial.seed),
   };
   if (trial.budget !== undefined) values.budget = String(trial.budget);
-  for (const [name, value] of Object.entries(trial.params)) values[name] = String(value);
+  // A list or mapping (a choice's value) as JSON; anything else as JavaScript writes it.
+  for (const [name, value] of Object.entries(trial.params))
+    values[name] = value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
   return values;
 }
 
@@ -237,7 +270,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const profile = options.profile;
   await timed(profile, "trial: folder", () => prepareOutDir(outDir, options.outDir));
 
-  const argv = trialArgv(config, trial, outDir, cwd);
+  const argv = trialArgv(config, trial, outDir, cwd, options.env);
   const resumeFrom = options.resumeFrom ? path.resolve(cwd, options.resumeFrom) : undefined;
   // The code this trial runs is the code checked out now: a sweep resumed later, from
   // another commit or after an edit was reverted, must not be able to speak for it.
@@ -268,6 +301,13 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
       // The record says "running" until the trial ends; if a power cut loses it, the trial runs
       // again anyway, so these two need no flush to disk (the final record below does).
       await writeJsonAtomic(path.join(outDir, "params.json"), trial.params, { durable: false });
+      // A W&B command's {wandb:args_json_file} names this file: the params as W&B's agent writes them.
+      if (config.trainer?.command.includes("{wandb:args_json_file}"))
+        await writeFileAtomic(
+          path.join(outDir, wandbArgsFile),
+          `${wandbArgsJson(trial.params, config.search_space)}\n`,
+          { durable: false },
+        );
       await writeJsonAtomic(recordFile, base, { durable: false });
     } catch (error) {
       throw new InputError(`${outDir}: trial folder is not writable: ${(error as Error).message}`);

@@ -2,8 +2,14 @@
  * A trial's params against the command its record says it ran: the sweep config's trainer
  * command, its placeholders filled from the record (params, seed, trial_id, budget), must be
  * that argv, but for `{output_dir}`, which may be any path. So params edited in trials.jsonl
- * after the sweep disagree with the argv that carried them.
+ * after the sweep disagree with the argv that carried them. A W&B command's macros
+ * (src/core/wandb-args.ts) are expanded from the record's params first; `{wandb:envvar:NAME}`
+ * and `{wandb:args_json_file}` (a path in the trial's folder) may be any text, as
+ * `{output_dir}` may.
  */
+import type { ParamSpec } from "../config.js";
+import type { Params } from "../types.js";
+import { expandWandbMacro, type WandbArgMacro, wandbMacroOf } from "../wandb-args.js";
 
 /** The values the record gives the placeholders; `{output_dir}` is not among them. */
 function knownValues(record: {
@@ -15,7 +21,8 @@ function knownValues(record: {
   const values = new Map<string, string>([["trial_id", record.trial_id]]);
   if (record.seed !== undefined) values.set("seed", String(record.seed));
   if (record.budget !== undefined) values.set("budget", String(record.budget));
-  for (const [name, value] of Object.entries(record.params)) values.set(name, String(value));
+  for (const [name, value] of Object.entries(record.params))
+    values.set(name, value !== null && typeof value === "object" ? JSON.stringify(value) : String(value));
   return values;
 }
 
@@ -26,12 +33,14 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"
  * it is (or when the record says too little to tell: no argv, a placeholder without a value).
  */
 export function commandMismatch(
-  template: readonly string[],
+  configured: readonly string[],
   record: { trial_id: string; params: Readonly<Record<string, unknown>>; seed?: unknown; budget?: unknown },
   argv: unknown,
+  space: Readonly<Record<string, ParamSpec>> = {},
 ): string | undefined {
   if (!Array.isArray(argv) || !argv.every((a) => typeof a === "string")) return undefined;
   const values = knownValues(record);
+  const template = expandMacros(configured, record.params as Params, space);
   if (argv.length !== template.length)
     return `it ran ${argv.length} arguments; the sweep config's trainer command has ${template.length}`;
   for (const [i, arg] of template.entries()) {
@@ -64,4 +73,20 @@ export function commandMismatch(
     }
   }
   return undefined;
+}
+
+/** The template with each W&B macro replaced by the elements it gives (any text: `{output_dir}`). */
+function expandMacros(
+  template: readonly string[],
+  params: Readonly<Params>,
+  space: Readonly<Record<string, ParamSpec>>,
+): readonly string[] {
+  if (!template.some((arg) => wandbMacroOf(arg) !== undefined)) return template;
+  const literal = (text: string) => text.replace(/[{}]/g, (c) => c + c);
+  return template.flatMap((arg) => {
+    const macro = wandbMacroOf(arg);
+    if (macro === undefined) return [arg];
+    if (macro.startsWith("envvar:") || macro === "args_json_file") return ["{output_dir}"];
+    return expandWandbMacro(macro as WandbArgMacro, params, space, "").map(literal);
+  });
 }

@@ -37,8 +37,8 @@ const timestamp = z.iso.datetime({
 const uuid = z.guid({ error: "expected a UUID (8-4-4-4-12 hex digits)" });
 /** primary_score and answer_correctness are means of 0..1 values. */
 const unitScore = z.number().min(0).max(1);
-/** A parameter value as a trial receives it (`null` only appears in templates). */
-const paramValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+/** A parameter value as a trial receives it: any JSON value (a choice's value may be a list or a mapping). */
+const paramValue = z.json();
 
 /**
  * `run_manifest.json`: how the evidence was produced. The schema is the file format, which
@@ -49,10 +49,10 @@ const paramValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 export const RunManifestSchema = z.looseObject({
   /** The run version: the evidence folder's name. */
   run_version: text,
-  /** The base model (`google/gemma-3-1b-it`). */
-  model_id: text,
-  /** The dataset key the trainer used. */
-  dataset: text,
+  /** The base model (`google/gemma-3-1b-it`); null where the sweep config did not say (an imported W&B file). */
+  model_id: text.nullable(),
+  /** The dataset key the trainer used; null where the sweep config did not say. */
+  dataset: text.nullable(),
   /** The promoted config (`training/configs/<run_version>_best.yaml`), relative to the repository root. */
   config_path: text,
   /** The command that trained the best trial (shell-quoted for reading, not for running). */

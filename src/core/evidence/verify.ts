@@ -744,7 +744,7 @@ export class EvidenceVerifier {
     this.#checkRunVersion(file, manifest.run_version);
     if (
       this.#options.profile === "kaggle" &&
-      !(kaggleModels as readonly string[]).includes(manifest.model_id)
+      !(kaggleModels as readonly string[]).includes(manifest.model_id ?? "")
     ) {
       this.#add({
         file,
@@ -889,7 +889,7 @@ export class EvidenceVerifier {
     ];
     for (const [field, key] of pairs) {
       const want = config[key];
-      if (typeof want === "string" && manifest[field] !== want)
+      if ((typeof want === "string" || want === null) && manifest[field] !== want)
         this.#add({
           file: "run_manifest.json",
           path: field,
@@ -1222,6 +1222,7 @@ export class EvidenceVerifier {
         template,
         { trial_id: t.trial_id, params: t.params, seed: t.record.seed, budget: t.budget },
         t.command,
+        config?.ok ? config.value.search_space : {},
       );
       if (wrong)
         this.#add({

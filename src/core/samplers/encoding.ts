@@ -18,7 +18,7 @@
 
 import type { ParamSpec } from "../config.js";
 import { minOf } from "../limits.js";
-import { fromUnit, isInSpace, paramsKey, type SearchSpace, toUnit } from "../space.js";
+import { choiceIndex, fromUnit, isInSpace, paramsKey, type SearchSpace, toUnit } from "../space.js";
 import type { Params, ParamValue, TrialRecord } from "../types.js";
 import type { MetricMode } from "./sampler.js";
 
@@ -99,8 +99,7 @@ export function encodeSpace(space: SearchSpace): Encoding {
         if (!Object.hasOwn(params, name) || !isInSpace(spec, value)) return undefined;
         const sorted = ordered.get(param);
         if (sorted) x[j] = (sorted.indexOf(value as number) + 0.5) / sorted.length;
-        else if (kind === "categorical" && spec.type === "choice")
-          x[j] = spec.values.indexOf(value as string | number | boolean);
+        else if (kind === "categorical" && spec.type === "choice") x[j] = choiceIndex(spec, value);
         else x[j] = toUnit(spec, value) ?? 0.5;
       }
       // Single-valued parameters must hold their one value too.
