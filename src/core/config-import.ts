@@ -36,13 +36,18 @@ export interface ImportOptions {
 export function importConfig(doc: unknown, file: string, options: ImportOptions = {}): ImportedConfig {
   let imported: ImportedConfig;
   // A W&B sweep kept under a `sweep:` key (as some projects' config files hold it).
-  const wrapped =
-    isObject(doc) && Object.keys(doc).length === 1 && isWandb(doc.sweep) ? doc.sweep : undefined;
+  const wrapped = isObject(doc) && !("search_space" in doc) && isWandb(doc.sweep) ? doc.sweep : undefined;
+  const foreign = isWandb(doc) || wrapped ? undefined : foreignFile(doc);
   if (isWandb(doc)) {
     imported = fromWandb(doc, file, options);
-  } else if (wrapped) {
+  } else if (wrapped && isObject(doc)) {
     imported = fromWandb(wrapped, file, options);
-    imported.notes.unshift(`${file}: sweep: the W&B sweep under this key is read`);
+    const others = Object.keys(doc).filter((k) => k !== "sweep");
+    imported.notes.unshift(
+      `${file}: sweep: the W&B sweep under this key is read${others.length ? `; the file's other keys (${others.join(", ")}) are not` : ""}`,
+    );
+  } else if (foreign) {
+    imported = { format: "wandb", raw: {}, notes: [], problems: [{ file, ...foreign }] };
   } else if (isObject(doc) && "search_space_json" in doc && !("search_space" in doc)) {
     imported = fromM34Job(doc, file);
   } else {
@@ -56,6 +61,36 @@ export function importConfig(doc: unknown, file: string, options: ImportOptions 
     notes: imported.notes.map((note) => oneLineProblem({ file: "", path: "", message: note }).message),
     problems: [...imported.problems, ...problems].map(oneLineProblem),
   };
+}
+
+/**
+ * A file that is not a sweep config but holds one, or is another tool's: what it is and what
+ * to do, instead of "search_space: missing".
+ */
+function foreignFile(doc: unknown): { path: string; message: string } | undefined {
+  if (!isObject(doc) || "search_space" in doc) return undefined;
+  if ("tune" in doc)
+    return {
+      path: "tune",
+      message:
+        "a Ray Tune or hyperopt search configuration (the old W&B tune format): tunix-rt reads W&B's parameters section or its own search_space; write the space there",
+    };
+  const hydra = doc.hydra;
+  if (isObject(hydra) && isObject(hydra.sweeper))
+    return {
+      path: "hydra.sweeper",
+      message:
+        "a Hydra sweeper plugin config: the W&B sweep it embeds goes in a sweep file of its own (method, metric, parameters), which tunix-rt reads",
+    };
+  const holder = Object.keys(doc).find((k) => isWandb(doc[k]));
+  if (holder !== undefined)
+    return {
+      path: holder,
+      message: `holds a W&B sweep beside other keys; put the sweep in a file of its own (or alone under sweep:), which tunix-rt reads`,
+    };
+  if ("parameters" in doc && !("method" in doc))
+    return { path: "method", message: "missing; a W&B sweep needs one of random, grid, bayes" };
+  return undefined;
 }
 
 /** Whether a document is a W&B sweep: top-level `parameters`, and `method` or `metric`, and no search_space. */

@@ -11,7 +11,7 @@ import type { ImportedConfig, ImportOptions } from "./config-import.js";
 import { type Problem, quote as quoteJson } from "./errors.js";
 import { canonicalJson, isObject } from "./json.js";
 import { cleanNumber } from "./space.js";
-import { wandbArgMacros } from "./wandb-args.js";
+import { pythonStr, wandbArgMacros } from "./wandb-args.js";
 
 /**
  * Sets an own property, also for the key `__proto__` (a YAML or JSON document may hold one):
@@ -62,6 +62,7 @@ const wandbDropped: Record<string, string> = {
   project: "W&B project has no tunix-rt meaning",
   entity: "W&B entity has no tunix-rt meaning",
   description: "kept nowhere",
+  controller: "W&B's sweep controller; tunix-rt plans the trials itself",
 };
 
 /** W&B's agent's values for its command macros that do not depend on the trial. */
@@ -89,6 +90,10 @@ export function fromWandb(
   const isInteger = (v: unknown) => typeof v === "bigint" || (!options.intsAsBigInt && Number.isInteger(v));
   const method = doc.method;
   const unusual = unusualFile(doc);
+  if (!unusual && method === undefined) {
+    problems.push({ file, path: "method", message: "missing; W&B requires one of random, grid, bayes" });
+    return { format: "wandb", raw, notes, problems };
+  }
   if (unusual) {
     problems.push({ file, path: unusual.path, message: unusual.message });
     return { format: "wandb", raw, notes, problems };
@@ -219,7 +224,11 @@ function trainerOf(
     return;
   }
   if (command === undefined && program === undefined) return;
-  if (command !== undefined && (!Array.isArray(command) || command.some((c) => typeof c !== "string"))) {
+  const items: unknown = command === undefined ? defaultCommand : command;
+  if (
+    !Array.isArray(items) ||
+    items.some((c) => typeof c !== "string" && typeof c !== "number" && typeof c !== "bigint")
+  ) {
     problems.push({
       file,
       path: "command",
@@ -228,7 +237,11 @@ function trainerOf(
     return;
   }
   const argv: string[] = [];
-  for (const [i, element] of ((command as string[] | undefined) ?? defaultCommand).entries()) {
+  // A number in the list (`- 8`) is an argument as Python's str() writes it.
+  const elements = items.map((c: unknown) =>
+    typeof c === "string" ? c : pythonStr(Number(c), typeof c === "number" && !Number.isInteger(c)),
+  );
+  for (const [i, element] of elements.entries()) {
     const macro = /^\$\{([A-Za-z_]+)(?::([A-Za-z_][A-Za-z0-9_]*))?\}$/.exec(element);
     // A literal brace is a placeholder's in tunix-rt: doubled, it stays a brace.
     if (!macro) {

@@ -51,17 +51,23 @@ export function parseConfigText(
   file: string,
   needs: ConfigNeeds = {},
 ): Pick<LoadedConfig, "config" | "format" | "notes"> {
-  let data = parseYaml(text, file, false);
+  let data = parseYaml(text, file, false).data;
   // W&B reads its sweep files with PyYAML, whose YAML 1.1 booleans include yes/no/on/off. A
   // W&B file is read again with them, as W&B reads it, and what that changes is said.
-  const wandb = isWandb(data) || (isObject(data) && Object.keys(data).length === 1 && isWandb(data.sweep));
+  const wandb = isWandb(data) || (isObject(data) && !("search_space" in data) && isWandb(data.sweep));
   const yaml11Notes: string[] = [];
   if (wandb) {
-    const asWandb = parseYaml(text, file, true);
+    const { data: asWandb, pyyamlStrings } = parseYaml(text, file, true);
     const changed = differences(data, asWandb, "");
     if (changed.length > 0)
       yaml11Notes.push(
         `${file}: read with YAML 1.1 booleans, as W&B's loader reads it: ${changed.slice(0, 3).join("; ")}${changed.length > 3 ? `; and ${changed.length - 3} more` : ""}`,
+      );
+    // Numbers PyYAML reads as text (it needs a dot, and a signed exponent): kept as numbers
+    // here, where W&B would refuse the file, and said.
+    if (pyyamlStrings.length > 0)
+      yaml11Notes.push(
+        `${file}: ${pyyamlStrings.slice(0, 3).join(", ")}${pyyamlStrings.length > 3 ? ` and ${pyyamlStrings.length - 3} more` : ""} read as numbers; W&B's loader (PyYAML) reads them as text and refuses the file: write 1.0e-5, not 1e-5`,
       );
     data = asWandb;
   }
@@ -90,6 +96,10 @@ function differences(a: unknown, b: unknown, at: string): string[] {
   return show(a) === show(b) ? [] : [`${at || "the document"}: ${show(a)} is ${show(b)}`];
 }
 
+/** What PyYAML reads as a number: an int (decimal, 0x, 0o, 0b) or a float with a dot (its exponent signed), .inf, .nan. */
+const pyyamlNumber =
+  /^(?:[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?0o?[0-7_]+|[-+]?0b[01_]+|[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
 /** PyYAML's booleans beyond YAML 1.2's true/false (it leaves y and n strings, unlike YAML 1.1's spec). */
 const pyyamlBoolean = /^(?:yes|Yes|YES|on|On|ON|no|No|NO|off|Off|OFF)$/;
 
@@ -99,7 +109,11 @@ const pyyamlBoolean = /^(?:yes|Yes|YES|on|On|ON|no|No|NO|off|Off|OFF)$/;
  * yes/no/on/off is a boolean, as PyYAML reads it. Throws an InputError naming the line of
  * the first error.
  */
-function parseYaml(text: string, file: string, pyyamlBooleans: boolean): unknown {
+function parseYaml(
+  text: string,
+  file: string,
+  pyyamlBooleans: boolean,
+): { data: unknown; pyyamlStrings: string[] } {
   // The line counter gives errors their line (linePos is filled only for pretty errors).
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
@@ -108,9 +122,18 @@ function parseYaml(text: string, file: string, pyyamlBooleans: boolean): unknown
     intAsBigInt: true,
     lineCounter,
   });
+  const pyyamlStrings: string[] = [];
   if (pyyamlBooleans)
     visit(doc, {
       Scalar(key, node) {
+        const source = node.source;
+        if (
+          node.type === "PLAIN" &&
+          (typeof node.value === "number" || typeof node.value === "bigint") &&
+          typeof source === "string" &&
+          !pyyamlNumber.test(source)
+        )
+          pyyamlStrings.push(source);
         // (A key stays text: a parameter named `on` is named on.)
         if (
           key !== "key" &&
@@ -140,5 +163,5 @@ function parseYaml(text: string, file: string, pyyamlBooleans: boolean): unknown
     // An empty file, or one holding only comments: say so rather than "got null".
     throw new InputError(`${file}: is empty; expected a sweep config (a mapping with search_space)`);
   }
-  return data;
+  return { data, pyyamlStrings };
 }
