@@ -160,19 +160,22 @@ describe("tunix-rt plan", () => {
     });
   });
 
-  it("plans a W&B sweep and notes what it dropped on stderr", async () => {
+  it("plans a W&B sweep and notes on stderr what it translated", async () => {
     const dir = await tempDir("tunix-rt-plan-");
     await writeFile(
       path.join(dir, "wandb.yaml"),
-      "program: train.py\nmethod: grid\nmetric: {name: answer_correctness, goal: maximize}\nearly_terminate: {type: hyperband, min_iter: 3}\nparameters:\n  learning_rate: {distribution: log_uniform_values, min: 1.0e-5, max: 1.0e-4}\n  batch_size: {values: [1, 2]}\n",
+      "program: train.py\nmethod: grid\nmetric: {name: answer_correctness, goal: maximize}\nearly_terminate: {type: hyperband, min_iter: 3}\nparameters:\n  epochs: {distribution: int_uniform, min: 1, max: 5}\n  batch_size: {values: [1, 2]}\n",
     );
     const r = await plan(["--config", "wandb.yaml", "--sweep-id", sweepId, "--count", "12"], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("tunix-rt plan: note: wandb.yaml: program: dropped");
+    expect(r.stderr).toContain("tunix-rt plan: note: wandb.yaml: program: runs as W&B's agent would run it");
+    expect(r.stderr).toContain(
+      "tunix-rt plan: note: wandb.yaml: method: grid runs every one of its 10 points, as W&B's grid does",
+    );
     expect(r.stderr).toContain(
       'tunix-rt plan: note: wandb.yaml: early_terminate: hyperband runs as ASHA pruning on "answer_correctness" (max)',
     );
-    // A grid of 5 x 2 points plans 10 of the 12 asked, and says so.
+    // A grid of 5 (every integer of int_uniform) x 2 points plans 10 of the 12 asked, and says so.
     expect(r.stderr).toContain(
       "tunix-rt plan: note: sampler grid proposed 10 of 12 trials: its space has no other untried point",
     );
