@@ -73,7 +73,8 @@ describe("60 real W&B sweep files", () => {
 
   it("names what a file that is no plain W&B sweep is, or reads the sweep it holds under sweep:", () => {
     for (const o of all.filter((x) => x.verdict === "other")) {
-      if (o.imported) expect(o.notes.join("\n"), o.file).toMatch(/sweep: the W&B sweep under this key is read/);
+      if (o.imported)
+        expect(o.notes.join("\n"), o.file).toMatch(/sweep: the W&B sweep under this key is read/);
       else expect(o.error, o.file).toMatch(/: (tune|scheduler|hydra\.sweeper|config|method|search_space): /);
     }
   });

@@ -382,3 +382,34 @@ describe.skipIf(!hasPython())(
     });
   },
 );
+
+describe("tunix-rt import", () => {
+  it("writes the translation with each note beside what it concerns; it plans the very trials the W&B file plans", async () => {
+    const dir = await tempDir("tunix-rt-import-");
+    await writeFile(
+      path.join(dir, "wandb.yaml"),
+      "name: imported_v1\nmethod: random\nrun_cap: 6\nprogram: train.py\nparameters:\n  opt:\n    parameters:\n      lr: {values: [0.1, 0.1, 0.01]}\n  depth: {min: 1, max: 4}\n",
+    );
+    const r = await runCli(["import", "wandb.yaml", "--out", "training/sweep.yaml"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("tunix-rt import: wrote training/sweep.yaml");
+    const text = await readFile(path.join(dir, "training/sweep.yaml"), "utf8");
+    expect(text).toMatch(
+      /# parameters\.opt\.parameters\.lr\.values: repeated values are drawn as often as they are listed \(weights 2, 1\)\n\s+opt\.lr:/,
+    );
+    expect(text).toMatch(/# program: runs as W&B's agent would run it[^\n]*\ntrainer:/);
+    // Planned from either file, the same trials: the translation is the meaning.
+    const planOf = async (config: string) => {
+      const p = await runCli(["plan", "--config", config, "--sweep-id", sweepId], { cwd: dir });
+      expect(p.code, p.stderr).toBe(0);
+      return JSON.parse(p.stdout).trials;
+    };
+    expect(await planOf("training/sweep.yaml")).toEqual(await planOf("wandb.yaml"));
+    // Never over a file without --force.
+    const again = await runCli(["import", "wandb.yaml", "--out", "training/sweep.yaml"], { cwd: dir });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(
+      "tunix-rt import: training/sweep.yaml: exists; give --force to write over it\n",
+    );
+  });
+});

@@ -50,7 +50,7 @@ export function parseConfigText(
   text: string,
   file: string,
   needs: ConfigNeeds = {},
-): Pick<LoadedConfig, "config" | "format" | "notes"> {
+): Pick<LoadedConfig, "config" | "format" | "notes"> & { raw: unknown } {
   let data = parseYaml(text, file, false).data;
   // W&B reads its sweep files with PyYAML, whose YAML 1.1 booleans include yes/no/on/off. A
   // W&B file is read again with them, as W&B reads it, and what that changes is said.
@@ -81,7 +81,7 @@ export function parseConfigText(
       result.problems.map((p) => ({ ...p, path: sourcePath(imported.format, p.path) })),
     );
   }
-  return { config: result.value, format: imported.format, notes: imported.notes };
+  return { config: result.value, format: imported.format, notes: imported.notes, raw: imported.raw };
 }
 
 /** Where two readings of a document differ, as `path: a → b` (bigints as numbers). */

@@ -25,6 +25,7 @@ export const commands: readonly CommandEntry[] = [
   { name: "package", summary: "build the submission zip of an evidence folder" },
   { name: "report", summary: "draw a sweep's charts and report.html from its evidence or zip" },
   { name: "validate", summary: "check a config, its trainer and evalset before running" },
+  { name: "import", summary: "translate a W&B sweep or M34 job into a tunix-rt config, notes as comments" },
   { name: "init", summary: "write your repository's GitHub workflows (sweep, evidence check, release)" },
 ];
 
