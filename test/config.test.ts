@@ -105,11 +105,11 @@ describe("sweep config validation", () => {
     const cases: [string, string][] = [
       [
         "search_space:\n  lr: {type: logunif, min: 1, max: 2}\n",
-        'search_space.lr.type: got "logunif"; expected one of uniform, loguniform, randint, choice, quniform, qloguniform',
+        'search_space.lr.type: got "logunif"; expected one of uniform, loguniform, randint, choice, quniform, qloguniform, normal, lognormal, beta',
       ],
       [
         "search_space:\n  lr: {min: 1, max: 2}\n",
-        "search_space.lr.type: missing; expected one of uniform, loguniform, randint, choice, quniform, qloguniform",
+        "search_space.lr.type: missing; expected one of uniform, loguniform, randint, choice, quniform, qloguniform, normal, lognormal, beta",
       ],
       ["search_space:\n  lr: 5\n", "search_space.lr: got 5; expected a mapping"],
       [
@@ -355,8 +355,8 @@ parameters:
   it("refuses what it cannot translate", async () => {
     const bad = (params: string, method = "random") =>
       errorOf(`method: ${method}\nparameters:\n${params}`, { name: "w.yaml" });
-    expect(await bad("  a: {distribution: normal, mu: 0, sigma: 1}\n")).toMatch(
-      /^w\.yaml: parameters\.a\.distribution: got "normal"; expected one of categorical, /,
+    expect(await bad("  a: {distribution: cauchy, mu: 0, sigma: 1}\n")).toMatch(
+      /^w\.yaml: parameters\.a\.distribution: got "cauchy"; expected one of categorical, /,
     );
     expect(await bad("  a: {parameters: {b: {values: [1]}}, values: [2]}\n")).toBe(
       "w.yaml: parameters.a.values: a nested parameters group holds only parameters",

@@ -65,6 +65,38 @@ describe("each W&B parameter construct, sampled as W&B documents it", () => {
     expect(ql.every((x) => x % 10 === 0 && x >= 10 && x <= 1000)).toBe(true);
   });
 
+  it("normal, log_normal, beta and their q forms: W&B's defaults (mu 0, sigma 1, a 1, b 1, q 1), drawn from the distribution", () => {
+    const normal = values("  p: {distribution: normal, mu: 10, sigma: 2}\n") as number[];
+    const mean = normal.reduce((a, b) => a + b, 0) / normal.length;
+    expect(mean).toBeGreaterThan(9.5);
+    expect(mean).toBeLessThan(10.5);
+    expect(normal.filter((x) => Math.abs(x - 10) > 4).length).toBeLessThan(20);
+    expect(
+      (values("  p: {distribution: q_normal, mu: 0, sigma: 5, q: 2}\n") as number[]).every(
+        (x) => x % 2 === 0,
+      ),
+    ).toBe(true);
+    expect((values("  p: {distribution: log_normal}\n") as number[]).every((x) => x > 0)).toBe(true);
+    expect(
+      (values("  p: {distribution: q_log_normal, mu: 2, sigma: 0.5}\n") as number[]).every(Number.isInteger),
+    ).toBe(true);
+    expect(
+      (values("  p: {distribution: beta, a: 2, b: 2}\n") as number[]).every((x) => x >= 0 && x <= 1),
+    ).toBe(true);
+    expect(new Set(values("  p: {distribution: q_beta, a: 1, b: 1, q: 0.5}\n"))).toEqual(
+      new Set([0, 0.5, 1]),
+    );
+    const { config } = load("method: random\nrun_cap: 1\nparameters:\n  p: {distribution: normal}\n");
+    expect(config.search_space.p).toEqual({ type: "normal", mu: 0, sigma: 1 });
+  });
+
+  it("inv_log_uniform(_values): 1/X log-uniform is X log-uniform, on the bounds W&B gives it", () => {
+    const v = values("  p: {distribution: inv_log_uniform_values, min: 0.01, max: 1}\n") as number[];
+    expect(v.every((x) => x >= 0.01 && x <= 1)).toBe(true);
+    const e = values("  p: {distribution: inv_log_uniform, min: 0, max: 4}\n") as number[];
+    expect(e.every((x) => x >= Math.exp(-4) - 1e-12 && x <= 1)).toBe(true);
+  });
+
   it("categorical: any JSON value (null, a list, a mapping) is a level, passed as it is", () => {
     const v = values("  p: {values: [null, [1, 2], {opt: adam, lr: 0.1}, text, 3]}\n");
     const seen = new Set(v.map((x) => JSON.stringify(x)));

@@ -36,6 +36,23 @@ const QLogUniformParam = z.strictObject({
   q: finite,
 });
 
+/** `normal {mu, sigma, q?}`: normally distributed (W&B's normal, q_normal); with q, rounded to a multiple of q. */
+const NormalParam = z.strictObject({
+  type: z.literal("normal"),
+  mu: finite,
+  sigma: finite,
+  q: finite.optional(),
+});
+/** `lognormal {mu, sigma, q?}`: exp of a normal(mu, sigma) (W&B's log_normal, q_log_normal). */
+const LogNormalParam = z.strictObject({
+  type: z.literal("lognormal"),
+  mu: finite,
+  sigma: finite,
+  q: finite.optional(),
+});
+/** `beta {a, b, q?}`: beta-distributed in [0, 1] (W&B's beta, q_beta). */
+const BetaParam = z.strictObject({ type: z.literal("beta"), a: finite, b: finite, q: finite.optional() });
+
 /** One parameter of the search space. */
 export const ParamSchema = z.discriminatedUnion("type", [
   UniformParam,
@@ -44,9 +61,26 @@ export const ParamSchema = z.discriminatedUnion("type", [
   ChoiceParam,
   QUniformParam,
   QLogUniformParam,
+  NormalParam,
+  LogNormalParam,
+  BetaParam,
 ]);
 export type ParamSpec = z.infer<typeof ParamSchema>;
-export const paramTypes = ["uniform", "loguniform", "randint", "choice", "quniform", "qloguniform"] as const;
+export const paramTypes = [
+  "uniform",
+  "loguniform",
+  "randint",
+  "choice",
+  "quniform",
+  "qloguniform",
+  "normal",
+  "lognormal",
+  "beta",
+] as const;
+/** The types without bounds: drawn from a distribution through its quantile. */
+export type ShapedParam = Extract<ParamSpec, { type: "normal" | "lognormal" | "beta" }>;
+export const isShaped = (spec: ParamSpec): spec is ShapedParam =>
+  spec.type === "normal" || spec.type === "lognormal" || spec.type === "beta";
 
 /** How a trial's trainer runs: an argv (never a shell string), a timeout and extra env. */
 export const TrainerSchema = z.strictObject({
@@ -316,6 +350,16 @@ function checkSearchSpace(config: SweepConfig, file: string): Problem[] {
         });
       else if (weights && !weights.some((w) => w > 0))
         problems.push({ file, path: at("weights"), message: "are all 0; expected at least one weight > 0" });
+      continue;
+    }
+    if (isShaped(spec)) {
+      for (const key of spec.type === "beta" ? (["a", "b"] as const) : (["sigma"] as const)) {
+        const v = (spec as unknown as Record<string, number>)[key] as number;
+        if (!(v > 0))
+          problems.push({ file, path: at(key), message: `got ${v}; ${spec.type} needs ${key} > 0` });
+      }
+      if (spec.q !== undefined && !(spec.q > 0))
+        problems.push({ file, path: at("q"), message: `got ${spec.q}; ${spec.type} needs q > 0` });
       continue;
     }
     if (spec.min > spec.max) {

@@ -11,7 +11,8 @@
 //   decimal places of q as written), so 3 * 0.1 is 0.3, not 0.30000000000000004.
 // - randint: whole numbers; choice: the listed value itself (number, string or boolean).
 
-import type { ParamSpec } from "./config.js";
+import type { ParamSpec, ShapedParam } from "./config.js";
+import { betaCdf, betaQuantile, normalCdf, normalQuantile } from "./distributions.js";
 import { sameJson } from "./json.js";
 import type { Params, ParamValue } from "./types.js";
 
@@ -110,7 +111,29 @@ export function fromUnit(spec: ParamSpec, u: number): ParamValue {
       return roundToMultiple(logScale(spec.min, spec.max, v), spec.min, spec.max, spec.q);
     case "choice":
       return (spec.values[choiceCell(spec, v)] ?? null) as ParamValue;
+    case "normal":
+    case "lognormal":
+    case "beta":
+      return shapedValue(spec, v);
   }
+}
+
+/**
+ * A normal, lognormal or beta parameter's value at unit value u: its quantile (u kept 1e-12
+ * from 0 and 1, so the normal's is finite), rounded to a multiple of q when it has one.
+ */
+function shapedValue(spec: ShapedParam, u: number): number {
+  const p = clamp(u, 1e-12, 1 - 1e-12);
+  const x = spec.type === "beta" ? betaQuantile(p, spec.a, spec.b) : spec.mu + spec.sigma * normalQuantile(p);
+  const value = spec.type === "lognormal" ? Math.exp(x) : x;
+  return spec.q === undefined ? cleanNumber(value) : multipleOf(Math.round(value / spec.q), spec.q);
+}
+
+/** The unit value of a normal, lognormal or beta parameter's value: its CDF there. */
+function shapedUnit(spec: ShapedParam, value: number): number {
+  if (spec.type === "beta") return betaCdf(value, spec.a, spec.b);
+  if (spec.type === "lognormal") return value > 0 ? normalCdf((Math.log(value) - spec.mu) / spec.sigma) : 0;
+  return normalCdf((value - spec.mu) / spec.sigma);
 }
 
 /** A choice's cells in [0, 1]: the k-th value's is [edges[k], edges[k + 1]), sized by its weight. */
@@ -187,6 +210,10 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
       const low = Math.log(spec.min);
       return below1((Math.log(value as number) - low) / (Math.log(spec.max) - low));
     }
+    case "normal":
+    case "lognormal":
+    case "beta":
+      return below1(shapedUnit(spec, value as number));
   }
 }
 
@@ -198,6 +225,13 @@ export function toUnit(spec: ParamSpec, value: unknown): number | undefined {
 export function isInSpace(spec: ParamSpec, value: unknown): boolean {
   if (spec.type === "choice") return choiceIndex(spec, value) >= 0;
   if (typeof value !== "number" || !Number.isFinite(value)) return false;
+  if (spec.type === "normal" || spec.type === "lognormal" || spec.type === "beta") {
+    if (spec.type === "lognormal" && value < 0) return false;
+    if (spec.type === "beta" && (value < 0 || value > 1)) return false;
+    if (spec.q === undefined) return true;
+    const k = value / spec.q;
+    return Math.abs(k - Math.round(k)) <= 1e-9 * Math.max(1, Math.abs(k));
+  }
   if (spec.type === "quniform" || spec.type === "qloguniform") {
     // The space holds the multiples k * q with k in multiplesRange, which is what samplers
     // propose: 9 * 0.001 (0.009) is in [0.009000000000000001, ...] though a hair below it.
@@ -250,6 +284,9 @@ export function gridValues(spec: ParamSpec, points: number): ParamValue[] {
   if (!Number.isSafeInteger(points) || points < 2)
     throw new RangeError(`grid points per parameter must be >= 2, got ${points}`);
   if (spec.type === "choice") return [...spec.values] as ParamValue[];
+  if (spec.type === "normal" || spec.type === "lognormal" || spec.type === "beta")
+    // No bounds: `points` quantiles, evenly spaced in probability.
+    return [...new Set(Array.from({ length: points }, (_, i) => fromUnit(spec, (i + 0.5) / points)))];
   if (spec.min === spec.max) return [fromUnit(spec, 0)];
   const fractions = Array.from({ length: points }, (_, i) => i / (points - 1));
   const unique = (values: number[]) => [...new Set(values)];

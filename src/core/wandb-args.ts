@@ -136,6 +136,10 @@ export function isFloatParam(spec: ParamSpec | undefined, value: ParamValue): bo
     case "quniform":
     case "qloguniform":
       return !Number.isInteger(spec.q);
+    case "normal":
+    case "lognormal":
+    case "beta":
+      return spec.q === undefined || !Number.isInteger(spec.q);
     case "randint":
       return false;
     default:

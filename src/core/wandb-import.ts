@@ -737,11 +737,65 @@ function translateParameter(
         ? { type, min: Math.exp(min), max: Math.exp(max) }
         : { type, min: Math.exp(min), max: Math.exp(max), q: spec.q ?? 1 };
     }
+    case "normal":
+    case "q_normal":
+    case "log_normal":
+    case "q_log_normal":
+    case "beta":
+    case "q_beta": {
+      if (grid) return gridRefused();
+      // W&B's defaults: mu 0, sigma 1, a 1, b 1, q 1.
+      const q = distribution.startsWith("q_") ? { q: numeric(spec.q) ?? 1 } : {};
+      const extra = Object.keys(spec).filter(
+        (k) =>
+          !["distribution", "q", ...(distribution.endsWith("beta") ? ["a", "b"] : ["mu", "sigma"])].includes(
+            k,
+          ),
+      );
+      if (extra.length > 0) {
+        problems.push({
+          file,
+          path: `${path}.${extra[0]}`,
+          message: `${distribution} takes ${distribution.endsWith("beta") ? "a and b" : "mu and sigma"}${distribution.startsWith("q_") ? " and q" : ""}, not ${extra.join(", ")} (W&B refuses it)`,
+        });
+        return undefined;
+      }
+      if (distribution.endsWith("beta"))
+        return { type: "beta", a: numeric(spec.a) ?? 1, b: numeric(spec.b) ?? 1, ...q };
+      return {
+        type: distribution.endsWith("log_normal") ? "lognormal" : "normal",
+        mu: numeric(spec.mu) ?? 0,
+        sigma: numeric(spec.sigma) ?? 1,
+        ...q,
+      };
+    }
+    case "inv_log_uniform":
+    case "inv_log_uniform_values": {
+      if (grid) return gridRefused();
+      // X = exp(-U), U uniform on [min, max] (exponents): log-uniform on [e^-max, e^-min]; the
+      // _values form gives those values as its bounds.
+      const min = numeric(spec.min);
+      const max = numeric(spec.max);
+      if (min === undefined || max === undefined) {
+        problems.push({
+          file,
+          path,
+          message: `got min ${quote(spec.min)}, max ${quote(spec.max)}; expected numbers`,
+        });
+        return undefined;
+      }
+      const bounds =
+        distribution === "inv_log_uniform" ? { min: Math.exp(-max), max: Math.exp(-min) } : { min, max };
+      notes.push(
+        `${file}: ${path}: ${distribution} [${min}, ${max}] is log-uniform on [${bounds.min}, ${bounds.max}] (1/X log-uniform is X log-uniform), so loguniform`,
+      );
+      return { type: "loguniform", ...bounds };
+    }
     default:
       problems.push({
         file,
         path: `${path}.distribution`,
-        message: `got ${quote(distribution)}; expected one of categorical, constant, uniform, int_uniform, log_uniform_values, log_uniform, q_uniform, q_log_uniform_values, q_log_uniform${["normal", "q_normal", "log_normal", "q_log_normal", "inv_log_uniform", "inv_log_uniform_values", "beta", "q_beta"].includes(String(distribution)) ? ` (tunix-rt does not sample ${distribution} yet)` : ""}`,
+        message: `got ${quote(distribution)}; expected one of categorical, constant, uniform, int_uniform, log_uniform_values, log_uniform, q_uniform, q_log_uniform_values, q_log_uniform, normal, q_normal, log_normal, q_log_normal, inv_log_uniform, inv_log_uniform_values, beta, q_beta`,
       });
       return undefined;
   }

@@ -335,9 +335,11 @@ export function paramAxis(name: string, spec: ParamSpec | undefined, seen: reado
       ticks: ordered.map((v) => ({ at: point(JSON.stringify(v)) ?? 0, label: String(v) })),
     };
   }
-  const lo = spec ? spec.min : minOf(numbers, 0);
-  const hi = spec ? spec.max : maxOf(numbers, 1);
-  const log = spec?.type === "loguniform" || spec?.type === "qloguniform";
+  // The distribution types (normal, lognormal, beta) have no bounds: the values seen give them.
+  const bounded = spec && "min" in spec ? spec : undefined;
+  const lo = bounded ? bounded.min : minOf(numbers, 0);
+  const hi = bounded ? bounded.max : maxOf(numbers, 1);
+  const log = spec?.type === "loguniform" || spec?.type === "qloguniform" || spec?.type === "lognormal";
   if (log && lo > 0 && hi > lo) {
     const scale = scaleLog().domain([lo, hi]).range([0, 1]);
     // Ticks at round numbers of each decade: 1 over wide ranges, 1 and 3 over one or two

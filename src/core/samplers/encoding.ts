@@ -54,7 +54,7 @@ const orderedValues = (values: readonly ParamValue[]): number[] =>
   [...new Set(values as number[])].sort((a, b) => a - b);
 
 const singleValued = (spec: ParamSpec): boolean =>
-  spec.type === "choice" ? new Set(spec.values).size <= 1 : spec.min === spec.max;
+  spec.type === "choice" ? new Set(spec.values).size <= 1 : "min" in spec && spec.min === spec.max;
 
 /** Builds the encoding of a space (see the file comment for each type). */
 export function encodeSpace(space: SearchSpace): Encoding {
