@@ -445,3 +445,31 @@ describe("tunix-rt import", () => {
     );
   });
 });
+
+describe("Ray Tune payloads (M28/M34 style) with Ray's meanings", () => {
+  const payload = (mode: string) =>
+    `${mode}num_samples: 200\nsearch_space:\n  layers: {type: randint, min: 1, max: 5}\n  width: {type: lograndint, min: 8, max: 64}\n  bs: {type: qrandint, min: 8, max: 32, q: 8}\n  opt: {type: grid_search, values: [adam, sgd]}\n`;
+  it("mode: ray: randint and lograndint exclude their upper bound, qrandint includes it, grid_search is a choice; each said", () => {
+    const { config, notes } = parseConfigText(payload("mode: ray\n"), "payload.yaml");
+    expect(config.search_space).toEqual({
+      layers: { type: "randint", min: 1, max: 4 },
+      width: { type: "qloguniform", min: 8, max: 63, q: 1 },
+      bs: { type: "quniform", min: 8, max: 32, q: 8 },
+      opt: { type: "choice", values: ["adam", "sgd"] },
+    });
+    expect(notes).toContain(
+      "payload.yaml: search_space.layers: Ray Tune's randint [1, 5) excludes its upper bound, so 4 is the largest value",
+    );
+    const planned = planTrials({ config, sweepId, count: 200, sampler: "random" }).trials.map(
+      (t) => t.params,
+    );
+    expect(new Set(planned.map((p) => p.layers))).toEqual(new Set([1, 2, 3, 4]));
+    expect(planned.every((p) => (p.width as number) >= 8 && (p.width as number) <= 63)).toBe(true);
+    expect(new Set(planned.map((p) => p.bs))).toEqual(new Set([8, 16, 24, 32]));
+  });
+  it("without mode: ray, randint is tunix-rt's (both ends, as documented); Ray-only types are still Ray's", () => {
+    const { config } = parseConfigText(payload(""), "payload.yaml");
+    expect(config.search_space.layers).toEqual({ type: "randint", min: 1, max: 5 });
+    expect(config.search_space.width).toEqual({ type: "qloguniform", min: 8, max: 63, q: 1 });
+  });
+});

@@ -1,6 +1,7 @@
 import { oneLineProblem } from "./config.js";
 import type { Problem } from "./errors.js";
 import { isObject } from "./json.js";
+import { rayMeanings } from "./ray-import.js";
 import { fromWandb, setOwn } from "./wandb-import.js";
 
 /** The formats a config file may come in. */
@@ -52,8 +53,23 @@ export function importConfig(doc: unknown, file: string, options: ImportOptions 
     imported = fromM34Job(doc, file);
   } else {
     imported = { format: "tunix-rt", raw: doc, notes: [], problems: [] };
+    // An M28/M34 payload that says it is Ray Tune's: its types carry Ray's meanings.
+    if (isObject(doc) && doc.mode === "ray") {
+      const { mode: _mode, ...rest } = doc;
+      imported.raw = rest;
+      imported.notes.push(
+        `${file}: mode: "ray": the search space carries Ray Tune's meanings (randint excludes its upper bound)`,
+      );
+    }
   }
   const problems: Problem[] = [];
+  if (imported.format !== "wandb" && isObject(imported.raw)) {
+    // Ray's types, wherever they appear; Ray's randint where the file says it is Ray's.
+    const ray = isObject(doc) && doc.mode === "ray";
+    const at = imported.format === "m34-job" ? "search_space_json" : "search_space";
+    const space = rayMeanings(imported.raw.search_space, ray, file, at, imported.notes, problems);
+    if (space !== undefined) imported.raw = { ...imported.raw, search_space: space };
+  }
   const raw = plainNumbers(imported.raw, file, "", problems, new Set());
   return {
     ...imported,
