@@ -142,6 +142,25 @@ function scoreDot(
   );
 }
 
+/** A red cross at (cx, cy): a failed trial's mark, or a pruned trial's stop on its curve. */
+export function crossMark(
+  cx: number,
+  cy: number,
+  data: Record<string, string | number | undefined>,
+  title: string,
+): string {
+  return el(
+    "path",
+    {
+      d: `M${cx - 4} ${cy - 4}L${cx + 4} ${cy + 4}M${cx - 4} ${cy + 4}L${cx + 4} ${cy - 4}`,
+      stroke: failColor,
+      "stroke-width": 2,
+      ...data,
+    },
+    title,
+  );
+}
+
 /** A tooltip: the trial, its score, its params. */
 export function tip(t: ChartTrial): string {
   const params = Object.entries(t.params)
@@ -258,19 +277,11 @@ export function historyChart(trials: readonly ChartTrial[]): Chart {
         }),
       );
     } else if (failed(t)) {
-      const cx = x(t.order);
-      const cy = y(0);
       body.push(
-        el(
-          "path",
-          {
-            d: `M${cx - 4} ${cy - 4}L${cx + 4} ${cy + 4}M${cx - 4} ${cy + 4}L${cx + 4} ${cy - 4}`,
-            stroke: failColor,
-            "stroke-width": 2,
-            "data-trial": t.trial_id,
-            "data-order": t.order,
-            "data-status": t.status,
-          },
+        crossMark(
+          x(t.order),
+          y(0),
+          { "data-trial": t.trial_id, "data-order": t.order, "data-status": t.status },
           tip(t),
         ),
       );
@@ -681,19 +692,7 @@ export function rungsChart(trials: readonly ChartTrial[]): Chart | undefined {
         scoreDot(t, cx, y(t.primary_score), { "data-score": String(t.primary_score), "data-rung": t.rung }),
       );
     else if (failed(t))
-      body.push(
-        el(
-          "path",
-          {
-            d: `M${cx - 4} ${y(0) - 4}L${cx + 4} ${y(0) + 4}M${cx - 4} ${y(0) + 4}L${cx + 4} ${y(0) - 4}`,
-            stroke: failColor,
-            "stroke-width": 2,
-            "data-trial": t.trial_id,
-            "data-rung": t.rung,
-          },
-          tip(t),
-        ),
-      );
+      body.push(crossMark(cx, y(0), { "data-trial": t.trial_id, "data-rung": t.rung }, tip(t)));
   }
   const promoted = inRungs.filter((t) => t.parent).length;
   return {

@@ -12,7 +12,7 @@ import { scaleLinear } from "d3-scale";
 import { line } from "d3-shape";
 import { maxOf, minOf } from "../limits.js";
 import { type CurvePoint, type PruningConfig, recordedCurve, rungSteps } from "../pruning.js";
-import { type Chart, type ChartTrial, failColor, prunedColor, scoreColor, tip } from "./charts.js";
+import { type Chart, type ChartTrial, crossMark, prunedColor, scoreColor, tip } from "./charts.js";
 import { axisBottom, axisLeft, el, esc, label, svgDocument, text } from "./svg.js";
 
 /** The most points of one curve the chart draws. */
@@ -158,12 +158,10 @@ export function curvesChart(
     const cy = y(at.value);
     const threshold = typeof t.pruned?.threshold === "number" ? t.pruned.threshold : undefined;
     body.push(
-      el(
-        "path",
+      crossMark(
+        cx,
+        cy,
         {
-          d: `M${cx - 4} ${cy - 4}L${cx + 4} ${cy + 4}M${cx - 4} ${cy + 4}L${cx + 4} ${cy - 4}`,
-          stroke: failColor,
-          "stroke-width": 2,
           "data-trial": t.trial_id,
           "data-pruned-step": at.step,
           "data-value": String(at.value),
