@@ -299,7 +299,7 @@ parameters:
     }
   });
 
-  it("never turns primary_score upside down: another metric is dropped with a note", async () => {
+  it("never turns primary_score upside down: another metric is recorded as tracked_metric, with a note", async () => {
     const { config, notes } = await load(
       "method: grid\nmetric: {name: val_loss, goal: minimize}\nrun_version: w1\nparameters:\n  a: {values: [1]}\n",
       { name: "w.yaml" },
@@ -311,8 +311,9 @@ parameters:
       metric_name: "answer_correctness",
       run_version: "w1",
     });
+    expect(config.tracked_metric).toEqual({ name: "val_loss", mode: "min" });
     expect(notes).toContain(
-      'w.yaml: metric: "val_loss" (minimize) is not what tunix-rt ranks by, and is dropped: trials are ranked by primary_score, graded from each trial\'s predictions against the evalset, highest first',
+      "w.yaml: metric: \"val_loss\" (minimize) is recorded as tracked_metric, each trial's last value of it in metrics.jsonl (a trainer that logs only to W&B leaves it null); trials are ranked by primary_score, graded from each trial's predictions against the evalset, highest first",
     );
   });
 

@@ -404,6 +404,8 @@ describe.skipIf(!hasPython())(
           optimizer: "adam",
         });
         expect(t.primary_score).toBe(t.params["model.depth"] / 4);
+        // W&B's metric is recorded, not ranked by: this trainer logs it only to W&B, so null.
+        expect(t.tracked_metric).toEqual({ name: "val_loss", value: null });
       }
       const manifest = JSON.parse(
         await readFile(path.join(dir, "submission_runs/wandb_trainer_v1/run_manifest.json"), "utf8"),
@@ -471,5 +473,21 @@ describe("Ray Tune payloads (M28/M34 style) with Ray's meanings", () => {
     const { config } = parseConfigText(payload(""), "payload.yaml");
     expect(config.search_space.layers).toEqual({ type: "randint", min: 1, max: 5 });
     expect(config.search_space.width).toEqual({ type: "qloguniform", min: 8, max: 63, q: 1 });
+  });
+});
+
+describe("tracked_metric", () => {
+  it("is the last finite value of the metric in metrics.jsonl; a torn line, a non-number and other keys are passed over", async () => {
+    const { lastMetricValue } = await import("../src/runtime/trial.js");
+    const dir = await tempDir("tunix-rt-tracked-");
+    const file = path.join(dir, "metrics.jsonl");
+    await writeFile(
+      file,
+      '{"step": 1, "val_loss": 2.5}\n{"step": 2, "val_loss": 1.25, "acc": 0.5}\n{"step": 3, "acc": 0.6}\n{"step": 4, "val_loss": "nan"}\n{"step": 5, "val_lo',
+    );
+    expect(await lastMetricValue(file, "val_loss")).toBe(1.25);
+    expect(await lastMetricValue(file, "acc")).toBe(0.6);
+    expect(await lastMetricValue(file, "f1")).toBeNull();
+    expect(await lastMetricValue(path.join(dir, "none.jsonl"), "acc")).toBeNull();
   });
 });

@@ -13,7 +13,7 @@ import { primaryScoreRange } from "./score.js";
 import type { CommitTrials, SweepWorktree, WorktreeState } from "./source.js";
 import { searchSpaceOf } from "./space.js";
 import { completedNote } from "./trial-record.js";
-import type { Params, TrialRecord, TrialStatus } from "./types.js";
+import type { Params, ParamValue, TrialRecord, TrialStatus } from "./types.js";
 
 /** A trial record as aggregate reads it from `trial.json` (the fields it relies on). */
 export interface AggregatedTrial extends TrialRecord {
@@ -48,6 +48,8 @@ export interface LeaderboardRow {
   error: string | null;
   /** A completed trial: what grading met that did not fail it (`completedNote`). */
   note?: string;
+  /** The config's tracked_metric as the trial recorded it: its last value in metrics.jsonl. */
+  tracked?: { name: string; value: number | null };
 }
 
 /**
@@ -84,6 +86,15 @@ export function recommendedTrial<T extends TrialRecord>(
  * `compareTrials`. Without one: the scored trials by `compareTrials`. Then the rest by trial
  * id, without a rank.
  */
+/** A record's tracked_metric, when it holds a well-formed one (records are evidence). */
+function trackedOf(t: AggregatedTrial): Pick<LeaderboardRow, "tracked"> {
+  const m = (t as { tracked_metric?: unknown }).tracked_metric;
+  if (m === null || typeof m !== "object") return {};
+  const { name, value } = m as { name?: unknown; value?: unknown };
+  if (typeof name !== "string") return {};
+  return { tracked: { name, value: typeof value === "number" && Number.isFinite(value) ? value : null } };
+}
+
 export function buildLeaderboard(
   trials: readonly AggregatedTrial[],
   recommendation?: Recommendation,
@@ -113,6 +124,7 @@ export function buildLeaderboard(
         : {}),
       error: t.status !== "completed" && typeof t.error === "string" ? t.error : null,
       ...(note === undefined ? {} : { note }),
+      ...trackedOf(t),
     };
   };
   const byId = new Map(trials.map((t) => [t.trial_id, t] as const));
@@ -404,6 +416,10 @@ export interface LeaderboardOptions {
 }
 
 /** The leaderboard's table (see `LeaderboardTable`). */
+/** A parameter's cell: a list or mapping (a choice's value) as JSON, anything else as it is. */
+const paramCell = (v: ParamValue | undefined): string =>
+  v === undefined ? "" : v !== null && typeof v === "object" ? JSON.stringify(v) : String(v);
+
 export function leaderboardTable(
   rows: readonly LeaderboardRow[],
   { title, counts, bestId, recommendation, limit = 50 }: LeaderboardOptions,
@@ -413,6 +429,8 @@ export function leaderboardTable(
   const withRung = rows.some((r) => r.rung !== undefined);
   const withEstimate = recommendation !== undefined && recommendation.rule === "model";
   const withRuns = rows.some((r) => (r.config?.count ?? 1) > 1);
+  // The trainer's own metric (tracked_metric), recorded beside primary_score, never ranked by.
+  const tracked = rows.find((r) => r.tracked)?.tracked?.name;
   const columns = [
     "rank",
     "trial",
@@ -422,6 +440,7 @@ export function leaderboardTable(
     "primary_score",
     ...(withEstimate ? ["estimate"] : []),
     ...(withRuns ? ["mean ± sd (runs)"] : []),
+    ...(tracked === undefined ? [] : [tracked]),
     "status",
     "duration",
   ];
@@ -440,7 +459,7 @@ export function leaderboardTable(
     cells: [
       r.rank === null ? "–" : String(r.rank),
       r.trial_id,
-      ...names.map((n) => (r.params[n] === undefined ? "" : String(r.params[n]))),
+      ...names.map((n) => paramCell(r.params[n])),
       ...(withRung ? [r.rung === undefined ? "" : String(r.rung)] : []),
       ...(withBudget ? [r.budget === undefined ? "" : String(r.budget)] : []),
       formatScore(r.primary_score),
@@ -454,6 +473,9 @@ export function leaderboardTable(
                 : "–",
           ]
         : []),
+      ...(tracked === undefined
+        ? []
+        : [r.tracked?.value === null || r.tracked === undefined ? "–" : String(r.tracked.value)]),
       r.note === undefined ? r.status : `${r.status} (note)`,
       r.duration_s === null ? "–" : `${r.duration_s.toFixed(1)}s`,
     ],

@@ -182,6 +182,14 @@ export const SweepConfigSchema = z.strictObject({
   reevaluate: ReevaluateSchema.optional(),
   /** Stop losing trials while they train, from metrics.jsonl (src/core/pruning.ts); absent: none. */
   pruning: PruningSchema.optional(),
+  /**
+   * A number of the trainer's own in metrics.jsonl (`val_loss`, ...), recorded for each trial
+   * as `tracked_metric: {name, value}` (its last value; null when it never wrote one) and
+   * shown on the leaderboard; never what trials are ranked by (that is primary_score).
+   */
+  tracked_metric: z
+    .strictObject({ name: z.string().min(1), mode: z.enum(["max", "min"]).default("max") })
+    .optional(),
   /** Path of the evalset (JSONL), relative to the repository root. */
   evalset: z.string().min(1).optional(),
   search_space: z.record(z.string(), ParamSchema),

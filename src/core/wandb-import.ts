@@ -444,10 +444,19 @@ function translateMetric(
         `${file}: metric.goal: not given (W&B would minimize); ${name} is higher-is-better, so the sweep maximizes it`,
       );
     }
-  } else {
+  } else if (typeof name === "string" && name !== "") {
+    // The trainer's own number: recorded for each trial (the pruning metric too, with
+    // early_terminate), never what trials are ranked by.
+    raw.tracked_metric = { name, mode: goal === "minimize" ? "min" : "max" };
     notes.push(
-      `${file}: metric: ${quote(name)}${goal === undefined ? "" : ` (${goal})`} is not what tunix-rt ranks by, and is dropped: trials are ranked by primary_score, graded from each trial's predictions against the evalset, highest first`,
+      `${file}: metric: ${quote(name)}${goal === undefined ? "" : ` (${goal})`} is recorded as tracked_metric, each trial's last value of it in metrics.jsonl (a trainer that logs only to W&B leaves it null); trials are ranked by primary_score, graded from each trial's predictions against the evalset, highest first`,
     );
+  } else {
+    problems.push({
+      file,
+      path: "metric.name",
+      message: `got ${quote(name)}; expected the name of the metric`,
+    });
   }
   for (const key of Object.keys(value)) {
     if (key !== "name" && key !== "goal") notes.push(`${file}: metric.${key}: dropped (no tunix-rt meaning)`);

@@ -1,4 +1,4 @@
-import { access, constants, mkdir, rm, stat } from "node:fs/promises";
+import { access, constants, mkdir, open, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fillPlaceholders, type SweepConfig } from "../core/config.js";
@@ -80,6 +80,8 @@ export interface TrialJson extends TrialRecord {
   curve?: Curve;
   /** A pruned trial: the decision, which verify takes again from the recorded curves. */
   pruned?: PruneDecision;
+  /** With `tracked_metric`: its last value in metrics.jsonl (null when none was written). */
+  tracked_metric?: { name: string; value: number | null };
 }
 
 /** Files a trial attempt writes; removed before a new attempt in the same folder. */
@@ -356,6 +358,14 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   });
   lines?.end();
   const watched = await watch?.stop();
+  const tracked = config.tracked_metric
+    ? {
+        tracked_metric: {
+          name: config.tracked_metric.name,
+          value: await lastMetricValue(path.join(outDir, "metrics.jsonl"), config.tracked_metric.name),
+        },
+      }
+    : {};
   profile?.add("trial: trainer process", performance.now() - trainerStarted);
   await timed(profile, "trial: redact output.log", () =>
     rewriteLines(path.join(outDir, "output.log"), lineRedactor(secrets)).catch(() => undefined),
@@ -377,6 +387,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
         }
       : {}),
     ...(watched?.notes.length ? { note: watched.notes.join("; ") } : {}),
+    ...tracked,
   };
 
   // What the trainer last said on stderr is usually why it failed: the record keeps it.
@@ -447,4 +458,34 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   }
   await timed(profile, "trial: record", () => writeJsonAtomic(recordFile, final));
   return final;
+}
+
+/**
+ * The last finite number a metrics.jsonl line gives `name` (its last MiB read, from the end),
+ * or null when none does or the file is not there.
+ */
+export async function lastMetricValue(file: string, name: string): Promise<number | null> {
+  const handle = await open(file, "r").catch(() => undefined);
+  if (!handle) return null;
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, 1 << 20);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const lines = buffer.toString("utf8").split("\n");
+    for (let i = lines.length - 1; i >= 0; i--) {
+      try {
+        const record: unknown = JSON.parse(lines[i] as string);
+        if (record !== null && typeof record === "object" && Object.hasOwn(record, name)) {
+          const value = (record as Record<string, unknown>)[name];
+          if (typeof value === "number" && Number.isFinite(value)) return value;
+        }
+      } catch {
+        // A torn or partial line (the first of the window, or a trainer killed mid-write).
+      }
+    }
+    return null;
+  } finally {
+    await handle.close();
+  }
 }
