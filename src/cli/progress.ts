@@ -4,6 +4,7 @@ import { remainingMs } from "../core/eta.js";
 import { bestTrial } from "../core/evidence/best-trial.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import { formatMetrics, type MetricsView } from "../core/metrics-view.js";
+import { paramText } from "../core/space.js";
 import { outcomeSuffix } from "../core/trial-record.js";
 import type { SweepProgress, TrialStart } from "../runtime/sweep.js";
 import type { TrialJson } from "../runtime/trial.js";
@@ -224,7 +225,7 @@ export function createProgress({
     trialStarted(trial: PlannedRungTrial, info: TrialStart) {
       running.set(trial.trial_id, { since: now(), outDir: info.outDir });
       const params = Object.entries(trial.params)
-        .map(([k, v]) => `${k}=${v}`)
+        .map(([k, v]) => `${k}=${paramText(v)}`)
         .join(" ");
       const where = `worker ${info.worker}${info.device === undefined ? "" : `, device ${info.device}`}`;
       const why = info.proposed === undefined ? "" : ` (${info.proposed})`;

@@ -11,7 +11,7 @@ import {
 } from "./recommend.js";
 import { primaryScoreRange } from "./score.js";
 import type { CommitTrials, SweepWorktree, WorktreeState } from "./source.js";
-import { searchSpaceOf } from "./space.js";
+import { paramText, searchSpaceOf } from "./space.js";
 import { completedNote } from "./trial-record.js";
 import type { Params, ParamValue, TrialRecord, TrialStatus } from "./types.js";
 
@@ -417,8 +417,7 @@ export interface LeaderboardOptions {
 
 /** The leaderboard's table (see `LeaderboardTable`). */
 /** A parameter's cell: a list or mapping (a choice's value) as JSON, anything else as it is. */
-const paramCell = (v: ParamValue | undefined): string =>
-  v === undefined ? "" : v !== null && typeof v === "object" ? JSON.stringify(v) : String(v);
+const paramCell = (v: ParamValue | undefined): string => (v === undefined ? "" : paramText(v));
 
 export function leaderboardTable(
   rows: readonly LeaderboardRow[],

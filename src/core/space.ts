@@ -320,3 +320,8 @@ export function gridValues(spec: ParamSpec, points: number): ParamValue[] {
     }
   }
 }
+
+/** A parameter value as text (argv, logs, tables): a list or mapping as JSON, anything else as JavaScript writes it. */
+export function paramText(value: unknown): string {
+  return value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
+}

@@ -3,6 +3,7 @@
  * functions from plain data to text. Everything passes through `redact` first, since a summary
  * is public to everyone who can read the workflow run.
  */
+
 import path from "node:path";
 import type { AggregatedTrial, TrialCounts } from "../core/aggregate.js";
 import type { SweepConfig } from "../core/config.js";
@@ -10,6 +11,7 @@ import type { Problem } from "../core/errors.js";
 import { lineText, markdownCode, markdownText } from "../core/escape.js";
 import type { Plan } from "../core/plan.js";
 import { redact } from "../core/redact.js";
+import { paramText } from "../core/space.js";
 import { completedNote } from "../core/trial-record.js";
 
 /**
@@ -173,7 +175,7 @@ export function aggregateSummary(input: AggregateSummaryInput): string {
   const lines: string[] = [];
   if (best) {
     const params = Object.entries(best.params)
-      .map(([k, v]) => `${k}=${String(v)}`)
+      .map(([k, v]) => `${k}=${paramText(v)}`)
       .join(", ");
     lines.push(
       `**Best trial: ${markdownText(best.trial_id)}**, primary_score ${score(best.primary_score)}${params ? ` (${markdownText(params)})` : ""}.`,

@@ -8,6 +8,7 @@ import { shortNumber } from "../core/metrics-view.js";
 import type { Curve, PruneDecision } from "../core/pruning.js";
 import { lineRedactor, secretValuesOf } from "../core/redact.js";
 import type { WorktreeState } from "../core/source.js";
+import { paramText } from "../core/space.js";
 import { plannedRecord } from "../core/trial-record.js";
 import type { EvalItem, PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import {
@@ -188,8 +189,7 @@ export function placeholderValues(trial: PlannedTrial, outDir: string): Record<s
   };
   if (trial.budget !== undefined) values.budget = String(trial.budget);
   // A list or mapping (a choice's value) as JSON; anything else as JavaScript writes it.
-  for (const [name, value] of Object.entries(trial.params))
-    values[name] = value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
+  for (const [name, value] of Object.entries(trial.params)) values[name] = paramText(value);
   return values;
 }
 

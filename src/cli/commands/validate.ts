@@ -1,5 +1,6 @@
 import { ExitCode, formatProblem } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
+import { paramText } from "../../core/space.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { type PreflightReport, preflight } from "../../runtime/preflight.js";
 import { type Command, configFile, parseFlags } from "../command.js";
@@ -37,7 +38,7 @@ export function formatPreflight(report: PreflightReport, file: string): string {
     lines.push(`planned before any result (${preview.trials.length}):`);
     for (const trial of preview.trials) {
       const params = Object.entries(trial.params)
-        .map(([k, v]) => `${k}=${v}`)
+        .map(([k, v]) => `${k}=${paramText(v)}`)
         .join(" ");
       const rung = typeof trial.rung === "number" ? ` [rung ${trial.rung}, budget ${trial.budget}]` : "";
       const why = preview.proposed[trial.trial_id];

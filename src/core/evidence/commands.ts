@@ -7,7 +7,9 @@
  * and `{wandb:args_json_file}` (a path in the trial's folder) may be any text, as
  * `{output_dir}` may.
  */
+
 import type { ParamSpec } from "../config.js";
+import { paramText } from "../space.js";
 import type { Params } from "../types.js";
 import { expandWandbMacro, type WandbArgMacro, wandbMacroOf } from "../wandb-args.js";
 
@@ -21,8 +23,7 @@ function knownValues(record: {
   const values = new Map<string, string>([["trial_id", record.trial_id]]);
   if (record.seed !== undefined) values.set("seed", String(record.seed));
   if (record.budget !== undefined) values.set("budget", String(record.budget));
-  for (const [name, value] of Object.entries(record.params))
-    values.set(name, value !== null && typeof value === "object" ? JSON.stringify(value) : String(value));
+  for (const [name, value] of Object.entries(record.params)) values.set(name, paramText(value));
   return values;
 }
 

@@ -10,11 +10,13 @@
  * Scales, ticks and paths are d3's (d3-scale, d3-shape: no DOM needed, ISC licence); the
  * elements are written in ./svg.ts.
  */
+
 import { scaleLinear, scaleLog, scalePoint } from "d3-scale";
 import { line } from "d3-shape";
 import type { ParamSpec } from "../config.js";
 import { bestTrial, compareTrialIds } from "../evidence/best-trial.js";
 import { maxOf, minOf } from "../limits.js";
+import { paramText } from "../space.js";
 import type { Params, ParamValue, TrialStatus } from "../types.js";
 import { axisBottom, axisLeft, el, esc, label, svgDocument, type Tick, text } from "./svg.js";
 
@@ -164,7 +166,7 @@ export function crossMark(
 /** A tooltip: the trial, its score, its params. */
 export function tip(t: ChartTrial): string {
   const params = Object.entries(t.params)
-    .map(([k, v]) => `${k}=${String(v)}`)
+    .map(([k, v]) => `${k}=${paramText(v)}`)
     .join(" ");
   const score = scored(t) ? t.primary_score.toFixed(4) : t.status;
   return el("title", {}, esc(`${t.trial_id}: ${score}${params ? ` (${params})` : ""}`));
@@ -343,7 +345,7 @@ export function paramAxis(name: string, spec: ParamSpec | undefined, seen: reado
       name,
       kind: "category",
       at: (v) => point(JSON.stringify(spec?.type === "choice" ? v : String(v))),
-      ticks: ordered.map((v) => ({ at: point(JSON.stringify(v)) ?? 0, label: String(v) })),
+      ticks: ordered.map((v) => ({ at: point(JSON.stringify(v)) ?? 0, label: paramText(v) })),
     };
   }
   // The distribution types (normal, lognormal, beta) have no bounds: the values seen give them.
