@@ -283,6 +283,7 @@ parameters:
       warmup_steps: 0,
       interval_steps: 1,
       min_trials: 4,
+      protect_leaders: true,
       grace_seconds: 30,
     });
     // program: W&B's default command, its args macro kept for each trial.

@@ -16,10 +16,12 @@ import {
   checkDecision,
   decide,
   IndexedCurve,
+  type PruneDecision,
   type PruningConfig,
   PruningSchema,
   recordedCurve,
 } from "../src/core/pruning.js";
+import { CurveBoard } from "../src/runtime/pruner.js";
 import { laterWave, runBundle } from "./actions/helpers.js";
 import { ResultsStandIn } from "./github/stand-in/results.js";
 import { readJsonl, repoRoot, runCli, tempDir } from "./helpers/cli.js";
@@ -77,6 +79,75 @@ describe("the rules", () => {
     expect(decide(c, curve([0.0, 0.0], [1, 2]), new Map())).toBeUndefined();
   });
 
+  it("protect_leaders: a trial ahead of every completed trial's final value goes on; a decision names the incumbent it did not beat", () => {
+    // a completed with a collapse at its end (final 0.1); b completed at 0.8; c still running.
+    const others = new Map([
+      ["a", curve([0.5, 0.9, 0.1])],
+      ["b", curve([0.4, 0.7, 0.8])],
+      ["c", curve([0.6, 0.95])],
+    ]);
+    for (const rule of ["median", "asha"] as const) {
+      const c = config({ rule, min_trials: 2, min_resource: 1, reduction_factor: 2 });
+      // Step 1: the median of 0.4, 0.5, 0.6 is 0.5; asha's rung 1 keeps the best 2 of 4 (cut 0.5).
+      const own = curve([0.3]);
+      const expected = { rule, step: 1, value: 0.3, threshold: 0.5, compared: { a: 0.5, b: 0.4, c: 0.6 } };
+      // Nothing completed: nothing protected, no incumbent.
+      expect(decide(c, own, others)).toEqual(rule === "asha" ? { ...expected, rung: 1 } : expected);
+      // Only a completed: 0.3 beats its final 0.1, so the trial goes on.
+      expect(decide(c, own, others, new Set(["a"]))).toBeUndefined();
+      expect(decide(c, curve([0.1]), others, new Set(["a"]))).toMatchObject({ value: 0.1 });
+      expect(decide({ ...c, protect_leaders: false }, own, others, new Set(["a"]))).toMatchObject({
+        value: 0.3,
+      });
+      expect(
+        decide({ ...c, protect_leaders: false }, own, others, new Set(["a"]))?.incumbent,
+      ).toBeUndefined();
+      // a and b completed: the incumbent is b's 0.8, which 0.3 does not beat.
+      const d = decide(c, own, others, new Set(["a", "b"]));
+      expect(d?.incumbent).toEqual({ trial: "b", value: 0.8 });
+      if (!d) continue;
+      const curves = new Map([...others, ["t", own]]);
+      const done = new Set(["a", "b"]);
+      expect(checkDecision(c, d, own, curves, done)).toBeUndefined();
+      // What verify says of an incumbent that the records do not give.
+      expect(checkDecision(c, { ...d, incumbent: { trial: "b", value: 0.9 } }, own, curves, done)).toBe(
+        "incumbent.value: got 0.9; b's recorded curve ends at 0.8",
+      );
+      expect(checkDecision(c, { ...d, incumbent: { trial: "c", value: 0.95 } }, own, curves, done)).toBe(
+        'incumbent: "c" is no completed trial',
+      );
+      expect(checkDecision(c, { ...d, incumbent: { trial: "a", value: 0.1 } }, own, curves, done)).toMatch(
+        /its value 0\.3 at step 1 beats the final value 0\.1 of the completed trial a .*protect_leaders should have kept it/,
+      );
+      expect(checkDecision({ ...c, protect_leaders: false }, d, own, curves, done)).toMatch(
+        /incumbent: recorded, but the config's protect_leaders is false/,
+      );
+      expect(
+        checkDecision(
+          c,
+          { ...d, incumbent: "b" as unknown as PruneDecision["incumbent"] },
+          own,
+          curves,
+          done,
+        ),
+      ).toBe('incumbent: got "b"; expected {trial, value}');
+    }
+    // min: the incumbent is the smallest final, and a trial below it goes on. At step 1 the
+    // median of 0.5, 0.9, 0.6 is 0.6: 0.7 is worse.
+    const min = config({ rule: "median", min_trials: 2, mode: "min" });
+    const losses = new Map([
+      ["a", curve([0.5, 0.2])],
+      ["b", curve([0.9, 0.8])],
+      ["c", curve([0.6])],
+    ]);
+    expect(decide(min, curve([0.7]), losses, new Set(["a", "b"]))?.incumbent).toEqual({
+      trial: "a",
+      value: 0.2,
+    });
+    expect(decide(min, curve([0.7]), losses, new Set(["b"]))).toBeUndefined();
+    expect(decide(min, curve([0.85]), losses, new Set(["b"]))?.incumbent).toEqual({ trial: "b", value: 0.8 });
+  });
+
   it("checkDecision accepts a decision the curves give, and names what is wrong in one that they do not", () => {
     const c = config({ rule: "median", min_trials: 2 });
     const curves = new Map([
@@ -99,6 +170,22 @@ describe("the rules", () => {
     expect(
       checkDecision(c, { ...d, compared: { a: 0.9, b: 0.7 } }, curves.get("t") as IndexedCurve, curves),
     ).toMatch(/compared\.a: got 0\.9; a's recorded curve gives 0\.5/);
+  });
+});
+
+describe("the board a trial is judged against", () => {
+  it("of a resumed sweep's records (or an earlier wave's) knows which trials completed, whose last points are final values", () => {
+    const curve = (values: number[]) => ({ metric: "acc", steps: values.map((_, i) => i + 1), values });
+    const board = CurveBoard.of([
+      { trial_id: "t0", status: "completed", curve: curve([0.5, 0.1]) },
+      { trial_id: "t1", status: "pruned", curve: curve([0.2]) },
+      { trial_id: "t2", status: "failed", curve: curve([0.9]) },
+      { trial_id: "t3", status: "completed" },
+    ]);
+    expect(board.size).toBe(3);
+    expect([...board.completed]).toEqual(["t0"]);
+    board.complete("t2");
+    expect([...board.completed]).toEqual(["t0", "t2"]);
   });
 });
 
@@ -175,8 +262,13 @@ describe("metrics.jsonl as trainers write it", () => {
   });
 });
 
-/** A sweep of the curve trainer: each trial's `quality` sets its curve, acc = quality * k / 8 at step k. */
-async function curveSweep(dir: string, pruning: string, qualities: number[], extra = ""): Promise<void> {
+/** A sweep of the curve trainer: each trial's `quality` sets its curve, acc = quality * k / 8 at step k ("QxD": 0.01 from step D). */
+async function curveSweep(
+  dir: string,
+  pruning: string,
+  qualities: Array<number | string>,
+  extra = "",
+): Promise<void> {
   await writeFile(path.join(dir, "evalset.jsonl"), `${evalsetText(10)}\n`);
   await writeFile(
     path.join(dir, "sweep.yaml"),
@@ -201,18 +293,31 @@ const sweepEnv = { TUNIX_RT_PRUNE_INTERVAL_MS: "10", STEP_MS: "40" };
 
 /**
  * The prune step each trial should get, the trials running one at a time in order: the rule
- * written out again here, over the curves acc = quality * k / 8 (a pruned trial's curve ends
- * where it was pruned, give or take the points written before SIGTERM landed, which no later
- * decision here reaches). With `against`, each trial is judged against those trials' whole
- * curves only (an earlier wave's), as trials running side by side that do not see each other.
+ * written out again here, over the curves acc = quality * k / 8 (a quality "QxD" is the
+ * fixture's diverging run: acc 0.01 from step D on). A pruned trial's curve ends where it was
+ * pruned, give or take the points written before SIGTERM landed, which no later decision here
+ * reaches. protect_leaders (unless `protect` is false): a trial whose value beats the final
+ * value of every trial completed before it is not pruned. With `against`, each trial is judged
+ * against those trials' whole curves only (an earlier wave's, all completed), as trials running
+ * side by side that do not see each other.
  */
 function expectedPrunes(
   rule: "median" | "asha",
-  qualities: number[],
-  { minTrials = 2, against }: { minTrials?: number; against?: number[] } = {},
+  qualities: Array<number | string>,
+  {
+    minTrials = 2,
+    against,
+    protect = true,
+  }: { minTrials?: number; against?: Array<number | string>; protect?: boolean } = {},
 ): Array<number | null> {
-  const full = (q: number) => Array.from({ length: 8 }, (_, k) => (q * (k + 1)) / 8);
+  const full = (q: number | string) => {
+    const [quality, divergeAt] = String(q).split("x").map(Number) as [number, number | undefined];
+    return Array.from({ length: 8 }, (_, k) =>
+      divergeAt !== undefined && k + 1 >= divergeAt ? 0.01 : (quality * (k + 1)) / 8,
+    );
+  };
   const done: number[][] = against ? against.map(full) : [];
+  const finals: number[] = done.map((c) => c[7] as number);
   const out: Array<number | null> = [];
   for (const q of qualities) {
     const values = full(q);
@@ -220,6 +325,7 @@ function expectedPrunes(
     for (let k = 1; k <= 8 && pruned === null; k++) {
       const mine = values[k - 1] as number;
       const others = done.filter((c) => c.length >= k).map((c) => c[k - 1] as number);
+      let prune = false;
       if (rule === "median") {
         if (others.length < minTrials) continue;
         const s = [...others].sort((a, b) => a - b);
@@ -227,14 +333,18 @@ function expectedPrunes(
           s.length % 2
             ? (s[s.length >> 1] as number)
             : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-        if (mine < m) pruned = k;
+        prune = mine < m;
       } else if ([1, 2, 4, 8].includes(k)) {
         const all = [mine, ...others].sort((a, b) => b - a);
         const cut = all[Math.max(0, Math.floor(all.length / 2) - 1)] as number;
-        if (mine < cut) pruned = k;
+        prune = mine < cut;
       }
+      if (prune && !(protect && finals.length > 0 && mine > Math.max(...finals))) pruned = k;
     }
-    if (!against) done.push(pruned === null ? values : values.slice(0, pruned));
+    if (!against) {
+      done.push(pruned === null ? values : values.slice(0, pruned));
+      if (pruned === null) finals.push(values[7] as number);
+    }
     out.push(pruned);
   }
   return out;
@@ -309,6 +419,52 @@ describe("a local sweep with pruning", () => {
       );
     });
   }
+
+  it("protect_leaders: once a diverging run has completed at 0.01, a trial above that is not pruned; without it, it is", async () => {
+    const qualities = ["0.9x3", 0.4, 0.35, 0.3];
+    const fates: Record<string, Array<number | null>> = {};
+    for (const protect of [true, false]) {
+      const dir = await tempDir(`tunix-rt-prune-protect-${protect}-`);
+      await curveSweep(
+        dir,
+        `{metric: eval_acc, rule: median, min_trials: 1, protect_leaders: ${protect}, grace_seconds: 2}`,
+        qualities,
+      );
+      const r = await runCli(["sweep", "--config", "sweep.yaml", "--parallel", "1", "--seed", "1"], {
+        cwd: dir,
+        env: sweepEnv,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const trials = await readJsonl(path.join(dir, "submission_runs/prune_v1/trials.jsonl"));
+      const ran = trials.map((t) => t.params.quality as number | string);
+      expect(ran[0], "the diverging run goes first (the grid's order under this seed)").toBe("0.9x3");
+      const fate = trials.map((t) => (t.status === "pruned" ? t.pruned.step : null));
+      expect(fate).toEqual(expectedPrunes("median", ran, { minTrials: 1, protect }));
+      fates[String(protect)] = fate;
+      for (const t of trials.filter((x) => x.status === "pruned")) {
+        if (protect) expect(t.pruned.incumbent?.trial).toMatch(/^t\d{4}$/);
+        else expect(t.pruned.incumbent).toBeUndefined();
+      }
+      expect((await runCli(["verify", "submission_runs/prune_v1"], { cwd: dir })).code).toBe(0);
+      if (!protect) continue;
+      // Edited so that a decision names the diverging run's final as its incumbent, which the
+      // pruned trial's value beats: verify says protect_leaders should have kept it.
+      const file = path.join(dir, "submission_runs/prune_v1/trials.jsonl");
+      const diverged = trials[0];
+      const edited = trials.map((t) =>
+        t.status === "pruned"
+          ? { ...t, pruned: { ...t.pruned, incumbent: { trial: diverged.trial_id, value: 0.01 } } }
+          : t,
+      );
+      await writeFile(file, `${edited.map((t) => JSON.stringify(t)).join("\n")}\n`);
+      const bad = await runCli(["verify", "submission_runs/prune_v1"], { cwd: dir });
+      expect(bad.code).toBe(1);
+      expect(bad.stdout + bad.stderr).toMatch(/protect_leaders should have kept it/);
+    }
+    // The diverging run's early values would prune the next trial; its final value protects it.
+    expect(fates.true?.[1]).toBeNull();
+    expect(fates.false?.[1]).toBe(1);
+  });
 
   it("stops a trainer that ignores SIGTERM with SIGKILL after the grace, and does not run a pruned trial again on resume", async () => {
     const dir = await tempDir("tunix-rt-prune-kill-");
@@ -479,12 +635,17 @@ describe("on GitHub: a later wave's trial job, as the runner runs the bundle, pr
       // against wave 1's recorded curves, as verify takes it again.
       const config = PruningSchema.parse(parse(pruning[rule]));
       const curves = new Map(wave1.records.map((r) => [r.trial_id, recordedCurve(r.curve) as IndexedCurve]));
+      // Wave 1's trials all completed: the incumbent is the best of their final values.
+      const completed = new Set<string>(wave1.records.map((r) => r.trial_id));
+      const best = Math.max(...wave1.records.map((r) => r.params.quality as number));
+      const leader = wave1.records.find((r) => r.params.quality === best);
       for (const [k, r] of wave2.records.entries()) {
         expect(wave2.steps[k]?.outputs.status).toBe(r.status);
         if (r.status !== "pruned") continue;
         expect(Object.keys(r.pruned.compared).sort()).toEqual([...curves.keys()].sort());
+        expect(r.pruned.incumbent).toEqual({ trial: leader.trial_id, value: best });
         expect(
-          checkDecision(config, r.pruned, recordedCurve(r.curve) as IndexedCurve, curves),
+          checkDecision(config, r.pruned, recordedCurve(r.curve) as IndexedCurve, curves, completed),
         ).toBeUndefined();
       }
     });

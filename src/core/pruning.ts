@@ -12,6 +12,11 @@
  *   reports a step at or past a rung, its value there competes with the other trials' values
  *   at that rung, and it goes on only when it is in the best 1/reduction_factor of them (with
  *   fewer than reduction_factor values, only when it is the best, as Optuna does).
+ * With `protect_leaders` (the default), neither rule prunes a trial whose value already beats
+ * the final value (the last point) of every completed trial: stopping it could only leave the
+ * sweep a worse recommendation than the trial already is. Without it, early values of trials
+ * that later collapsed (a diverging run, good at a rung and poor at its end) can set a cut
+ * that every later trial fails, until the only trials left to recommend are collapsed ones.
  */
 import { z } from "zod";
 import { quote } from "./errors.js";
@@ -36,6 +41,11 @@ export const PruningSchema = z.strictObject({
   reduction_factor: finite.gt(1).default(3),
   /** asha: the step of the first rung; > 0. */
   min_resource: finite.positive().default(1),
+  /**
+   * Either rule: a trial whose value beats the best final value (the curve's last point) of
+   * the completed trials is not pruned (before any trial completes, nothing is protected).
+   */
+  protect_leaders: z.boolean().default(true),
   /** Seconds between SIGTERM and SIGKILL when a pruned trainer is stopped. */
   grace_seconds: finite.min(0).default(30),
 });
@@ -69,6 +79,11 @@ export interface PruneDecision {
   rung?: number;
   /** The other trials' values the threshold was taken over, by trial id. */
   compared: Record<string, number>;
+  /**
+   * protect_leaders: the best final value (its curve's last point) of the trials that had
+   * completed, which the trial's value did not beat; absent when none had completed.
+   */
+  incumbent?: { trial: string; value: number };
 }
 
 /** `a` is strictly worse than `b` for the mode. */
@@ -156,43 +171,50 @@ export function ashaThreshold(config: PruningConfig, values: readonly number[]):
 
 /**
  * Decides on the trial's newest point, the last of `own`, given the other trials' curves so
- * far: a decision when the rule prunes it there, else undefined.
+ * far (`completed`: the ids of those that completed, whose last point is their final value):
+ * a decision when the rule prunes it there, else undefined.
  */
 export function decide(
   config: PruningConfig,
   own: IndexedCurve,
   others: Iterable<readonly [string, IndexedCurve]>,
+  completed: ReadonlySet<string> = new Set(),
 ): PruneDecision | undefined {
   const point = own.last;
   if (!point || point.step < config.warmup_steps) return undefined;
-  const compared: Record<string, number> = {};
+  let rung: number | undefined;
   if (config.rule === "median") {
     if (!isMedianStep(config, point.step)) return undefined;
-    for (const [id, curve] of others) {
-      const v = curve.at(point.step);
-      if (v !== undefined) compared[id] = v;
-    }
-    const values = Object.values(compared);
-    if (values.length < config.min_trials) return undefined;
-    const threshold = median(values);
-    return worse(config.mode, point.value, threshold)
-      ? { rule: "median", step: point.step, value: point.value, threshold, compared }
-      : undefined;
+  } else {
+    // asha: the rung this point is the first to reach (an earlier point already passed the rungs before).
+    const before = own.points[own.points.length - 2];
+    rung = rungSteps(config, point.step)
+      .filter((r) => r >= config.warmup_steps && (before === undefined || before.step < r))
+      .at(-1);
+    if (rung === undefined) return undefined;
   }
-  // asha: the rung this point is the first to reach (an earlier point already passed the rungs before).
-  const before = own.points[own.points.length - 2];
-  const rung = rungSteps(config, point.step)
-    .filter((r) => r >= config.warmup_steps && (before === undefined || before.step < r))
-    .at(-1);
-  if (rung === undefined) return undefined;
+  const compared: Record<string, number> = {};
+  let incumbent: PruneDecision["incumbent"];
   for (const [id, curve] of others) {
-    const at = curve.firstAtOrPast(rung);
-    if (at !== undefined) compared[id] = at.value;
+    const v = rung === undefined ? curve.at(point.step) : curve.firstAtOrPast(rung)?.value;
+    if (v !== undefined) compared[id] = v;
+    const final = config.protect_leaders && completed.has(id) ? curve.last : undefined;
+    if (final && (incumbent === undefined || worse(config.mode, incumbent.value, final.value)))
+      incumbent = { trial: id, value: final.value };
   }
-  const threshold = ashaThreshold(config, [point.value, ...Object.values(compared)]);
-  return worse(config.mode, point.value, threshold)
-    ? { rule: "asha", step: point.step, value: point.value, threshold, rung, compared }
-    : undefined;
+  const values = Object.values(compared);
+  let decision: PruneDecision;
+  if (rung === undefined) {
+    if (values.length < config.min_trials) return undefined;
+    decision = { rule: "median", step: point.step, value: point.value, threshold: median(values), compared };
+  } else {
+    const threshold = ashaThreshold(config, [point.value, ...values]);
+    decision = { rule: "asha", step: point.step, value: point.value, threshold, rung, compared };
+  }
+  if (!worse(config.mode, point.value, decision.threshold)) return undefined;
+  // protect_leaders: a trial ahead of every completed trial's final value goes on.
+  if (incumbent && worse(config.mode, incumbent.value, point.value)) return undefined;
+  return incumbent ? { ...decision, incumbent } : decision;
 }
 
 /**
@@ -206,6 +228,7 @@ export function checkDecision(
   decision: PruneDecision,
   own: IndexedCurve,
   curves: ReadonlyMap<string, IndexedCurve>,
+  completed: ReadonlySet<string> = new Set(),
 ): string | undefined {
   if (decision.rule !== config.rule)
     return `rule: got ${quote(decision.rule)}; the config's pruning rule is ${config.rule}`;
@@ -245,6 +268,29 @@ export function checkDecision(
     return `threshold: got ${quote(decision.threshold)}; the recorded values give ${threshold}`;
   if (!worse(config.mode, decision.value, threshold))
     return `its value ${decision.value} at step ${decision.step} is not worse than the threshold ${threshold} (mode ${config.mode}): it should not have been pruned`;
+  return checkIncumbent(config, decision, curves, completed);
+}
+
+/** protect_leaders: the decision's incumbent, a completed trial's final value the trial did not beat. */
+function checkIncumbent(
+  config: PruningConfig,
+  decision: PruneDecision,
+  curves: ReadonlyMap<string, IndexedCurve>,
+  completed: ReadonlySet<string>,
+): string | undefined {
+  const incumbent = decision.incumbent as unknown;
+  if (incumbent === undefined) return undefined;
+  if (!config.protect_leaders)
+    return "incumbent: recorded, but the config's protect_leaders is false (no trial is protected)";
+  const { trial, value } = (incumbent ?? {}) as { trial?: unknown; value?: unknown };
+  if (typeof trial !== "string" || typeof value !== "number")
+    return `incumbent: got ${quote(incumbent)}; expected {trial, value}`;
+  if (!completed.has(trial)) return `incumbent: ${quote(trial)} is no completed trial`;
+  const final = curves.get(trial)?.last?.value;
+  if (final !== value)
+    return `incumbent.value: got ${quote(value)}; ${trial}'s recorded curve ends at ${final ?? "no value"}`;
+  if (worse(config.mode, value, decision.value))
+    return `its value ${decision.value} at step ${decision.step} beats the final value ${value} of the completed trial ${trial} (mode ${config.mode}): protect_leaders should have kept it`;
   return undefined;
 }
 

@@ -21,15 +21,29 @@ import {
  */
 export class CurveBoard {
   readonly #curves = new Map<string, IndexedCurve>();
+  readonly #completed = new Set<string>();
 
   /** The board of a sweep's finished records (a resumed sweep's): their recorded curves. */
-  static of(records: Iterable<{ trial_id: string; curve?: unknown }>): CurveBoard {
+  static of(records: Iterable<{ trial_id: string; curve?: unknown; status?: unknown }>): CurveBoard {
     const board = new CurveBoard();
     for (const r of records) {
       const curve = r.curve === undefined ? undefined : recordedCurve(r.curve);
-      if (curve !== undefined && typeof curve !== "string") board.set(r.trial_id, curve);
+      if (curve !== undefined && typeof curve !== "string") {
+        board.set(r.trial_id, curve);
+        if (r.status === "completed") board.complete(r.trial_id);
+      }
     }
     return board;
+  }
+
+  /** The trials that completed (protect_leaders: their curves' last points are final values). */
+  get completed(): ReadonlySet<string> {
+    return this.#completed;
+  }
+
+  /** Marks a trial completed: its curve is whole, its last point its final value. */
+  complete(trialId: string): void {
+    this.#completed.add(trialId);
   }
 
   /** How many trials' curves it holds. */
@@ -87,7 +101,7 @@ export function watchMetrics({
     line++;
     const point = reader.add(text.replace(/\r$/, ""), line);
     if (!point || decision) return;
-    decision = decide(config, reader.curve, board.others(trialId));
+    decision = decide(config, reader.curve, board.others(trialId), board.completed);
     if (decision) onPrune(decision);
   };
   const readMore = async () => {

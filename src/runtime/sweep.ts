@@ -495,6 +495,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
             );
           started.delete(trial.trial_id);
           records.set(trial.trial_id, record);
+          if (record.status === "completed") board?.complete(trial.trial_id);
           if (record.status === "failed" || record.status === "timeout") failures++;
           ran.push(record);
           const shown = performance.now();

@@ -1236,9 +1236,11 @@ export class EvidenceVerifier {
 
   /**
    * Each pruned trial's decision taken again from the curves trials.jsonl records: its own
-   * point, every value it was compared with, the threshold the rule gives, and that its value
-   * was on the pruned side of it. (Which trials had reached the step at the time cannot be
-   * told afterwards: the decision names the ones it saw, and each must be as recorded.)
+   * point, every value it was compared with, the threshold the rule gives, that its value
+   * was on the pruned side of it, and (protect_leaders) that it did not beat its incumbent, a
+   * completed trial's recorded final value. (Which trials had reached the step, or completed,
+   * at the time cannot be told afterwards: the decision names the ones it saw, and each must
+   * be as recorded.)
    */
   #checkPruning(): void {
     const config = this.#sweepConfig;
@@ -1246,6 +1248,10 @@ export class EvidenceVerifier {
     const pruning = config.value.pruning;
     // Each recorded curve indexed once (decisions look values up by step, never by scan).
     const curves = new Map<string, IndexedCurve>();
+    // protect_leaders: a decision's incumbent must be a completed trial.
+    const completed = new Set(
+      this.#trials.filter((t) => t.record.status === "completed").map((t) => t.trial_id),
+    );
     if (pruning)
       for (const t of this.#trials) {
         if (t.record.curve === undefined) continue;
@@ -1276,7 +1282,7 @@ export class EvidenceVerifier {
       }
       const own = curves.get(t.trial_id);
       const wrong = own
-        ? checkDecision(pruning, decision, own, curves)
+        ? checkDecision(pruning, decision, own, curves, completed)
         : "its curve is missing or not readable; the decision cannot be taken again";
       if (wrong) this.#add({ ...at, path: "pruned", message: `${t.trial_id}: ${wrong}` });
     }
