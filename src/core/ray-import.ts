@@ -21,9 +21,11 @@ export function rayMeanings(
 ): unknown {
   if (!isObject(space)) return space;
   const out: Record<string, unknown> = {};
+  let changed = false;
   for (const [name, spec] of Object.entries(space)) {
     const path = `${at}.${name}`;
     const translated = isObject(spec) ? rayParam(spec, ray, file, path, notes, problems) : spec;
+    changed ||= translated !== spec;
     Object.defineProperty(out, name, {
       value: translated,
       enumerable: true,
@@ -31,7 +33,8 @@ export function rayMeanings(
       configurable: true,
     });
   }
-  return out;
+  // Unchanged, the very object: a document that holds itself is still named where it does.
+  return changed ? out : space;
 }
 
 const whole = (v: unknown): number | undefined => {
