@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { LineCounter, parseDocument, visit } from "yaml";
+import { type Document, LineCounter, parseDocument, visit } from "yaml";
 import { type ConfigNeeds, type SweepConfig, validateConfig } from "../core/config.js";
 import { type ConfigFormat, importConfig, isWandb, sourcePath } from "../core/config-import.js";
 import { InputError } from "../core/errors.js";
@@ -51,13 +51,15 @@ export function parseConfigText(
   file: string,
   needs: ConfigNeeds = {},
 ): Pick<LoadedConfig, "config" | "format" | "notes"> & { raw: unknown } {
-  let data = parseYaml(text, file, false).data;
+  const doc = parseYaml(text, file);
+  let data = documentData(doc, file);
   // W&B reads its sweep files with PyYAML, whose YAML 1.1 booleans include yes/no/on/off. A
-  // W&B file is read again with them, as W&B reads it, and what that changes is said.
+  // W&B file's document is read again with them, as W&B reads it, and what that changes is said.
   const wandb = isWandb(data) || (isObject(data) && !("search_space" in data) && isWandb(data.sweep));
   const yaml11Notes: string[] = [];
   if (wandb) {
-    const { data: asWandb, pyyamlStrings } = parseYaml(text, file, true);
+    const pyyamlStrings = readAsPyyaml(doc);
+    const asWandb = documentData(doc, file);
     const changed = differences(data, asWandb, "");
     if (changed.length > 0)
       yaml11Notes.push(
@@ -104,64 +106,58 @@ const pyyamlNumber =
 const pyyamlBoolean = /^(?:yes|Yes|YES|on|On|ON|no|No|NO|off|Off|OFF)$/;
 
 /**
- * A YAML (JSON included) document's data; whole numbers as bigints (which keeps `1` and
- * `1.0` apart, as W&B's parameter inference needs); with `pyyamlBooleans`, an unquoted
- * yes/no/on/off is a boolean, as PyYAML reads it. Throws an InputError naming the line of
- * the first error.
+ * A YAML (JSON included) document, whole numbers as bigints (which keeps `1` and `1.0`
+ * apart, as W&B's parameter inference needs). Throws an InputError naming the line of the
+ * first error.
  */
-function parseYaml(
-  text: string,
-  file: string,
-  pyyamlBooleans: boolean,
-): { data: unknown; pyyamlStrings: string[] } {
+function parseYaml(text: string, file: string): Document {
   // The line counter gives errors their line (linePos is filled only for pretty errors).
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    prettyErrors: false,
-    uniqueKeys: true,
-    intAsBigInt: true,
-    lineCounter,
-  });
-  const pyyamlStrings: string[] = [];
-  if (pyyamlBooleans)
-    visit(doc, {
-      Scalar(key, node) {
-        const source = node.source;
-        if (
-          node.type === "PLAIN" &&
-          (typeof node.value === "number" || typeof node.value === "bigint") &&
-          typeof source === "string" &&
-          !pyyamlNumber.test(source)
-        )
-          pyyamlStrings.push(source);
-        // (A key stays text: a parameter named `on` is named on.)
-        if (
-          key !== "key" &&
-          node.type === "PLAIN" &&
-          typeof node.value === "string" &&
-          pyyamlBoolean.test(node.value)
-        )
-          node.value = /^(?:yes|on)$/i.test(node.value);
-      },
-    });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, intAsBigInt: true, lineCounter });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const line = first ? lineCounter.linePos(first.pos[0]).line : undefined;
     const reason = first?.message.split("\n")[0] ?? "invalid YAML";
     throw new InputError(`${file}${line ? `:${line}` : ""}: not valid YAML: ${reason}`);
   }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    // Too many alias expansions (a "billion laughs" document) and the like.
-    throw new InputError(
-      `${file}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
   if (doc.contents === null) {
     // An empty file, or one holding only comments: say so rather than "got null".
     throw new InputError(`${file}: is empty; expected a sweep config (a mapping with search_space)`);
   }
-  return { data, pyyamlStrings };
+  return doc;
+}
+
+/** A parsed document's data; too many alias expansions (a "billion laughs" document) is an InputError. */
+function documentData(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new InputError(
+      `${file}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/**
+ * Reads a document as PyYAML would where it matters to W&B: an unquoted yes/no/on/off value
+ * becomes a boolean (in place). Returns the numbers PyYAML would read as text (`1e-5`).
+ */
+function readAsPyyaml(doc: Document): string[] {
+  const pyyamlStrings: string[] = [];
+  visit(doc, {
+    Scalar(key, node) {
+      if (node.type !== "PLAIN") return;
+      const source = node.source;
+      if (
+        (typeof node.value === "number" || typeof node.value === "bigint") &&
+        typeof source === "string" &&
+        !pyyamlNumber.test(source)
+      )
+        pyyamlStrings.push(source);
+      // (A key stays text: a parameter named `on` is named on.)
+      if (key !== "key" && typeof node.value === "string" && pyyamlBoolean.test(node.value))
+        node.value = /^(?:yes|on)$/i.test(node.value);
+    },
+  });
+  return pyyamlStrings;
 }
