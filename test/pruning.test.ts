@@ -203,6 +203,11 @@ describe("a recorded curve (trials.jsonl, hostile input to verify)", () => {
       'point 2: got step "2", value 0.2; expected finite numbers',
     );
     expect(recordedCurve([1, 2])).toBe("expected {metric, steps, values}");
+    // Longer than any sweep records: refused before any work on its points.
+    const long = Array.from({ length: 2001 }, (_, i) => i + 1);
+    expect(recordedCurve({ steps: long, values: long })).toBe(
+      "holds 2001 points; a trial records at most 2000",
+    );
   });
 });
 

@@ -294,6 +294,9 @@ function checkIncumbent(
   return undefined;
 }
 
+/** The most points of a curve a trial records (2,000 evaluations; about 40 KB in trials.jsonl). */
+export const maxCurvePoints = 2000;
+
 /**
  * A recorded curve (trials.jsonl `curve`), indexed, or what is wrong with it: steps and
  * values of one length, finite numbers, steps strictly forward.
@@ -302,6 +305,10 @@ export function recordedCurve(curve: unknown): IndexedCurve | string {
   const c = curve as Partial<Curve> | null;
   if (c === null || typeof c !== "object" || !Array.isArray(c.steps) || !Array.isArray(c.values))
     return "expected {metric, steps, values}";
+  // A sweep records at most maxCurvePoints: a longer curve was not written by one, and its
+  // work (verify, the report) stays bounded by that.
+  if (c.steps.length > maxCurvePoints)
+    return `holds ${c.steps.length} points; a trial records at most ${maxCurvePoints}`;
   if (c.steps.length !== c.values.length)
     return `steps has ${c.steps.length} numbers and values ${c.values.length}; expected one value per step`;
   const out = new IndexedCurve();
@@ -317,9 +324,6 @@ export function recordedCurve(curve: unknown): IndexedCurve | string {
   }
   return out;
 }
-
-/** The most points of a curve a trial records (2,000 evaluations; about 40 KB in trials.jsonl). */
-export const maxCurvePoints = 2000;
 
 /**
  * Reads the pruning metric from `metrics.jsonl` lines as they come, keeping a clean curve: a
