@@ -313,6 +313,14 @@ parameters:
       run_version: "w1",
     });
     expect(config.tracked_metric).toEqual({ name: "val_loss", mode: "min" });
+    // W&B's goal defaults to minimize: a metric without one is tracked as lower-is-better.
+    expect(
+      (
+        await load("method: grid\nmetric: {name: loss}\nparameters:\n  a: {values: [1]}\n", {
+          name: "w.yaml",
+        })
+      ).config.tracked_metric,
+    ).toEqual({ name: "loss", mode: "min" });
     expect(notes).toContain(
       "w.yaml: metric: \"val_loss\" (minimize) is recorded as tracked_metric, each trial's last value of it in metrics.jsonl (a trainer that logs only to W&B leaves it null); trials are ranked by primary_score, graded from each trial's predictions against the evalset, highest first",
     );

@@ -447,7 +447,7 @@ function translateMetric(
   } else if (typeof name === "string" && name !== "") {
     // The trainer's own number: recorded for each trial (the pruning metric too, with
     // early_terminate), never what trials are ranked by.
-    raw.tracked_metric = { name, mode: goal === "minimize" ? "min" : "max" };
+    raw.tracked_metric = { name, mode: goal === "maximize" ? "max" : "min" }; // W&B minimizes by default
     notes.push(
       `${file}: metric: ${quote(name)}${goal === undefined ? "" : ` (${goal})`} is recorded as tracked_metric, each trial's last value of it in metrics.jsonl (a trainer that logs only to W&B leaves it null); trials are ranked by primary_score, graded from each trial's predictions against the evalset, highest first`,
     );
