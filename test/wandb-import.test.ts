@@ -491,3 +491,28 @@ describe("tracked_metric", () => {
     expect(await lastMetricValue(path.join(dir, "none.jsonl"), "acc")).toBeNull();
   });
 });
+
+describe("${envvar:NAME} in a W&B command", () => {
+  it("gives the trainer the variable's value, and a secret's value never reaches the trial's record", async () => {
+    const { runTrial } = await import("../src/runtime/trial.js");
+    const dir = await tempDir("tunix-rt-envvar-");
+    const { config } = load(
+      "method: random\nrun_cap: 1\ncommand:\n  - node\n  - -e\n  - require('fs').writeFileSync(process.env.TUNIX_RT_OUTPUT_DIR + '/argv.json', JSON.stringify(process.argv.slice(1)))\n  - ${envvar:WANDB_API_KEY}\n  - ${envvar:REGION}\nparameters:\n  a: {value: 1}\n",
+    );
+    const [trial] = planTrials({ config, sweepId, count: 1 }).trials;
+    if (!trial) throw new Error("no trial");
+    const key = "wk-0123456789abcdef0123456789";
+    const record = await runTrial({
+      config,
+      trial,
+      outDir: "t",
+      cwd: dir,
+      env: { ...process.env, WANDB_API_KEY: key, REGION: "eu-west" },
+      outsideGit: true,
+    });
+    expect(JSON.parse(await readFile(path.join(dir, "t/argv.json"), "utf8"))).toEqual([key, "eu-west"]);
+    expect(JSON.stringify(record)).not.toContain(key);
+    expect(await readFile(path.join(dir, "t/trial.json"), "utf8")).not.toContain(key);
+    expect(record.command.slice(-1)).toEqual(["eu-west"]);
+  });
+});

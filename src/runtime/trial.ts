@@ -6,7 +6,7 @@ import { InputError } from "../core/errors.js";
 import type { PlannedRungTrial } from "../core/fidelity.js";
 import { shortNumber } from "../core/metrics-view.js";
 import type { Curve, PruneDecision } from "../core/pruning.js";
-import { lineRedactor, secretValuesOf } from "../core/redact.js";
+import { lineRedactor, redact, secretValuesOf } from "../core/redact.js";
 import type { WorktreeState } from "../core/source.js";
 import { paramText } from "../core/space.js";
 import { plannedRecord } from "../core/trial-record.js";
@@ -279,6 +279,7 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
   const source = options.outsideGit
     ? { commit_sha: null, worktree: null }
     : await timed(profile, "trial: git source", () => trialSource(cwd, outDir));
+  const recordSecrets = [...secretValuesOf(options.env), ...(options.secrets ?? [])];
   const started = clock.now();
   const base: TrialJson = {
     ...plannedRecord(trial),
@@ -288,7 +289,9 @@ export async function runTrial(options: RunTrialOptions): Promise<TrialJson> {
     finished_at: null,
     duration_s: null,
     error: null,
-    command: argv,
+    // A W&B command's {wandb:envvar:NAME} puts the environment in argv: a secret among it
+    // (an API key) is redacted in the record, which travels into evidence and the zip.
+    command: argv.map((arg) => redact(arg, recordSecrets)),
     runner: options.env.RUNNER_NAME || os.hostname(),
     commit_sha: source.commit_sha,
     worktree: source.worktree,
