@@ -2,7 +2,7 @@ import { oneLineProblem } from "./config.js";
 import type { Problem } from "./errors.js";
 import { isObject } from "./json.js";
 import { rayMeanings } from "./ray-import.js";
-import { fromWandb, setOwn } from "./wandb-import.js";
+import { fromWandb, setOwn, unusualFile } from "./wandb-import.js";
 
 /** The formats a config file may come in. */
 export type ConfigFormat = "tunix-rt" | "wandb" | "m34-job";
@@ -85,12 +85,9 @@ export function importConfig(doc: unknown, file: string, options: ImportOptions 
  */
 function foreignFile(doc: unknown): { path: string; message: string } | undefined {
   if (!isObject(doc) || "search_space" in doc) return undefined;
-  if ("tune" in doc)
-    return {
-      path: "tune",
-      message:
-        "a Ray Tune or hyperopt search configuration (the old W&B tune format): tunix-rt reads W&B's parameters section or its own search_space; write the space there",
-    };
+  // A Launch sweep or the old tune format, with or without W&B's keys.
+  const unusual = unusualFile(doc);
+  if (unusual) return unusual;
   const hydra = doc.hydra;
   if (isObject(hydra) && isObject(hydra.sweeper))
     return {

@@ -149,7 +149,7 @@ export function fromWandb(
 /**
  * Files that look like W&B sweeps but are something else: said plainly, with what to do.
  */
-function unusualFile(doc: Record<string, unknown>): { path: string; message: string } | undefined {
+export function unusualFile(doc: Record<string, unknown>): { path: string; message: string } | undefined {
   if (doc.method === "custom" || "scheduler" in doc || "job" in doc || "queue" in doc)
     return {
       path: "method" in doc && doc.method === "custom" ? "method" : "scheduler" in doc ? "scheduler" : "job",
