@@ -15,13 +15,14 @@
 //   npm run build && node bench/multifidelity.mjs [--seeds 11,12,13,14,15] [--parallel 2] [--json]
 //     [--num-samples N] [--waves W] [--min-budget B] [--max-budget B] [--eta E]   (config overrides)
 // Targets: SH (resume) reaches >= 99% of random's best with <= 40% of its training steps.
-import { spawn } from "node:child_process";
+
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
+import { runChild } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "bin/tunix-rt.js");
@@ -73,25 +74,24 @@ const arms = [
 ];
 
 /** Runs `tunix-rt sweep` in `dir`; resolves with the wall time, rejects on a non-zero exit. */
-function sweep(dir) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(
+async function sweep(dir) {
+  const started = performance.now();
+  await runChild(
+    [
       process.execPath,
-      [cli, "sweep", "--config", "sweep.yaml", "--parallel", flags.parallel, "--max-size", "50000000"],
-      { cwd: dir, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
-    );
-    let err = "";
-    child.stderr.on("data", (d) => {
-      err += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve((performance.now() - started) / 1000)
-        : reject(new Error(`tunix-rt sweep in ${dir} exited ${code}: ${err.slice(-800)}`)),
-    );
-  });
+      cli,
+      "sweep",
+      "--config",
+      "sweep.yaml",
+      "--parallel",
+      flags.parallel,
+      "--max-size",
+      "50000000",
+    ],
+    `tunix-rt sweep in ${dir}`,
+    { cwd: dir, env: { ...process.env, NO_COLOR: "1" } },
+  );
+  return (performance.now() - started) / 1000;
 }
 
 /** What one trial folder says: its record, and the steps it trained. */

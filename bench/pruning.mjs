@@ -73,13 +73,15 @@
 // Targets, for a tunix-rt rule (means over a family's problems): best true score >= 99% of the
 // unpruned sweep's, with <= 50% of its steps, and fewer steps than each Optuna pruner it is
 // held against at an equal best score (no more than 0.1 percentage point below that pruner's).
-import { execFileSync, spawn } from "node:child_process";
+
+import { execFileSync } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
+import { mulberry32, runChild } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { decide, IndexedCurve, PruningSchema } = await import(path.join(root, "lib/core/pruning.js"));
@@ -269,17 +271,7 @@ const gridArms = flags["no-grid"]
 // ---------------------------------------------------------------------------------------------
 // Synthetic problems.
 
-/** A seeded uniform generator on [0,1) (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 /** A standard normal draw (Box-Muller). */
 const gauss = (next) => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
 /** A 32-bit seed of several whole numbers. */
@@ -329,24 +321,20 @@ function syntheticProblem(seed, level) {
 const EXAMPLE_SAMPLES = 27;
 
 /** Runs `tunix-rt sweep` in `dir` (rejects on a non-zero exit). */
-function sweep(dir) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
+async function sweep(dir) {
+  await runChild(
+    [
       process.execPath,
-      [path.join(root, "bin/tunix-rt.js"), "sweep", "--config", "sweep.yaml", "--parallel", "2"],
-      { cwd: dir, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
-    );
-    let err = "";
-    child.stderr.on("data", (d) => {
-      err += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`tunix-rt sweep in ${dir} exited ${code}: ${err.slice(-800)}`)),
-    );
-  });
+      path.join(root, "bin/tunix-rt.js"),
+      "sweep",
+      "--config",
+      "sweep.yaml",
+      "--parallel",
+      "2",
+    ],
+    `tunix-rt sweep in ${dir}`,
+    { cwd: dir, env: { ...process.env, NO_COLOR: "1" } },
+  );
 }
 
 /** One unpruned sweep of the example for `seed`, as a problem (configurations in trial order). */
@@ -513,23 +501,10 @@ async function runOptuna(problems, arms) {
         })),
       }),
     );
-    const stdout = await new Promise((resolve, reject) => {
-      const child = spawn(optuna.python, [path.join(root, "bench/pruning_optuna.py"), job], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      child.stderr.on("data", (d) => {
-        err += d;
-      });
-      child.on("error", reject);
-      child.on("close", (code) =>
-        code === 0 ? resolve(out) : reject(new Error(`pruning_optuna.py exited ${code}: ${err.slice(-800)}`)),
-      );
-    });
+    const stdout = await runChild(
+      [optuna.python, path.join(root, "bench/pruning_optuna.py"), job],
+      "pruning_optuna.py",
+    );
     return JSON.parse(stdout);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -3,12 +3,14 @@
 // Targets: score's median time within 1.5x of the bare loop's; score's peak RSS under 150 MB.
 // Run with `npm run bench:score` (builds lib/ first). Options: --rows N (default 1000000),
 // --runs N (default 3), --keep (leave the temp folder).
+
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "bin/tunix-rt.js");
@@ -31,17 +33,8 @@ if (!existsSync(path.join(root, "lib/cli/main.js"))) {
   process.exit(2);
 }
 
-/** A small seeded generator (mulberry32), so every run scores the same file. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so every run scores the same file. */
+const rng = mulberry32;
 
 /** One eval row in the shapes real files hold, mostly graded rows, some odd ones. */
 function makeRow(i, random) {

@@ -16,7 +16,8 @@
 // apt where missing), through the same ask-a-wave / tell-a-wave loop (optuna_driver.py).
 // tunix-rt's samplers: each wave is `createSampler(name, {space, seed: s, metricMode})
 // .propose(q, history)` with every trial told so far (ours.mjs, in worker threads).
-import { execFileSync, spawn } from "node:child_process";
+
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { resolveSampler } from "../../lib/core/samplers/index.js";
+import { runChild } from "../lib.mjs";
 import { hpobenchDir, hpobenchNames, syntheticNames } from "./problems.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -136,28 +138,12 @@ function runWorker(job) {
   });
 }
 
-function runPython(job) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [path.join(here, "optuna_driver.py"), JSON.stringify(job)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      err += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0)
-        reject(
-          new Error(`optuna_driver.py (${job.sampler}, ${job.problem}) exited ${code}: ${err.slice(-800)}`),
-        );
-      else resolve(JSON.parse(out));
-    });
-  });
+async function runPython(job) {
+  const out = await runChild(
+    [python, path.join(here, "optuna_driver.py"), JSON.stringify(job)],
+    `optuna_driver.py (${job.sampler}, ${job.problem})`,
+  );
+  return JSON.parse(out);
 }
 
 /**
