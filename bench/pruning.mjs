@@ -47,13 +47,10 @@
 // Every tunix-rt arm has protect_leaders (the default: no trial is pruned while its value beats
 // every completed trial's final value; Optuna has no counterpart, so its pruners run as they
 // are) but "asha 100/3 unprotected", which is the former rule and must decide as Optuna's
-// SuccessiveHalving does. "median warmup 0 (survivors)" is the former median rule, which
-// compared only the trials that had reached the step; the other median arms carry a pruned
-// trial's last value forward, as src/core/pruning.ts does now. Which arms, and why: see
-// `rules` below. All were chosen on development seeds (--seed-offset 1000: synthetic
-// 1000..1019 and more, example 1001..1020 and more), and on the example seeds 1..10 an earlier
-// run reported; the reported run (the defaults) uses seeds none of them saw: synthetic
-// 100..119, example 101..130.
+// SuccessiveHalving does. Which arms, and why: see `rules` below. All were chosen on
+// development seeds (--seed-offset 1000: synthetic 1000..1019 and more, example 1001..1020 and
+// more), and on the example seeds 1..10 an earlier run reported; the reported run (the
+// defaults) uses seeds none of them saw: synthetic 100..119, example 101..130.
 //
 // Optuna at an equal best: the same-settings comparison cannot say what Optuna would need to
 // reach a best score that tunix-rt reaches at other costs. So each Optuna pruner also runs over
@@ -209,12 +206,10 @@ function optunaPeers(config) {
  * tunix-rt's rules (see the header). asha 100/3 unprotected is the rule sweep-pruning.yaml
  * first had, and decides as Optuna's SuccessiveHalving does; asha 300/2 was chosen after it
  * missed the score target, on development seeds, because its first rung at step 100 comes
- * before the curves separate. "median warmup 0 (survivors)" is the former median rule at
- * tunix-rt's defaults: it compared only the trials that had reached the step, so the median
- * was taken over the survivors of every earlier cut; the median arms without it are the rule
- * now, which carries a pruned trial's last value forward. Median warm-up 0 (the defaults) and
- * 200 were chosen on development seeds (synthetic 1000..1019, example 1001..1020, and the
- * example seeds 1..10 an earlier run reported), not the ones reported.
+ * before the curves separate, and is sweep-pruning.yaml's now. Median warm-up 0 is tunix-rt's
+ * defaults; warm-ups 200 and 300 were chosen on development seeds after it missed the score
+ * target. Development seeds: synthetic 1000..1019, example 1001..1020, and the example seeds
+ * 1..10 an earlier run reported; none of them is reported here.
  */
 const rules = [
   {
@@ -223,14 +218,9 @@ const rules = [
     config: asha(100, 3, false),
   },
   { name: "tunix-asha-300/2", label: "tunix-rt asha 300/2", config: asha(300, 2) },
-  {
-    name: "tunix-median-w0-survivors",
-    label: "tunix-rt median warmup 0 (survivors)",
-    config: median(0),
-    survivors: true,
-  },
   { name: "tunix-median-w0", label: "tunix-rt median warmup 0", config: median(0) },
   { name: "tunix-median-w200", label: "tunix-rt median warmup 200", config: median(200) },
+  { name: "tunix-median-w300", label: "tunix-rt median warmup 300", config: median(300) },
 ].map((rule) => ({ ...rule, peers: optunaPeers(rule.config) }));
 /** Replayed here: the unpruned sweep and tunix-rt's rules. */
 const ourArms = [{ name: "unpruned", label: "unpruned", config: null }, ...rules];
@@ -449,13 +439,11 @@ function replay(configs, workers, judge) {
 
 /**
  * tunix-rt's rule as the runtime applies it: each new point judged against every other started
- * trial's curve so far, knowing which of them completed (protect_leaders) and which were pruned
- * (median: carried forward at later steps).
+ * trial's curve so far, knowing which of them completed (protect_leaders).
  */
-function tunixJudge(config, { survivors = false } = {}) {
+function tunixJudge(config) {
   const board = new Map();
   const completed = new Set();
-  const pruned = new Set();
   function* others(own) {
     for (const [index, curve] of board) if (index !== own) yield [`c${index}`, curve];
   }
@@ -466,11 +454,7 @@ function tunixJudge(config, { survivors = false } = {}) {
       if (config === null) return false;
       const own = board.get(index);
       own.push({ step, value });
-      // survivors: the former median rule, which knew no pruned trials.
-      if (decide(config, own, others(index), completed, survivors ? new Set() : pruned) === undefined)
-        return false;
-      pruned.add(`c${index}`);
-      return true;
+      return decide(config, own, others(index), completed) !== undefined;
     },
   };
 }
@@ -593,7 +577,7 @@ for (const problem of problems) {
   for (const workers of workerCounts) {
     const row = { problem: problem.id, family: problem.family, workers, arms: {}, outcomes: {}, grid: {} };
     for (const arm of ourArms)
-      row.outcomes[arm.name] = replay(problem.configs, workers, tunixJudge(arm.config, arm));
+      row.outcomes[arm.name] = replay(problem.configs, workers, tunixJudge(arm.config));
     for (const arm of optunaArms)
       row.outcomes[arm.name] = optunaRun.outcomes[arm.name][String(workers)][problem.id];
     const base = measure(problem.configs, row.outcomes.unpruned);
@@ -854,7 +838,7 @@ const notes = [
   "- asha without protect_leaders and Optuna's SuccessiveHalvingPruner implement the same rule (a trial's first value at or past a rung competes with every value recorded there, finished, pruned or running trials alike; it goes on when in the best 1/reduction_factor, or when best of fewer than reduction_factor values), so on identical curves and schedules they should decide alike: the 'same decisions' line of asha 100/3 unprotected checks it. With protect_leaders (the other asha arms) they differ only where a trial the rung would cut beats every completed trial's final value.",
   "- protect_leaders: a diverging run (about 15% of the synthetic configurations; good early, collapsed by step 1500) leaves high values at the early rungs and steps; the cuts taken over them can prune every later trial, until the only trials that ran to the end, and the recommendation, are collapsed ones ('worst problem' near 5%). A trial that beats every completed trial's final value is not pruned, so once such a run has completed, better trials go on.",
   "- Hyperband splits the trials into floor(log_B(1500/A)) + 1 brackets by a hash of the trial number (3 for both settings here: the first rung at A, A*B or A*B^2 steps); each bracket is a separate successive halving over its own trials, so more trials run to the end.",
-  "- tunix-rt's median judges the trial's value at the step against the median of every other trial with a value at that step (running and pruned ones included), a trial pruned before the step counting with its last value. Without that (the former rule, 'survivors'), the median at a step is taken over the trials that survived every earlier cut, a bar that rises step after step: a slow starter that ends best is cut once it falls below the survivors' median, though it is above most trials'. Optuna's MedianPruner judges the trial's BEST value so far against the median of COMPLETED trials only, and only once n_startup_trials have completed: it keeps a trial that was once good (a diverging one) longer, and its median is over the survivors, higher than tunix-rt's.",
+  "- tunix-rt's median judges the trial's value at the step against the median of every other trial with a value at that step (running and pruned ones included). Optuna's MedianPruner judges the trial's BEST value so far against the median of COMPLETED trials only, and only once n_startup_trials have completed: it keeps a trial that was once good (a diverging one) longer, and its median is over the survivors, higher than tunix-rt's.",
   "- The replay counts a pruned trial's steps up to the point it was judged on. A real sweep stops the trainer a little later (metrics.jsonl is read every 500 ms; SIGTERM, then SIGKILL after grace_seconds), so real steps are somewhat higher for both sides alike.",
   "- The configurations are fixed (random sampling): a model-based sampler that learns from pruned trials would change which configurations come later; that is not measured here.",
 ];
@@ -865,7 +849,7 @@ const markdown = [
   `Commit ${git.commit}${git.dirty ? ` (tree dirty: ${git.changed_paths} paths differ, e.g. ${git.changed_first.slice(0, 3).join(", ")}; src/core/pruning.ts ${git.pruning_ts_as_committed ? "as committed" : "MODIFIED"})` : " (clean tree)"}, ${meta.date}.`,
   `Command: \`${command}\` (after \`npm run build\`; \`npm run bench:pruning\` runs both). Machine: ${meta.machine}; Node ${meta.node}; Optuna ${meta.optuna}.`,
   `Problems: synthetic ${meta.synthetic}; example trainer ${meta.example}.`,
-  "Settings: asha A/B is min_resource A, reduction_factor B, warmup_steps 0; median warmup W is warmup_steps W, interval_steps 1, min_trials 4; every tunix-rt arm has protect_leaders (the default) but asha 100/3 unprotected, the former asha rule; median warmup 0 (survivors) is the former median rule (only trials that reached the step compared), the other median arms the rule now (a pruned trial's last value carried forward); each Optuna pruner has its tunix-rt rule's settings (bench/pruning.mjs header; Optuna has no protect_leaders). median warmup 0 is tunix-rt's defaults and sweep-pruning.yaml's setting. All were chosen on other seeds than those reported (synthetic 1000..1019, example 1001..1020 and 1..10).",
+  "Settings: asha A/B is min_resource A, reduction_factor B, warmup_steps 0; median warmup W is warmup_steps W, interval_steps 1, min_trials 4; every tunix-rt arm has protect_leaders (the default) but asha 100/3 unprotected, the former rule; each Optuna pruner has its tunix-rt rule's settings (bench/pruning.mjs header; Optuna has no protect_leaders). asha 300/2 is sweep-pruning.yaml's setting; median warmup 0 is tunix-rt's defaults. All were chosen on other seeds than those reported (synthetic 1000..1019, example 1001..1020 and 1..10).",
   "'best true' is the true final score of the recommended configuration (best observed final value among the trials that ran to the end), as % of the unpruned sweep's; 'worst problem' the lowest such % over the problems.",
   "",
   "## Verdict",

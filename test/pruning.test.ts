@@ -58,39 +58,6 @@ describe("the rules", () => {
     expect(decide(min, curve([0.15]), others)).toBeUndefined();
   });
 
-  it("median: a trial pruned before the step counts with its last value, so the bar is not the survivors' median", () => {
-    const c = config({ rule: "median", min_trials: 3 });
-    // p1 and p2 were pruned at step 1; a and b went on.
-    const others = new Map([
-      ["p1", curve([0.1])],
-      ["p2", curve([0.3])],
-      ["a", curve([0.5, 0.6, 0.7])],
-      ["b", curve([0.6, 0.7, 0.9])],
-    ]);
-    const pruned = new Set(["p1", "p2"]);
-    // At step 3: 0.1, 0.3, 0.7, 0.9 give a median of 0.5; the survivors' alone 0.8.
-    expect(decide(c, curve([0.5, 0.55, 0.6]), others, new Set(), pruned)).toBeUndefined();
-    const d = decide(c, curve([0.5, 0.4, 0.4]), others, new Set(), pruned);
-    expect(d).toEqual({
-      rule: "median",
-      step: 3,
-      value: 0.4,
-      threshold: 0.5,
-      compared: { p1: 0.1, p2: 0.3, a: 0.7, b: 0.9 },
-    });
-    // A trial that is not pruned (running, not at step 3 yet) is not carried forward: two
-    // values are fewer than min_trials.
-    expect(decide(c, curve([0.5, 0.4, 0.4]), others)).toBeUndefined();
-    // verify takes it again, and refuses a carried value of a trial that was not pruned.
-    if (!d) return;
-    const curves = new Map([...others, ["t", curve([0.5, 0.4, 0.4])]]);
-    const own = curves.get("t") as IndexedCurve;
-    expect(checkDecision(c, d, own, curves, new Set(), pruned)).toBeUndefined();
-    expect(checkDecision(c, d, own, curves, new Set(), new Set(["p1"]))).toBe(
-      "compared.p2: got 0.3; p2's recorded curve gives no value there",
-    );
-  });
-
   it("asha: at each rung the best 1/reduction_factor go on (the best alone below reduction_factor values)", () => {
     const c = config({ rule: "asha", min_resource: 2, reduction_factor: 2 });
     // Rungs at steps 2, 4, 8. Others' values at rung 2 (their first point at or past step 2).
@@ -217,7 +184,6 @@ describe("the board a trial is judged against", () => {
     ]);
     expect(board.size).toBe(3);
     expect([...board.completed]).toEqual(["t0"]);
-    expect([...board.pruned]).toEqual(["t1"]);
     board.complete("t2");
     expect([...board.completed]).toEqual(["t0", "t2"]);
   });

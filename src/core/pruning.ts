@@ -4,12 +4,9 @@
  *
  * Two rules, each a pure function of curves (step → value) so that `verify` can decide again
  * what the sweep decided:
- * - `median` (median stopping, after Optuna's MedianPruner): at a decision step past the
- *   warm-up, the trial is pruned when its value there is worse than the median of the other
- *   trials' values at that same step, given at least `min_trials` of them. A trial pruned
- *   before that step counts with its last value (carried forward): were only the trials still
- *   running compared, the median would be taken over the survivors of every earlier cut, a bar
- *   that rises step after step until a slow starter that ends best is cut too;
+ * - `median` (median stopping, as Optuna's MedianPruner): at a decision step past the warm-up,
+ *   the trial is pruned when its value there is worse than the median of the other trials'
+ *   values at that same step, given at least `min_trials` of them;
  * - `asha` (asynchronous successive halving, as Optuna's SuccessiveHalvingPruner and Ray
  *   Tune's ASHA): rungs at steps `min_resource * reduction_factor^k`; when the trial first
  *   reports a step at or past a rung, its value there competes with the other trials' values
@@ -80,10 +77,7 @@ export interface PruneDecision {
   threshold: number;
   /** asha: the rung's step. */
   rung?: number;
-  /**
-   * The other trials' values the threshold was taken over, by trial id (median: a trial
-   * pruned before the step gives its last value).
-   */
+  /** The other trials' values the threshold was taken over, by trial id. */
   compared: Record<string, number>;
   /**
    * protect_leaders: the best final value (its curve's last point) of the trials that had
@@ -176,28 +170,15 @@ export function ashaThreshold(config: PruningConfig, values: readonly number[]):
 }
 
 /**
- * The value a median decision at `step` compares from another trial's curve: its value at the
- * step, or, for a trial pruned before the step (`stopped`), its last value.
- */
-function medianValue(curve: IndexedCurve, step: number, stopped: boolean): number | undefined {
-  const at = curve.at(step);
-  if (at !== undefined || !stopped) return at;
-  const last = curve.last;
-  return last && last.step < step ? last.value : undefined;
-}
-
-/**
  * Decides on the trial's newest point, the last of `own`, given the other trials' curves so
- * far (`completed`: the ids of those that completed, whose last point is their final value;
- * `pruned`: those pruned, whose curve ends at the point they were pruned on): a decision when
- * the rule prunes it there, else undefined.
+ * far (`completed`: the ids of those that completed, whose last point is their final value):
+ * a decision when the rule prunes it there, else undefined.
  */
 export function decide(
   config: PruningConfig,
   own: IndexedCurve,
   others: Iterable<readonly [string, IndexedCurve]>,
   completed: ReadonlySet<string> = new Set(),
-  pruned: ReadonlySet<string> = new Set(),
 ): PruneDecision | undefined {
   const point = own.last;
   if (!point || point.step < config.warmup_steps) return undefined;
@@ -215,8 +196,7 @@ export function decide(
   const compared: Record<string, number> = {};
   let incumbent: PruneDecision["incumbent"];
   for (const [id, curve] of others) {
-    const v =
-      rung === undefined ? medianValue(curve, point.step, pruned.has(id)) : curve.firstAtOrPast(rung)?.value;
+    const v = rung === undefined ? curve.at(point.step) : curve.firstAtOrPast(rung)?.value;
     if (v !== undefined) compared[id] = v;
     const final = config.protect_leaders && completed.has(id) ? curve.last : undefined;
     if (final && (incumbent === undefined || worse(config.mode, incumbent.value, final.value)))
@@ -249,7 +229,6 @@ export function checkDecision(
   own: IndexedCurve,
   curves: ReadonlyMap<string, IndexedCurve>,
   completed: ReadonlySet<string> = new Set(),
-  pruned: ReadonlySet<string> = new Set(),
 ): string | undefined {
   if (decision.rule !== config.rule)
     return `rule: got ${quote(decision.rule)}; the config's pruning rule is ${config.rule}`;
@@ -261,7 +240,7 @@ export function checkDecision(
       curve === undefined
         ? undefined
         : decision.rule === "median"
-          ? medianValue(curve, decision.step, pruned.has(id))
+          ? curve.at(decision.step)
           : curve.firstAtOrPast(typeof decision.rung === "number" ? decision.rung : Number.NaN)?.value;
     if (theirs !== value)
       return `compared.${id}: got ${quote(value)}; ${id}'s recorded curve gives ${theirs ?? "no value"} there`;

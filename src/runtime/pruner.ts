@@ -22,7 +22,6 @@ import {
 export class CurveBoard {
   readonly #curves = new Map<string, IndexedCurve>();
   readonly #completed = new Set<string>();
-  readonly #pruned = new Set<string>();
 
   /** The board of a sweep's finished records (a resumed sweep's): their recorded curves. */
   static of(records: Iterable<{ trial_id: string; curve?: unknown; status?: unknown }>): CurveBoard {
@@ -32,7 +31,6 @@ export class CurveBoard {
       if (curve !== undefined && typeof curve !== "string") {
         board.set(r.trial_id, curve);
         if (r.status === "completed") board.complete(r.trial_id);
-        if (r.status === "pruned") board.prune(r.trial_id);
       }
     }
     return board;
@@ -46,16 +44,6 @@ export class CurveBoard {
   /** Marks a trial completed: its curve is whole, its last point its final value. */
   complete(trialId: string): void {
     this.#completed.add(trialId);
-  }
-
-  /** The trials pruned (median: each counts with its last value at steps past its curve's end). */
-  get pruned(): ReadonlySet<string> {
-    return this.#pruned;
-  }
-
-  /** Marks a trial pruned: its curve ends at the point it was pruned on. */
-  prune(trialId: string): void {
-    this.#pruned.add(trialId);
   }
 
   /** How many trials' curves it holds. */
@@ -111,16 +99,10 @@ export function watchMetrics({
   board.set(trialId, reader.curve);
   const take = (text: string) => {
     line++;
-    // A pruned trial's curve ends at the point it was pruned on: what its trainer writes while
-    // it stops is kept in metrics.jsonl, not judged, and not compared by later decisions.
-    if (decision) return;
     const point = reader.add(text.replace(/\r$/, ""), line);
-    if (!point) return;
-    decision = decide(config, reader.curve, board.others(trialId), board.completed, board.pruned);
-    if (decision) {
-      board.prune(trialId);
-      onPrune(decision);
-    }
+    if (!point || decision) return;
+    decision = decide(config, reader.curve, board.others(trialId), board.completed);
+    if (decision) onPrune(decision);
   };
   const readMore = async () => {
     const handle = await open(file, "r").catch(() => undefined);

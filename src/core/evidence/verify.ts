@@ -1249,11 +1249,9 @@ export class EvidenceVerifier {
     // Each recorded curve indexed once (decisions look values up by step, never by scan).
     const curves = new Map<string, IndexedCurve>();
     // protect_leaders: a decision's incumbent must be a completed trial.
-    const ids = (status: string) =>
-      new Set(this.#trials.filter((t) => t.record.status === status).map((t) => t.trial_id));
-    const completed = ids("completed");
-    // median: a trial pruned before a decision's step is compared with its last value.
-    const pruned = ids("pruned");
+    const completed = new Set(
+      this.#trials.filter((t) => t.record.status === "completed").map((t) => t.trial_id),
+    );
     if (pruning)
       for (const t of this.#trials) {
         if (t.record.curve === undefined) continue;
@@ -1284,7 +1282,7 @@ export class EvidenceVerifier {
       }
       const own = curves.get(t.trial_id);
       const wrong = own
-        ? checkDecision(pruning, decision, own, curves, completed, pruned)
+        ? checkDecision(pruning, decision, own, curves, completed)
         : "its curve is missing or not readable; the decision cannot be taken again";
       if (wrong) this.#add({ ...at, path: "pruned", message: `${t.trial_id}: ${wrong}` });
     }
