@@ -6,6 +6,7 @@
 //     [--samplers auto,tpe,sobol,random,optuna-tpe,optuna-random] [--quick] [--jobs N]
 //     [--tabular native|float|grid] [--waves 6] [--q 8] [--json FILE] [--optuna-cache DIR]
 //     [--variants a,b (see variants.mjs)] [--seed-offset K] [--no-install] [--regime waves|async]
+//     [--auto-variant NAME (auto runs variants.mjs's NAME: an ablation with every table)]
 //
 // Problems: the 8 HPOBench tabular sets in ../shared/bench/hpobench (maximise the accuracy;
 // regret = best_mean - the mean-over-seeds accuracy of the recommended configuration; a
@@ -59,6 +60,8 @@ const { values: flags } = parseArgs({
     "optuna-cache": { type: "string" },
     "no-install": { type: "boolean", default: false },
     regime: { type: "string", default: "waves" },
+    // Ablations: `auto` runs this variant of variants.mjs (its rows and recommendation arms).
+    "auto-variant": { type: "string" },
     recommend: { type: "string", default: "best_observed,model,reeval:4x2,oracle" },
   },
 });
@@ -264,10 +267,16 @@ const fmtInterval = ([lo, hi]) => `${fmtRatio(lo)}..${fmtRatio(hi)}`;
 
 async function main() {
   const started = performance.now();
+  // Read before the run: the code the results come from, not what the tree holds at the end.
+  const code = codeVersion();
   const optuna = samplers.some(isOptuna) ? ensureOptuna() : { ok: true };
   const active = samplers.filter((s) => !isOptuna(s) || optuna.ok);
   const label = (s) =>
-    s === "auto" ? `auto (${resolveSampler("auto")})` : s.startsWith("variant:") ? s.slice(8) : s;
+    s === "auto"
+      ? `auto (${flags["auto-variant"] ? `variant ${flags["auto-variant"]}` : resolveSampler("auto")})`
+      : s.startsWith("variant:")
+        ? s.slice(8)
+        : s;
 
   // One task per (problem, sampler), all seeds; Optuna tasks are child processes, ours
   // worker threads; `jobs` at a time.
@@ -288,6 +297,7 @@ async function main() {
               root,
               tabular: tabular.ours,
               ...(sampler.startsWith("variant:") ? { variant: sampler.slice(8) } : {}),
+              ...(sampler === "auto" && flags["auto-variant"] ? { variant: flags["auto-variant"] } : {}),
             });
         process.stderr.write(
           `bench: ${problem} ${label(sampler)}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
@@ -314,7 +324,7 @@ async function main() {
     `Tabular sets: tunix-rt samplers see ${tabular.ours === "grid" ? "ordered numeric choices of the grid values" : "log-uniform ranges (depth an integer range) snapped to the grid"}; ` +
       `Optuna ${tabular.optuna === "float" ? "log-scale floats (depth an int) snapped to the nearest grid value" : "integer indices of the grid values"} (--tabular ${flags.tabular}).`,
   );
-  say(`Code: ${codeVersion()}; command: \`node bench/samplers/run.mjs ${process.argv.slice(2).join(" ")}\`.`);
+  say(`Code: ${code}; command: \`node bench/samplers/run.mjs ${process.argv.slice(2).join(" ")}\`.`);
   say(
     optuna.ok
       ? `Optuna ${optuna.version ?? ""} (${python}); Node ${process.version}; ${os.cpus().length} CPUs.`
