@@ -92,7 +92,10 @@ function search(problem: Problem, seed: number, sd: number): TrialRecord[] {
     Math.sqrt(-2 * Math.log(Math.max(rng.next(), 1e-300))) * Math.cos(2 * Math.PI * rng.next());
   const history: TrialRecord[] = [];
   for (let wave = 0; wave < 5; wave++)
-    for (const params of createSampler("auto", { space: problem.space, seed }).propose(8, history))
+    for (const params of createSampler("auto", { space: problem.space, seed, metricMode: "max" }).propose(
+      8,
+      history,
+    ))
       history.push({
         trial_id: `t${String(history.length).padStart(4, "0")}`,
         params,
