@@ -108,6 +108,80 @@ class Synthetic:
         return self.value(x) - self.f_star
 
 
+NOISY_LEVELS = {
+    "hartmann6-n01": 0.01,
+    "hartmann6-n03": 0.03,
+    "hartmann6-n10": 0.1,
+    "finetune": 0.0,
+    "finetune-n03": 0.03,
+    "finetune-n10": 0.1,
+}
+SCORE_LOW = 0.1
+SCORE_SPAN = 0.8
+FT_PEAK = {"adamw": 1.0, "lion": 0.96, "sgd": 0.85}
+FT_CENTRE = {"adamw": -3.5, "lion": -4.2, "sgd": -2.4}
+
+
+def noise_draw(problem, run_seed, k):
+    """problems.mjs noiseDraw: the k-th standard normal draw of a run (Box-Muller of two hashes)."""
+    u1 = (noise_hash([fnv1a(problem), run_seed, k, 1]) + 0.5) / 2**32
+    u2 = (noise_hash([fnv1a(problem), run_seed, k, 2]) + 0.5) / 2**32
+    return math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+
+
+def finetune_score(lr, warmup, rank, optimizer):
+    u = math.log10(lr)
+    r = math.log2(rank) - 2
+    bell = math.exp(-(((u - FT_CENTRE[optimizer]) / 0.5) ** 2))
+    w = 1 - 0.5 * ((warmup - 0.1) / 0.3) ** 2
+    k = 1 - 0.2 * ((r - 3) / 3) ** 2
+    return SCORE_LOW + SCORE_SPAN * FT_PEAK[optimizer] * bell * w * k
+
+
+class Noisy:
+    """problems.mjs noisyProblem: Hartmann6 or the fine-tuning surface as a score in
+    [0.1, 0.9] (maximised), plus Gaussian noise of sd level * 0.8, clipped to [0, 1]. The rank
+    is suggested as log2(rank), an int 2..6 (ordered, as tunix-rt's numeric choice is)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.direction = "maximize"
+        self.level = NOISY_LEVELS[name]
+        self.finetune = name.startswith("finetune")
+
+    def suggest(self, trial):
+        if self.finetune:
+            return (
+                trial.suggest_float("lr", 1e-5, 1e-2, log=True),
+                trial.suggest_float("warmup", 0, 0.3),
+                2 ** trial.suggest_int("rank_log2", 2, 6),
+                trial.suggest_categorical("optimizer", ["adamw", "lion", "sgd"]),
+            )
+        return tuple(trial.suggest_float(f"x{j}", 0, 1) for j in range(1, 7))
+
+    def truth(self, x):
+        if self.finetune:
+            return finetune_score(*x)
+        return SCORE_LOW + SCORE_SPAN * hartmann6(x) / -3.32236801141551
+
+    def run(self, seed):
+        problem = self
+
+        class Run:
+            def __init__(self):
+                self.k = 0
+
+            def evaluate(self, x):
+                value = problem.truth(x) + problem.level * SCORE_SPAN * noise_draw(problem.name, seed, self.k)
+                self.k += 1
+                return min(1.0, max(0.0, value))
+
+            def regret(self, x):
+                return SCORE_LOW + SCORE_SPAN - problem.truth(x)
+
+        return Run()
+
+
 class Tabular:
     """An HPOBench set, seen as problems.mjs describes. tabular="float": each log-spaced grid
     (alpha, batch_size, learning_rate_init, width) is a log-scale float range snapped to the
@@ -213,6 +287,8 @@ def main():
     name = job["problem"]
     if name in ("branin", "hartmann6"):
         problem = Synthetic(name)
+    elif name in NOISY_LEVELS:
+        problem = Noisy(name)
     else:
         problem = Tabular(name, job["hpobench_dir"], job.get("tabular", "float"))
     started = time.time()

@@ -18,9 +18,13 @@ export function runOurs(job) {
 /**
  * A recommendation arm of the benchmark, from its name:
  * - "best_observed", "model": the rule over every trial;
- * - "reeval:KxR": the search stops K * R trials early (the same total of trainer runs), the
- *   top K configurations by the model rule are run R more times each (`repeat`: new trainer
- *   seeds), and the best mean among them is recommended ("repeats_mean");
+ * - "reeval:KxR": a sweep of num_samples = total - K * R with `reevaluate: {top_k: K,
+ *   repeats: R}`: the search stops K * R trials early, the top K configurations by the model
+ *   rule (`reevaluationTargets`, as `planReevaluation` asks for them) are run R more times
+ *   each (`repeat`: new trainer seeds), and the best mean among them is recommended
+ *   ("repeats_mean"). When no configuration is worth re-running (the model finds no noise),
+ *   the sweep ends after its search, as the product's does: the K * R runs are not made, and
+ *   they do not go to the search;
  * - "oracle": the truly best configuration among the trials run (what no rule can beat);
  * - suffixes: ":quietN" skips re-evaluation (the runs go to the search) when the model's
  *   fitted noise is below N / 10,000 of the score variance; ":obs" picks the K by best observed instead; ":power" / ":standardise" give
@@ -56,11 +60,12 @@ function parseArm(name) {
 }
 
 /** The true regret of each arm's recommendation for one seed's finished records. */
-function armRegrets(arms, { space, seed, metricMode, records, run }) {
+function armRegrets(arms, { space, seed, metricMode, range, records, run }) {
   const out = {};
   for (const name of arms) {
     const arm = parseArm(name);
-    const options = { rule: arm.rule, seed, metricMode };
+    // The product passes primary_score's range ([0, 1]) to recommend and reevaluationTargets.
+    const options = { rule: arm.rule, seed, metricMode, ...(range ? { range } : {}) };
     if (name === "oracle") {
       out[name] = Math.min(...records.map((r) => run.regret(r.params)));
       continue;
@@ -69,8 +74,8 @@ function armRegrets(arms, { space, seed, metricMode, records, run }) {
     if (arm.topK !== undefined) {
       history = records.slice(0, records.length - arm.topK * arm.repeats);
       const targets = reevaluationTargets(space, history, { ...options, topK: arm.topK }, arm.settings);
-      // No target (scores without noise): the runs go to the search, as a sweep would.
-      if (targets.length === 0) history = records;
+      // How many runs re-evaluation made (0: none planned; the sweep ended after its search).
+      out[`${name}#runs`] = targets.length * arm.repeats;
       const repeats = [];
       for (let r = 0; r < arm.repeats; r++)
         for (const target of targets)
@@ -146,7 +151,14 @@ function runOursWaves({
     regrets.push(perWave);
     proposalRegrets.push(proposed);
     perSeedArms.push(
-      armRegrets(arms, { space, seed, metricMode: problem.metricMode, records: history, run }),
+      armRegrets(arms, {
+        space,
+        seed,
+        metricMode: problem.metricMode,
+        range: problem.range,
+        records: history,
+        run,
+      }),
     );
   }
   return {
@@ -219,7 +231,9 @@ function runOursAsync({
     regrets.push(curve);
     // The records are in the order they were asked for, so a shorter search (re-evaluation
     // arms) is a prefix: the first trials were proposed from the same finished ones.
-    perSeedArms.push(armRegrets(arms, { space, seed, metricMode: problem.metricMode, records, run }));
+    perSeedArms.push(
+      armRegrets(arms, { space, seed, metricMode: problem.metricMode, range: problem.range, records, run }),
+    );
   }
   return {
     regrets,

@@ -17,6 +17,22 @@ export const hpobenchNames = [
   "vehicle",
 ];
 export const syntheticNames = ["branin", "hartmann6"];
+// Noisy problems with known truth, scores in [0, 1] like a primary_score (maximised): a
+// trial's score is the noise-free value plus Gaussian noise of standard deviation `level`
+// times the range the true scores span (0.8: true scores lie in [0.1, 0.9]), clipped to
+// [0, 1] as an accuracy is; regret = the best true score - the true score of the
+// recommended configuration. "finetune" without a level is the noise-free surface.
+export const noisyLevels = {
+  "hartmann6-n01": 0.01,
+  "hartmann6-n03": 0.03,
+  "hartmann6-n10": 0.1,
+  finetune: 0,
+  "finetune-n03": 0.03,
+  "finetune-n10": 0.1,
+};
+export const noisyNames = Object.keys(noisyLevels);
+/** Problems whose truth is noise-free (a repeat returns the same score). */
+export const noiseFreeNames = ["branin", "hartmann6", "finetune"];
 
 // --- The noise protocol (identical in optuna_driver.py) -----------------------------------
 // A query of a tabular configuration returns one of its 5 seed values. Which one is fixed by
@@ -85,11 +101,82 @@ function hartmann6(params) {
   return f;
 }
 
+// --- Noisy synthetic problems (maximised scores in [0, 1]) -------------------------------
+
+/** The span of the true scores of the noisy problems: [0.1, 0.9]. */
+const scoreLow = 0.1;
+const scoreSpan = 0.8;
+
+/** Hartmann6 as an accuracy: 0.1 + 0.8 * (-f(x) / -f*), in [0.1, 0.9], best 0.9. */
+function hartmannScore(params) {
+  return scoreLow + (scoreSpan * hartmann6(params)) / -3.32236801141551;
+}
+
+// A fine-tuning-like surface: the learning rate's best value depends on the optimizer (an
+// unordered category), warm-up and the LoRA rank (an ordered numeric choice) each cost a
+// share away from their best. True scores in [0.1, 0.9]; the best is adamw at lr 10^-3.5,
+// warmup 0.1, rank 32: 0.9.
+export const finetuneOptimizers = ["adamw", "lion", "sgd"];
+const finetunePeak = { adamw: 1, lion: 0.96, sgd: 0.85 };
+const finetuneCentre = { adamw: -3.5, lion: -4.2, sgd: -2.4 };
+export const finetuneRanks = [4, 8, 16, 32, 64];
+function finetuneScore({ lr, warmup, rank, optimizer }) {
+  const u = Math.log10(lr);
+  const r = Math.log2(rank) - 2;
+  const bell = Math.exp(-(((u - finetuneCentre[optimizer]) / 0.5) ** 2));
+  const w = 1 - 0.5 * ((warmup - 0.1) / 0.3) ** 2;
+  const k = 1 - 0.2 * ((r - 3) / 3) ** 2;
+  return scoreLow + scoreSpan * finetunePeak[optimizer] * bell * w * k;
+}
+
+/**
+ * The noise of the k-th score a run draws (first queries and repeats alike, in the order
+ * asked): a standard normal by Box-Muller from two hashes of (problem, run seed, k). The
+ * same draws for every sampler (common random numbers), identical in optuna_driver.py.
+ */
+export function noiseDraw(problem, runSeed, k) {
+  const u1 = (noiseHash([fnv1a(problem), runSeed, k, 1]) + 0.5) / 2 ** 32;
+  const u2 = (noiseHash([fnv1a(problem), runSeed, k, 2]) + 0.5) / 2 ** 32;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+function noisyProblem(name) {
+  const level = noisyLevels[name];
+  const finetune = name.startsWith("finetune");
+  const truth = finetune ? finetuneScore : hartmannScore;
+  const space = {};
+  if (finetune) {
+    space.lr = { type: "loguniform", min: 1e-5, max: 1e-2 };
+    space.warmup = { type: "uniform", min: 0, max: 0.3 };
+    space.rank = { type: "choice", values: finetuneRanks };
+    space.optimizer = { type: "choice", values: finetuneOptimizers };
+  } else for (let j = 1; j <= 6; j++) space[`x${j}`] = { type: "uniform", min: 0, max: 1 };
+  const best = scoreLow + scoreSpan;
+  return {
+    name,
+    metricMode: "max",
+    space,
+    range: [0, 1],
+    noise: level,
+    run: (runSeed) => {
+      let k = 0;
+      const score = (params) => {
+        const value = truth(params) + level * scoreSpan * noiseDraw(name, runSeed, k++);
+        return Math.min(1, Math.max(0, value));
+      };
+      return { evaluate: score, repeat: score, regret: (p) => best - truth(p) };
+    },
+  };
+}
+
 /**
  * A problem: `space` (tunix-rt search_space), `metricMode`, and `run(seed)`, a fresh
  * evaluator for one run: `evaluate(params)` gives the score a trial reports, `repeat(params)`
- * the score of a re-run with a new trainer seed (the functions are noise-free: the same
- * value), `regret(params)` the true regret of recommending those params.
+ * the score of a re-run with a new trainer seed (Branin and Hartmann6 are noise-free: the
+ * same value), `regret(params)` the true regret of recommending those params; `range`, where
+ * the scores are primary_scores ([0, 1]: the HPOBench accuracies and the noisy problems),
+ * the range the product passes to `recommend` (Branin's and Hartmann6's raw values are not
+ * scores the product could see, so they get none).
  *
  * Tabular sets are seen the same way by every sampler, ours and Optuna's (`tabular`):
  * - "float" (the default, the README's way for continuous samplers): each log-spaced grid
@@ -99,6 +186,7 @@ function hartmann6(params) {
  *   as numeric choices are), Optuna an integer index 0..n-1 (its ordered discrete type).
  */
 export function loadProblem(name, root, tabular = "float") {
+  if (name in noisyLevels) return noisyProblem(name);
   if (name === "branin") {
     const fStar = 0.397887357729738;
     return {
@@ -157,6 +245,7 @@ export function loadProblem(name, root, tabular = "float") {
     name,
     metricMode: "max",
     space,
+    range: [0, 1],
     run: (runSeed) => {
       const asked = new Map();
       // The seed values each configuration has returned in this run, for `repeat`.

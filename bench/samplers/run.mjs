@@ -6,11 +6,16 @@
 //     [--samplers auto,tpe,sobol,random,optuna-tpe,optuna-random] [--quick] [--jobs N]
 //     [--tabular native|float|grid] [--waves 6] [--q 8] [--json FILE] [--optuna-cache DIR]
 //     [--variants a,b (see variants.mjs)] [--seed-offset K] [--no-install] [--regime waves|async]
+//     [--auto-variant NAME (auto runs variants.mjs's NAME: an ablation with every table)]
 //
 // Problems: the 8 HPOBench tabular sets in ../shared/bench/hpobench (maximise the accuracy;
 // regret = best_mean - the mean-over-seeds accuracy of the recommended configuration; a
 // query returns one seed's value, picked by the noise protocol of problems.mjs), Branin and
-// Hartmann6 (metric_mode min; regret = f(recommended x) - f*, no noise).
+// Hartmann6 (metric_mode min; regret = f(recommended x) - f*, no noise), and scores in
+// [0, 1] with known truth (problems.mjs `noisyLevels`): Hartmann6 as a score with Gaussian
+// noise of sd 0.01, 0.03 and 0.1 of the true scores' span (hartmann6-n01/-n03/-n10), and a
+// fine-tuning-like surface (log learning rate, warm-up, LoRA rank, optimizer) without noise
+// and at 0.03 and 0.1 (finetune, finetune-n03/-n10).
 // Peers: Optuna's TPESampler(multivariate=True, constant_liar=True, seed=s) and
 // RandomSampler(seed=s), run by /usr/bin/python3 (Debian's python3-optuna, installed with
 // apt where missing), through the same ask-a-wave / tell-a-wave loop (optuna_driver.py).
@@ -26,7 +31,14 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { resolveSampler } from "../../lib/core/samplers/index.js";
 import { runChild } from "../lib.mjs";
-import { hpobenchDir, hpobenchNames, syntheticNames } from "./problems.mjs";
+import {
+  hpobenchDir,
+  hpobenchNames,
+  noiseFreeNames,
+  noisyLevels,
+  noisyNames,
+  syntheticNames,
+} from "./problems.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -48,6 +60,8 @@ const { values: flags } = parseArgs({
     "optuna-cache": { type: "string" },
     "no-install": { type: "boolean", default: false },
     regime: { type: "string", default: "waves" },
+    // Ablations: `auto` runs this variant of variants.mjs (its rows and recommendation arms).
+    "auto-variant": { type: "string" },
     recommend: { type: "string", default: "best_observed,model,reeval:4x2,oracle" },
   },
 });
@@ -60,7 +74,7 @@ const regime = flags.regime;
 if (regime !== "waves" && regime !== "async")
   throw new Error(`--regime: got ${regime}; expected waves or async`);
 
-const allProblems = [...hpobenchNames, ...syntheticNames];
+const allProblems = [...hpobenchNames, ...syntheticNames, ...noisyNames];
 const quickProblems = ["branin", "hartmann6", "car", "kc1", "vehicle"];
 const problems = flags.problems ? flags.problems.split(",") : flags.quick ? quickProblems : allProblems;
 for (const p of problems)
@@ -125,6 +139,23 @@ function ensureOptuna() {
   return installed
     ? { ok: true, version: installed }
     : { ok: false, why: "python3-optuna installed but `import optuna` fails" };
+}
+
+/** The commit the benchmark ran on, and whether the work tree differed from it. */
+function codeVersion() {
+  const git = (args) => {
+    try {
+      return execFileSync("git", args, { cwd: root, stdio: ["ignore", "pipe", "ignore"] })
+        .toString()
+        .trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const commit = git(["rev-parse", "--short=10", "HEAD"]);
+  if (commit === undefined) return "commit unknown (not a git checkout)";
+  const dirty = git(["status", "--porcelain", "--untracked-files=no", "--", "src", "bench"]);
+  return `commit ${commit}${dirty ? " with uncommitted changes to src/ or bench/" : ""}`;
 }
 
 function runWorker(job) {
@@ -236,10 +267,16 @@ const fmtInterval = ([lo, hi]) => `${fmtRatio(lo)}..${fmtRatio(hi)}`;
 
 async function main() {
   const started = performance.now();
+  // Read before the run: the code the results come from, not what the tree holds at the end.
+  const code = codeVersion();
   const optuna = samplers.some(isOptuna) ? ensureOptuna() : { ok: true };
   const active = samplers.filter((s) => !isOptuna(s) || optuna.ok);
   const label = (s) =>
-    s === "auto" ? `auto (${resolveSampler("auto")})` : s.startsWith("variant:") ? s.slice(8) : s;
+    s === "auto"
+      ? `auto (${flags["auto-variant"] ? `variant ${flags["auto-variant"]}` : resolveSampler("auto")})`
+      : s.startsWith("variant:")
+        ? s.slice(8)
+        : s;
 
   // One task per (problem, sampler), all seeds; Optuna tasks are child processes, ours
   // worker threads; `jobs` at a time.
@@ -260,6 +297,7 @@ async function main() {
               root,
               tabular: tabular.ours,
               ...(sampler.startsWith("variant:") ? { variant: sampler.slice(8) } : {}),
+              ...(sampler === "auto" && flags["auto-variant"] ? { variant: flags["auto-variant"] } : {}),
             });
         process.stderr.write(
           `bench: ${problem} ${label(sampler)}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
@@ -286,6 +324,7 @@ async function main() {
     `Tabular sets: tunix-rt samplers see ${tabular.ours === "grid" ? "ordered numeric choices of the grid values" : "log-uniform ranges (depth an integer range) snapped to the grid"}; ` +
       `Optuna ${tabular.optuna === "float" ? "log-scale floats (depth an int) snapped to the nearest grid value" : "integer indices of the grid values"} (--tabular ${flags.tabular}).`,
   );
+  say(`Code: ${code}; command: \`node bench/samplers/run.mjs ${process.argv.slice(2).join(" ")}\`.`);
   say(
     optuna.ok
       ? `Optuna ${optuna.version ?? ""} (${python}); Node ${process.version}; ${os.cpus().length} CPUs.`
@@ -298,7 +337,7 @@ async function main() {
     const ref = byKey.get(`${problem}/${reference}`);
     const refMean = ref ? mean(ref.regrets.map((r) => r[waves - 1])) : undefined;
     say(
-      `## ${problem}${syntheticNames.includes(problem) ? " (minimise; regret f(x) - f*)" : " (HPOBench; regret best_mean - mean accuracy)"}`,
+      `## ${problem}${syntheticNames.includes(problem) ? " (minimise; regret f(x) - f*)" : problem in noisyLevels ? ` (maximise a score in [0, 1]; noise sd ${noisyLevels[problem]} of the true scores' span; regret best - true score)` : " (HPOBench; regret best_mean - mean accuracy)"}`,
     );
     say(
       `| sampler | mean regret ± 1.96 SE | median | ratio to ${reference} | mean regret after ${regime === "async" ? `${q}, ${2 * q}, ... finished trials` : `wave 1..${waves}`} | s |`,
@@ -322,18 +361,29 @@ async function main() {
     if (ref && auto?.arms && arms.length > 0) {
       const refFinal = ref.regrets.map((r) => r[waves - 1]);
       say(
-        `True regret of auto's recommendation by rule, at ${q * waves} trainer runs (re-evaluation runs included), against ${reference}'s best observed; ratio with a 95% paired bootstrap interval:`,
+        `True regret of auto's recommendation by rule, at ${q * waves} trainer runs (a re-evaluation arm: ${q * waves} - K * R searched, then K * R repeats when the product plans them, none otherwise), against ${reference}'s best observed; ratio with a 95% paired bootstrap interval:`,
       );
-      say(`| rule | mean regret ± 1.96 SE | median | ratio to ${reference} | 95% interval |`);
-      say("|---|---|---|---|---|");
+      say(
+        `| rule | mean regret ± 1.96 SE | median | ratio to ${reference} | 95% interval | seeds with repeats (runs) |`,
+      );
+      say("|---|---|---|---|---|---|");
       arms.forEach((arm, a) => {
         const values = auto.arms[arm];
         const replicates = ratioReplicates(values, refFinal, 1000 * problems.indexOf(problem) + a);
         const ratio = ratioOf(mean(values), mean(refFinal));
+        const runs = auto.arms[`${arm}#runs`];
+        const repeated = runs ? runs.filter((r) => r > 0) : undefined;
         say(
-          `| ${arm} | ${fmt(mean(values))} ± ${fmt(halfWidth(values))} | ${fmt(median(values))} | ${fmtRatio(ratio)} | ${fmtInterval(interval(replicates))} |`,
+          `| ${arm} | ${fmt(mean(values))} ± ${fmt(halfWidth(values))} | ${fmt(median(values))} | ${fmtRatio(ratio)} | ${fmtInterval(interval(replicates))} | ${repeated ? `${repeated.length} of ${runs.length} (${repeated.reduce((x, y) => x + y, 0)})` : ""} |`,
         );
-        armSummary.push({ problem, arm, ratio, replicates });
+        armSummary.push({
+          problem,
+          arm,
+          ratio,
+          replicates,
+          repeated: repeated?.length,
+          seedsRun: runs?.length,
+        });
       });
       say();
     }
@@ -381,9 +431,9 @@ async function main() {
       "Per problem the ratio of mean true regrets with its 95% paired bootstrap interval; over the problems the geometric and arithmetic means of the ratios, their intervals from the same replicates (each problem resampled on its own).",
     );
     say(
-      `| rule | geometric mean | 95% interval | arithmetic mean | 95% interval | worse than ${reference} beyond the interval | per problem |`,
+      `| rule | geometric mean | 95% interval | arithmetic mean | 95% interval | worse than ${reference} beyond the interval | point ratio above 1 | per problem |`,
     );
-    say("|---|---|---|---|---|---|---|");
+    say("|---|---|---|---|---|---|---|---|");
     for (const arm of arms) {
       const rows = armSummary.filter((s) => s.arm === arm);
       const gm = (ratios) => Math.exp(mean(ratios.map((r) => Math.log(Math.max(r, 1e-6)))));
@@ -392,9 +442,20 @@ async function main() {
         mean(rows.map((r) => r.replicates[b])),
       );
       const worse = rows.filter((r) => interval(r.replicates)[0] > 1).map((r) => r.problem);
+      const above = rows.filter((r) => r.ratio > 1).map((r) => r.problem);
       say(
-        `| ${arm} | ${gm(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(gmReps))} | ${mean(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(amReps))} | ${worse.length === 0 ? "none" : worse.join(", ")} | ${rows.map((r) => `${r.problem} ${fmtRatio(r.ratio)} (${fmtInterval(interval(r.replicates))})`).join(", ")} |`,
+        `| ${arm} | ${gm(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(gmReps))} | ${mean(rows.map((r) => r.ratio)).toFixed(3)} | ${fmtInterval(interval(amReps))} | ${worse.length === 0 ? "none" : worse.join(", ")} | ${above.length === 0 ? "none" : above.join(", ")} | ${rows.map((r) => `${r.problem} ${fmtRatio(r.ratio)} (${fmtInterval(interval(r.replicates))})`).join(", ")} |`,
       );
+    }
+    // Re-evaluation on the noise-free problems: a repeat there returns the same score.
+    for (const arm of arms.filter((a) => a.startsWith("reeval"))) {
+      const clean = armSummary.filter(
+        (s) => s.arm === arm && noiseFreeNames.includes(s.problem) && s.repeated !== undefined,
+      );
+      if (clean.length > 0)
+        say(
+          `- ${arm} on the noise-free problems (${clean.map((s) => s.problem).join(", ")}): repeats planned in ${clean.reduce((x, s) => x + s.repeated, 0)} of ${clean.reduce((x, s) => x + s.seedsRun, 0)} runs (target 0).`,
+        );
     }
   }
   say();

@@ -1,6 +1,7 @@
 // Development variants of the samplers, for `run.mjs --variants a,b` (not run by default):
 // the settings the benchmark compared before the defaults were chosen.
 import { createGpSampler, defaultGpSettings } from "../../lib/core/samplers/gp.js";
+import { defaultPriors } from "../../lib/core/samplers/gp-model.js";
 import { asRunning } from "../../lib/core/samplers/sampler.js";
 import { createTpeSampler, defaultTpeSettings } from "../../lib/core/samplers/tpe.js";
 
@@ -12,6 +13,15 @@ export const variants = {
   // Expected improvement over the best posterior mean: the acquisition before "selection".
   "gp-ei": gp({ acquisition: "ei" }),
   "gp-standardise": gp({ transform: "standardise" }),
+  // Local candidates around the best posterior means instead of the best observed scores.
+  "gp-mean": gp({ centres: "mean" }),
+  "gp-ei-mean": gp({ acquisition: "ei", centres: "mean" }),
+  "gp-observed": gp({ centres: "observed" }),
+  "gp-selection": gp({ acquisition: "selection" }),
+  // A noise floor of 1e-4 of the standardised targets' variance (the default's is 1e-6).
+  "gp-floor": gp({
+    priors: (dims) => ({ ...defaultPriors(dims), logNoiseBounds: [Math.log(1e-4), Math.log(2)] }),
+  }),
   tpe: tpe({}),
   "tpe-gamma10": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.1 * n))) }),
   "tpe-gamma15": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.15 * n))) }),

@@ -62,6 +62,12 @@ export interface GpSettings {
    * expected improvement over the best posterior mean at a tried point (see acquisition.ts).
    */
   acquisition: "selection" | "ei";
+  /**
+   * Around which trials local candidates are drawn: "observed", the best observed scores;
+   * "mean", the best posterior means (with noisy scores, the luckiest draws are not the best
+   * places to search around).
+   */
+  centres: "observed" | "mean";
   /** How scores become the GP's targets (see `targets`). */
   transform: "standardise" | "power";
   /** The hyperparameters' priors, for a number of coordinates. */
@@ -88,6 +94,7 @@ export const defaultGpSettings: GpSettings = {
   predictionBudget: 2.5e7,
   transform: "power",
   acquisition: "selection",
+  centres: "observed",
   priors: defaultPriors,
 };
 
@@ -373,7 +380,8 @@ function proposeWithModel(
       Float64Array.from(encoding.coords, (c) => (c.kind === "categorical" ? rng.int(c.levels) : rng.next())),
     );
   const scales = [0.02, 0.05, 0.1, 0.2];
-  for (const t of topIndices(Array.from(data.y), settings.localCentres)) {
+  const centreValues = settings.centres === "mean" ? Array.from(trainingMeans) : Array.from(data.y);
+  for (const t of topIndices(centreValues, settings.localCentres)) {
     const centre = data.x.slice(t * dims, (t + 1) * dims);
     for (let i = 0; i < scaled(settings.localPerCentre); i++)
       candidates.add(perturb(encoding, centre, scales[i % scales.length] as number, rng));
