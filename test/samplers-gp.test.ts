@@ -319,6 +319,34 @@ describe("gp sampler", () => {
     expect(new Set(proposals.map((p) => JSON.stringify(p))).size).toBe(8);
   });
 
+  it("replicateRuns (an ablation setting, off by default): under noise a wave runs the incumbent again, up to the cap", () => {
+    const rng = createRng(5);
+    // Values as a sweep records them (the encoding decodes to 10 significant digits).
+    const u = () => Number(rng.next().toPrecision(10));
+    const points = Array.from({ length: 24 }, () => ({ x: u(), y: u() }));
+    const noisy = scored(points, (p) => f(p) + 0.6 * (rng.next() - 0.5));
+    const settings = { ...defaultGpSettings, replicateRuns: 2 };
+    const keys = (ps: readonly Params[]) => ps.map((p) => JSON.stringify(p));
+    const tried = new Set(keys(points));
+    const first = createGpSampler({ space, seed: 4, metricMode: "max" }, settings).propose(8, noisy);
+    // The first proposal is a tried configuration; the rest are new.
+    expect(tried.has(keys(first)[0] as string)).toBe(true);
+    expect(keys(first.slice(1)).filter((k) => tried.has(k))).toEqual([]);
+    // Its second run told, it has reached the cap: no replicate again.
+    const again = scored([first[0] as Params], (p) => f(p), 24);
+    const next = createGpSampler({ space, seed: 4, metricMode: "max" }, settings).propose(8, [
+      ...noisy,
+      ...again,
+    ]);
+    expect(keys(next).filter((k) => k === keys(first)[0])).toEqual([]);
+    // Noise-free scores: no replicate; nor by default.
+    const clean = scored(points, f);
+    const free = createGpSampler({ space, seed: 4, metricMode: "max" }, settings).propose(8, clean);
+    expect(keys(free).filter((k) => tried.has(k))).toEqual([]);
+    const byDefault = createGpSampler({ space, seed: 4, metricMode: "max" }).propose(8, noisy);
+    expect(keys(byDefault).filter((k) => tried.has(k))).toEqual([]);
+  });
+
   it("moves towards the optimum, for metric_mode max and min alike", () => {
     const first = createGpSampler({ space, seed: 3, metricMode: "max" }).propose(8, []);
     const dist = (p: Params) => Math.hypot((p.x as number) - 0.7, (p.y as number) - 0.3);

@@ -22,6 +22,11 @@ export const variants = {
   "gp-floor": gp({
     priors: (dims) => ({ ...defaultPriors(dims), logNoiseBounds: [Math.log(1e-4), Math.log(2)] }),
   }),
+  "gp-rep2": gp({ replicateRuns: 2 }),
+  "gp-rep3": gp({ replicateRuns: 3 }),
+  "gp-rep4": gp({ replicateRuns: 4 }),
+  "gp-rep3-n01": gp({ replicateRuns: 3, replicateNoise: 0.01 }),
+  "gp-rep3-n20": gp({ replicateRuns: 3, replicateNoise: 0.2 }),
   tpe: tpe({}),
   "tpe-gamma10": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.1 * n))) }),
   "tpe-gamma15": tpe({ good: (n) => Math.min(25, Math.max(1, Math.ceil(0.15 * n))) }),

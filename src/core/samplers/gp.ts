@@ -70,6 +70,14 @@ export interface GpSettings {
   centres: "observed" | "mean";
   /** How scores become the GP's targets (see `targets`). */
   transform: "standardise" | "power";
+  /**
+   * Replication under noise: when the fitted noise is at least `replicateNoise` of the
+   * modelled variance, a wave's first proposal runs the incumbent (the tried configuration
+   * with the best posterior mean) again, while it has fewer than `replicateRuns` runs, its
+   * pending ones included. 0 runs: never.
+   */
+  replicateRuns: number;
+  replicateNoise: number;
   /** The hyperparameters' priors, for a number of coordinates. */
   priors: (dims: number) => GpPriors;
 }
@@ -95,6 +103,8 @@ export const defaultGpSettings: GpSettings = {
   transform: "power",
   acquisition: "selection",
   centres: "observed",
+  replicateRuns: 0,
+  replicateNoise: 0.05,
   priors: defaultPriors,
 };
 
@@ -428,7 +438,9 @@ function proposeWithModel(
   for (let p = selectable; p < selectable + pending.length; p++) believe(p);
   const chosen = new Uint8Array(selectable);
   const proposals: Params[] = [];
-  for (let k = 0; k < count && k < selectable; k++) {
+  const again = replicate(data, obs, trainingMeans, hyper, settings);
+  if (again && count > 0) proposals.push(encoding.decode(again));
+  for (let k = proposals.length; k < count && k < selectable; k++) {
     let pick = -1;
     let pickScore = Number.NEGATIVE_INFINITY;
     for (let p = 0; p < selectable; p++) {
@@ -444,6 +456,31 @@ function proposeWithModel(
     believe(pick);
   }
   return proposals;
+}
+
+/**
+ * The incumbent to run again (see `GpSettings.replicateRuns`): the tried point with the best
+ * posterior mean, when the fitted noise is real and it has fewer runs than allowed.
+ */
+function replicate(
+  data: GpData,
+  obs: Observations,
+  trainingMeans: Float64Array,
+  hyper: GpHyper,
+  settings: GpSettings,
+): Float64Array | undefined {
+  if (settings.replicateRuns <= 0 || hyper.noise < settings.replicateNoise * (hyper.noise + hyper.signal))
+    return undefined;
+  const dims = data.x.length / Math.max(1, data.n);
+  let top = -1;
+  for (let i = 0; i < data.n; i++)
+    if (top < 0 || (trainingMeans[i] as number) > (trainingMeans[top] as number)) top = i;
+  if (top < 0) return undefined;
+  const x = data.x.slice(top * dims, (top + 1) * dims);
+  const same = (y: Float64Array, at = 0) => x.every((v, d) => v === y[at + d]);
+  let runs = obs.pending.filter((p) => same(p)).length;
+  for (let i = 0; i < data.n; i++) if (same(data.x, i * dims)) runs++;
+  return runs < settings.replicateRuns ? x : undefined;
 }
 
 /** The hyperparameters the sampler fits for a history (for tests), or undefined before startup. */
