@@ -1,4 +1,4 @@
-// Pruning benchmark: tunix-rt's pruning rules (`decide` of src/core/pruning.ts, rules asha and
+// Pruning benchmark: tunix-rt's pruning rules (`decide` of src/core/search/pruning.ts, rules asha and
 // median) against Optuna's SuccessiveHalvingPruner, HyperbandPruner and MedianPruner, on the
 // same configurations, the same curves and the same settings.
 //
@@ -83,7 +83,7 @@ import { parse, stringify } from "yaml";
 import { mulberry32, runChild } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { decide, IndexedCurve, PruningSchema } = await import(path.join(root, "lib/core/pruning.js"));
+const { decide, IndexedCurve, PruningSchema } = await import(path.join(root, "lib/core/search/pruning.js"));
 
 const { values: flags } = parseArgs({
   options: {
@@ -525,8 +525,8 @@ function gitState() {
     .split("\n")
     .filter((line) => line.trim())
     .map((line) => line.slice(3));
-  // Others may be editing the tree; what this bench measures is lib/core/pruning.js, built from this file.
-  const pruningTs = git(["status", "--porcelain=v1", "--", "src/core/pruning.ts"]);
+  // Others may be editing the tree; what this bench measures is lib/core/search/pruning.js, built from this file.
+  const pruningTs = git(["status", "--porcelain=v1", "--", "src/core/search/pruning.ts"]);
   return {
     commit,
     dirty: changed.length > 0,
@@ -848,7 +848,7 @@ const notes = [
 const markdown = [
   "# Pruning benchmark: tunix-rt's rules against Optuna's pruners",
   "",
-  `Commit ${git.commit}${git.dirty ? ` (tree dirty: ${git.changed_paths} paths differ, e.g. ${git.changed_first.slice(0, 3).join(", ")}; src/core/pruning.ts ${git.pruning_ts_as_committed ? "as committed" : "MODIFIED"})` : " (clean tree)"}, ${meta.date}.`,
+  `Commit ${git.commit}${git.dirty ? ` (tree dirty: ${git.changed_paths} paths differ, e.g. ${git.changed_first.slice(0, 3).join(", ")}; src/core/search/pruning.ts ${git.pruning_ts_as_committed ? "as committed" : "MODIFIED"})` : " (clean tree)"}, ${meta.date}.`,
   `Command: \`${command}\` (after \`npm run build\`; \`npm run bench:pruning\` runs both). Machine: ${meta.machine}; Node ${meta.node}; Optuna ${meta.optuna}.`,
   `Problems: synthetic ${meta.synthetic}; example trainer ${meta.example}.`,
   "Settings: asha A/B is min_resource A, reduction_factor B, warmup_steps 0; median warmup W is warmup_steps W, interval_steps 1, min_trials 4; every tunix-rt arm has protect_leaders (the default) but asha 100/3 unprotected, the former rule; each Optuna pruner has its tunix-rt rule's settings (bench/pruning.mjs header; Optuna has no protect_leaders). median warmup 300 is sweep-pruning.yaml's setting; median warmup 0 is tunix-rt's defaults. All were chosen on other seeds than those reported (synthetic 1000..1019, example 1001..1020 and 1..10).",

@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { wavesNeeded } from "../lib/core/fidelity.js";
+import { wavesNeeded } from "../lib/core/search/fidelity.js";
 import { ownSweepConfig, ownWorkflows } from "../lib/core/workflows/own.js";
 import { loadConfig } from "../lib/runtime/config-file.js";
 

@@ -4,7 +4,7 @@
 // test/config-schema.test.ts fails when the committed file differs from what this writes.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { sweepConfigJsonSchema } from "../lib/core/config.js";
+import { sweepConfigJsonSchema } from "../lib/core/config/config.js";
 import { writeFileAtomic } from "../lib/runtime/files.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,4 +1,4 @@
-// Writes src/core/attest/public-good-root.ts: the trusted root of Sigstore's public-good
+// Writes src/core/evidence/attest/public-good-root.ts: the trusted root of Sigstore's public-good
 // instance (Fulcio's certificate authorities, Rekor's and the CT logs' keys, with the time
 // each was valid), as the TUF repository's signed seed in @sigstore/tuf holds it. verify
 // checks a bundle against it offline. The file is generated, never edited: when Sigstore
@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const out = path.join(root, "src/core/attest/public-good-root.ts");
+const out = path.join(root, "src/core/evidence/attest/public-good-root.ts");
 const require = createRequire(import.meta.url);
 const seedsFile = require.resolve("@sigstore/tuf/seeds.json");
 const { version } = JSON.parse(readFileSync(path.join(path.dirname(seedsFile), "package.json"), "utf8"));

@@ -12,8 +12,8 @@ import { execFileSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signerProblem, subjectProblems } from "../src/core/attest/attestation.js";
-import { publicGoodRoot, readBundle } from "../src/core/attest/sigstore.js";
+import { signerProblem, subjectProblems } from "../src/core/evidence/attest/attestation.js";
+import { publicGoodRoot, readBundle } from "../src/core/evidence/attest/sigstore.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { attestFolder, sha256, TestSigstore } from "./helpers/sigstore.js";
 import { editJson, editJsonl, evidence, file, referenceRepo } from "./hostile/helpers.js";
@@ -222,7 +222,7 @@ describe("tunix-rt verify of signed evidence (a Sigstore instance shaped as GitH
   it("--sigstore-root takes the JSON lines gh attestation trusted-root prints, and refuses what is not a root", async () => {
     const repo = await signed();
     const lines = path.join(work, "roots.jsonl");
-    const { publicGoodTrustedRoot } = await import("../src/core/attest/public-good-root.js");
+    const { publicGoodTrustedRoot } = await import("../src/core/evidence/attest/public-good-root.js");
     await writeFile(
       lines,
       `${JSON.stringify(publicGoodTrustedRoot)}\n${JSON.stringify(await sigstore.trustedRoot())}\n`,

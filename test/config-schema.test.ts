@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { paramTypes, sweepConfigJsonSchema } from "../src/core/config.js";
-import { samplerNames } from "../src/core/samplers/names.js";
+import { paramTypes, sweepConfigJsonSchema } from "../src/core/config/config.js";
+import { samplerNames } from "../src/core/config/sampler-names.js";
 import { repoRoot } from "./helpers/cli.js";
 
 const committed = path.join(repoRoot, "schema/sweep-config.schema.json");

@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { validateConfig } from "../src/core/config.js";
-import { importConfig } from "../src/core/config-import.js";
+import { validateConfig } from "../src/core/config/config.js";
+import { importConfig } from "../src/core/config/import.js";
+import { samplerNames } from "../src/core/config/sampler-names.js";
 import { formatProblem, InputError } from "../src/core/errors.js";
-import { samplerNames } from "../src/core/samplers/names.js";
 import { loadConfig } from "../src/runtime/config-file.js";
 import { repoRoot, tempDir } from "./helpers/cli.js";
 

@@ -4,8 +4,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { betaCdf, betaQuantile, normalCdf, normalQuantile } from "../src/core/distributions.js";
-import { fromUnit, isInSpace, toUnit } from "../src/core/space.js";
+import { betaCdf, betaQuantile, normalCdf, normalQuantile } from "../src/core/config/distributions.js";
+import { fromUnit, isInSpace, toUnit } from "../src/core/config/space.js";
 
 function scipy(script: string, input: unknown): unknown {
   return JSON.parse(execFileSync("python3", ["-c", script], { input: JSON.stringify(input) }).toString());

@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { bestTrial, compareTrialIds } from "../src/core/best-trial.js";
 import { formatProblem } from "../src/core/errors.js";
-import { bestTrial, compareTrialIds } from "../src/core/evidence/best-trial.js";
-import { describeJsonError, jsonPathLines, lineOfPath } from "../src/core/evidence/json-text.js";
 import { verifyEvidence } from "../src/core/evidence/verify.js";
+import { describeJsonError, jsonPathLines, lineOfPath } from "../src/core/json-text.js";
 import { verifyEvidenceFolder } from "../src/runtime/evidence-read.js";
 import { runVerify, scratchFolder, seedData } from "./helpers/cli.js";
 import {

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Plan } from "../src/core/plan.js";
+import type { Plan } from "../src/core/search/plan.js";
 import { interruptCli, readJsonl, runCli, tempDir } from "./helpers/cli.js";
 import { evalsetText, faultTrainer, writeFaultConfig } from "./helpers/fault-sweep.js";
 

@@ -1,9 +1,9 @@
-// Waves and successive halving as pure planning (src/core/fidelity.ts, planTrials), and the
+// Waves and successive halving as pure planning (src/core/search/fidelity.ts, planTrials), and the
 // best trial of a multi-fidelity sweep (bestTrial, shared by aggregate and verify).
 import { describe, expect, it } from "vitest";
-import { buildLeaderboard } from "../src/core/aggregate.js";
-import { type SweepConfig, validateConfig } from "../src/core/config.js";
-import { bestTrial } from "../src/core/evidence/best-trial.js";
+import { bestTrial } from "../src/core/best-trial.js";
+import { type SweepConfig, validateConfig } from "../src/core/config/config.js";
+import { buildLeaderboard } from "../src/core/report/leaderboard.js";
 import {
   nextRungTrials,
   type PlannedRungTrial,
@@ -11,8 +11,8 @@ import {
   rungOfBudget,
   rungSizes,
   waveSize,
-} from "../src/core/fidelity.js";
-import { planTrials, trialSeed } from "../src/core/plan.js";
+} from "../src/core/search/fidelity.js";
+import { planTrials, trialSeed } from "../src/core/search/plan.js";
 import type { TrialRecord, TrialStatus } from "../src/core/types.js";
 
 const sweepId = "123e4567-e89b-12d3-a456-426614174000";

@@ -2,8 +2,14 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatProblem, InputError } from "../src/core/errors.js";
-import { type ParsedLine, parseEvalset } from "../src/core/evalset.js";
-import { extractAnswer, gradePredictions, judge, MAX_FAULTS, predictionsNote } from "../src/core/grade.js";
+import { type ParsedLine, parseEvalset } from "../src/core/grading/evalset.js";
+import {
+  extractAnswer,
+  gradePredictions,
+  judge,
+  MAX_FAULTS,
+  predictionsNote,
+} from "../src/core/grading/grade.js";
 import type { EvalItem } from "../src/core/types.js";
 import { gradePredictionsFile, readEvalset } from "../src/runtime/evalset.js";
 import { tempDir } from "./helpers/cli.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
+import type { ParamSpec } from "../src/core/config/config.js";
+import { gridValues, paramsKey, searchSpaceOf } from "../src/core/config/space.js";
 import { InputError } from "../src/core/errors.js";
-import { createGridSampler, defaultGridPoints } from "../src/core/samplers/grid.js";
-import { gridValues, paramsKey, searchSpaceOf } from "../src/core/space.js";
+import { createGridSampler, defaultGridPoints } from "../src/core/search/samplers/grid.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 const m34: Record<string, ParamSpec> = {

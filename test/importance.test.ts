@@ -2,12 +2,12 @@
 // and against a brute-force grid, the forest on data whose answer is known, and the report's
 // contract (order, notes, no NaN, determinism, which trials count).
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
+import type { ParamSpec } from "../src/core/config/config.js";
+import { type SearchSpace, searchSpaceOf, toUnit } from "../src/core/config/space.js";
 import { decomposeVariance, parameterImportance } from "../src/core/report/importance.js";
 import { type ForestFeature, fitForest, type LeafRegion } from "../src/core/report/random-forest.js";
 import { createRng } from "../src/core/rng.js";
-import { createSampler } from "../src/core/samplers/index.js";
-import { type SearchSpace, searchSpaceOf, toUnit } from "../src/core/space.js";
+import { createSampler } from "../src/core/search/samplers/index.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 const numeric = { kind: "numeric", levels: 0 } as const;

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { copyFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { primaryScore } from "../src/core/score.js";
+import { primaryScore } from "../src/core/grading/score.js";
 import { repoRoot, runProcess, tempDir } from "./helpers/cli.js";
 import { auditWorkflow } from "./workflows/audit.js";
 import { chainScenarios, jobGraph, waveCount } from "./workflows/chain.js";

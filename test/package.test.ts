@@ -4,7 +4,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { entryNameProblem, findSecrets, planArchive, verifySubmission } from "../src/core/archive.js";
+import {
+  entryNameProblem,
+  findSecrets,
+  planArchive,
+  verifySubmission,
+} from "../src/core/evidence/archive.js";
 import { zipBytes } from "../src/runtime/archive-write.js";
 import { packageDate } from "../src/runtime/package.js";
 import { readZipFile } from "../src/runtime/zip-read.js";

@@ -2,9 +2,9 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Plan } from "../src/core/plan.js";
-import { resolveSampler, samplerNames } from "../src/core/samplers/index.js";
-import { isInSpace } from "../src/core/space.js";
+import { isInSpace } from "../src/core/config/space.js";
+import type { Plan } from "../src/core/search/plan.js";
+import { resolveSampler, samplerNames } from "../src/core/search/samplers/index.js";
 import { repoRoot, runCli, tempDir } from "./helpers/cli.js";
 
 const sweepId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";

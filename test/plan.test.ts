@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { type SweepConfig, validateConfig } from "../src/core/config.js";
+import { type SweepConfig, validateConfig } from "../src/core/config/config.js";
+import { paramsInSpace, searchSpaceOf } from "../src/core/config/space.js";
 import { InputError } from "../src/core/errors.js";
-import { firstTrialNumber, formatTrialId, planTrials, trialNumberOf, trialSeed } from "../src/core/plan.js";
-import { resolveSampler } from "../src/core/samplers/index.js";
-import { paramsInSpace, searchSpaceOf } from "../src/core/space.js";
+import {
+  firstTrialNumber,
+  formatTrialId,
+  planTrials,
+  trialNumberOf,
+  trialSeed,
+} from "../src/core/search/plan.js";
+import { resolveSampler } from "../src/core/search/samplers/index.js";
 import type { TrialRecord } from "../src/core/types.js";
 
 const sweepId = "123e4567-e89b-12d3-a456-426614174000";

@@ -10,8 +10,8 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { planArchive, verifySubmission } from "../src/core/archive.js";
 import { formatProblem } from "../src/core/errors.js";
+import { planArchive, verifySubmission } from "../src/core/evidence/archive.js";
 import { runCli, scratchFolder } from "./helpers/cli.js";
 import {
   type EvidenceFixture,

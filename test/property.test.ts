@@ -8,19 +8,19 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type ParamSpec, type SweepConfig, validateConfig } from "../src/core/config.js";
-import { importConfig } from "../src/core/config-import.js";
+import { type ParamSpec, type SweepConfig, validateConfig } from "../src/core/config/config.js";
+import { importConfig } from "../src/core/config/import.js";
+import { isInSpace } from "../src/core/config/space.js";
+import { parsePlannedTrial } from "../src/core/config/trial-input.js";
 import { formatProblem, type Problem } from "../src/core/errors.js";
-import { type ParsedLine, parseEvalset } from "../src/core/evalset.js";
-import { jsonPathLines, lineOfPath, parseJsonText } from "../src/core/evidence/json-text.js";
 import { type EvidenceFileName, evidenceFileNames } from "../src/core/evidence/schemas.js";
 import { verifyEvidence } from "../src/core/evidence/verify.js";
-import { extractAnswer, gradePredictions, judge } from "../src/core/grade.js";
-import { planTrials } from "../src/core/plan.js";
+import { type ParsedLine, parseEvalset } from "../src/core/grading/evalset.js";
+import { extractAnswer, gradePredictions, judge } from "../src/core/grading/grade.js";
+import { primaryScore, rowValue, ScoreAccumulator } from "../src/core/grading/score.js";
+import { jsonPathLines, lineOfPath, parseJsonText } from "../src/core/json-text.js";
 import { parsePythonJson, pyFloat } from "../src/core/python.js";
-import { primaryScore, rowValue, ScoreAccumulator } from "../src/core/score.js";
-import { isInSpace } from "../src/core/space.js";
-import { parsePlannedTrial } from "../src/core/trial-input.js";
+import { planTrials } from "../src/core/search/plan.js";
 import type { EvalItem } from "../src/core/types.js";
 import { evidenceTexts } from "./helpers/evidence-fixture.js";
 

@@ -9,7 +9,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { describeProposal } from "../src/core/plan.js";
+import { describeProposal } from "../src/core/search/plan.js";
 import {
   type CurvePoint,
   CurveReader,
@@ -20,7 +20,7 @@ import {
   type PruningConfig,
   PruningSchema,
   recordedCurve,
-} from "../src/core/pruning.js";
+} from "../src/core/search/pruning.js";
 import { CurveBoard } from "../src/runtime/pruner.js";
 import { laterWave, runBundle } from "./actions/helpers.js";
 import { ResultsStandIn } from "./github/stand-in/results.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
-import { createRandomSampler, maxRandomRedraws } from "../src/core/samplers/random.js";
-import { paramsKey, searchSpaceOf } from "../src/core/space.js";
+import type { ParamSpec } from "../src/core/config/config.js";
+import { paramsKey, searchSpaceOf } from "../src/core/config/space.js";
+import { createRandomSampler, maxRandomRedraws } from "../src/core/search/samplers/random.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 const m34: Record<string, ParamSpec> = {

@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { bestTrial } from "../src/core/best-trial.js";
+import { searchSpaceOf } from "../src/core/config/space.js";
+import { primaryScoreRange } from "../src/core/grading/score.js";
 import {
   buildLeaderboard,
   countTrials,
   leaderboardMarkdown,
   leaderboardTable,
   recommendTrials,
-} from "../src/core/aggregate.js";
-import { bestTrial } from "../src/core/evidence/best-trial.js";
-import { recommend, reevaluationTargets } from "../src/core/recommend.js";
+} from "../src/core/report/leaderboard.js";
 import { createRng } from "../src/core/rng.js";
-import { primaryScoreRange } from "../src/core/score.js";
-import { searchSpaceOf } from "../src/core/space.js";
+import { recommend, reevaluationTargets } from "../src/core/search/recommend.js";
 import type { TrialRecord } from "../src/core/types.js";
 
 const space = searchSpaceOf({

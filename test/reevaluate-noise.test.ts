@@ -4,11 +4,11 @@
 // planned. Each history is what a sweep gives `planReevaluation`: 5 waves of 8 from `auto`.
 // (Noise-free Styblinski-Tang is a known miss, see recommend.ts `noiseFreeShare`.)
 import { describe, expect, it } from "vitest";
-import { reevaluationTargets } from "../src/core/recommend.js";
+import { type SearchSpace, searchSpaceOf } from "../src/core/config/space.js";
+import { primaryScoreRange } from "../src/core/grading/score.js";
 import { createRng } from "../src/core/rng.js";
-import { createSampler } from "../src/core/samplers/index.js";
-import { primaryScoreRange } from "../src/core/score.js";
-import { type SearchSpace, searchSpaceOf } from "../src/core/space.js";
+import { reevaluationTargets } from "../src/core/search/recommend.js";
+import { createSampler } from "../src/core/search/samplers/index.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 interface Problem {

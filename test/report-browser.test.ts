@@ -14,13 +14,13 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
-import { validateConfig } from "../src/core/config.js";
+import type { ParamSpec } from "../src/core/config/config.js";
+import { validateConfig } from "../src/core/config/config.js";
 import { deriveEvidence } from "../src/core/evidence/derived.js";
-import { PruningSchema } from "../src/core/pruning.js";
 import type { ChartTrial } from "../src/core/report/charts.js";
 import { type CurveTrial, drawnPoints } from "../src/core/report/curves.js";
 import { reportHtml } from "../src/core/report/report.js";
+import { PruningSchema } from "../src/core/search/pruning.js";
 import { repoRoot, runCli, tempDir } from "./helpers/cli.js";
 import { referenceZip } from "./helpers/example-repo.js";
 

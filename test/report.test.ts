@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
+import type { ParamSpec } from "../src/core/config/config.js";
 import {
   type ChartTrial,
   historyChart,

@@ -2,8 +2,8 @@
 // through the same wave loop (ask 8, tell 8), 4 waves, 5 seeds. The default sampler must
 // beat tunix-rt's random search on mean regret by a wide margin.
 import { describe, expect, it } from "vitest";
-import { createSampler, type SamplerName } from "../src/core/samplers/index.js";
-import { searchSpaceOf } from "../src/core/space.js";
+import { searchSpaceOf } from "../src/core/config/space.js";
+import { createSampler, type SamplerName } from "../src/core/search/samplers/index.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 const branin = ({ x1, x2 }: Params): number => {

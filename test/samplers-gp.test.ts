@@ -1,13 +1,19 @@
 import { describe, expect, it } from "vitest";
+import { searchSpaceOf } from "../src/core/config/space.js";
 import { createRng } from "../src/core/rng.js";
 import {
   logExpectedImprovement,
   logH,
   normalCdf,
   selectionGainScore,
-} from "../src/core/samplers/acquisition.js";
-import { encodeSpace, observe } from "../src/core/samplers/encoding.js";
-import { createGpSampler, defaultGpSettings, gpHyperFor, modelledIndices } from "../src/core/samplers/gp.js";
+} from "../src/core/search/samplers/acquisition.js";
+import { encodeSpace, observe } from "../src/core/search/samplers/encoding.js";
+import {
+  createGpSampler,
+  defaultGpSettings,
+  gpHyperFor,
+  modelledIndices,
+} from "../src/core/search/samplers/gp.js";
 import {
   defaultPriors,
   fitGp,
@@ -16,16 +22,15 @@ import {
   GpPool,
   GpPosterior,
   matern52,
-} from "../src/core/samplers/gp-model.js";
-import { minimize } from "../src/core/samplers/lbfgs.js";
+} from "../src/core/search/samplers/gp-model.js";
+import { minimize } from "../src/core/search/samplers/lbfgs.js";
 import {
   cholesky,
   choleskyInverse,
   choleskyLogDet,
   choleskySolve,
   solveLower,
-} from "../src/core/samplers/linalg.js";
-import { searchSpaceOf } from "../src/core/space.js";
+} from "../src/core/search/samplers/linalg.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 /** A random symmetric positive-definite matrix B B^T + n I. */

@@ -2,12 +2,12 @@
 // enough for the models to run, batch diversity, constant liar / believer behaviour, TPE's
 // pull towards good regions, and how numeric choices and failed trials are read.
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
+import type { ParamSpec } from "../src/core/config/config.js";
+import { isInSpace, paramsKey, type SearchSpace, searchSpaceOf, toUnit } from "../src/core/config/space.js";
 import { createRng } from "../src/core/rng.js";
-import { encodeSpace, observe } from "../src/core/samplers/encoding.js";
-import { createSampler, resolveSampler } from "../src/core/samplers/index.js";
-import { createTpeSampler } from "../src/core/samplers/tpe.js";
-import { isInSpace, paramsKey, type SearchSpace, searchSpaceOf, toUnit } from "../src/core/space.js";
+import { encodeSpace, observe } from "../src/core/search/samplers/encoding.js";
+import { createSampler, resolveSampler } from "../src/core/search/samplers/index.js";
+import { createTpeSampler } from "../src/core/search/samplers/tpe.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 const everyType: Record<string, ParamSpec> = {

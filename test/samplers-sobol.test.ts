@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
-import { createSobolSampler, sobolInteger, sobolMaxDims, sobolUnits } from "../src/core/samplers/sobol.js";
-import { paramsKey, searchSpaceOf, toUnit } from "../src/core/space.js";
+import type { ParamSpec } from "../src/core/config/config.js";
+import { paramsKey, searchSpaceOf, toUnit } from "../src/core/config/space.js";
+import {
+  createSobolSampler,
+  sobolInteger,
+  sobolMaxDims,
+  sobolUnits,
+} from "../src/core/search/samplers/sobol.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 const records = (params: readonly Params[]): TrialRecord[] =>

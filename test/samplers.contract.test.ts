@@ -1,9 +1,15 @@
 // One contract that every sampler honours (the optuna habit: bounds, types, same seed -> same
 // params, other seed -> other params), run against each registered sampler name.
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
-import { createSampler, samplerNames } from "../src/core/samplers/index.js";
-import { decimalPlaces, isInSpace, paramsKey, type SearchSpace, searchSpaceOf } from "../src/core/space.js";
+import type { ParamSpec } from "../src/core/config/config.js";
+import {
+  decimalPlaces,
+  isInSpace,
+  paramsKey,
+  type SearchSpace,
+  searchSpaceOf,
+} from "../src/core/config/space.js";
+import { createSampler, samplerNames } from "../src/core/search/samplers/index.js";
 import type { Params, TrialRecord } from "../src/core/types.js";
 
 /** Every parameter type, with awkward but valid bounds. */

@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { coerceFloat, primaryScore, rowValue, ScoreAccumulator } from "../src/core/grading/score.js";
 import { parsePythonJson, pyFloat, pyStrip } from "../src/core/python.js";
-import { coerceFloat, primaryScore, rowValue, ScoreAccumulator } from "../src/core/score.js";
 import { tempDir } from "./helpers/cli.js";
 
 describe("coerceFloat (Python float())", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { manifestSource, sweepSource } from "../src/core/source.js";
+import { manifestSource, sweepSource } from "../src/core/evidence/source.js";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);

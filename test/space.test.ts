@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ParamSpec } from "../src/core/config.js";
+import type { ParamSpec } from "../src/core/config/config.js";
 import {
   cleanNumber,
   decimalPlaces,
@@ -11,7 +11,7 @@ import {
   paramsKey,
   searchSpaceOf,
   toUnit,
-} from "../src/core/space.js";
+} from "../src/core/config/space.js";
 
 const specs: ParamSpec[] = [
   { type: "uniform", min: -1, max: 2 },

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { primaryScore } from "../src/core/score.js";
+import { primaryScore } from "../src/core/grading/score.js";
 import { readZipFile } from "../src/runtime/zip-read.js";
 import { interruptCli, readJsonl, runCli, tempDir } from "./helpers/cli.js";
 import { exampleRepo } from "./helpers/example-repo.js";

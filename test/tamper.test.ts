@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ArchivePlan } from "../src/core/archive.js";
+import type { ArchivePlan } from "../src/core/evidence/archive.js";
 import { zipBytes } from "../src/runtime/archive-write.js";
 import { readZipFile } from "../src/runtime/zip-read.js";
 import { runCli } from "./helpers/cli.js";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { validateConfig } from "../src/core/config.js";
+import { validateConfig } from "../src/core/config/config.js";
 import { runTrial } from "../src/runtime/trial.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { evalsetText, faultTrainer } from "./helpers/fault-sweep.js";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { matrixLimitProblem, wavesNeeded } from "../src/core/fidelity.js";
+import { matrixLimitProblem, wavesNeeded } from "../src/core/search/fidelity.js";
 import { yamlBlock, yamlList, yamlScalar } from "../src/core/workflows/parts.js";
 import { checkInitOptions, readHeader, userWorkflows } from "../src/core/workflows/user.js";
 

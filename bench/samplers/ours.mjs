@@ -2,9 +2,9 @@
 // `createSampler(name, ...).propose(q, history)` with every trial told so far, evaluates the
 // q proposals and tells them (appends completed trial records). Runs in a worker thread.
 import { parentPort, workerData } from "node:worker_threads";
-import { defaultRecommendSettings, recommend, reevaluationTargets } from "../../lib/core/recommend.js";
-import { createSampler } from "../../lib/core/samplers/index.js";
-import { searchSpaceOf } from "../../lib/core/space.js";
+import { searchSpaceOf } from "../../lib/core/config/space.js";
+import { defaultRecommendSettings, recommend, reevaluationTargets } from "../../lib/core/search/recommend.js";
+import { createSampler } from "../../lib/core/search/samplers/index.js";
 import { loadProblem, trialDuration } from "./problems.mjs";
 
 /**

@@ -29,7 +29,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { resolveSampler } from "../../lib/core/samplers/index.js";
+import { resolveSampler } from "../../lib/core/search/samplers/index.js";
 import { runChild } from "../lib.mjs";
 import {
   hpobenchDir,

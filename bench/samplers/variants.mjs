@@ -1,9 +1,9 @@
 // Development variants of the samplers, for `run.mjs --variants a,b` (not run by default):
 // the settings the benchmark compared before the defaults were chosen.
-import { createGpSampler, defaultGpSettings } from "../../lib/core/samplers/gp.js";
-import { defaultPriors } from "../../lib/core/samplers/gp-model.js";
-import { asRunning } from "../../lib/core/samplers/sampler.js";
-import { createTpeSampler, defaultTpeSettings } from "../../lib/core/samplers/tpe.js";
+import { createGpSampler, defaultGpSettings } from "../../lib/core/search/samplers/gp.js";
+import { defaultPriors } from "../../lib/core/search/samplers/gp-model.js";
+import { asRunning } from "../../lib/core/search/samplers/sampler.js";
+import { createTpeSampler, defaultTpeSettings } from "../../lib/core/search/samplers/tpe.js";
 
 const gp = (overrides) => (options) => createGpSampler(options, { ...defaultGpSettings, ...overrides });
 const tpe = (overrides) => (options) => createTpeSampler(options, { ...defaultTpeSettings, ...overrides });

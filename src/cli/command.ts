@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { type SamplerName, samplerNames } from "../core/config/sampler-names.js";
 import { quote, UsageError } from "../core/errors.js";
-import { type SamplerName, samplerNames } from "../core/samplers/names.js";
 
 /** What a command gets from the CLI: where it runs and where it writes. */
 export interface CliContext {

@@ -1,11 +1,11 @@
 import path from "node:path";
+import { bestTrial } from "../core/best-trial.js";
+import { paramText } from "../core/config/space.js";
 import { lineText } from "../core/escape.js";
-import { remainingMs } from "../core/eta.js";
-import { bestTrial } from "../core/evidence/best-trial.js";
-import type { PlannedRungTrial } from "../core/fidelity.js";
-import { formatMetrics, type MetricsView } from "../core/metrics-view.js";
-import { paramText } from "../core/space.js";
-import { outcomeSuffix } from "../core/trial-record.js";
+import { remainingMs } from "../core/progress/eta.js";
+import { formatMetrics, type MetricsView } from "../core/progress/metrics-view.js";
+import type { PlannedRungTrial } from "../core/search/fidelity.js";
+import { outcomeSuffix } from "../core/search/trial-record.js";
 import type { SweepProgress, TrialStart } from "../runtime/sweep.js";
 import type { TrialJson } from "../runtime/trial.js";
 

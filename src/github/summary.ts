@@ -5,14 +5,14 @@
  */
 
 import path from "node:path";
-import type { AggregatedTrial, TrialCounts } from "../core/aggregate.js";
-import type { SweepConfig } from "../core/config.js";
+import type { SweepConfig } from "../core/config/config.js";
+import { paramText } from "../core/config/space.js";
 import type { Problem } from "../core/errors.js";
 import { lineText, markdownCode, markdownText } from "../core/escape.js";
-import type { Plan } from "../core/plan.js";
 import { redact } from "../core/redact.js";
-import { paramText } from "../core/space.js";
-import { completedNote } from "../core/trial-record.js";
+import type { AggregatedTrial, TrialCounts } from "../core/report/leaderboard.js";
+import type { Plan } from "../core/search/plan.js";
+import { completedNote } from "../core/search/trial-record.js";
 
 /**
  * GitHub takes at most 1 MiB of job summary per step, counted in bytes: the runner compares the

@@ -1,27 +1,20 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import {
-  type AggregatedTrial,
-  bestConfigYaml,
-  evidenceDocuments,
-  type LeaderboardRow,
-  type Provenance,
-  type TrialCounts,
-  trialLine,
-} from "../core/aggregate.js";
-import type { SweepConfig } from "../core/config.js";
+import { compareTrialIds } from "../core/best-trial.js";
+import type { SweepConfig } from "../core/config/config.js";
 import { InputError } from "../core/errors.js";
-import { compareTrialIds } from "../core/evidence/best-trial.js";
+import { bestConfigYaml, evidenceDocuments, type Provenance, trialLine } from "../core/evidence/aggregate.js";
 import { deriveEvidence } from "../core/evidence/derived.js";
 import { attestationFileName } from "../core/evidence/schemas.js";
-import type { PlannedRungTrial } from "../core/fidelity.js";
-import { encodeGrades, gradesFileName, scoreOfValues, type TrialGrades } from "../core/grades.js";
+import { manifestSource, sweepSource } from "../core/evidence/source.js";
+import { encodeGrades, gradesFileName, scoreOfValues, type TrialGrades } from "../core/grading/grades.js";
+import { rowValue } from "../core/grading/score.js";
 import { redact, redactDeep, secretValuesOf } from "../core/redact.js";
+import type { AggregatedTrial, LeaderboardRow, TrialCounts } from "../core/report/leaderboard.js";
 import type { ReportInput } from "../core/report/report.js";
-import { rowValue } from "../core/score.js";
-import { manifestSource, sweepSource } from "../core/source.js";
-import { preferRecord, standInRecord } from "../core/trial-record.js";
+import type { PlannedRungTrial } from "../core/search/fidelity.js";
+import { preferRecord, standInRecord } from "../core/search/trial-record.js";
 import { describeFsError, forEachJsonl, sha256OfFile, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { checkTrialRecord } from "./history.js";
 import { writeCharts } from "./report.js";

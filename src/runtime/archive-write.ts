@@ -7,7 +7,7 @@
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
 import { ZipArchive } from "archiver";
-import type { ArchivePlan } from "../core/archive.js";
+import type { ArchivePlan } from "../core/evidence/archive.js";
 import { writeFileAtomic } from "./files.js";
 
 /** The date every entry carries (DOS date-times start in 1980; stored as UTC). */

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { InputError, messageOf, type Problem } from "../core/errors.js";
 import {
   type AttestedScope,
   attestationFileName,
@@ -19,9 +20,8 @@ import {
   type SignerPolicy,
   signerProblem,
   subjectProblems,
-} from "../core/attest/attestation.js";
-import type { SigstoreRoot } from "../core/attest/sigstore.js";
-import { InputError, messageOf, type Problem } from "../core/errors.js";
+} from "../core/evidence/attest/attestation.js";
+import type { SigstoreRoot } from "../core/evidence/attest/sigstore.js";
 import { bytesText, limits } from "../core/limits.js";
 import { describeFsError, sha256OfFile } from "./files.js";
 
@@ -57,7 +57,7 @@ export async function readTrustedRootsFile(file: string, shownAs = file): Promis
     if (error instanceof InputError) throw error;
     throw new InputError(`${shownAs}: cannot read the trusted root: ${describeFsError(error)}`);
   }
-  const { parseTrustedRoots } = await import("../core/attest/sigstore.js");
+  const { parseTrustedRoots } = await import("../core/evidence/attest/sigstore.js");
   try {
     return parseTrustedRoots(text, shownAs);
   } catch (error) {
@@ -85,7 +85,7 @@ export async function attestationFindings(
       );
     return { problems, notes };
   }
-  const { publicGoodRoot, readBundle } = await import("../core/attest/sigstore.js");
+  const { publicGoodRoot, readBundle } = await import("../core/evidence/attest/sigstore.js");
   const content = readBundle(bundleText);
   if (!content.ok) {
     onBundle(content.message);

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { type Document, LineCounter, parseDocument, visit } from "yaml";
-import { type ConfigNeeds, type SweepConfig, validateConfig } from "../core/config.js";
-import { type ConfigFormat, importConfig, isWandb, sourcePath } from "../core/config-import.js";
+import { type ConfigNeeds, type SweepConfig, validateConfig } from "../core/config/config.js";
+import { type ConfigFormat, importConfig, isWandb, sourcePath } from "../core/config/import.js";
 import { InputError } from "../core/errors.js";
 import { isObject } from "../core/json.js";
 import { readTextFile } from "./files.js";

@@ -1,6 +1,6 @@
 import { InputError, ReadError } from "../core/errors.js";
-import { EvalsetParser } from "../core/evalset.js";
-import { type GradeResult, PredictionGrader } from "../core/grade.js";
+import { EvalsetParser } from "../core/grading/evalset.js";
+import { type GradeResult, PredictionGrader } from "../core/grading/grade.js";
 import type { EvalItem } from "../core/types.js";
 import { describeFsError, type JsonlLine, readJsonl } from "./files.js";
 

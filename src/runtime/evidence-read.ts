@@ -21,10 +21,9 @@ import { createHash } from "node:crypto";
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { verifySubmission } from "../core/archive.js";
-import { attestationFileName } from "../core/attest/attestation.js";
 import { InputError, messageOf, type Problem, ReadError } from "../core/errors.js";
-import { parseEvidenceJson } from "../core/evidence/json-text.js";
+import { verifySubmission } from "../core/evidence/archive.js";
+import { attestationFileName } from "../core/evidence/attest/attestation.js";
 import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
 import {
   EvidenceVerifier,
@@ -32,7 +31,8 @@ import {
   type TrustedFiles,
   type VerifyProfile,
 } from "../core/evidence/verify.js";
-import { gradesFileName } from "../core/grades.js";
+import { gradesFileName } from "../core/grading/grades.js";
+import { parseEvidenceJson } from "../core/json-text.js";
 import { append, bytesText, limits } from "../core/limits.js";
 import { describeUtf8Fault, utf8Fault } from "../core/utf8.js";
 import { type AttestationPolicy, attestationFindings, folderScope } from "./attestation.js";

@@ -7,9 +7,9 @@
 import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { SweepConfig } from "../core/config.js";
+import type { SweepConfig } from "../core/config/config.js";
 import { InputError } from "../core/errors.js";
-import { plannedRecord } from "../core/trial-record.js";
+import { plannedRecord } from "../core/search/trial-record.js";
 import type { PlannedTrial } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, writeJsonAtomic } from "./files.js";

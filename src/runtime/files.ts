@@ -5,7 +5,7 @@ import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { InputError, messageOf, NotUtf8Error, ReadError } from "../core/errors.js";
-import { JsonShapeError } from "../core/evidence/json-text.js";
+import { JsonShapeError } from "../core/json-text.js";
 import { bytesText, limits } from "../core/limits.js";
 import { parsePythonJson } from "../core/python.js";
 import { describeUtf8Fault, Utf8Checker, utf8Fault } from "../core/utf8.js";

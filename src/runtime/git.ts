@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { maxListedFiles, type WorktreeState } from "../core/source.js";
+import { maxListedFiles, type WorktreeState } from "../core/evidence/source.js";
 import { sha256OfFile, tempSuffix } from "./files.js";
 
 /** The commit checked out in a folder. */

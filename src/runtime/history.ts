@@ -1,9 +1,9 @@
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { InputError, type Problem, quote } from "../core/errors.js";
+import { TrialSourceFields } from "../core/evidence/source.js";
 import { isObject } from "../core/json.js";
 import { append } from "../core/limits.js";
-import { TrialSourceFields } from "../core/source.js";
 import type { ParamValue, TrialRecord, TrialStatus } from "../core/types.js";
 import { describeFsError, readJsonl, readTextFile } from "./files.js";
 

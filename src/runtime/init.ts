@@ -7,8 +7,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { formatProblem, InputError, type Problem } from "../core/errors.js";
-import { matrixLimitProblem, wavesNeeded } from "../core/fidelity.js";
-import { githubMatrixLimit } from "../core/plan.js";
+import { matrixLimitProblem, wavesNeeded } from "../core/search/fidelity.js";
+import { githubMatrixLimit } from "../core/search/plan.js";
 import type { ActionSource } from "../core/workflows/parts.js";
 import {
   type InitOptions,

@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises";
-import { type MetricsView, pickMetrics } from "../core/metrics-view.js";
+import { type MetricsView, pickMetrics } from "../core/progress/metrics-view.js";
 
 /** How much of a file's end is read first, and at most (a metrics line longer than this is skipped). */
 const firstWindow = 4096;

@@ -5,8 +5,8 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { planArchive } from "../core/archive.js";
 import { ExitCode, InputError, type Problem, TunixError } from "../core/errors.js";
+import { planArchive } from "../core/evidence/archive.js";
 import type { VerifyProfile } from "../core/evidence/verify.js";
 import { writeZip, zipBytes } from "./archive-write.js";
 import { verifyEvidenceFolder } from "./evidence-read.js";

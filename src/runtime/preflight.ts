@@ -1,10 +1,10 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
-import { type SweepOverrides, withOverrides } from "../core/config.js";
+import { type SweepOverrides, withOverrides } from "../core/config/config.js";
 import type { Problem } from "../core/errors.js";
-import { planTrials, previewSweep, type SweepPreview } from "../core/plan.js";
 import { looksSecret, redact, secretValuesOf } from "../core/redact.js";
+import { planTrials, previewSweep, type SweepPreview } from "../core/search/plan.js";
 import type { PlannedTrial } from "../core/types.js";
 import type { LoadedConfig } from "./config-file.js";
 import { readEvalset } from "./evalset.js";

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
-import type { Provenance } from "../core/aggregate.js";
-import type { TrialSource, WorktreeState } from "../core/source.js";
+import type { Provenance } from "../core/evidence/aggregate.js";
+import type { TrialSource, WorktreeState } from "../core/evidence/source.js";
 import type { LoadedConfig } from "./config-file.js";
 import { type HeadCommit, headCommit, sourceOf, worktreeState } from "./git.js";
 import { isInside } from "./root.js";

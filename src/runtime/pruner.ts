@@ -2,7 +2,7 @@
  * Pruning while a trial trains: its `metrics.jsonl` is read as it grows (only complete lines:
  * a line still being written waits for its newline), the pruning metric's points go on a
  * board shared by the sweep's trials, and each new point is judged against every other
- * trial's curve so far (src/core/pruning.ts). A decision stops the trainer.
+ * trial's curve so far (src/core/search/pruning.ts). A decision stops the trainer.
  */
 import { open } from "node:fs/promises";
 import {
@@ -13,7 +13,7 @@ import {
   type PruneDecision,
   type PruningConfig,
   recordedCurve,
-} from "../core/pruning.js";
+} from "../core/search/pruning.js";
 
 /**
  * Every trial's curve of the pruning metric so far, by trial id: what decisions are taken

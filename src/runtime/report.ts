@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { isSafeRunVersion, runVersionRule, type SweepConfig, validateConfig } from "../core/config.js";
+import { isSafeRunVersion, runVersionRule, type SweepConfig, validateConfig } from "../core/config/config.js";
 import { InputError, quote } from "../core/errors.js";
 import { jsonlEntries } from "../core/evidence/verify.js";
 import type { Chart, ChartTrial } from "../core/report/charts.js";

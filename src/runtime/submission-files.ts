@@ -12,9 +12,14 @@
 import type { Dirent } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { promotedConfigPath } from "../core/aggregate.js";
-import { type ArchiveInput, evidenceRole, findSecrets, type SubmissionFacts } from "../core/archive.js";
 import { InputError, type Problem } from "../core/errors.js";
+import { promotedConfigPath } from "../core/evidence/aggregate.js";
+import {
+  type ArchiveInput,
+  evidenceRole,
+  findSecrets,
+  type SubmissionFacts,
+} from "../core/evidence/archive.js";
 import { isObject } from "../core/json.js";
 import { describeFsError } from "./files.js";
 import { isInside } from "./root.js";

@@ -1,17 +1,17 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { earlyStop, promotedConfigPath } from "../core/aggregate.js";
 import {
   changedMeaning,
   type SweepConfig,
   type SweepOverrides,
   trialMeaning,
   withOverrides,
-} from "../core/config.js";
+} from "../core/config/config.js";
 import { ExitCode, TunixError } from "../core/errors.js";
-import { type PlannedRungTrial, rungBudgets, rungSizes, waveSize } from "../core/fidelity.js";
-import { hasRepeats, type Plan, planReevaluation, planTrials } from "../core/plan.js";
-import { standInRecord } from "../core/trial-record.js";
+import { earlyStop, promotedConfigPath } from "../core/evidence/aggregate.js";
+import { type PlannedRungTrial, rungBudgets, rungSizes, waveSize } from "../core/search/fidelity.js";
+import { hasRepeats, type Plan, planReevaluation, planTrials } from "../core/search/plan.js";
+import { standInRecord } from "../core/search/trial-record.js";
 import type { TrialRecord } from "../core/types.js";
 import { type AggregateResult, aggregate } from "./aggregate.js";
 import { type Clock, systemClock } from "./clock.js";

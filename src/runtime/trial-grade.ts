@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { ReadError } from "../core/errors.js";
-import { type GradeResult, predictionsNote } from "../core/grade.js";
-import { ScoreAccumulator } from "../core/score.js";
+import { type GradeResult, predictionsNote } from "../core/grading/grade.js";
+import { ScoreAccumulator } from "../core/grading/score.js";
 import type { EvalItem, TrialStatus } from "../core/types.js";
 import { gradePredictionsFile, readEvalset } from "./evalset.js";
 import { readJsonl, writeFileAtomic } from "./files.js";

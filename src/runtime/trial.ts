@@ -1,23 +1,23 @@
 import { access, constants, mkdir, open, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fillPlaceholders, type SweepConfig } from "../core/config.js";
-import { InputError } from "../core/errors.js";
-import type { PlannedRungTrial } from "../core/fidelity.js";
-import { shortNumber } from "../core/metrics-view.js";
-import type { Curve, PruneDecision } from "../core/pruning.js";
-import { lineRedactor, redact, secretValuesOf } from "../core/redact.js";
-import type { WorktreeState } from "../core/source.js";
-import { paramText } from "../core/space.js";
-import { plannedRecord } from "../core/trial-record.js";
-import type { EvalItem, PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
+import { fillPlaceholders, type SweepConfig } from "../core/config/config.js";
+import { paramText } from "../core/config/space.js";
 import {
   expandWandbMacro,
   type WandbArgMacro,
   wandbArgsFile,
   wandbArgsJson,
   wandbMacroOf,
-} from "../core/wandb-args.js";
+} from "../core/config/wandb-args.js";
+import { InputError } from "../core/errors.js";
+import type { WorktreeState } from "../core/evidence/source.js";
+import { shortNumber } from "../core/progress/metrics-view.js";
+import { lineRedactor, redact, secretValuesOf } from "../core/redact.js";
+import type { PlannedRungTrial } from "../core/search/fidelity.js";
+import type { Curve, PruneDecision } from "../core/search/pruning.js";
+import { plannedRecord } from "../core/search/trial-record.js";
+import type { EvalItem, PlannedTrial, TrialRecord, TrialStatus } from "../core/types.js";
 import { type Clock, isoTime, systemClock } from "./clock.js";
 import { describeFsError, rewriteLines, writeFileAtomic, writeJsonAtomic } from "./files.js";
 import { type Profile, timed } from "./profile.js";
@@ -166,7 +166,7 @@ export function trialArgv(
       ? relative
       : outDir;
   const values = placeholderValues(trial, shown);
-  // A W&B command's macros (src/core/wandb-args.ts) are whole elements, each giving zero or more.
+  // A W&B command's macros (src/core/config/wandb-args.ts) are whole elements, each giving zero or more.
   return (config.trainer?.command ?? []).flatMap((arg) => {
     const macro = wandbMacroOf(arg);
     if (macro === undefined) return [fillPlaceholders(arg, values)];

@@ -9,7 +9,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wavesNeeded } from "../../src/core/fidelity.js";
+import { wavesNeeded } from "../../src/core/search/fidelity.js";
 import { userWorkflows } from "../../src/core/workflows/user.js";
 import { loadConfig } from "../../src/runtime/config-file.js";
 import { ResultsStandIn } from "../github/stand-in/results.js";

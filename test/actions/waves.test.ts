@@ -8,7 +8,12 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergePlanned, plainWaveCount, waveHistory } from "../../src/actions/sweep/waves.js";
-import { type PlannedRungTrial, scheduledWaves, waveSize, wavesNeeded } from "../../src/core/fidelity.js";
+import {
+  type PlannedRungTrial,
+  scheduledWaves,
+  waveSize,
+  wavesNeeded,
+} from "../../src/core/search/fidelity.js";
 import type { TrialRecord } from "../../src/core/types.js";
 import { ResultsStandIn } from "../github/stand-in/results.js";
 import { zipOf } from "../github/stand-in/zip.js";

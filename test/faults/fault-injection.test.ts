@@ -6,7 +6,7 @@
 import { chmod, cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { validateConfig } from "../../src/core/config.js";
+import { validateConfig } from "../../src/core/config/config.js";
 import { runTrial } from "../../src/runtime/trial.js";
 import { readJsonl, runCli, tempDir } from "../helpers/cli.js";
 import { evalsetText, faultTrainer, writeFaultConfig } from "../helpers/fault-sweep.js";

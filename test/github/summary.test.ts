@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { type SweepConfig, validateConfig } from "../../src/core/config/config.js";
+import type { Problem } from "../../src/core/errors.js";
+import { markdownText } from "../../src/core/escape.js";
 import {
   type AggregatedTrial,
   buildLeaderboard,
   countTrials,
   leaderboardMarkdown,
-} from "../../src/core/aggregate.js";
-import { type SweepConfig, validateConfig } from "../../src/core/config.js";
-import type { Problem } from "../../src/core/errors.js";
-import { markdownText } from "../../src/core/escape.js";
-import { planTrials } from "../../src/core/plan.js";
+} from "../../src/core/report/leaderboard.js";
+import { planTrials } from "../../src/core/search/plan.js";
 import {
   aggregateSummary,
   maxSummaryBytes,

@@ -7,8 +7,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { EvidenceFileName } from "../../src/core/evidence/schemas.js";
-import { encodeGrades, scoreOfValues } from "../../src/core/grades.js";
-import { rowValue } from "../../src/core/score.js";
+import { encodeGrades, scoreOfValues } from "../../src/core/grading/grades.js";
+import { rowValue } from "../../src/core/grading/score.js";
 
 /** A trial record as trials.jsonl holds it. */
 export interface FixtureTrial {

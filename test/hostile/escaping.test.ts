@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pullRequestBody } from "../../src/actions/score/publish.js";
 import type { Problem } from "../../src/core/errors.js";
 import { formatProblem } from "../../src/core/errors.js";
-import { planTrials } from "../../src/core/plan.js";
+import { planTrials } from "../../src/core/search/plan.js";
 import {
   aggregateSummary,
   planSummary,

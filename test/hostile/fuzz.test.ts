@@ -12,8 +12,8 @@ import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/pr
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ArchivePlan } from "../../src/core/archive.js";
 import { formatProblem, InputError } from "../../src/core/errors.js";
+import type { ArchivePlan } from "../../src/core/evidence/archive.js";
 import { createRng, type Rng } from "../../src/core/rng.js";
 import { zipBytes } from "../../src/runtime/archive-write.js";
 import { verifyEvidenceFolder, verifySubmissionZip } from "../../src/runtime/evidence-read.js";

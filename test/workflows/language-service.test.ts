@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { wavesNeeded } from "../../src/core/fidelity.js";
+import { wavesNeeded } from "../../src/core/search/fidelity.js";
 import { ownSweepConfig, ownWorkflows } from "../../src/core/workflows/own.js";
 import { loadConfig } from "../../src/runtime/config-file.js";
 import { repoRoot } from "../actions/helpers.js";

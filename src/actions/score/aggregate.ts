@@ -12,13 +12,13 @@
 
 import path from "node:path";
 import * as core from "@actions/core";
-import { promotedConfigPath } from "../../core/aggregate.js";
-import type { SweepConfig } from "../../core/config.js";
+import type { SweepConfig } from "../../core/config/config.js";
 import { formatProblem, InputError, messageOf, type Problem, quote } from "../../core/errors.js";
+import { promotedConfigPath } from "../../core/evidence/aggregate.js";
 import { evidenceBranch } from "../../core/evidence/changes.js";
 import { secretValuesOf } from "../../core/redact.js";
 import { chartsMarkdown } from "../../core/report/report.js";
-import { resolveSampler } from "../../core/samplers/index.js";
+import { resolveSampler } from "../../core/search/samplers/index.js";
 import type { PlannedTrial } from "../../core/types.js";
 import {
   downloadSweepArtifacts,

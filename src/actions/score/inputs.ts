@@ -5,8 +5,8 @@
  * evidence an aggregate with `attest` left for signing, with its signature).
  */
 import { z } from "zod";
+import { samplerNames } from "../../core/config/sampler-names.js";
 import { InputError } from "../../core/errors.js";
-import { samplerNames } from "../../core/samplers/names.js";
 import * as input from "../shared/input-values.js";
 
 /** Literal defaults, the same as actions/score/action.yml declares (a test compares them). */

@@ -4,8 +4,8 @@
  * step fails last when the trial failed.
  */
 import path from "node:path";
+import { parsePlannedTrial } from "../../core/config/trial-input.js";
 import { InputError } from "../../core/errors.js";
-import { parsePlannedTrial } from "../../core/trial-input.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { recordExternalTrial } from "../../runtime/external-trial.js";
 import type { RunContext } from "../shared/context.js";

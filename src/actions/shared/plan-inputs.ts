@@ -4,10 +4,10 @@
  * the matrix or the `planned` output). Each planned trial is checked as a trial step checks
  * its matrix entry.
  */
-import type { SweepConfig } from "../../core/config.js";
-import { validateConfig } from "../../core/config.js";
+import type { SweepConfig } from "../../core/config/config.js";
+import { validateConfig } from "../../core/config/config.js";
+import { parsePlannedTrial } from "../../core/config/trial-input.js";
 import { InputError, quote } from "../../core/errors.js";
-import { parsePlannedTrial } from "../../core/trial-input.js";
 import type { PlannedTrial } from "../../core/types.js";
 
 /** The config with the plan's run_version when one overrides it, checked by the config's own rule. */

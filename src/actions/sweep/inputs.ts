@@ -3,8 +3,8 @@
  * (a plan and its matrix) and `trial` (one matrix entry: trainer, grading, artifact).
  */
 import { z } from "zod";
+import { samplerNames } from "../../core/config/sampler-names.js";
 import { InputError } from "../../core/errors.js";
-import { samplerNames } from "../../core/samplers/names.js";
 import * as input from "../shared/input-values.js";
 
 /** Literal defaults, the same as actions/sweep/action.yml declares (a test compares them). */

@@ -6,18 +6,18 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
-import { earlyStop } from "../../core/aggregate.js";
-import type { SweepConfig } from "../../core/config.js";
+import type { SweepConfig } from "../../core/config/config.js";
 import { InputError, messageOf, quote } from "../../core/errors.js";
 import { markdownText } from "../../core/escape.js";
+import { earlyStop } from "../../core/evidence/aggregate.js";
+import { secretValuesOf } from "../../core/redact.js";
 import {
   matrixLimitProblem,
   type PlannedRungTrial,
   scheduledWaves,
   wavesNeeded,
-} from "../../core/fidelity.js";
-import { githubMatrixLimit, hasRepeats, planReevaluation, planTrials } from "../../core/plan.js";
-import { secretValuesOf } from "../../core/redact.js";
+} from "../../core/search/fidelity.js";
+import { githubMatrixLimit, hasRepeats, planReevaluation, planTrials } from "../../core/search/plan.js";
 import type { TrialRecord } from "../../core/types.js";
 import {
   type ArtifactClientLike,

@@ -6,10 +6,10 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
-import type { SweepConfig } from "../../core/config.js";
+import type { SweepConfig } from "../../core/config/config.js";
+import { parsePlannedTrial } from "../../core/config/trial-input.js";
 import { InputError, messageOf } from "../../core/errors.js";
-import type { PlannedRungTrial } from "../../core/fidelity.js";
-import { parsePlannedTrial } from "../../core/trial-input.js";
+import type { PlannedRungTrial } from "../../core/search/fidelity.js";
 import {
   artifactServiceProblem,
   assertArtifactService,

@@ -1,6 +1,11 @@
-import { compareTrialIds } from "../../core/evidence/best-trial.js";
-import { type PlannedRungTrial, scheduledWaves, type WaveConfig, waveSize } from "../../core/fidelity.js";
-import { preferRecord, standInRecord } from "../../core/trial-record.js";
+import { compareTrialIds } from "../../core/best-trial.js";
+import {
+  type PlannedRungTrial,
+  scheduledWaves,
+  type WaveConfig,
+  waveSize,
+} from "../../core/search/fidelity.js";
+import { preferRecord, standInRecord } from "../../core/search/trial-record.js";
 import type { TrialRecord } from "../../core/types.js";
 
 /**

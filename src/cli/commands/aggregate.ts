@@ -1,8 +1,8 @@
 import path from "node:path";
-import { promotedConfigPath } from "../../core/aggregate.js";
 import { ExitCode, InputError } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
-import { resolveSampler } from "../../core/samplers/index.js";
+import { promotedConfigPath } from "../../core/evidence/aggregate.js";
+import { resolveSampler } from "../../core/search/samplers/index.js";
 import type { PlannedTrial } from "../../core/types.js";
 import { aggregate } from "../../runtime/aggregate.js";
 import { loadConfig } from "../../runtime/config-file.js";

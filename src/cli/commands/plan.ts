@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { type SweepConfig, validateConfig } from "../../core/config.js";
+import { type SweepConfig, validateConfig } from "../../core/config/config.js";
+import { samplerNames } from "../../core/config/sampler-names.js";
+import { paramsInSpace, searchSpaceOf } from "../../core/config/space.js";
 import { ExitCode, quote, UsageError } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
-import { scheduledWaves, waveSize } from "../../core/fidelity.js";
-import { githubMatrixLimit, type Plan, planTrials } from "../../core/plan.js";
-import { samplerNames } from "../../core/samplers/names.js";
-import { paramsInSpace, searchSpaceOf } from "../../core/space.js";
+import { scheduledWaves, waveSize } from "../../core/search/fidelity.js";
+import { githubMatrixLimit, type Plan, planTrials } from "../../core/search/plan.js";
 import type { TrialRecord } from "../../core/types.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { readHistory } from "../../runtime/history.js";

@@ -1,9 +1,9 @@
 import path from "node:path";
 import { ExitCode, formatProblem, InputError, type Problem, quote, UsageError } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
-import type { GradeResult } from "../../core/grade.js";
+import type { GradeResult } from "../../core/grading/grade.js";
+import { ScoreAccumulator, type ScoreResult } from "../../core/grading/score.js";
 import { parsePythonJson } from "../../core/python.js";
-import { ScoreAccumulator, type ScoreResult } from "../../core/score.js";
 import { gradePredictionsFile, readEvalset } from "../../runtime/evalset.js";
 import { scanJsonl } from "../../runtime/jsonl-fast.js";
 import { type CliContext, type Command, parseFlags } from "../command.js";

@@ -1,8 +1,8 @@
 import os from "node:os";
 import path from "node:path";
+import { samplerNames } from "../../core/config/sampler-names.js";
 import { ExitCode, formatProblem, UsageError } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
-import { samplerNames } from "../../core/samplers/names.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { verifyEvidenceFolder } from "../../runtime/evidence-read.js";
 import { writeJsonAtomic } from "../../runtime/files.js";

@@ -1,8 +1,8 @@
 import path from "node:path";
+import { parsePlannedTrial } from "../../core/config/trial-input.js";
 import { ExitCode, InputError, UsageError } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
-import { parsePlannedTrial } from "../../core/trial-input.js";
-import { outcomeSuffix } from "../../core/trial-record.js";
+import { outcomeSuffix } from "../../core/search/trial-record.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { readEvalset } from "../../runtime/evalset.js";
 import { readTextFile } from "../../runtime/files.js";

@@ -1,6 +1,6 @@
+import { paramText } from "../../core/config/space.js";
 import { ExitCode, formatProblem } from "../../core/errors.js";
 import { lineText } from "../../core/escape.js";
-import { paramText } from "../../core/space.js";
 import { loadConfig } from "../../runtime/config-file.js";
 import { type PreflightReport, preflight } from "../../runtime/preflight.js";
 import { type Command, configFile, parseFlags } from "../command.js";

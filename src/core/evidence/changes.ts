@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
-import { isSafeRunVersion, runVersionRule } from "../config.js";
+import { isSafeRunVersion, runVersionRule } from "../config/config.js";
 import { InputError } from "../errors.js";
 
 /** The branch evidence of a run version goes to (DESIGN.md, "Names"). */

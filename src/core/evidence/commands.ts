@@ -3,15 +3,15 @@
  * command, its placeholders filled from the record (params, seed, trial_id, budget), must be
  * that argv, but for `{output_dir}`, which may be any path. So params edited in trials.jsonl
  * after the sweep disagree with the argv that carried them. A W&B command's macros
- * (src/core/wandb-args.ts) are expanded from the record's params first; `{wandb:envvar:NAME}`
+ * (src/core/config/wandb-args.ts) are expanded from the record's params first; `{wandb:envvar:NAME}`
  * and `{wandb:args_json_file}` (a path in the trial's folder) may be any text, as
  * `{output_dir}` may.
  */
 
-import type { ParamSpec } from "../config.js";
-import { paramText } from "../space.js";
+import type { ParamSpec } from "../config/config.js";
+import { paramText } from "../config/space.js";
+import { expandWandbMacro, type WandbArgMacro, wandbMacroOf } from "../config/wandb-args.js";
 import type { Params } from "../types.js";
-import { expandWandbMacro, type WandbArgMacro, wandbMacroOf } from "../wandb-args.js";
 
 /** The values the record gives the placeholders; `{output_dir}` is not among them. */
 function knownValues(record: {

@@ -5,6 +5,10 @@
  * what it writes into trials.jsonl, and verify draws them again and compares byte for byte,
  * so an edited leaderboard or chart fails, named with its first difference.
  */
+
+import type { SweepConfig } from "../config/config.js";
+import type { Chart } from "../report/charts.js";
+import { reportInputOf } from "../report/input.js";
 import {
   type AggregatedTrial,
   buildLeaderboard,
@@ -14,12 +18,9 @@ import {
   recommendTrials,
   type TrialCounts,
   tableMarkdown,
-} from "../aggregate.js";
-import type { SweepConfig } from "../config.js";
-import type { Recommendation } from "../recommend.js";
-import type { Chart } from "../report/charts.js";
-import { reportInputOf } from "../report/input.js";
+} from "../report/leaderboard.js";
 import { type ReportInput, sweepCharts } from "../report/report.js";
+import type { Recommendation } from "../search/recommend.js";
 
 /** What the derived files are drawn from. */
 export interface DerivedInputs {

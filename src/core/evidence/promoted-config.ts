@@ -1,6 +1,6 @@
 /**
  * The promoted config (run_manifest.json `config_path`, written by `bestConfigYaml` in
- * src/core/aggregate.ts) checked against the evidence that names it: the same run_version,
+ * src/core/evidence/aggregate.ts) checked against the evidence that names it: the same run_version,
  * sweep, best trial, params and budget. A promoted config of another run_version (or of
  * another sweep of this one) beside this evidence would otherwise be packaged as if it were
  * this run's.

@@ -5,9 +5,9 @@
  * for: a loose file, a dot-folder or a folder not named as a run_version, a symbolic link or
  * a submodule anywhere, a file an evidence folder does not hold. Pure.
  */
-import { isSafeRunVersion, runVersionRule } from "../config.js";
+import { isSafeRunVersion, runVersionRule } from "../config/config.js";
 import type { Problem } from "../errors.js";
-import { gradesFileName } from "../grades.js";
+import { gradesFileName } from "../grading/grades.js";
 import { attestationFileName, evidenceFileNames } from "./schemas.js";
 
 /** The folder of evidence folders, at the repository root. */

@@ -9,8 +9,8 @@
  * evalset (which is small) and the ids seen so far are kept.
  */
 import { type Problem, quote } from "../errors.js";
-import { extractAnswer, judge } from "../grade.js";
-import { coerceFloat, rowValue } from "../score.js";
+import { extractAnswer, judge } from "../grading/grade.js";
+import { coerceFloat, rowValue } from "../grading/score.js";
 import type { EvalItem } from "../types.js";
 
 /** Disagreements listed one by one; beyond this they are counted in one last problem. */

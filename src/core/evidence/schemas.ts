@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type Problem, quote } from "../errors.js";
-import { TrialSourceFields } from "../source.js";
+import { TrialSourceFields } from "./source.js";
 
 /**
  * The files of an evidence folder `submission_runs/<run_version>/` (DESIGN.md, "Evidence
@@ -98,7 +98,7 @@ export const BestParamsSchema = z.looseObject({
   /** The sweep config that ran (kept as it was; the best trial is always the highest primary_score). */
   sweep_config: z.looseObject({}),
 });
-/** best_params.json `recommendation`: how the best configuration was chosen (src/core/recommend.ts). */
+/** best_params.json `recommendation`: how the best configuration was chosen (src/core/search/recommend.ts). */
 export const RecommendationSchema = z.looseObject({
   rule: z.enum(["model", "best_observed", "repeats_mean"]),
   trial_id: text,

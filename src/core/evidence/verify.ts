@@ -13,29 +13,13 @@
  * files as the caller showed them.
  */
 
-import { type AggregatedTrial, recommendationRecord, recommendTrials, shellQuote } from "../aggregate.js";
-import { type SweepConfig, validateConfig } from "../config.js";
+import { bestTrial } from "../best-trial.js";
+import { type SweepConfig, validateConfig } from "../config/config.js";
 import { messageOf, type Problem, quote } from "../errors.js";
-import { EvalsetParser } from "../evalset.js";
-import { decodeGrades, gradesFileName, scoreOfValues, type TrialGrades } from "../grades.js";
+import { EvalsetParser } from "../grading/evalset.js";
+import { decodeGrades, gradesFileName, scoreOfValues, type TrialGrades } from "../grading/grades.js";
+import { rowValue, ScoreAccumulator } from "../grading/score.js";
 import { isObject, sameJson } from "../json.js";
-import { append, bytesText, limits } from "../limits.js";
-import { checkDecision, type IndexedCurve, type PruneDecision, recordedCurve } from "../pruning.js";
-import type { Recommendation } from "../recommend.js";
-import { rowValue, ScoreAccumulator } from "../score.js";
-import {
-  type CommitTrials,
-  listTrialIds,
-  type SweepSource,
-  type SweepWorktree,
-  shortSha,
-  sweepSource,
-  type WorktreeState,
-} from "../source.js";
-import type { TrialRecord } from "../types.js";
-import { bestTrial } from "./best-trial.js";
-import { commandMismatch } from "./commands.js";
-import { deriveEvidence, firstTextDifference } from "./derived.js";
 import {
   describeJsonError,
   duplicateKeyMessage,
@@ -45,7 +29,15 @@ import {
   parseEvidenceJson,
   parseJsonText,
   scanJsonText,
-} from "./json-text.js";
+} from "../json-text.js";
+import { append, bytesText, limits } from "../limits.js";
+import { type AggregatedTrial, recommendTrials } from "../report/leaderboard.js";
+import { checkDecision, type IndexedCurve, type PruneDecision, recordedCurve } from "../search/pruning.js";
+import type { Recommendation } from "../search/recommend.js";
+import type { TrialRecord } from "../types.js";
+import { recommendationRecord, shellQuote } from "./aggregate.js";
+import { commandMismatch } from "./commands.js";
+import { deriveEvidence, firstTextDifference } from "./derived.js";
 import { checkPromotedConfig } from "./promoted-config.js";
 import { RowRegrader } from "./regrade.js";
 import {
@@ -63,6 +55,15 @@ import {
   schemaProblems,
   TrialLineSchema,
 } from "./schemas.js";
+import {
+  type CommitTrials,
+  listTrialIds,
+  type SweepSource,
+  type SweepWorktree,
+  shortSha,
+  sweepSource,
+  type WorktreeState,
+} from "./source.js";
 
 /** Extra rules on top of the format: `kaggle` also requires a Gemma model the competition allows. */
 export type VerifyProfile = "default" | "kaggle";

@@ -13,10 +13,10 @@
 
 import { scaleLinear, scaleLog, scalePoint } from "d3-scale";
 import { line } from "d3-shape";
-import type { ParamSpec } from "../config.js";
-import { bestTrial, compareTrialIds } from "../evidence/best-trial.js";
+import { bestTrial, compareTrialIds } from "../best-trial.js";
+import type { ParamSpec } from "../config/config.js";
+import { paramText } from "../config/space.js";
 import { maxOf, minOf } from "../limits.js";
-import { paramText } from "../space.js";
 import type { Params, ParamValue, TrialStatus } from "../types.js";
 import { axisBottom, axisLeft, el, esc, label, svgDocument, type Tick, text } from "./svg.js";
 

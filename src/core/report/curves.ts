@@ -11,7 +11,7 @@
 import { scaleLinear } from "d3-scale";
 import { line } from "d3-shape";
 import { maxOf, minOf } from "../limits.js";
-import { type CurvePoint, type PruningConfig, recordedCurve, rungSteps } from "../pruning.js";
+import { type CurvePoint, type PruningConfig, recordedCurve, rungSteps } from "../search/pruning.js";
 import { type Chart, type ChartTrial, crossMark, prunedColor, scoreColor, tip } from "./charts.js";
 import { axisBottom, axisLeft, el, esc, label, svgDocument, text } from "./svg.js";
 

@@ -17,9 +17,9 @@
 // sum to 1; here they stay shares of the whole variance, so what the main effects leave
 // (1 - mainEffects) is the share of interactions, which a reader should see.
 
-import { fidelityLevel } from "../evidence/best-trial.js";
-import { type Coordinate, encodeSpace } from "../samplers/encoding.js";
-import type { SearchSpace } from "../space.js";
+import { fidelityLevel } from "../best-trial.js";
+import type { SearchSpace } from "../config/space.js";
+import { type Coordinate, encodeSpace } from "../search/samplers/encoding.js";
 import type { TrialRecord } from "../types.js";
 import { type ForestFeature, fitForest, type LeafRegion } from "./random-forest.js";
 

@@ -3,6 +3,13 @@
  * trials.jsonl keeps them): the trials, the recommendation and parameter importance. The
  * aggregate and verify both start here, so a chart in the evidence can be drawn again.
  */
+
+import type { SweepConfig } from "../config/config.js";
+import { searchSpaceOf } from "../config/space.js";
+import type { Recommendation } from "../search/recommend.js";
+import type { TrialRecord } from "../types.js";
+import type { ChartTrial, ImportanceView } from "./charts.js";
+import { type ParameterImportance, parameterImportance } from "./importance.js";
 import {
   type AggregatedTrial,
   buildLeaderboard,
@@ -11,13 +18,7 @@ import {
   recommendedTrial,
   recommendTrials,
   sweepTitle,
-} from "../aggregate.js";
-import type { SweepConfig } from "../config.js";
-import type { Recommendation } from "../recommend.js";
-import { searchSpaceOf } from "../space.js";
-import type { TrialRecord } from "../types.js";
-import type { ChartTrial, ImportanceView } from "./charts.js";
-import { type ParameterImportance, parameterImportance } from "./importance.js";
+} from "./leaderboard.js";
 import type { ReportInput } from "./report.js";
 
 /** The report of a sweep: its inputs (with importance) from the config and the trial records. */

@@ -6,11 +6,10 @@
  * job summary: a Mermaid best-so-far chart and the importance table. Pure.
  */
 
-import type { LeaderboardTable } from "../aggregate.js";
-import type { ParamSpec } from "../config.js";
+import { bestTrial, rankTrials } from "../best-trial.js";
+import type { ParamSpec } from "../config/config.js";
 import { markdownText } from "../escape.js";
-import { bestTrial, rankTrials } from "../evidence/best-trial.js";
-import type { PruningConfig } from "../pruning.js";
+import type { PruningConfig } from "../search/pruning.js";
 import {
   type Chart,
   type ChartTrial,
@@ -23,6 +22,7 @@ import {
   slicesChart,
 } from "./charts.js";
 import { type CurveTrial, curvesChart } from "./curves.js";
+import type { LeaderboardTable } from "./leaderboard.js";
 import { esc } from "./svg.js";
 
 /** What a report is made of. */
