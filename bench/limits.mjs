@@ -1,7 +1,8 @@
 // Limits: `tunix-rt verify` on evidence at each of its limits (src/core/limits.ts) and just
 // past it, each a real child process, with the reference evidence verified in the same run as
 // the baseline. For each: the wall time, the peak resident memory, the exit code, and the
-// line that refuses what is past the limit. The README's "Limits" table comes from this.
+// line that refuses what is past the limit. The limits table of docs/evidence.md
+// ("Hostile evidence") comes from this.
 //
 //   npm run bench:limits            (about 5 minutes, 2 GB of scratch disk)
 //   BENCH_ONLY=rows,zip-total npm run bench:limits

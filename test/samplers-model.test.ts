@@ -247,7 +247,7 @@ describe("model encoding", () => {
 });
 
 describe("auto", () => {
-  it("resolves to gp, the sampler the benchmark chose (README: Samplers)", () => {
+  it("resolves to gp, the sampler the benchmark chose (docs/samplers.md)", () => {
     expect(resolveSampler("auto")).toBe("gp");
   });
 });

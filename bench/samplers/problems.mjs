@@ -179,7 +179,7 @@ function noisyProblem(name) {
  * scores the product could see, so they get none).
  *
  * Tabular sets are seen the same way by every sampler, ours and Optuna's (`tabular`):
- * - "float" (the default, the README's way for continuous samplers): each log-spaced grid
+ * - "float" (the default, docs/samplers.md's way for continuous samplers): each log-spaced grid
  *   is a log-uniform range from its first to its last value, depth an integer range, and a
  *   suggestion is mapped to the nearest grid value (on the log scale for the log-spaced ones);
  * - "grid": tunix-rt samplers get each parameter as a choice of its grid values (ordered,

@@ -162,7 +162,7 @@ export async function configFile(
       return { file, cwd: ctx.root };
   }
   throw new UsageError(
-    `no --config given, and ${defaultConfigFiles[0]} does not exist in the repository root ${ctx.root}; pass --config F, or write ${defaultConfigFiles[0]} (README, "The sweep config")`,
+    `no --config given, and ${defaultConfigFiles[0]} does not exist in the repository root ${ctx.root}; pass --config F, or write ${defaultConfigFiles[0]} (docs/config.md, "The sweep config")`,
   );
 }
 

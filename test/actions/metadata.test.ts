@@ -121,15 +121,15 @@ describe("every action.yml", () => {
   });
 });
 
-describe("the README's Actions reference", () => {
-  const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("\n## Actions\n"));
+describe("the Actions reference (docs/github.md)", () => {
+  const page = readFileSync(path.join(repoRoot, "docs/github.md"), "utf8");
+  const section = page.slice(page.indexOf("\n## Actions\n"));
   for (const [name, file] of Object.entries(actionFiles).slice(1)) {
     it(`lists every input and output of actions/${name}`, () => {
       const table = section.slice(section.indexOf(`### \`actions/${name}\``)).split("\n### ")[0] as string;
       const action = load(file);
       for (const key of [...Object.keys(action.inputs), ...Object.keys(action.outputs)])
-        expect(table, `README lacks ${key} of actions/${name}`).toContain(`| \`${key}\` |`);
+        expect(table, `docs/github.md lacks ${key} of actions/${name}`).toContain(`| \`${key}\` |`);
     });
   }
 });

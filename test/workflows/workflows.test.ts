@@ -5,7 +5,7 @@
  * machine cannot install) finds nothing
  * but what it cannot know; every `with:` key given to one of this repository's actions (or
  * reusable workflows) is an input it declares; the security audit (./audit.ts) finds nothing,
- * in the workflows and in the README's examples; and the audit does fail bad workflows.
+ * in the workflows and in the examples of README.md and docs/; and the audit does fail bad workflows.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -178,15 +178,22 @@ describe("the security audit", () => {
     });
   }
 
-  it("finds nothing in the README's workflow examples (pinned there too)", () => {
-    const readme = read("README.md");
-    const blocks = [...readme.matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-    const withUses = blocks.filter((b) => /^\s*(-\s+)?uses:/m.test(b));
+  it("finds nothing in the workflow examples of README.md and docs/ (pinned there too)", () => {
+    const pages = [
+      "README.md",
+      ...readdirSync(path.join(repoRoot, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+    ];
+    const blocks = pages.flatMap((page) =>
+      [...read(page).matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m) => ({ page, text: m[1] as string })),
+    );
+    const withUses = blocks.filter((b) => /^\s*(-\s+)?uses:/m.test(b.text));
     expect(withUses.length).toBeGreaterThan(0);
-    for (const block of withUses) expect(format(auditUses(block, "README.md"))).toEqual([]);
-    const workflows = blocks.filter((b) => /^jobs:/m.test(b));
+    for (const block of withUses) expect(format(auditUses(block.text, block.page))).toEqual([]);
+    const workflows = blocks.filter((b) => /^jobs:/m.test(b.text));
     expect(workflows.length).toBeGreaterThan(0);
-    for (const block of workflows) expect(format(auditCheckouts(block, "README.md"))).toEqual([]);
+    for (const block of workflows) expect(format(auditCheckouts(block.text, block.page))).toEqual([]);
   });
 
   const base = `on: push

@@ -16,19 +16,22 @@ const help = `Usage: tunix-rt plan --config F [--seed N] [--count N] [--sampler 
 
 Proposes the next trials of a sweep and prints the plan as JSON (two-space indent, one
 trailing newline):
-  {sweep_id, run_version, sampler, seed, trials: [...], matrix: {include: [...]}}
+  {sweep_id, run_version, sampler, seed, trials: [...], matrix: {include: [...]}, proposed}
 each trial and matrix entry {sweep_id, trial_id, seed, params}; with a fidelity section
 also budget and rung, and a promotion its parent. Trial ids are t0000,
 t0001, ... numbered on after the trials in the history. "sampler" is the sampler that
-ran ("auto" resolved). The same config, flags, history and sweep id print the same bytes.
+ran ("auto" resolved); "proposed" says whether the new trials come from the sampler's
+warm-up or its model. The same config, flags, history and sweep id print the same bytes.
 Never opens the evalset or runs the trainer.
 
 Flags:
   --config F        sweep config (YAML or JSON; a W&B sweep or an M34 tuning payload works too)
   --seed N          sweep seed, 0..4294967295 (default: the config's seed)
-  --count N         how many new trials, 1..256 (default: the config's num_samples; with
-                    waves > 1 one wave, ceil(num_samples / waves); with fidelity the
-                    next wave of successive halving, which --count then caps)
+  --count N         how many new trials, 1..256 (default: one wave, ceil(num_samples /
+                    waves) with the config's waves, else one per round of
+                    max_concurrent_trials, at most 8 waves, a note on stderr saying which
+                    wave; with fidelity the next wave of successive halving, which --count
+                    then caps)
   --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler; auto picks
                     the best default for the space, at present gp)
   --run-version V   evidence folder name (default: the config's run_version)

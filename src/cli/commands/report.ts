@@ -23,7 +23,7 @@ Every number drawn is in trials.jsonl; the page's tables hold them too, and its 
 is leaderboard.md's. A sweep and an aggregate draw the same charts into the evidence folder
 and write report.html beside the sweep's trials (runs/<run_version>/report.html); this
 command's output has a folder of its own, so the two never mix: each run of it replaces
-what the last one wrote there.
+what the last one wrote there, charts it no longer draws included. Prints the report's path.
 
   --out DIR   where report.html and charts/ go (default runs/<run_version>/report/ at the
               repository root)

@@ -40,14 +40,19 @@ at eta times the budget, resuming from the parent trial's folder).
   --parallel N      trials at once (default: max_concurrent_trials, at most the number of
                     CPUs, or of --gpus)
   --gpus LIST       devices, e.g. 0,1,2,3: worker i gets CUDA_VISIBLE_DEVICES=<i-th device>;
-                    checked against nvidia-smi -L when it is installed
+                    indices or GPU-/MIG- UUIDs, each once (0,0 would put two workers on
+                    one device and is refused); checked against nvidia-smi -L when it is
+                    installed, and a note says so when it is not; each started line
+                    names its worker and device
   --seed N          the sweep seed (default: the config's seed)
   --sampler S       ${samplerNames.join(" | ")} (default: the config's sampler)
   --num-samples N   trials in all (default: the config's num_samples); raising it on a
                     finished sweep runs more trials of the same sweep
   --resume          finish an earlier sweep of this run_version: only trials without a
                     completed record run, then planning goes on (a plain re-run does the same)
-  --fresh           start over; the earlier sweep's folder is kept aside as runs/<rv>.old-<time>
+  --fresh           start over; the earlier sweep's folder is kept aside as runs/<rv>.old-<time>,
+                    and with it the run_version's zips in submission/, so an old zip is
+                    never left beside the new one
   --clean-old       remove the runs/<rv>.old-* folders earlier --fresh starts kept aside
   --dry-run         check config, trainer, the files its argv names and the evalset; list
                     the trials planned before any result; run nothing
@@ -56,6 +61,11 @@ at eta times the budget, resuming from the parent trial's folder).
                     training/configs/<run_version>_best.yaml: one per run_version)
   --follow          stream the running trials' output to stderr as it comes, each line
                     prefixed with its trial id ([t0003] ...) and redacted as output.log is
+
+Its first lines say when the working tree has uncommitted changes (how many paths, the
+first three), before any trial records them. A sweep whose first trials all fail stops
+early: with max_failed_trials null, when the first early_stop_failures (default 3)
+finished trials all failed and none completed, no trial starts after that (exit 3).
 
 Progress goes to stderr: a line as each trial starts and finishes, and the status: trials
 done / running / left, the best so far, the ETA, and each running trial's time and its
@@ -73,7 +83,8 @@ epoch, lr and learning_rate).
 
 A re-run resumes and may extend the sweep (a higher num_samples, more waves, a new comment
 or max_failed_trials); a change to what its trials mean (the search space, the trainer, the
-evalset, the seed or the sampler) asks for --fresh.
+evalset, the seed, the sampler, the model, the dataset, fidelity or pruning) asks for --fresh.
+Output to a closed pipe (| head) is dropped and the sweep runs to its end.
 Ctrl-C stops the running trainers (their process groups), keeps every finished record and
 exits 130; run the same command again to resume.
 Exit: 0 done, 1 no trial completed (or the evidence did not verify), 2 usage/input error,

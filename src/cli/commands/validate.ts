@@ -10,7 +10,7 @@ const help = `Usage: tunix-rt validate [--config F] [--json]
 Checks a sweep before any GPU time is spent: the config is valid, every {placeholder}
 resolves, the trainer program exists and is executable, the script it runs exists (python
 train.py, torchrun ... train.py, python -m torch.distributed.run ... train.py: relative to
-the repository root), the evalset is readable and valid. Input files the argv names (also
+the repository root; a module of python -m is not a path), the evalset is readable and valid. Input files the argv names (also
 as --flag=path) that do not exist are noted. Prints the first trial's resolved argv and
 TUNIX_RT_* environment (secrets masked).
 
