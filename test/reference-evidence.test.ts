@@ -6,7 +6,7 @@
  * example_v1 (ignored), so a quick start never writes over it or dirties the tree.
  *
  * This checks the evidence's integrity, not that it can be made again: `tunix-rt verify` (the
- * real CLI, as a child process) and the files the README's Evidence section lists. Nothing is
+ * real CLI, as a child process) and the files docs/evidence.md lists. Nothing is
  * trained or planned again, so a change to the example trainer, the samplers, the planning or
  * the sweep's scheduling leaves it passing: the records say what ran then.
  *
@@ -46,7 +46,7 @@ const promotedConfig = `training/configs/${runVersion}_best.yaml`;
 const sweepConfig = "training/example/sweep-reference.yaml";
 const remake = `node bin/tunix-rt.js sweep --config ${sweepConfig} --fresh --clean-old, from a clean checkout (this file's header)`;
 
-/** The README's Evidence table, but for attestation.sigstore.json (a signature made on GitHub only). */
+/** docs/evidence.md's Evidence table, but for attestation.sigstore.json (a signature made on GitHub only). */
 const evidenceFiles = [
   "run_manifest.json",
   "eval_summary.json",
@@ -94,16 +94,16 @@ describe("the reference evidence, submission_runs/example_reference_v1", () => {
     expect(verified.code).toBe(0);
   });
 
-  it("holds the files the README's Evidence section lists, and nothing else", async () => {
+  it("holds the files docs/evidence.md lists, and nothing else", async () => {
     const found = (await readdir(path.join(repoRoot, folder), { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => path.relative(path.join(repoRoot, folder), path.join(entry.parentPath, entry.name)))
       .map((name) => name.split(path.sep).join("/"))
       .sort();
     expect(found).toEqual([...evidenceFiles, ...charts.map((c) => `charts/${c}`)].sort());
-    // The list above is the README's: each file is a row of its Evidence table.
-    const readme = await readFile(path.join(repoRoot, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("\n## Evidence\n"), readme.indexOf("\n### Which code"));
+    // The list above is docs/evidence.md's: each file is a row of its Evidence table.
+    const page = await readFile(path.join(repoRoot, "docs/evidence.md"), "utf8");
+    const section = page.slice(0, page.indexOf("\n## Which code"));
     for (const name of [...evidenceFiles, "charts/*.svg"]) expect(section, name).toContain(`| \`${name}\` |`);
     // The promoted config the manifest names lies beside it, where verify reads it.
     expect(existsSync(path.join(repoRoot, promotedConfig)), promotedConfig).toBe(true);
