@@ -2,7 +2,7 @@
  * How much of an input tunix-rt reads. Evidence is hostile input (a fork's pull request
  * carries every byte the pull-request check reads), so the work on any file is bounded by
  * these, never by the file's shape; past one, the input is refused with one line naming the
- * limit. Each is far above what a real sweep writes; the README's "Limits" table gives them
+ * limit. Each is far above what a real sweep writes; the limits table of docs/evidence.md's "Hostile evidence" gives them
  * with the time verify took at each, measured.
  */
 

@@ -2,85 +2,14 @@ import { z } from "zod";
 import { type Problem, quote } from "../errors.js";
 import { canonicalJson } from "../json.js";
 import { escapeControlCharacters } from "../json-text.js";
+import { finite, isShaped, ParamSchema } from "./params.js";
 import { PruningSchema } from "./pruning.js";
 import { type SamplerName, samplerNames } from "./sampler-names.js";
 import { multiplesRange } from "./space.js";
 import { isWandbPlaceholder, wandbArgMacros, wandbMacroOf } from "./wandb-args.js";
+import { issueToProblem } from "./zod-problems.js";
 
-const finite = z.number().refine(Number.isFinite, { message: "expected a finite number" });
-const whole = z.number().int();
-
-/** `uniform {min, max}`: any real number in [min, max]. */
-const UniformParam = z.strictObject({ type: z.literal("uniform"), min: finite, max: finite });
-/** `loguniform {min, max}`: uniform on the log scale; min > 0. */
-const LogUniformParam = z.strictObject({ type: z.literal("loguniform"), min: finite, max: finite });
-/** `randint {min, max}`: a whole number in [min, max], both ends included. */
-const RandIntParam = z.strictObject({ type: z.literal("randint"), min: whole, max: whole });
-/**
- * `choice {values, weights?}`: one of the listed values, any JSON value (a number, string,
- * boolean, null, list or mapping); with `weights` (one number >= 0 per value, not all 0) a
- * value is drawn with its weight's share, else uniformly.
- */
-const ChoiceParam = z.strictObject({
-  type: z.literal("choice"),
-  values: z.array(z.json()).min(1),
-  weights: z.array(finite.min(0)).optional(),
-});
-/** `quniform {min, max, q}`: uniform, then rounded to a multiple of q, kept within [min, max]. */
-const QUniformParam = z.strictObject({ type: z.literal("quniform"), min: finite, max: finite, q: finite });
-/** `qloguniform {min, max, q}`: log-uniform, then rounded to a multiple of q, kept within [min, max]. */
-const QLogUniformParam = z.strictObject({
-  type: z.literal("qloguniform"),
-  min: finite,
-  max: finite,
-  q: finite,
-});
-
-/** `normal {mu, sigma, q?}`: normally distributed (W&B's normal, q_normal); with q, rounded to a multiple of q. */
-const NormalParam = z.strictObject({
-  type: z.literal("normal"),
-  mu: finite,
-  sigma: finite,
-  q: finite.optional(),
-});
-/** `lognormal {mu, sigma, q?}`: exp of a normal(mu, sigma) (W&B's log_normal, q_log_normal). */
-const LogNormalParam = z.strictObject({
-  type: z.literal("lognormal"),
-  mu: finite,
-  sigma: finite,
-  q: finite.optional(),
-});
-/** `beta {a, b, q?}`: beta-distributed in [0, 1] (W&B's beta, q_beta). */
-const BetaParam = z.strictObject({ type: z.literal("beta"), a: finite, b: finite, q: finite.optional() });
-
-/** One parameter of the search space. */
-export const ParamSchema = z.discriminatedUnion("type", [
-  UniformParam,
-  LogUniformParam,
-  RandIntParam,
-  ChoiceParam,
-  QUniformParam,
-  QLogUniformParam,
-  NormalParam,
-  LogNormalParam,
-  BetaParam,
-]);
-export type ParamSpec = z.infer<typeof ParamSchema>;
-export const paramTypes = [
-  "uniform",
-  "loguniform",
-  "randint",
-  "choice",
-  "quniform",
-  "qloguniform",
-  "normal",
-  "lognormal",
-  "beta",
-] as const;
-/** The types without bounds: drawn from a distribution through its quantile. */
-export type ShapedParam = Extract<ParamSpec, { type: "normal" | "lognormal" | "beta" }>;
-export const isShaped = (spec: ParamSpec): spec is ShapedParam =>
-  spec.type === "normal" || spec.type === "lognormal" || spec.type === "beta";
+export { isShaped, ParamSchema, type ParamSpec, paramTypes, type ShapedParam } from "./params.js";
 
 /** How a trial's trainer runs: an argv (never a shell string), a timeout and extra env. */
 export const TrainerSchema = z.strictObject({
@@ -237,7 +166,7 @@ export function validateConfig(raw: unknown, file: string, needs: ConfigNeeds = 
   if (!parsed.success) {
     return {
       ok: false,
-      problems: parsed.error.issues.map((issue) => oneLineProblem(issueToProblem(issue, file))),
+      problems: parsed.error.issues.map((issue) => oneLineProblem(issueToProblem(issue, file, knownKeys))),
     };
   }
   const config = parsed.data;
@@ -492,101 +421,7 @@ function checkTrainer(config: SweepConfig, file: string): Problem[] {
   return problems;
 }
 
-type Issue = z.core.$ZodIssue;
-
-/** Turns one zod issue into a problem that quotes the bad value and says what was expected. */
-function issueToProblem(issue: Issue, file: string): Problem {
-  const path = issue.path.map(String).join(".");
-  const input = (issue as { input?: unknown }).input;
-  switch (issue.code) {
-    case "unrecognized_keys": {
-      const keys = issue.keys.map((k) => quote(k)).join(", ");
-      const where = path ? `${path}.${issue.keys[0]}` : (issue.keys[0] ?? "");
-      return {
-        file,
-        path: where,
-        message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}; expected one of ${knownKeys(issue.path, input)}`,
-      };
-    }
-    case "invalid_union": {
-      const union = issue as Issue & { discriminator?: string; options?: unknown[] };
-      if (union.discriminator) {
-        const got =
-          input && typeof input === "object"
-            ? (input as Record<string, unknown>)[union.discriminator]
-            : input;
-        if (got === undefined && (input === null || typeof input !== "object" || Array.isArray(input))) {
-          return {
-            file,
-            path: path.replace(/\.type$/, ""),
-            message: `got ${quote(input)}; expected an object with type one of ${paramTypes.join(", ")}`,
-          };
-        }
-        if (got === undefined)
-          return { file, path, message: `missing; expected one of ${paramTypes.join(", ")}` };
-        return { file, path, message: `got ${shown(got)}; expected one of ${paramTypes.join(", ")}` };
-      }
-      // The only other union: the values of a choice.
-      if (issue.path.includes("values"))
-        return { file, path, message: `got ${shown(input)}; expected a number, string or boolean` };
-      return { file, path, message: `got ${shown(input)}; ${issue.message}` };
-    }
-    case "invalid_type":
-      if (input === undefined)
-        return { file, path, message: `missing; expected ${describeExpected(issue.expected)}` };
-      if (typeof input === "number" && issue.expected === "number")
-        return { file, path, message: `got ${shown(input)}; expected a finite number` };
-      return { file, path, message: `got ${shown(input)}; expected ${describeExpected(issue.expected)}` };
-    case "invalid_value":
-      return {
-        file,
-        path,
-        message: `got ${shown(input)}; expected one of ${issue.values.map((v) => String(v)).join(", ")}`,
-      };
-    case "too_small":
-      if (issue.origin === "array")
-        return {
-          file,
-          path,
-          message: `got ${shown(input)}; expected at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`,
-        };
-      if (issue.origin === "string")
-        return { file, path, message: `got ${shown(input)}; expected a non-empty string` };
-      return {
-        file,
-        path,
-        message: `got ${shown(input)}; expected ${issue.inclusive ? ">=" : ">"} ${issue.minimum}`,
-      };
-    case "too_big":
-      return {
-        file,
-        path,
-        message: `got ${shown(input)}; expected ${issue.inclusive ? "<=" : "<"} ${issue.maximum}`,
-      };
-    default:
-      return { file, path, message: `got ${shown(input)}; ${issue.message}` };
-  }
-}
-
-/** A value for a message: as `quote` writes it, but NaN and infinities by name (JSON has none). */
-function shown(value: unknown): string {
-  return typeof value === "number" && !Number.isFinite(value) ? String(value) : quote(value);
-}
-
-function describeExpected(expected: string): string {
-  switch (expected) {
-    case "int":
-      return "a whole number";
-    case "record":
-    case "object":
-      return "a mapping";
-    case "array":
-      return "a list";
-    default:
-      return `a ${expected}`;
-  }
-}
-
+/** The keys a mapping of the config may hold, for an unknown key's message. */
 function knownKeys(path: readonly PropertyKey[], input: unknown): string {
   if (path.length === 0) return Object.keys(SweepConfigSchema.shape).join(", ");
   if (path[0] === "trainer" && path.length === 1) return Object.keys(TrainerSchema.shape).join(", ");

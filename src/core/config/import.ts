@@ -2,7 +2,8 @@ import type { Problem } from "../errors.js";
 import { isObject } from "../json.js";
 import { oneLineProblem } from "./config.js";
 import { rayMeanings } from "./ray-import.js";
-import { fromWandb, setOwn, unusualFile } from "./wandb-import.js";
+import { fromWandb, unusualFile } from "./wandb-import.js";
+import { setOwn } from "./wandb-params.js";
 
 /** The formats a config file may come in. */
 export type ConfigFormat = "tunix-rt" | "wandb" | "m34-job";

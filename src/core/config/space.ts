@@ -13,8 +13,8 @@
 
 import { sameJson } from "../json.js";
 import type { Params, ParamValue } from "../types.js";
-import type { ParamSpec, ShapedParam } from "./config.js";
 import { betaCdf, betaQuantile, normalCdf, normalQuantile } from "./distributions.js";
+import type { ParamSpec, ShapedParam } from "./params.js";
 
 /** One parameter of the space: its name and spec. */
 export interface SpaceParam {
