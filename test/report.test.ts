@@ -2,13 +2,8 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ParamSpec } from "../src/core/config/config.js";
-import {
-  type ChartTrial,
-  historyChart,
-  parallelChart,
-  rungsChart,
-  slicesChart,
-} from "../src/core/report/charts.js";
+import { type ChartTrial, historyChart, rungsChart } from "../src/core/report/charts.js";
+import { parallelChart, slicesChart } from "../src/core/report/param-charts.js";
 import { bestSoFarMermaid, importanceMarkdown, reportHtml, sweepCharts } from "../src/core/report/report.js";
 import { readZipFile } from "../src/runtime/zip-read.js";
 import { runCli, tempDir } from "./helpers/cli.js";

@@ -17,12 +17,11 @@ import {
   historyChart,
   type ImportanceView,
   importanceChart,
-  parallelChart,
   rungsChart,
-  slicesChart,
 } from "./charts.js";
 import { type CurveTrial, curvesChart } from "./curves.js";
 import type { LeaderboardTable } from "./leaderboard.js";
+import { parallelChart, slicesChart } from "./param-charts.js";
 import { esc } from "./svg.js";
 
 /** What a report is made of. */
