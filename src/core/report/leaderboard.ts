@@ -1,3 +1,8 @@
+/**
+ * The leaderboard of a sweep's trial records: the rows in rank order, the counts by outcome,
+ * the recommended trial, and the table that leaderboard.md (Markdown) and report.html (HTML)
+ * both show. Drawn from the records alone, so that verify can draw it again.
+ */
 import { compareTrialIds, isScored, rankTrials } from "../best-trial.js";
 import type { SweepConfig } from "../config/config.js";
 import { paramText, searchSpaceOf } from "../config/space.js";
