@@ -18,10 +18,9 @@
  * package step, whose own gate refuses such links with its own message), links are followed.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, realpathSync, statSync } from "node:fs";
-import { open, readdir, realpath, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { InputError, messageOf, type Problem, ReadError } from "../core/errors.js";
+import { InputError, type Problem, ReadError } from "../core/errors.js";
 import { verifySubmission } from "../core/evidence/archive.js";
 import { attestationFileName } from "../core/evidence/attest/attestation.js";
 import { type EvidenceFileName, evidenceFileNames } from "../core/evidence/schemas.js";
@@ -36,10 +35,10 @@ import { parseEvidenceJson } from "../core/json-text.js";
 import { append, bytesText, limits } from "../core/limits.js";
 import { describeUtf8Fault, utf8Fault } from "../core/utf8.js";
 import { type AttestationPolicy, attestationFindings, folderScope } from "./attestation.js";
-import { parseConfigText } from "./config-file.js";
+import { Bounds, notRegular, readBounded, realOrUndefined } from "./bounded-read.js";
 import { describeFsError, readJsonl } from "./files.js";
 import { gitTopLevel } from "./git.js";
-import { isInside } from "./root.js";
+import { readRepoFile, trustedFiles } from "./trusted-files.js";
 import { readZipFile, type ZipMember } from "./zip-read.js";
 
 /** How to verify and how to name files in problems. */
@@ -210,42 +209,6 @@ export async function evidenceRoot(dir: string, cwd: string): Promise<string> {
   return path.basename(path.dirname(folder)) === "submission_runs" ? path.dirname(path.dirname(folder)) : cwd;
 }
 
-/** Where the files verify reads may lead once links are resolved: the root given, or anywhere. */
-class Bounds {
-  /** No bounds: links are followed wherever they lead. */
-  static readonly none = new Bounds(undefined);
-
-  private constructor(private readonly root: string | undefined) {}
-
-  static async of(root: string): Promise<Bounds> {
-    return new Bounds((await realOrUndefined(root)) ?? path.resolve(root));
-  }
-
-  /** Whether a real path lies inside the bounds. */
-  inRepository(real: string | undefined): boolean {
-    return real === undefined || this.root === undefined || isInside(this.root, real);
-  }
-
-  /**
-   * Why a file may not be read (its link leads out), or undefined when it may (or does not
-   * resolve: reading it then says what is wrong).
-   */
-  async refuse(file: string): Promise<string | undefined> {
-    if (this.root === undefined) return undefined;
-    const real = await realOrUndefined(file);
-    if (real === undefined || this.inRepository(real)) return undefined;
-    return `is a symbolic link leading out of the repository (${this.root}); not read`;
-  }
-}
-
-async function realOrUndefined(file: string): Promise<string | undefined> {
-  try {
-    return await realpath(file);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The trusted checkout the options name (`trustedRoot`), or undefined under the default rule. */
 function trustedOf(options: ReadOptions, cwd: string): Promise<TrustedFiles | undefined> {
   if (options.trustedRoot === undefined) return Promise.resolve(undefined);
@@ -254,147 +217,6 @@ function trustedOf(options: ReadOptions, cwd: string): Promise<TrustedFiles | un
     shownAs: options.trustedAs ?? `the trusted checkout ${options.trustedRoot}`,
     ...(options.trustedFile ? { showFile: options.trustedFile } : {}),
   });
-}
-
-/**
- * The trusted checkout at `root` (a pull request's base), read as the trusted rule reads it:
- * a repository path the evidence names, never a path or link out of the checkout. Reads are
- * synchronous (the verifier asks as it goes) and each file is read once.
- */
-export async function trustedFiles(
-  root: string,
-  { cwd, shownAs, showFile }: { cwd: string; shownAs: string; showFile?: (repoPath: string) => string },
-): Promise<TrustedFiles> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(root);
-  } catch (error) {
-    throw new InputError(`${shownAs}: cannot read the trusted checkout: ${describeFsError(error)}`);
-  }
-  if (!info.isDirectory()) throw new InputError(`${shownAs}: is not a folder; expected a checkout`);
-  const real = realpathSync(root);
-  const read = new Map<string, { shownAs: string; bytes: Buffer } | { shownAs: string; absent: string }>();
-  const fetch = (repoPath: string) => {
-    const known = read.get(repoPath);
-    if (known) return known;
-    const abs = path.join(root, repoPath);
-    const relative = path.relative(cwd, abs);
-    const shown =
-      showFile?.(repoPath) ??
-      (relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? abs : relative);
-    let found: { shownAs: string; bytes: Buffer } | { shownAs: string; absent: string };
-    if (!isRepoPath(repoPath))
-      found = {
-        shownAs: repoPath,
-        absent: "is not a repository path (relative, inside it, no control character)",
-      };
-    else {
-      try {
-        const kind = statSync(abs);
-        if (!kind.isFile()) throw notRegular();
-        const size = kind.size;
-        if (!isInside(real, realpathSync(abs)))
-          found = { shownAs: shown, absent: `leads out of ${shownAs} (a symbolic link); not read` };
-        else if (size > limits.evalsetBytes)
-          found = {
-            shownAs: shown,
-            absent: `is ${size} bytes in ${shownAs}, over the ${bytesText(limits.evalsetBytes)} read of it`,
-          };
-        else found = { shownAs: shown, bytes: readFileSync(abs) };
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        found = {
-          shownAs: shown,
-          absent:
-            code === "ENOENT" || code === "ENOTDIR"
-              ? `is not in ${shownAs}`
-              : `cannot be read from ${shownAs}: ${describeFsError(error)}`,
-        };
-      }
-    }
-    read.set(repoPath, found);
-    return found;
-  };
-  return {
-    shownAs,
-    file(repoPath) {
-      const found = fetch(repoPath);
-      return "bytes" in found ? { shownAs: found.shownAs, text: found.bytes.toString("utf8") } : found;
-    },
-    sha256(repoPath) {
-      const found = fetch(repoPath);
-      return "bytes" in found ? createHash("sha256").update(found.bytes).digest("hex") : undefined;
-    },
-    config(repoPath) {
-      const found = fetch(repoPath);
-      if (!("bytes" in found)) return found;
-      try {
-        return {
-          shownAs: found.shownAs,
-          config: parseConfigText(found.bytes.toString("utf8"), found.shownAs).config,
-        };
-      } catch (error) {
-        return {
-          shownAs: found.shownAs,
-          absent: `in ${shownAs} is not a valid sweep config (${messageOf(error)})`,
-        };
-      }
-    },
-  };
-}
-
-/** The error for a file that is no regular file: a device or a pipe, which has no end to read to. */
-function notRegular(): Error {
-  return Object.assign(new Error("is not a regular file (a device or a pipe): not read"), {
-    code: "ENOTREG",
-  });
-}
-
-/**
- * Whether a path the evidence names is a repository path: relative, never leaving the root,
- * and a name a file system holds (no NUL or other control character).
- */
-function isRepoPath(file: string): boolean {
-  return !path.isAbsolute(file) && !file.split(/[\\/]/).includes("..") && !/\p{Cc}/u.test(file);
-}
-
-/**
- * A repository file the evidence names, read from the root: its text, or why it is not at
- * hand. It is shown relative to `cwd` (a repository path when verify runs from the root).
- */
-async function readRepoFile(
-  root: string,
-  file: string,
-  cwd: string,
-  bounds: Bounds,
-  max: number,
-): Promise<NamedFile & { bytes?: Buffer }> {
-  if (!isRepoPath(file))
-    return { shownAs: file, absent: "is not a repository path (relative, inside it, no control character)" };
-  const abs = path.join(root, file);
-  const relative = path.relative(cwd, abs);
-  const shownAs = relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? abs : relative;
-  const refused = await bounds.refuse(abs);
-  if (refused !== undefined)
-    return { shownAs, absent: refused.replace(/^is a symbolic link leading/, "leads") };
-  try {
-    const read = await readBounded(abs, max);
-    if ("size" in read)
-      return { shownAs, absent: `is ${read.size} bytes, over the ${bytesText(max)} read of it` };
-    const fault = utf8Fault(read.bytes);
-    if (fault) return { shownAs, absent: `${describeUtf8Fault(fault)} (line ${fault.line})` };
-    return { shownAs, text: read.bytes.toString("utf8"), bytes: read.bytes };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const where = `the repository (${root})`;
-    return {
-      shownAs,
-      absent:
-        code === "ENOENT" || code === "ENOTDIR"
-          ? `is not in ${where}`
-          : `cannot be read from ${where}: ${describeFsError(error)}`,
-    };
-  }
 }
 
 /** Verifies a submission zip against its MANIFEST.json, and the evidence inside it. */
@@ -537,39 +359,6 @@ async function readOne(
   }
   if (name === "kaggle_output_log.txt") verifier.outputLog(text);
   else verifier.jsonFile(name, text);
-}
-
-/**
- * A file's bytes when it holds at most `max` of them, else its size (nothing read): the
- * size is taken from the open file, and no more than `max + 1` bytes are read whatever it
- * grows to meanwhile.
- */
-export async function readBounded(file: string, max: number): Promise<{ bytes: Buffer } | { size: number }> {
-  // A device or a pipe has no end to read to (and a pipe's open waits for a writer): refused
-  // before it is opened.
-  const kind = await stat(file);
-  if (kind.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-  if (!kind.isFile()) throw notRegular();
-  const handle = await open(file, "r");
-  try {
-    const info = await handle.stat();
-    if (info.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    if (info.size > max) return { size: info.size };
-    const buffer = Buffer.alloc(Math.min(max + 1, info.size + 1));
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled === buffer.length) {
-        if (filled > max) return { size: filled };
-        break;
-      }
-    }
-    return { bytes: buffer.subarray(0, filled) };
-  } finally {
-    await handle.close();
-  }
 }
 
 /** grades.jsonl, streamed, when it is there (its absence is the verifier's to judge). */
