@@ -1,12 +1,11 @@
 import { createReadStream } from "node:fs";
 import { InputError, messageOf, ReadError } from "../core/errors.js";
 import { bytesText, limits } from "../core/limits.js";
+import type { JsonlLine } from "./files.js";
 import { describeFsError } from "./files.js";
 
 /** One parsed line, as `readJsonl` (src/runtime/files.ts) yields it. */
-export type JsonlEntry =
-  | { line: number; ok: true; value: unknown }
-  | { line: number; ok: false; error: string; refused?: boolean };
+export type JsonlEntry = JsonlLine;
 
 /** Options of `scanJsonl`. */
 export interface ScanJsonlOptions {

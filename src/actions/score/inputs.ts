@@ -147,9 +147,7 @@ export const readScoreInputs = input.readByMode<ScoreSettings>("tunix-rt/score",
 function readTrialInputs(action: string): ScoreTrialSettings {
   const raw = input.readInputs(trialSchema, action);
   return Object.freeze({
-    mode: "trial",
     ...input.trialStepSettings(raw, scoreDefaults.config),
-    trialDir: raw["trial-dir"],
     outcome: raw.outcome ?? "success",
   });
 }

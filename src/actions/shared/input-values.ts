@@ -144,17 +144,27 @@ export const trialArtifactInputs = {
   "retention-days": wholeNumber({ min: 1, max: 400 }),
 };
 
-/** The settings of `matrixEntryInputs` and `trialArtifactInputs`, named as every trial step names them. */
-export function trialStepSettings(
+/** The settings every trial step shares (mode, trial, config, trial-dir, the artifact's), named as every trial step names them. */
+export function trialStepSettings<D extends string | undefined>(
   raw: {
     config?: string | undefined;
     trial: unknown;
     upload: boolean;
     "retention-days"?: number | undefined;
+    "trial-dir": D;
   },
   defaultConfig: string,
-): { config: string; trial: unknown; upload: boolean; retentionDays: number | undefined } {
+): {
+  mode: "trial";
+  config: string;
+  trial: unknown;
+  upload: boolean;
+  retentionDays: number | undefined;
+  trialDir: D;
+} {
   return {
+    mode: "trial",
+    trialDir: raw["trial-dir"],
     config: raw.config ?? defaultConfig,
     trial: raw.trial,
     upload: raw.upload,

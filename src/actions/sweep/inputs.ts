@@ -128,9 +128,7 @@ function readPlanInputs(action: string): PlanSettings {
 function readTrialInputs(action: string): TrialSettings {
   const raw = input.readInputs(trialSchema, action);
   return Object.freeze({
-    mode: "trial",
     ...input.trialStepSettings(raw, sweepDefaults.config),
-    trialDir: raw["trial-dir"],
     secretEnv: Object.freeze(raw["secret-env"]),
     checkpointDir: raw["checkpoint-dir"],
   });

@@ -104,8 +104,9 @@ export function fromWandb(
     }
   }
   if (problems.length > 0) return { format: "wandb", raw, notes, problems };
-  sweepSize(doc, raw, file, notes, problems);
-  trainerOf(doc, raw, file, notes, problems);
+  const translation: Translation = { doc, raw, file, notes, problems };
+  sweepSize(translation);
+  trainerOf(translation);
   nameAndProvenance(doc, raw, file, notes);
   return { format: "wandb", raw, notes, problems };
 }
@@ -129,14 +130,17 @@ export function unusualFile(doc: Record<string, unknown>): { path: string; messa
   return undefined;
 }
 
+/** One W&B document's translation under way: the document, the config being built, what it says. */
+interface Translation {
+  doc: Record<string, unknown>;
+  raw: Record<string, unknown>;
+  file: string;
+  notes: string[];
+  problems: Problem[];
+}
+
 /** How many trials run: W&B's run_cap, the whole grid without it, a stated default otherwise. */
-function sweepSize(
-  doc: Record<string, unknown>,
-  raw: Record<string, unknown>,
-  file: string,
-  notes: string[],
-  problems: Problem[],
-): void {
+function sweepSize({ doc, raw, file, notes, problems }: Translation): void {
   if (doc.method === "grid") {
     let points = 1;
     for (const spec of Object.values((raw.search_space ?? {}) as Record<string, { values?: unknown[] }>))
@@ -171,13 +175,7 @@ function sweepSize(
  * with `program`) as the argv W&B's agent runs, its macros kept for each trial
  * (src/core/config/wandb-args.ts).
  */
-function trainerOf(
-  doc: Record<string, unknown>,
-  raw: Record<string, unknown>,
-  file: string,
-  notes: string[],
-  problems: Problem[],
-): void {
+function trainerOf({ doc, raw, file, notes, problems }: Translation): void {
   const command = doc.command;
   const program = doc.program;
   if ("trainer" in doc) {
