@@ -247,6 +247,8 @@ describe("the shipped public-good root", () => {
       env: process.env,
     });
     expect(check.code, check.stderr).toBe(0);
-    expect(check.stdout).toMatch(/^src\/core\/evidence\/attest\/public-good-root\.ts matches @sigstore\/tuf \d/);
+    expect(check.stdout).toMatch(
+      /^src\/core\/evidence\/attest\/public-good-root\.ts matches @sigstore\/tuf \d/,
+    );
   });
 });

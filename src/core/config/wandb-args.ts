@@ -23,7 +23,7 @@
 
 import { isObject } from "../json.js";
 import type { Params, ParamValue } from "../types.js";
-import type { ParamSpec } from "./config.js";
+import type { ParamSpec } from "./params.js";
 
 /** The macros that stand for the parameters. */
 export const wandbArgMacros = [
