@@ -110,6 +110,18 @@ describe("src/core's layers", () => {
     expect(cycle, `a cycle: ${cycle?.join(" -> ")} (${example?.join("; ")})`).toBeUndefined();
   });
 
+  it("has no import cycle between its files either (type-only imports included)", () => {
+    const byFile = new Map<string, Map<string, string>>();
+    for (const file of files(core)) {
+      const edges = new Map<string, string>();
+      for (const { target } of importsOf(file))
+        if (target.startsWith(core)) edges.set(path.relative(core, target.replace(/\.js$/, ".ts")), "");
+      byFile.set(path.relative(core, file), edges);
+    }
+    const cycle = findCycle(byFile);
+    expect(cycle, `a cycle: ${cycle?.join(" -> ")}`).toBeUndefined();
+  });
+
   it("imports only downwards: each folder the stages below it and the base", () => {
     const upward: string[] = [];
     for (const [from, edges] of graph)

@@ -1,33 +1,12 @@
 import type { Problem } from "../errors.js";
 import { isObject } from "../json.js";
 import { oneLineProblem } from "./config.js";
+import type { ConfigFormat, ImportedConfig, ImportOptions } from "./imported.js";
 import { rayMeanings } from "./ray-import.js";
 import { fromWandb, unusualFile } from "./wandb-import.js";
 import { setOwn } from "./wandb-params.js";
 
-/** The formats a config file may come in. */
-export type ConfigFormat = "tunix-rt" | "wandb" | "m34-job";
-
-/** A config document translated into tunix-rt's own form, with what could not be kept. */
-export interface ImportedConfig {
-  format: ConfigFormat;
-  /** The document in tunix-rt's form, still to be validated. */
-  raw: unknown;
-  /** One line per thing that was translated with a loss or dropped. */
-  notes: string[];
-  problems: Problem[];
-}
-
-/** How the parsed document represents numbers. */
-export interface ImportOptions {
-  /**
-   * Whole-number literals arrive as bigint and every other number as a number (YAML parsed
-   * with `intAsBigInt`), so `1.0` and `1` differ as they do for W&B, which infers
-   * `int_uniform` only from integer bounds. Without it, whole numbers count as integers.
-   * Either way the translated document holds plain numbers only.
-   */
-  intsAsBigInt?: boolean;
-}
+export type { ConfigFormat, ImportedConfig, ImportOptions } from "./imported.js";
 
 /**
  * Recognises the format of a parsed config document and translates it:

@@ -9,7 +9,7 @@
 import type { Problem } from "../errors.js";
 import { isObject } from "../json.js";
 import { isSafeRunVersion, metricModeRule, runVersionRule } from "./config.js";
-import type { ImportedConfig, ImportOptions } from "./import.js";
+import type { ImportedConfig, ImportOptions } from "./imported.js";
 import { pythonStr, wandbArgMacros } from "./wandb-args.js";
 import { maxGridPoints, quote, setOwn, translateParameters } from "./wandb-params.js";
 
