@@ -30,7 +30,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { resolveSampler } from "../../lib/core/search/samplers/index.js";
-import { runChild } from "../lib.mjs";
+import { mulberry32, runChild } from "../lib.mjs";
 import {
   hpobenchDir,
   hpobenchNames,
@@ -229,21 +229,11 @@ const ratioOf = (a, b) => (a === 0 && b === 0 ? 1 : a / b);
 // resample of the seed list serves both samplers, which met the same seeds), 2,000
 // resamples from a fixed generator so a report is reproducible.
 const bootstrapRounds = 2000;
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))];
 /** Bootstrap replicates of mean(ours) / mean(ref) over paired seeds. */
 function ratioReplicates(ours, ref, seed) {
-  const next = generator(seed);
+  const next = mulberry32(seed);
   const n = ours.length;
   const out = new Float64Array(bootstrapRounds);
   for (let b = 0; b < bootstrapRounds; b++) {
