@@ -4,7 +4,7 @@
  * (verify.ts) and the modules that read a file; `add` is the one way a problem is listed.
  */
 import { type SweepConfig, validateConfig } from "../../config/config.js";
-import type { Problem } from "../../errors.js";
+import { type Problem, quote } from "../../errors.js";
 import { gradesFileName } from "../../grading/grades.js";
 import { ScoreAccumulator } from "../../grading/score.js";
 import { escapeControlCharacters, lineOfPath } from "../../json-text.js";
@@ -203,6 +203,24 @@ export class VerifyContext {
   /** Whether the evidence says tunix-rt wrote it (best_params.json source). */
   ours(): boolean {
     return this.best !== undefined && /^tunix-rt\b/.test(this.best.source);
+  }
+
+  /**
+   * A repository file run_manifest.json names at `field` that is not at hand: a problem on
+   * that field, naming the file as the manifest gave it. True when it was absent.
+   */
+  namedButAbsent<F extends { shownAs: string }>(
+    field: "config_path" | "sweep_config_path",
+    what: string,
+    found: F | { shownAs: string; absent: string },
+  ): found is { shownAs: string; absent: string } {
+    if (!("absent" in found)) return false;
+    this.add({
+      file: "run_manifest.json",
+      path: field,
+      message: `got ${quote(this.manifest?.[field] ?? found.shownAs)}; the ${what} ${found.absent}`,
+    });
+    return true;
   }
 
   add(problem: Problem): void {

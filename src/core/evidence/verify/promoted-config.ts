@@ -13,14 +13,7 @@ import type { NamedFile, VerifyContext } from "./context.js";
 /** The promoted config run_manifest.json names, as found. Named but not there is a problem. */
 export function usePromotedConfig(ctx: VerifyContext, found: NamedFile): void {
   ctx.promotedGiven = true;
-  if ("absent" in found) {
-    ctx.add({
-      file: "run_manifest.json",
-      path: "config_path",
-      message: `got ${quote(ctx.manifest?.config_path ?? found.shownAs)}; the promoted config ${found.absent}`,
-    });
-    return;
-  }
+  if (ctx.namedButAbsent("config_path", "promoted config", found)) return;
   ctx.promoted = { shownAs: found.shownAs, text: found.text };
 }
 

@@ -41,14 +41,7 @@ export function checkTrustedCopy(
  */
 export function useTrustedSweepConfig(ctx: VerifyContext, found: ReturnType<TrustedFiles["config"]>): void {
   ctx.trustedConfigGiven = true;
-  if ("absent" in found) {
-    ctx.add({
-      file: "run_manifest.json",
-      path: "sweep_config_path",
-      message: `got ${quote(ctx.manifest?.sweep_config_path ?? found.shownAs)}; the sweep config ${found.absent}`,
-    });
-    return;
-  }
+  if (ctx.namedButAbsent("sweep_config_path", "sweep config", found)) return;
   ctx.trustedConfig = found.config;
 }
 

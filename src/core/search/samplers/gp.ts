@@ -471,11 +471,9 @@ function replicate(
 ): Float64Array | undefined {
   if (settings.replicateRuns <= 0 || hyper.noise < settings.replicateNoise * (hyper.noise + hyper.signal))
     return undefined;
-  const dims = data.x.length / Math.max(1, data.n);
-  let top = -1;
-  for (let i = 0; i < data.n; i++)
-    if (top < 0 || (trainingMeans[i] as number) > (trainingMeans[top] as number)) top = i;
-  if (top < 0) return undefined;
+  const { dims } = data;
+  const top = topIndices(Array.from(trainingMeans), 1)[0];
+  if (top === undefined) return undefined;
   const x = data.x.slice(top * dims, (top + 1) * dims);
   const same = (y: Float64Array, at = 0) => x.every((v, d) => v === y[at + d]);
   let runs = obs.pending.filter((p) => same(p)).length;
