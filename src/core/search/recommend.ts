@@ -442,21 +442,6 @@ function rank(
   return finish("best_observed", ordered);
 }
 
-/**
- * The model's fitted noise as a share of the modelled score variance over a sweep's
- * original runs (repeats left out), whatever the rule; undefined when the model cannot be
- * fitted (too few scored runs, a space without parameters).
- */
-export function modelNoiseShare(
-  space: SearchSpace,
-  records: readonly TrialRecord[],
-  options: RecommendOptions,
-  settings: RecommendSettings = defaultRecommendSettings,
-): number | undefined {
-  const originals = records.filter((r) => repeatOf(r) === undefined);
-  return rank(space, originals, { ...options, rule: "model" }, settings).noiseShare;
-}
-
 /** Options of `reevaluationTargets`. */
 export interface ReevaluationOptions extends RecommendOptions {
   /** How many configurations to run again. */
@@ -478,12 +463,20 @@ export function reevaluationTargets(
 ): ConfigEstimate[] {
   const rerun = new Set(records.map(repeatOf).filter((id) => id !== undefined));
   const originals = records.filter((r) => repeatOf(r) === undefined);
-  const { recommendation } = rank(space, originals, options, settings);
+  const ranked = rank(space, originals, options, settings);
   // Whatever the rule, a re-run of scores the model finds free of noise would repeat them.
-  const noiseShare = modelNoiseShare(space, originals, options, {
-    ...settings,
-    transform: settings.noiseTransform,
-  });
+  // Under the model rule on the noise test's transform, the ranking's own fit is that test.
+  const noiseShare =
+    options.rule === "model" && settings.transform === settings.noiseTransform
+      ? ranked.noiseShare
+      : rank(
+          space,
+          originals,
+          { ...options, rule: "model" },
+          { ...settings, transform: settings.noiseTransform },
+        ).noiseShare;
   if (noiseShare !== undefined && noiseShare < settings.noiseFreeShare) return [];
-  return recommendation.configs.filter((c) => !rerun.has(c.trial_id)).slice(0, Math.max(0, options.topK));
+  return ranked.recommendation.configs
+    .filter((c) => !rerun.has(c.trial_id))
+    .slice(0, Math.max(0, options.topK));
 }
